@@ -1,0 +1,243 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+
+import { FaxError } from '../errors.js';
+import { configSchema, type RawConfig } from './schema.js';
+
+/** A validated, frozen configuration with the sandbox decision and derived defaults applied. */
+export interface Config extends RawConfig {
+  /** No Telnyx API key anywhere: the built-in simulator stands in for Telnyx (product.md §1). */
+  sandbox: boolean;
+  /** The file the config came from (null when running on defaults and environment only). */
+  config_file: string | null;
+  smtp: RawConfig['smtp'] & {
+    domains: string[];
+    allowed_countries: string[];
+    blocked_prefixes: string[];
+    hostname: string;
+  };
+  http: RawConfig['http'] & { public_url: string };
+  mail: RawConfig['mail'] & { from: string };
+  database: { url: string };
+}
+
+export interface ConfigProblem {
+  key: string;
+  message: string;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  warnings: ConfigProblem[];
+}
+
+/** Premium-rate and similar ranges dialled at a caller's expense; the operator's list is added to these. */
+export const DEFAULT_BLOCKED_PREFIXES = ['+1900', '+1976', '+44870', '+44871', '+44872', '+44873', '+4490', '+4491', '+4498', '+33897', '+33899', '+49900', '+49137', '+881', '+882', '+883'];
+
+const ENV_PREFIX = 'FAXBRIDGE_';
+const TELNYX_ENV: Record<string, string> = {
+  TELNYX_API_URL: 'api_url',
+  TELNYX_API_KEY: 'api_key',
+  TELNYX_PUBLIC_KEY: 'public_key',
+  TELNYX_CONNECTION_ID: 'connection_id',
+};
+
+/**
+ * Reads the YAML file (if any), lays the environment over it, validates everything and applies the cross-key
+ * rules. Throws a FaxError('config') whose `problems` list names every bad key.
+ */
+export function loadConfig(file: string | null, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const problems: ConfigProblem[] = [];
+  const raw = readYaml(file, problems);
+  applyEnvironment(raw, env);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.map(issueToProblem));
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+
+  const baseDir = file ? path.dirname(path.resolve(file)) : process.cwd();
+  const config = finish(parsed.data, baseDir, file);
+  const checked = checkCrossKeyRules(config, parsed.data.http.public_url !== undefined);
+  if (checked.problems.length > 0) throw new ConfigError(checked.problems);
+  return { config: deepFreeze(config), warnings: checked.warnings };
+}
+
+export class ConfigError extends FaxError {
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    super('config', problems.map((p) => `${p.key}: ${p.message}`).join('\n'));
+    this.problems = problems;
+  }
+}
+
+function readYaml(file: string | null, problems: ConfigProblem[]): Record<string, unknown> {
+  if (!file) return {};
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    problems.push({ key: '(file)', message: `cannot read ${file}: ${(error as Error).message}` });
+    return {};
+  }
+  const doc = parseDocument(text, { prettyErrors: true, intAsBigInt: true });
+  for (const error of doc.errors) problems.push({ key: '(yaml)', message: error.message.split('\n')[0]! });
+  // intAsBigInt keeps a 19-digit id exact so the "must be quoted" message can echo it; bigints become numbers
+  // again for ordinary integer keys.
+  const value = normaliseBigInts(doc.toJS()) as unknown;
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    problems.push({ key: '(file)', message: 'the configuration must be a YAML mapping of keys' });
+    return {};
+  }
+  return value as Record<string, unknown>;
+}
+
+function normaliseBigInts(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString().concat('n');
+  }
+  if (Array.isArray(value)) return value.map(normaliseBigInts);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normaliseBigInts(v)]));
+  }
+  return value;
+}
+
+/** FAXBRIDGE_HTTP__PUBLIC_URL sets http.public_url; the environment wins over the file (product.md §2). */
+function applyEnvironment(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || value === '') continue;
+    if (name in TELNYX_ENV) {
+      setPath(raw, ['telnyx', TELNYX_ENV[name]!], value);
+    } else if (name.startsWith(ENV_PREFIX) && name !== 'FAXBRIDGE_CONFIG') {
+      setPath(raw, name.slice(ENV_PREFIX.length).toLowerCase().split('__'), value);
+    }
+  }
+}
+
+function setPath(target: Record<string, unknown>, keys: string[], value: string): void {
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (!next || typeof next !== 'object' || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+function issueToProblem(issue: z.core.$ZodIssue): ConfigProblem {
+  const key = issue.path.map(String).join('.') || '(root)';
+  if (issue.code === 'unrecognized_keys') {
+    return {
+      key: [...issue.path.map(String), issue.keys.join(', ')].filter(Boolean).join('.'),
+      message: 'unknown key',
+    };
+  }
+  return { key, message: issue.message };
+}
+
+function finish(raw: RawConfig, baseDir: string, file: string | null): Config {
+  const sandbox = !raw.telnyx.api_key;
+  const dataDir = path.resolve(baseDir, raw.data_dir);
+  const domains = raw.smtp.domains && raw.smtp.domains.length > 0 ? raw.smtp.domains : ['fax.localhost'];
+  const allowed = raw.smtp.allowed_countries;
+  const publicUrl = (raw.http.public_url ?? `http://${hostForUrl(raw.http.listen.host)}:${raw.http.listen.port}`)
+    .replace(/\/+$/, '');
+  return {
+    ...raw,
+    sandbox,
+    config_file: file ? path.resolve(file) : null,
+    data_dir: dataDir,
+    smtp: {
+      ...raw.smtp,
+      hostname: raw.smtp.hostname ?? domains[0]!,
+      domains: domains.map((d) => d.toLowerCase()),
+      allowed_countries: allowed === undefined ? [raw.smtp.default_country] : allowed === '*' ? ['*'] : allowed,
+      blocked_prefixes: [...new Set([...DEFAULT_BLOCKED_PREFIXES, ...(raw.smtp.blocked_prefixes ?? [])])],
+      tls: raw.smtp.tls && {
+        cert: path.resolve(baseDir, raw.smtp.tls.cert),
+        key: path.resolve(baseDir, raw.smtp.tls.key),
+      },
+    },
+    http: { ...raw.http, public_url: publicUrl },
+    mail: { ...raw.mail, from: raw.mail.from ?? `Fax <fax@${domains[0]}>` },
+    database: { url: resolveDatabaseUrl(raw.database.url, baseDir, dataDir) },
+  };
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function resolveDatabaseUrl(url: string | undefined, baseDir: string, dataDir: string): string {
+  if (!url) return `sqlite:${path.join(dataDir, 'faxbridge.db')}`;
+  if (url.startsWith('sqlite:')) return `sqlite:${path.resolve(baseDir, url.slice('sqlite:'.length))}`;
+  return url;
+}
+
+function checkCrossKeyRules(
+  config: Config,
+  publicUrlGiven: boolean,
+): { problems: ConfigProblem[]; warnings: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
+  if (!config.sandbox) {
+    if (config.senders.length === 0) problems.push({ key: 'senders', message: 'required outside sandbox mode' });
+    if (!config.telnyx.public_key) {
+      problems.push({ key: 'telnyx.public_key', message: 'required outside sandbox mode (or TELNYX_PUBLIC_KEY)' });
+    }
+    if (!config.telnyx.connection_id) {
+      problems.push({
+        key: 'telnyx.connection_id',
+        message: 'required outside sandbox mode (or TELNYX_CONNECTION_ID)',
+      });
+    }
+    if (!publicUrlGiven) {
+      problems.push({ key: 'http.public_url', message: 'required outside sandbox mode: how Telnyx reaches us' });
+    } else if (!config.http.public_url.startsWith('https://')) {
+      warnings.push({ key: 'http.public_url', message: 'is not https: Telnyx will fetch documents in clear' });
+    }
+  }
+  if (config.telnyx.public_key && Buffer.from(config.telnyx.public_key, 'base64').length !== 32) {
+    problems.push({ key: 'telnyx.public_key', message: 'expected the base64 of a 32-byte Ed25519 public key' });
+  }
+  if (config.storage.driver === 's3' && !config.storage.s3) {
+    problems.push({ key: 'storage.s3', message: 'required when storage.driver is s3 (bucket at least)' });
+  }
+  if (config.storage.url_ttl > 7 * 24 * 3600 * 1000) {
+    problems.push({ key: 'storage.url_ttl', message: 'at most 7d (the limit of presigned URLs)' });
+  }
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(config.database.url)) {
+    problems.push({ key: 'database.url', message: 'expected sqlite:PATH or postgres://…' });
+  }
+  const matches = new Set<string>();
+  config.senders.forEach((sender, index) => {
+    const key = sender.match.toLowerCase();
+    if (matches.has(key)) problems.push({ key: `senders.${index}.match`, message: `${key} is listed twice` });
+    matches.add(key);
+  });
+  const numbers = new Set<string>();
+  config.inbound.forEach((route, index) => {
+    if (numbers.has(route.number)) {
+      problems.push({ key: `inbound.${index}.number`, message: `${route.number} is routed twice` });
+    }
+    numbers.add(route.number);
+  });
+  if (config.admin.length === 0 && !numbers.has('*') && !config.sandbox) {
+    warnings.push({ key: 'admin', message: 'no admin addresses and no "*" route: unrouted faxes have nowhere to go' });
+  }
+  return { problems, warnings };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

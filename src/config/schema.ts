@@ -1,0 +1,209 @@
+import { z } from 'zod';
+
+import { tryParseDuration, tryParseSize } from '../lib/units.js';
+
+/*
+ * The configuration schema of product.md §2. Keys keep their YAML spelling (snake_case) so that an error path
+ * is exactly what the operator typed. Sizes become bytes and durations milliseconds here, once.
+ * Values from the environment arrive as strings, so scalar fields accept the string form of their type.
+ */
+
+const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const bytes = tryParseSize(value);
+  if (bytes === null) {
+    ctx.addIssue({ code: 'custom', message: `not a size: ${String(value)} (write e.g. 20MB, 512KB)` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = tryParseDuration(value);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: `not a duration: ${String(value)} (write e.g. 25s, 5m, 24h)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const bool = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
+]);
+
+const int = (min: number, max: number) =>
+  z.union([z.number(), z.string().regex(/^\d+$/, 'expected a whole number').transform(Number)]).pipe(
+    z.number().int('expected a whole number').min(min).max(max),
+  );
+
+/** YAML turns an unquoted +15550001111 into a number and rounds 19-digit ids; insist on quotes. */
+const quoted = (what: string) =>
+  z.unknown().transform((value, ctx) => {
+    if (typeof value === 'string') return value;
+    ctx.addIssue({
+      code: 'custom',
+      message: `${what} must be a quoted string (write "${String(value)}" in quotes, YAML reads it as a number)`,
+    });
+    return z.NEVER;
+  });
+
+const e164 = quoted('a phone number').pipe(
+  z.string().regex(/^\+[1-9]\d{7,14}$/, 'expected an E.164 number such as "+15550001111"'),
+);
+
+/** Lists may come from the environment as comma-separated text. */
+const stringList = (item: z.ZodType<string> = z.string().min(1)) =>
+  z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((part) => part.trim())
+            .filter(Boolean)
+        : value,
+    z.array(item),
+  );
+
+const listen = z.string().transform((value, ctx) => {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value.trim());
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) {
+    ctx.addIssue({ code: 'custom', message: `expected host:port such as 127.0.0.1:2525, got ${value}` });
+    return z.NEVER;
+  }
+  return { host: (match[1] ?? match[2])!, port };
+});
+
+const email = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'expected an email address');
+const countryCode = z
+  .string()
+  .regex(/^[A-Z]{2}$/, 'expected an ISO 3166 two-letter country code such as US');
+
+export const RETRY_CLASSES = ['busy', 'no_answer', 'dropped', 'channel_limit'] as const;
+
+export const configSchema = z.strictObject({
+  data_dir: z.string().default('./var'),
+  timezone: z
+    .string()
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'unknown time zone (use an IANA name such as Europe/Berlin)')
+    .default('UTC'),
+  smtp: z
+    .strictObject({
+      listen: listen.default({ host: '127.0.0.1', port: 2525 }),
+      /** Host name in the greeting and receipts' Received lines. */
+      hostname: z.string().optional(),
+      domains: stringList(z.string().regex(/^[a-z0-9.-]+$/i, 'expected a domain name')).optional(),
+      default_country: countryCode.default('US'),
+      allowed_countries: z.union([z.literal('*'), stringList(z.union([countryCode, z.literal('*')]))]).optional(),
+      blocked_prefixes: stringList(
+        z.string().regex(/^\+\d{1,15}$/, 'expected a prefix such as "+1900"'),
+      ).optional(),
+      max_recipients: int(1, 1000).default(50),
+      max_message_size: size.default('70MB'),
+      allowed_clients: stringList().default([
+        '127.0.0.0/8',
+        '::1/128',
+        '10.0.0.0/8',
+        '172.16.0.0/12',
+        '192.168.0.0/16',
+      ]),
+      tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
+      require_tls: bool.default(false),
+      auth: z.array(z.strictObject({ user: z.string().min(1), password_hash: z.string().min(1) })).default([]),
+    })
+    .default({} as never),
+  http: z
+    .strictObject({
+      listen: listen.default({ host: '127.0.0.1', port: 8080 }),
+      public_url: z.url('expected a URL such as https://fax.example.com').optional(),
+      /** HMAC key for media and document links; generated into data_dir when absent (single instance). */
+      url_secret: z.string().min(16, 'use at least 16 characters').optional(),
+    })
+    .default({} as never),
+  telnyx: z
+    .strictObject({
+      api_url: z.url().default('https://api.telnyx.com/v2'),
+      api_key: z.string().min(1).optional(),
+      public_key: z.string().optional(),
+      connection_id: quoted('connection_id').optional(),
+      request_timeout: duration.default('30s'),
+    })
+    .default({} as never),
+  senders: z
+    .array(
+      z.strictObject({
+        match: z.string().regex(/^(\*|[^\s@]+)@[^\s@]+$/, 'expected an address or *@domain'),
+        from_number: e164,
+      }),
+    )
+    .default([]),
+  inbound: z
+    .array(
+      z.strictObject({
+        number: quoted('number').pipe(
+          z.string().regex(/^(\*|\+[1-9]\d{7,14})$/, 'expected an E.164 number or "*"'),
+        ),
+        deliver_to: stringList(email).pipe(z.array(email).min(1, 'name at least one address')),
+        mode: z.enum(['attach', 'link', 'notice']).default('attach'),
+      }),
+    )
+    .default([]),
+  admin: stringList(email).default([]),
+  mail: z
+    .strictObject({
+      from: z.string().optional(),
+      smtp_url: z.url('expected smtp://host:port or smtps://host:port').optional(),
+      max_attachment_size: size.default('20MB'),
+    })
+    .default({} as never),
+  receipts: z
+    .strictObject({
+      on_accepted: bool.default(false),
+      on_delivered: bool.default(true),
+      on_failed: bool.default(true),
+    })
+    .default({} as never),
+  retry: z
+    .strictObject({
+      max_attempts: int(1, 10).default(3),
+      delays: z
+        .strictObject({
+          busy: duration.default('3m'),
+          no_answer: duration.default('5m'),
+          dropped: duration.default('2m'),
+          channel_limit: duration.default('1m'),
+        })
+        .default({} as never),
+      api_give_up: duration.default('24h'),
+      final_event_timeout: duration.default('15m'),
+    })
+    .default({} as never),
+  retention: z.strictObject({ days: int(0, 36500).default(30) }).default({} as never),
+  storage: z
+    .strictObject({
+      driver: z.enum(['local', 's3']).default('local'),
+      url_ttl: duration.default('6h'),
+      s3: z
+        .strictObject({
+          bucket: z.string().min(1),
+          prefix: z.string().default(''),
+          region: z.string().default('us-east-1'),
+          endpoint: z.url().optional(),
+          force_path_style: bool.default(false),
+          server_side_encryption: z.enum(['AES256', 'aws:kms']).optional(),
+        })
+        .optional(),
+    })
+    .default({} as never),
+  database: z.strictObject({ url: z.string().optional() }).default({} as never),
+  shutdown_grace: duration.default('25s'),
+});
+
+export type RawConfig = z.output<typeof configSchema>;
