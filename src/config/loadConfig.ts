@@ -98,13 +98,21 @@ function readYaml(file: string | null, problems: ConfigProblem[]): Record<string
 
 function normaliseBigInts(value: unknown): unknown {
   if (typeof value === 'bigint') {
-    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString().concat('n');
+    return Number.isSafeInteger(Number(value)) ? Number(value) : new UnsafeInteger(value);
   }
   if (Array.isArray(value)) return value.map(normaliseBigInts);
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normaliseBigInts(v)]));
   }
   return value;
+}
+
+/** An integer too long for a JS number: never a valid value, but its error message must show the exact digits. */
+class UnsafeInteger {
+  constructor(private readonly value: bigint) {}
+  toString(): string {
+    return this.value.toString();
+  }
 }
 
 /** FAXBRIDGE_HTTP__PUBLIC_URL sets http.public_url; the environment wins over the file (product.md §2). */

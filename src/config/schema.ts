@@ -106,7 +106,7 @@ export const configSchema = z.strictObject({
         z.string().regex(/^\+\d{1,15}$/, 'expected a prefix such as "+1900"'),
       ).optional(),
       max_recipients: int(1, 1000).default(50),
-      max_message_size: size.default('70MB'),
+      max_message_size: size.prefault('70MB'),
       allowed_clients: stringList().default([
         '127.0.0.0/8',
         '::1/128',
@@ -118,7 +118,7 @@ export const configSchema = z.strictObject({
       require_tls: bool.default(false),
       auth: z.array(z.strictObject({ user: z.string().min(1), password_hash: z.string().min(1) })).default([]),
     })
-    .default({} as never),
+    .prefault({}),
   http: z
     .strictObject({
       listen: listen.default({ host: '127.0.0.1', port: 8080 }),
@@ -126,16 +126,16 @@ export const configSchema = z.strictObject({
       /** HMAC key for media and document links; generated into data_dir when absent (single instance). */
       url_secret: z.string().min(16, 'use at least 16 characters').optional(),
     })
-    .default({} as never),
+    .prefault({}),
   telnyx: z
     .strictObject({
       api_url: z.url().default('https://api.telnyx.com/v2'),
       api_key: z.string().min(1).optional(),
       public_key: z.string().optional(),
       connection_id: quoted('connection_id').optional(),
-      request_timeout: duration.default('30s'),
+      request_timeout: duration.prefault('30s'),
     })
-    .default({} as never),
+    .prefault({}),
   senders: z
     .array(
       z.strictObject({
@@ -160,36 +160,36 @@ export const configSchema = z.strictObject({
     .strictObject({
       from: z.string().optional(),
       smtp_url: z.url('expected smtp://host:port or smtps://host:port').optional(),
-      max_attachment_size: size.default('20MB'),
+      max_attachment_size: size.prefault('20MB'),
     })
-    .default({} as never),
+    .prefault({}),
   receipts: z
     .strictObject({
       on_accepted: bool.default(false),
       on_delivered: bool.default(true),
       on_failed: bool.default(true),
     })
-    .default({} as never),
+    .prefault({}),
   retry: z
     .strictObject({
       max_attempts: int(1, 10).default(3),
       delays: z
         .strictObject({
-          busy: duration.default('3m'),
-          no_answer: duration.default('5m'),
-          dropped: duration.default('2m'),
-          channel_limit: duration.default('1m'),
+          busy: duration.prefault('3m'),
+          no_answer: duration.prefault('5m'),
+          dropped: duration.prefault('2m'),
+          channel_limit: duration.prefault('1m'),
         })
-        .default({} as never),
-      api_give_up: duration.default('24h'),
-      final_event_timeout: duration.default('15m'),
+        .prefault({}),
+      api_give_up: duration.prefault('24h'),
+      final_event_timeout: duration.prefault('15m'),
     })
-    .default({} as never),
-  retention: z.strictObject({ days: int(0, 36500).default(30) }).default({} as never),
+    .prefault({}),
+  retention: z.strictObject({ days: int(0, 36500).default(30) }).prefault({}),
   storage: z
     .strictObject({
       driver: z.enum(['local', 's3']).default('local'),
-      url_ttl: duration.default('6h'),
+      url_ttl: duration.prefault('6h'),
       s3: z
         .strictObject({
           bucket: z.string().min(1),
@@ -201,9 +201,9 @@ export const configSchema = z.strictObject({
         })
         .optional(),
     })
-    .default({} as never),
-  database: z.strictObject({ url: z.string().optional() }).default({} as never),
-  shutdown_grace: duration.default('25s'),
+    .prefault({}),
+  database: z.strictObject({ url: z.string().optional() }).prefault({}),
+  shutdown_grace: duration.prefault('25s'),
 });
 
 export type RawConfig = z.output<typeof configSchema>;

@@ -1,0 +1,142 @@
+/**
+ * Recipient numbers (product.md §3 "Recipients"): the local part of a fax address is parsed into E.164,
+ * placed in a country, and checked against the operator's allowed countries and blocked ranges. Pure: the
+ * SMTP layer turns a refusal into `550 5.1.1 <reason>`, so every reason is plain words naming the number.
+ */
+import { CALLING_CODE_COUNTRIES, NANP_AREA_CODE_COUNTRIES, NATIONAL_DIALLING } from './countryCodes.js';
+
+export type NumberVerdict =
+  /** `country` is ISO 3166 alpha-2, or '??' for codes that belong to no country (+800, +881…). */
+  | { ok: true; e164: string; country: string }
+  /** Plain-words reason, used as the text of a `550 5.1.1` reply. */
+  | { ok: false; reason: string };
+
+export interface NumberPolicy {
+  /** Country whose national numbers may be written without a country code. */
+  defaultCountry: string;
+  /** ISO alpha-2 codes; '*' allows every country. */
+  allowedCountries: string[];
+  /** E.164 prefixes such as '+1900' that are never dialled. */
+  blockedPrefixes: string[];
+}
+
+/** E.164 allows at most 15 digits; fewer than 8 is no real subscriber number anywhere. */
+const MIN_DIGITS = 8;
+const MAX_DIGITS = 15;
+/** Longest key in CALLING_CODE_COUNTRIES (e.g. '3906698' for the Vatican). */
+const LONGEST_CALLING_PREFIX = 7;
+
+/** Characters people write between digit groups; they carry no meaning. */
+const SEPARATORS = /[ \-.()]/g;
+/** Dial-string controls: DTMF (#, *), pauses (, ;) and parameters (;ext=, ;isub=). None can be faxed to. */
+const DIAL_CONTROLS = /[#*,;=]/;
+
+const NANP_COUNTRIES = new Set(['US', ...NANP_AREA_CODE_COUNTRIES.values()]);
+
+/** Syntax and normalisation only: no policy. */
+export function parseFaxNumber(localPart: string, defaultCountry: string): NumberVerdict {
+  const refuse = (why: string): NumberVerdict => ({
+    ok: false,
+    reason: `"${printable(localPart)}" is not a fax number: ${why}`,
+  });
+  // A local part with spaces must be quoted in SMTP (RFC 5321 §4.1.2); smtp-server may hand us the quotes.
+  const unquoted = /^".*"$/s.test(localPart) ? localPart.slice(1, -1) : localPart;
+  const compact = unquoted.replace(SEPARATORS, '');
+
+  if (compact === '') return refuse('it is empty');
+  if (/^sips?:/i.test(compact) || compact.includes('@')) return refuse('it looks like a SIP address');
+  const innerPlus = compact.indexOf('+', 1);
+  if (innerPlus !== -1) {
+    const tag = compact.slice(innerPlus);
+    return /[a-z]/i.test(tag)
+      ? refuse(`it has a sub-address tag ("${printable(tag)}"); write the number alone`)
+      : refuse('"+" may only come first');
+  }
+  const control = DIAL_CONTROLS.exec(compact);
+  if (control) return refuse(`it contains "${control[0]}" (extensions, pauses and tones cannot be dialled)`);
+  if (/[a-z]/i.test(compact)) return refuse('it contains letters');
+  const stray = /[^0-9+]/.exec(compact);
+  if (stray) return refuse(`it contains "${printable(stray[0])}"`);
+
+  const country = defaultCountry.toUpperCase();
+  let international: string;
+  if (compact.startsWith('+')) {
+    international = compact.slice(1);
+  } else if (NANP_COUNTRIES.has(country)) {
+    // NANP national form: 10 digits, or 11 with the leading 1 people dial for long distance.
+    if (compact.length === 10) international = `1${compact}`;
+    else if (compact.length === 11 && compact.startsWith('1')) international = compact;
+    else if (compact.length === 11) return refuse('an 11-digit number must start with 1');
+    else return refuse(compact.length < 10 ? 'too few digits' : 'too many digits');
+  } else if (compact.startsWith('00')) {
+    // '00' is the international prefix in most non-NANP countries (ITU-T E.164 recommends it). Countries
+    // that use another one (Japan 010, Australia 0011) also accept numbers written with '+', so we do not
+    // model those; 00 is accepted whatever the default country, as long as it is not NANP.
+    international = compact.slice(2);
+  } else {
+    const national = NATIONAL_DIALLING.get(country);
+    if (!national) return refuse(`add the country code (national numbers of ${country} are not understood)`);
+    if (!compact.startsWith(national.trunkPrefix)) {
+      return refuse(`national numbers in ${country} start with ${national.trunkPrefix}; otherwise add "+"`);
+    }
+    international = national.callingCode + compact.slice(national.trunkPrefix.length);
+  }
+
+  if (international.length < MIN_DIGITS) return refuse('too few digits');
+  if (international.length > MAX_DIGITS) return refuse('too many digits');
+  if (international.startsWith('0')) return refuse('a country code cannot start with 0');
+  if (international.startsWith('1')) {
+    // +1 numbers are always area code + 7 digits; anything else cannot be dialled, so refuse it at RCPT
+    // rather than after a failed Telnyx call.
+    if (international.length !== 11) return refuse('a +1 number has 10 digits after the 1');
+    const area = international.slice(1, 4);
+    if (!/^[2-9]/.test(area)) return refuse(`area code ${area} does not exist (area codes start with 2-9)`);
+  }
+  const e164 = `+${international}`;
+  return { ok: true, e164, country: countryOfE164(e164) };
+}
+
+/** Parse, then apply the operator's allowed countries and blocked ranges. */
+export function checkFaxNumber(localPart: string, policy: NumberPolicy): NumberVerdict {
+  const verdict = parseFaxNumber(localPart, policy.defaultCountry);
+  if (!verdict.ok) return verdict;
+  const { e164, country } = verdict;
+
+  const allowed = policy.allowedCountries.map((c) => c.toUpperCase());
+  if (!allowed.includes('*') && !allowed.includes(country)) {
+    const where = country === '??' ? 'in no country' : `in ${country}`;
+    const list = allowed.length > 0 ? allowed.join(', ') : 'none';
+    return { ok: false, reason: `${e164} is ${where}, which this gateway does not fax to (allowed: ${list})` };
+  }
+  for (const prefix of policy.blockedPrefixes) {
+    const digits = prefix.replace(/\D/g, '');
+    // An empty prefix would block everything; config validation forbids it, so ignore it rather than guess.
+    if (digits !== '' && e164.startsWith(`+${digits}`)) {
+      return { ok: false, reason: `${e164} is a blocked number range (+${digits})` };
+    }
+  }
+  return verdict;
+}
+
+/** ISO 3166 alpha-2 of an E.164 number ('+' optional), or '??' when its code belongs to no country. */
+export function countryOfE164(e164: string): string {
+  const digits = e164.replace(/^\+/, '');
+  if (digits.startsWith('1')) {
+    // Within +1 the area code decides: Canada and the Caribbean share the US country code.
+    return NANP_AREA_CODE_COUNTRIES.get(digits.slice(1, 4)) ?? 'US';
+  }
+  for (let length = Math.min(LONGEST_CALLING_PREFIX, digits.length); length > 0; length--) {
+    const country = CALLING_CODE_COUNTRIES.get(digits.slice(0, length));
+    if (country) return country;
+  }
+  return '??';
+}
+
+/**
+ * The number as given, safe to echo in an SMTP reply: printable ASCII only (an SMTPUTF8 local part could
+ * hold anything) and short enough to keep the reply line well under the 512-octet limit (RFC 5321 §4.5.3.1.5).
+ */
+function printable(text: string): string {
+  const ascii = text.replace(/[^\x20-\x7e]/g, '?');
+  return ascii.length > 64 ? `${ascii.slice(0, 61)}...` : ascii;
+}

@@ -1,0 +1,82 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import type Koa from 'koa';
+
+import { SECOND } from '../lib/units.js';
+
+export interface ListenOptions {
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  /** Whole-request budget; Node's default is 300 s, far more than a 1 MB webhook or a probe needs. */
+  requestTimeoutMs?: number;
+  /** How long close() lets in-flight requests finish before cutting their sockets. */
+  closeGraceMs?: number;
+}
+
+export interface HttpListener {
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`; wildcard binds map to loopback. */
+  url: string;
+  port: number;
+  /** Stops accepting, closes idle keep-alive sockets now and busy ones after the grace period. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30 * SECOND;
+const DEFAULT_CLOSE_GRACE_MS = 5 * SECOND;
+/** Slowloris guard: the headers must arrive well within the request budget. */
+const HEADERS_TIMEOUT_MS = 10 * SECOND;
+/**
+ * Longer than the usual 60 s idle timeout of reverse proxies would cause 502s on reused sockets; shorter than
+ * theirs is the safe side (the proxy reconnects).
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 5 * SECOND;
+
+/** Starts `app` on host:port and returns its stop (style.md §11). Rejects if the port cannot be bound. */
+export async function listen(app: Koa, options: ListenOptions): Promise<HttpListener> {
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const server = createServer(app.callback());
+  server.requestTimeout = requestTimeoutMs;
+  server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs);
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${urlHost(address)}:${address.port}`,
+    port: address.port,
+    close: () => closeServer(server, options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS),
+  };
+}
+
+/**
+ * server.close() alone waits for every keep-alive socket to time out; closing idle ones right away makes
+ * shutdown (and each test's teardown) immediate, and the grace timer bounds slow clients.
+ */
+function closeServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const forceTimer = setTimeout(() => server.closeAllConnections(), graceMs);
+    forceTimer.unref();
+    server.close((error) => {
+      clearTimeout(forceTimer);
+      // ERR_SERVER_NOT_RUNNING: close() called twice; the goal (stopped) is already reached.
+      if (error && (error as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING') reject(error);
+      else resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+function urlHost(address: AddressInfo): string {
+  if (address.address === '0.0.0.0') return '127.0.0.1';
+  if (address.address === '::') return '[::1]';
+  return address.family === 'IPv6' ? `[${address.address}]` : address.address;
+}

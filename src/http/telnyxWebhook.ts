@@ -1,0 +1,163 @@
+import type Koa from 'koa';
+import getRawBody from 'raw-body';
+
+import { coerceError } from '../errors.js';
+import { MB } from '../lib/units.js';
+import type { Logger } from '../log.js';
+import type { SignatureVerifier, VerifyFailure } from './verifySignature.js';
+
+/** One Telnyx event as recorded: the `data` fields we route on, plus the whole parsed envelope. */
+export interface TelnyxEvent {
+  /** `data.id`: the event id, the deduplication key (Telnyx redelivers and duplicates events). */
+  id: string;
+  /** `data.event_type`, e.g. `fax.delivered`; unknown types are recorded too. */
+  eventType: string;
+  /** `data.occurred_at` (ISO-8601, µs), used to order events; null when absent. */
+  occurredAt: string | null;
+  /** `data.payload`, `{}` when absent. */
+  payload: Record<string, unknown>;
+  /** The whole parsed body, `meta` included, for the audit trail. */
+  raw: unknown;
+}
+
+export type RecordResult = 'recorded' | 'duplicate';
+
+/** Values for the `faxbridge_webhooks_total{result}` label: one per answer the route can give. */
+export type WebhookResult = 'accepted' | 'duplicate' | VerifyFailure | 'bad_request' | 'too_large' | 'unavailable';
+
+export interface WebhookDeps {
+  verify: SignatureVerifier;
+  /** Stores the event (idempotent on `id`). Throwing means "cannot record now": Telnyx gets 503 and retries. */
+  record: (event: TelnyxEvent) => Promise<RecordResult>;
+  /** Slow work, run after the 200 has been sent and only for newly recorded events; errors are logged. */
+  afterRecord?: (event: TelnyxEvent) => void;
+  log: Logger;
+  /** Metrics hook, called once per request with the outcome. */
+  onResult?: (result: WebhookResult) => void;
+}
+
+/** product.md §5: bodies over 1 MB are refused with 413. Fax events are a few hundred bytes. */
+const BODY_LIMIT_BYTES = 1 * MB;
+
+/**
+ * POST /webhooks/telnyx: raw bytes → signature → JSON → record → 200 (product.md §5). Telnyx asks for exactly
+ * 200 within ~2 s, so only recording happens before the answer; everything else goes to `afterRecord`.
+ */
+export function makeTelnyxWebhookHandler(deps: WebhookDeps): Koa.Middleware {
+  return async (ctx) => {
+    const log = (ctx.state as { log?: Logger }).log ?? deps.log;
+    const answer = (status: number, result: WebhookResult, body: Record<string, string>): void => {
+      ctx.status = status;
+      ctx.body = body;
+      deps.onResult?.(result);
+    };
+
+    const rawBody = await tryReadRawBody(ctx);
+    if (rawBody === 'too_large') return answer(413, 'too_large', { error: 'body_too_large' });
+    if (rawBody === 'unreadable') return answer(400, 'bad_request', { error: 'unreadable_body' });
+
+    // Verify before parsing: nothing from an unauthenticated body reaches JSON.parse or the logs.
+    const verdict = deps.verify(
+      rawBody,
+      ctx.get('telnyx-signature-ed25519') || undefined,
+      ctx.get('telnyx-timestamp') || undefined,
+    );
+    if (!verdict.ok) {
+      log.warn({ reason: verdict.reason }, 'webhook refused: signature check failed');
+      return answer(401, verdict.reason, { error: verdict.reason });
+    }
+
+    const event = tryParseTelnyxEvent(rawBody);
+    if (!event) {
+      log.warn('webhook refused: signed body is not a Telnyx event envelope');
+      return answer(400, 'bad_request', { error: 'not_a_telnyx_event' });
+    }
+
+    let result: RecordResult;
+    try {
+      result = await deps.record(event);
+    } catch (error) {
+      log.error({ err: coerceError(error), eventId: event.id }, 'webhook not recorded; Telnyx will retry');
+      return answer(503, 'unavailable', { error: 'unavailable' });
+    }
+
+    log.info({ eventId: event.id, eventType: event.eventType, result }, 'webhook recorded');
+    answer(200, result === 'recorded' ? 'accepted' : 'duplicate', { result });
+    // A duplicate was already handed to afterRecord when it was first recorded; acting again would double it.
+    if (result === 'recorded' && deps.afterRecord) runAfterAnswer(ctx, log, event, deps.afterRecord);
+  };
+}
+
+/**
+ * Reads the exact request bytes (raw-body 3, no encoding → Buffer). Never a decoded string: a body with an
+ * invalid UTF-8 byte would no longer verify (node-stack.md §6).
+ */
+async function tryReadRawBody(ctx: Koa.Context): Promise<Buffer | 'too_large' | 'unreadable'> {
+  const declaredLength = ctx.get('content-length');
+  try {
+    return await getRawBody(ctx.req, { length: declaredLength || null, limit: BODY_LIMIT_BYTES });
+  } catch (error) {
+    // raw-body errors carry http-errors style `type`: entity.too.large, request.aborted, request.size.invalid.
+    if ((error as { type?: unknown }).type === 'entity.too.large') {
+      // The rest of the body may still be in flight; do not try to reuse this connection.
+      ctx.set('Connection', 'close');
+      return 'too_large';
+    }
+    return 'unreadable';
+  }
+}
+
+/**
+ * Accepts only the `{data: {id, event_type, …}}` envelope real deliveries use (telnyx-fax-api.md §5.1); the
+ * wrapper-less shape from old doc samples is refused with 400 rather than guessed at.
+ */
+export function tryParseTelnyxEvent(rawBody: Buffer): TelnyxEvent | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!isRecord(parsed) || !isRecord(parsed.data)) return null;
+  const { id, event_type: eventType, occurred_at: occurredAt, payload } = parsed.data;
+  if (!isNonEmptyString(id) || !isNonEmptyString(eventType)) return null;
+  return {
+    id,
+    eventType,
+    occurredAt: isNonEmptyString(occurredAt) ? occurredAt : null,
+    payload: isRecord(payload) ? payload : {},
+    raw: parsed,
+  };
+}
+
+/**
+ * Runs `afterRecord` once the answer has left (the response's `close` fires after `finish`, or when the
+ * client hung up; the event is recorded either way). Errors, sync or async, are logged and never thrown.
+ */
+function runAfterAnswer(
+  ctx: Koa.Context,
+  log: Logger,
+  event: TelnyxEvent,
+  afterRecord: (event: TelnyxEvent) => void,
+): void {
+  const logFailure = (error: unknown): void => {
+    log.error({ err: coerceError(error), eventId: event.id }, 'webhook follow-up failed');
+  };
+  ctx.res.once('close', () => {
+    try {
+      // Typed as void, but an async function fits that type too: catch its rejection as well.
+      const returned: unknown = afterRecord(event);
+      if (returned instanceof Promise) returned.catch(logFailure);
+    } catch (error) {
+      logFailure(error);
+    }
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}

@@ -1,0 +1,103 @@
+/**
+ * Numbered, forward-only migrations for SQLite. Each runs in a transaction and is recorded in
+ * `schema_migrations`; never edit one that has shipped, add the next number instead.
+ */
+export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE documents (
+  id TEXT PRIMARY KEY,
+  storage_key TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  pages INTEGER NOT NULL,
+  filename TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  deleted_at INTEGER
+);
+CREATE TABLE messages (
+  id TEXT PRIMARY KEY,
+  sender TEXT NOT NULL,
+  sender_name TEXT,
+  envelope_from TEXT,
+  message_id TEXT,
+  subject TEXT,
+  references_json TEXT NOT NULL DEFAULT '[]',
+  document_id TEXT NOT NULL REFERENCES documents(id),
+  session_id TEXT,
+  received_at INTEGER NOT NULL
+);
+CREATE INDEX messages_resend ON messages (sender, message_id, received_at);
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  message_row_id TEXT NOT NULL REFERENCES messages(id),
+  to_number TEXT NOT NULL,
+  from_number TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL,
+  run_at INTEGER,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  api_error_since INTEGER,
+  api_errors INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  failure_reason TEXT,
+  failure_detail TEXT,
+  pages_sent INTEGER,
+  duration_secs INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  finished_at INTEGER
+);
+CREATE INDEX jobs_due ON jobs (run_at) WHERE status IN ('queued', 'placed') AND run_at IS NOT NULL;
+CREATE INDEX jobs_message ON jobs (message_row_id);
+CREATE TABLE attempts (
+  job_id TEXT NOT NULL REFERENCES jobs(id),
+  attempt INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  client_state TEXT NOT NULL,
+  fax_id TEXT UNIQUE,
+  fax_status TEXT,
+  started_at INTEGER NOT NULL,
+  placed_at INTEGER,
+  last_event_at INTEGER,
+  ended_at INTEGER,
+  failure_reason TEXT,
+  pages INTEGER,
+  duration_secs INTEGER,
+  PRIMARY KEY (job_id, attempt)
+);
+CREATE TABLE webhook_events (
+  id TEXT PRIMARY KEY,
+  event_type TEXT NOT NULL,
+  fax_id TEXT,
+  occurred_at TEXT,
+  received_at INTEGER NOT NULL,
+  payload_json TEXT NOT NULL,
+  processed_at INTEGER,
+  outcome TEXT
+);
+CREATE INDEX webhook_events_pending ON webhook_events (received_at) WHERE processed_at IS NULL;
+CREATE TABLE outbox (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  job_id TEXT,
+  payload_json TEXT NOT NULL DEFAULT '{}',
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  run_at INTEGER NOT NULL,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  sent_at INTEGER
+);
+CREATE INDEX outbox_due ON outbox (run_at) WHERE status = 'pending';
+-- One receipt of each kind per job, whatever replays happen.
+CREATE UNIQUE INDEX outbox_once ON outbox (job_id, kind) WHERE job_id IS NOT NULL;
+`,
+  },
+];

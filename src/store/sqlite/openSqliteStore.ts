@@ -1,0 +1,105 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+import Database from 'better-sqlite3';
+
+import { FaxError } from '../../errors.js';
+import type { JobStore } from '../jobStore.js';
+import { SQLITE_MIGRATIONS } from '../migrations/sqlite.js';
+import { makeSqliteEvents } from './events.js';
+import { makeSqliteIntake } from './intake.js';
+import { makeSqliteJobs } from './jobs.js';
+import { makeSqliteOutbox } from './outbox.js';
+
+/**
+ * The embedded store: one file, WAL, synchronous=FULL so that a commit is on disk before we answer 250
+ * (node-stack.md §7: ~3,100 durable transactions/s here). better-sqlite3 is synchronous; the methods are async
+ * only to share the JobStore interface with PostgreSQL. Several processes may open the same file: writers
+ * serialise on SQLite's lock (busy_timeout), claims run in IMMEDIATE transactions.
+ */
+export function openSqliteStore(file: string): JobStore {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+
+  const guard = <A extends unknown[], R>(fn: (...args: A) => R) =>
+    async (...args: A): Promise<Awaited<R>> => {
+      try {
+        return await fn(...args);
+      } catch (error) {
+        throw asStoreError(error);
+      }
+    };
+
+  const intake = makeSqliteIntake(db);
+  const jobs = makeSqliteJobs(db);
+  const events = makeSqliteEvents(db);
+  const outbox = makeSqliteOutbox(db);
+
+  return {
+    dialect: 'sqlite',
+    migrate: guard(() => migrate(db)),
+    ping: guard(() => {
+      db.prepare('SELECT 1').get();
+    }),
+    close: async () => {
+      if (db.open) db.close();
+    },
+    findRecentMessage: guard(intake.findRecentMessage),
+    acceptMessage: guard(intake.acceptMessage),
+    getJob: guard(jobs.getJob),
+    getMessage: guard(intake.getMessage),
+    getDocument: guard(intake.getDocument),
+    listAttempts: guard(jobs.listAttempts),
+    listJobs: guard(jobs.listJobs),
+    countJobs: guard(jobs.countJobs),
+    claimJobs: guard(jobs.claimJobs),
+    renewLease: guard(jobs.renewLease),
+    completeWork: guard(jobs.completeWork),
+    applyWhileLeased: guard(jobs.applyWhileLeased),
+    recordEvent: guard(events.recordEvent),
+    listUnprocessedEvents: guard(events.listUnprocessedEvents),
+    processEvent: guard(events.processEvent),
+    forgetEvents: guard(events.forgetEvents),
+    claimOutbox: guard(outbox.claimOutbox),
+    markOutboxSent: guard(outbox.markOutboxSent),
+    markOutboxRetry: guard(outbox.markOutboxRetry),
+    countOutbox: guard(outbox.countOutbox),
+  };
+}
+
+function migrate(db: Database.Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`);
+  const applied = new Set(
+    db
+      .prepare('SELECT version FROM schema_migrations')
+      .all()
+      .map((row) => (row as { version: number }).version),
+  );
+  for (const migration of SQLITE_MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, Date.now());
+    }).immediate();
+  }
+}
+
+/** A locked, full or unreadable database is "unavailable" (451 at the SMTP edge, 503 at the webhook). */
+function asStoreError(error: unknown): unknown {
+  if (error instanceof FaxError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  if (code.startsWith('SQLITE_') && !code.startsWith('SQLITE_CONSTRAINT')) {
+    return new FaxError('database_unavailable', `database unavailable: ${(error as Error).message}`, {
+      retryable: true,
+      cause: error,
+    });
+  }
+  if ((error as Error)?.message?.includes('database connection is not open')) {
+    return new FaxError('database_unavailable', 'database is closed', { retryable: true, cause: error });
+  }
+  return error;
+}
