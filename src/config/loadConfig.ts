@@ -19,7 +19,8 @@ export interface Config extends RawConfig {
     blocked_prefixes: string[];
     hostname: string;
   };
-  http: RawConfig['http'] & { public_url: string };
+  /** public_url was not configured but derived from http.listen (sandbox and tests). */
+  http: RawConfig['http'] & { public_url: string; public_url_derived: boolean };
   mail: RawConfig['mail'] & { from: string };
   database: { url: string };
 }
@@ -35,7 +36,24 @@ export interface LoadedConfig {
 }
 
 /** Premium-rate and similar ranges dialled at a caller's expense; the operator's list is added to these. */
-export const DEFAULT_BLOCKED_PREFIXES = ['+1900', '+1976', '+44870', '+44871', '+44872', '+44873', '+4490', '+4491', '+4498', '+33897', '+33899', '+49900', '+49137', '+881', '+882', '+883'];
+export const DEFAULT_BLOCKED_PREFIXES = [
+  '+1900',
+  '+1976',
+  '+44870',
+  '+44871',
+  '+44872',
+  '+44873',
+  '+4490',
+  '+4491',
+  '+4498',
+  '+33897',
+  '+33899',
+  '+49900',
+  '+49137',
+  '+881',
+  '+882',
+  '+883',
+];
 
 const ENV_PREFIX = 'FAXBRIDGE_';
 const TELNYX_ENV: Record<string, string> = {
@@ -153,8 +171,9 @@ function finish(raw: RawConfig, baseDir: string, file: string | null): Config {
   const dataDir = path.resolve(baseDir, raw.data_dir);
   const domains = raw.smtp.domains && raw.smtp.domains.length > 0 ? raw.smtp.domains : ['fax.localhost'];
   const allowed = raw.smtp.allowed_countries;
-  const publicUrl = (raw.http.public_url ?? `http://${hostForUrl(raw.http.listen.host)}:${raw.http.listen.port}`)
-    .replace(/\/+$/, '');
+  const publicUrl = (
+    raw.http.public_url ?? `http://${hostForUrl(raw.http.listen.host)}:${raw.http.listen.port}`
+  ).replace(/\/+$/, '');
   return {
     ...raw,
     sandbox,
@@ -164,14 +183,15 @@ function finish(raw: RawConfig, baseDir: string, file: string | null): Config {
       ...raw.smtp,
       hostname: raw.smtp.hostname ?? domains[0]!,
       domains: domains.map((d) => d.toLowerCase()),
-      allowed_countries: allowed === undefined ? [raw.smtp.default_country] : allowed === '*' ? ['*'] : allowed,
+      allowed_countries:
+        allowed === undefined ? [raw.smtp.default_country] : allowed === '*' ? ['*'] : allowed,
       blocked_prefixes: [...new Set([...DEFAULT_BLOCKED_PREFIXES, ...(raw.smtp.blocked_prefixes ?? [])])],
       tls: raw.smtp.tls && {
         cert: path.resolve(baseDir, raw.smtp.tls.cert),
         key: path.resolve(baseDir, raw.smtp.tls.key),
       },
     },
-    http: { ...raw.http, public_url: publicUrl },
+    http: { ...raw.http, public_url: publicUrl, public_url_derived: raw.http.public_url === undefined },
     mail: { ...raw.mail, from: raw.mail.from ?? `Fax <fax@${domains[0]}>` },
     database: { url: resolveDatabaseUrl(raw.database.url, baseDir, dataDir) },
   };
@@ -195,9 +215,13 @@ function checkCrossKeyRules(
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
   if (!config.sandbox) {
-    if (config.senders.length === 0) problems.push({ key: 'senders', message: 'required outside sandbox mode' });
+    if (config.senders.length === 0)
+      problems.push({ key: 'senders', message: 'required outside sandbox mode' });
     if (!config.telnyx.public_key) {
-      problems.push({ key: 'telnyx.public_key', message: 'required outside sandbox mode (or TELNYX_PUBLIC_KEY)' });
+      problems.push({
+        key: 'telnyx.public_key',
+        message: 'required outside sandbox mode (or TELNYX_PUBLIC_KEY)',
+      });
     }
     if (!config.telnyx.connection_id) {
       problems.push({
@@ -206,13 +230,22 @@ function checkCrossKeyRules(
       });
     }
     if (!publicUrlGiven) {
-      problems.push({ key: 'http.public_url', message: 'required outside sandbox mode: how Telnyx reaches us' });
+      problems.push({
+        key: 'http.public_url',
+        message: 'required outside sandbox mode: how Telnyx reaches us',
+      });
     } else if (!config.http.public_url.startsWith('https://')) {
-      warnings.push({ key: 'http.public_url', message: 'is not https: Telnyx will fetch documents in clear' });
+      warnings.push({
+        key: 'http.public_url',
+        message: 'is not https: Telnyx will fetch documents in clear',
+      });
     }
   }
   if (config.telnyx.public_key && Buffer.from(config.telnyx.public_key, 'base64').length !== 32) {
-    problems.push({ key: 'telnyx.public_key', message: 'expected the base64 of a 32-byte Ed25519 public key' });
+    problems.push({
+      key: 'telnyx.public_key',
+      message: 'expected the base64 of a 32-byte Ed25519 public key',
+    });
   }
   if (config.storage.driver === 's3' && !config.storage.s3) {
     problems.push({ key: 'storage.s3', message: 'required when storage.driver is s3 (bucket at least)' });
@@ -237,7 +270,10 @@ function checkCrossKeyRules(
     numbers.add(route.number);
   });
   if (config.admin.length === 0 && !numbers.has('*') && !config.sandbox) {
-    warnings.push({ key: 'admin', message: 'no admin addresses and no "*" route: unrouted faxes have nowhere to go' });
+    warnings.push({
+      key: 'admin',
+      message: 'no admin addresses and no "*" route: unrouted faxes have nowhere to go',
+    });
   }
   return { problems, warnings };
 }

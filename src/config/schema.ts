@@ -32,9 +32,9 @@ const bool = z.union([
 ]);
 
 const int = (min: number, max: number) =>
-  z.union([z.number(), z.string().regex(/^\d+$/, 'expected a whole number').transform(Number)]).pipe(
-    z.number().int('expected a whole number').min(min).max(max),
-  );
+  z
+    .union([z.number(), z.string().regex(/^\d+$/, 'expected a whole number').transform(Number)])
+    .pipe(z.number().int('expected a whole number').min(min).max(max));
 
 /** YAML turns an unquoted +15550001111 into a number and rounds 19-digit ids; insist on quotes. */
 const quoted = (what: string) =>
@@ -75,9 +75,7 @@ const listen = z.string().transform((value, ctx) => {
 });
 
 const email = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'expected an email address');
-const countryCode = z
-  .string()
-  .regex(/^[A-Z]{2}$/, 'expected an ISO 3166 two-letter country code such as US');
+const countryCode = z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166 two-letter country code such as US');
 
 export const RETRY_CLASSES = ['busy', 'no_answer', 'dropped', 'channel_limit'] as const;
 
@@ -101,7 +99,9 @@ export const configSchema = z.strictObject({
       hostname: z.string().optional(),
       domains: stringList(z.string().regex(/^[a-z0-9.-]+$/i, 'expected a domain name')).optional(),
       default_country: countryCode.default('US'),
-      allowed_countries: z.union([z.literal('*'), stringList(z.union([countryCode, z.literal('*')]))]).optional(),
+      allowed_countries: z
+        .union([z.literal('*'), stringList(z.union([countryCode, z.literal('*')]))])
+        .optional(),
       blocked_prefixes: stringList(
         z.string().regex(/^\+\d{1,15}$/, 'expected a prefix such as "+1900"'),
       ).optional(),
@@ -116,7 +116,9 @@ export const configSchema = z.strictObject({
       ]),
       tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
       require_tls: bool.default(false),
-      auth: z.array(z.strictObject({ user: z.string().min(1), password_hash: z.string().min(1) })).default([]),
+      auth: z
+        .array(z.strictObject({ user: z.string().min(1), password_hash: z.string().min(1) }))
+        .default([]),
     })
     .prefault({}),
   http: z

@@ -15,8 +15,8 @@
  * user-assigned code everyone uses. Ascension (+247) is part of SH.
  */
 export const CALLING_CODE_COUNTRIES: ReadonlyMap<string, string> = new Map(
+  // Zone 2: Africa and a few Atlantic islands.
   (
-    // Zone 2: Africa and a few Atlantic islands.
     '20 EG, 211 SS, 212 MA, 213 DZ, 216 TN, 218 LY, 220 GM, 221 SN, 222 MR, 223 ML, 224 GN, 225 CI, ' +
     '226 BF, 227 NE, 228 TG, 229 BJ, 230 MU, 231 LR, 232 SL, 233 GH, 234 NG, 235 TD, 236 CF, 237 CM, ' +
     '238 CV, 239 ST, 240 GQ, 241 GA, 242 CG, 243 CD, 244 AO, 245 GW, 246 IO, 247 SH, 248 SC, 249 SD, ' +

@@ -106,7 +106,10 @@ export function checkFaxNumber(localPart: string, policy: NumberPolicy): NumberV
   if (!allowed.includes('*') && !allowed.includes(country)) {
     const where = country === '??' ? 'in no country' : `in ${country}`;
     const list = allowed.length > 0 ? allowed.join(', ') : 'none';
-    return { ok: false, reason: `${e164} is ${where}, which this gateway does not fax to (allowed: ${list})` };
+    return {
+      ok: false,
+      reason: `${e164} is ${where}, which this gateway does not fax to (allowed: ${list})`,
+    };
   }
   for (const prefix of policy.blockedPrefixes) {
     const digits = prefix.replace(/\D/g, '');

@@ -46,7 +46,10 @@ export function makeReadyHandler(ready: ReadinessCheck, options: ReadyHandlerOpt
  * Shares one check between concurrent probes and reuses its answer for `cacheMs`, failures included, so a
  * probe storm (or a slow database) cannot turn into a query storm.
  */
-export function makeCachedReadiness(ready: ReadinessCheck, options: ReadyHandlerOptions = {}): ReadinessCheck {
+export function makeCachedReadiness(
+  ready: ReadinessCheck,
+  options: ReadyHandlerOptions = {},
+): ReadinessCheck {
   const cacheMs = options.cacheMs ?? DEFAULT_READY_CACHE_MS;
   const now = options.now ?? Date.now;
   let cached: { at: number; result: Promise<Readiness> } | null = null;

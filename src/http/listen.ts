@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type Koa from 'koa';
@@ -49,11 +49,40 @@ export async function listen(app: Koa, options: ListenOptions): Promise<HttpList
     });
   });
 
+  const inFlight = trackInFlightResponses(server);
   const address = server.address() as AddressInfo;
   return {
     url: `http://${urlHost(address)}:${address.port}`,
     port: address.port,
-    close: () => closeServer(server, options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS),
+    close: () => {
+      inFlight.endKeepAlive();
+      return closeServer(server, options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS);
+    },
+  };
+}
+
+/**
+ * server.close() leaves a keep-alive socket open after its last in-flight answer until the client drops it
+ * (seconds). Once closing, every answer not yet started says `Connection: close`, which makes Node end the
+ * socket right after it; answers already under way get their now-idle socket closed when they finish.
+ */
+function trackInFlightResponses(server: Server): { endKeepAlive(): void } {
+  const responses = new Set<ServerResponse>();
+  let closing = false;
+  const endAfter = (res: ServerResponse): void => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+    else res.once('finish', () => setImmediate(() => server.closeIdleConnections()));
+  };
+  server.on('request', (_req, res: ServerResponse) => {
+    if (closing) return endAfter(res);
+    responses.add(res);
+    res.once('close', () => responses.delete(res));
+  });
+  return {
+    endKeepAlive: () => {
+      closing = true;
+      for (const res of responses) endAfter(res);
+    },
   };
 }
 

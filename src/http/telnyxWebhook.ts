@@ -23,7 +23,8 @@ export interface TelnyxEvent {
 export type RecordResult = 'recorded' | 'duplicate';
 
 /** Values for the `faxbridge_webhooks_total{result}` label: one per answer the route can give. */
-export type WebhookResult = 'accepted' | 'duplicate' | VerifyFailure | 'bad_request' | 'too_large' | 'unavailable';
+export type WebhookResult =
+  'accepted' | 'duplicate' | VerifyFailure | 'bad_request' | 'too_large' | 'unavailable';
 
 export interface WebhookDeps {
   verify: SignatureVerifier;

@@ -90,7 +90,11 @@ export interface JobStore {
   close(): Promise<void>;
 
   // Intake
-  findRecentMessage(sender: string, messageId: string, since: number): Promise<{ message: MessageRow; jobs: JobRow[] } | null>;
+  findRecentMessage(
+    sender: string,
+    messageId: string,
+    since: number,
+  ): Promise<{ message: MessageRow; jobs: JobRow[] } | null>;
   acceptMessage(input: NewMessage, now: number): Promise<JobRow[]>;
 
   // Reading

@@ -97,7 +97,8 @@ export interface WebhookEventRow {
   outcome: string | null;
 }
 
-export type OutboxKind = 'receipt_accepted' | 'receipt_delivered' | 'receipt_failed' | 'inbound_fax' | 'admin_notice';
+export type OutboxKind =
+  'receipt_accepted' | 'receipt_delivered' | 'receipt_failed' | 'inbound_fax' | 'admin_notice';
 
 export interface OutboxRow {
   id: string;

@@ -16,7 +16,9 @@ export function encodeClientState(jobId: string, attempt: number): string {
   return Buffer.from(`${jobId}:${attempt}`, 'utf8').toString('base64');
 }
 
-export function decodeClientState(value: string | null | undefined): { jobId: string; attempt: number } | null {
+export function decodeClientState(
+  value: string | null | undefined,
+): { jobId: string; attempt: number } | null {
   if (!value || !CANONICAL_BASE64.test(value)) return null;
   const bytes = Buffer.from(value, 'base64');
   const text = bytes.toString('utf8');

@@ -9,6 +9,8 @@ const SECOND_MS = 1000;
  */
 const EPOCH_SECONDS_THRESHOLD = 1e9;
 const DELTA_SECONDS = /^\d+(?:\.\d+)?$/;
+/** All three HTTP-date forms start with a day name; `Date.parse` alone would also accept `-3` (year -3). */
+const HTTP_DATE_START = /^[A-Za-z]{3}/;
 
 function header(headers: ResponseHeaders, name: string): string | undefined {
   let value = headers[name];
@@ -35,7 +37,7 @@ export function parseRetryAfter(headers: ResponseHeaders, nowMs: number = Date.n
   if (retryAfter !== undefined) {
     const delay = secondsToMs(retryAfter);
     if (delay !== null) return delay;
-    const date = Date.parse(retryAfter);
+    const date = HTTP_DATE_START.test(retryAfter) ? Date.parse(retryAfter) : NaN;
     if (!Number.isNaN(date)) return Math.max(0, date - nowMs);
   }
   const reset = header(headers, 'x-ratelimit-reset');

@@ -35,11 +35,20 @@ export function newOutboxId(): string {
 }
 
 /** Applies a transition to one job; call inside a transaction. */
-export function applyTransition(db: Database.Database, jobId: string, transition: Transition, now: number): void {
+export function applyTransition(
+  db: Database.Database,
+  jobId: string,
+  transition: Transition,
+  now: number,
+): void {
   if (transition.job) {
     const columns = JOB_COLUMNS.filter((column) => transition.job![column] !== undefined);
     const sets = [...columns.map((c) => `${c} = @${c}`), 'updated_at = @now'].join(', ');
-    db.prepare(`UPDATE jobs SET ${sets} WHERE id = @jobId`).run({ ...pick(transition.job, columns), now, jobId });
+    db.prepare(`UPDATE jobs SET ${sets} WHERE id = @jobId`).run({
+      ...pick(transition.job, columns),
+      now,
+      jobId,
+    });
   }
   if (transition.dropAttempt !== undefined) {
     db.prepare(`DELETE FROM attempts WHERE job_id = ? AND attempt = ? AND state = 'posting'`).run(
@@ -49,7 +58,9 @@ export function applyTransition(db: Database.Database, jobId: string, transition
   }
   const attempt = transition.attempt;
   if (attempt) {
-    const exists = db.prepare(`SELECT 1 FROM attempts WHERE job_id = ? AND attempt = ?`).get(jobId, attempt.attempt);
+    const exists = db
+      .prepare(`SELECT 1 FROM attempts WHERE job_id = ? AND attempt = ?`)
+      .get(jobId, attempt.attempt);
     const columns = ATTEMPT_COLUMNS.filter((column) => attempt[column] !== undefined);
     if (exists) {
       if (columns.length > 0) {

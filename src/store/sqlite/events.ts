@@ -12,14 +12,14 @@ export function makeSqliteEvents(db: Database.Database) {
       now: number,
     ): EventDecision | null => {
       const event = db.prepare('SELECT * FROM webhook_events WHERE id = ?').get(eventId) as
-        | WebhookEventRow
-        | undefined;
+        WebhookEventRow | undefined;
       if (!event || event.processed_at !== null) return null;
       const attempt = findAttempt(correlate);
       const job = attempt
         ? ((db.prepare('SELECT * FROM jobs WHERE id = ?').get(attempt.job_id) as JobRow | undefined) ?? null)
         : correlate.jobId
-          ? ((db.prepare('SELECT * FROM jobs WHERE id = ?').get(correlate.jobId) as JobRow | undefined) ?? null)
+          ? ((db.prepare('SELECT * FROM jobs WHERE id = ?').get(correlate.jobId) as JobRow | undefined) ??
+            null)
           : null;
       const decision = decide({ event, job, attempt });
       if (decision.transition && job) applyTransition(db, job.id, decision.transition, now);
@@ -41,7 +41,10 @@ export function makeSqliteEvents(db: Database.Database) {
       if (byState) return byState;
     }
     if (correlate.faxId) {
-      return (db.prepare('SELECT * FROM attempts WHERE fax_id = ?').get(correlate.faxId) as AttemptRow | undefined) ?? null;
+      return (
+        (db.prepare('SELECT * FROM attempts WHERE fax_id = ?').get(correlate.faxId) as
+          AttemptRow | undefined) ?? null
+      );
     }
     return null;
   }
@@ -59,7 +62,9 @@ export function makeSqliteEvents(db: Database.Database) {
 
     listUnprocessedEvents: (limit: number) =>
       db
-        .prepare('SELECT * FROM webhook_events WHERE processed_at IS NULL ORDER BY received_at, rowid LIMIT ?')
+        .prepare(
+          'SELECT * FROM webhook_events WHERE processed_at IS NULL ORDER BY received_at, rowid LIMIT ?',
+        )
         .all(limit) as WebhookEventRow[],
 
     processEvent: (
@@ -70,7 +75,8 @@ export function makeSqliteEvents(db: Database.Database) {
     ) => process.immediate(eventId, correlate, decide, now),
 
     forgetEvents: (olderThan: number) =>
-      db.prepare('DELETE FROM webhook_events WHERE received_at < ? AND processed_at IS NOT NULL').run(olderThan)
-        .changes,
+      db
+        .prepare('DELETE FROM webhook_events WHERE received_at < ? AND processed_at IS NOT NULL')
+        .run(olderThan).changes,
   };
 }

@@ -51,7 +51,8 @@ export function makeSqliteJobs(db: Database.Database) {
     applyWhileLeased: (jobId: string, owner: string, transition: Transition, now: number) =>
       complete.immediate(jobId, owner, transition, now, false),
 
-    getJob: (id: string) => (db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined) ?? null,
+    getJob: (id: string) =>
+      (db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined) ?? null,
 
     listAttempts: (jobId: string) =>
       db.prepare('SELECT * FROM attempts WHERE job_id = ? ORDER BY attempt').all(jobId) as AttemptRow[],

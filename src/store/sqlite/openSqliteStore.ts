@@ -25,7 +25,8 @@ export function openSqliteStore(file: string): JobStore {
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
 
-  const guard = <A extends unknown[], R>(fn: (...args: A) => R) =>
+  const guard =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
     async (...args: A): Promise<Awaited<R>> => {
       try {
         return await fn(...args);
@@ -34,6 +35,8 @@ export function openSqliteStore(file: string): JobStore {
       }
     };
 
+  // Statements are prepared up front, so the schema must exist before the operation modules are built.
+  migrate(db);
   const intake = makeSqliteIntake(db);
   const jobs = makeSqliteJobs(db);
   const events = makeSqliteEvents(db);
@@ -72,7 +75,9 @@ export function openSqliteStore(file: string): JobStore {
 }
 
 function migrate(db: Database.Database): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`);
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
+  );
   const applied = new Set(
     db
       .prepare('SELECT version FROM schema_migrations')
@@ -83,7 +88,10 @@ function migrate(db: Database.Database): void {
     if (applied.has(migration.version)) continue;
     db.transaction(() => {
       db.exec(migration.sql);
-      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, Date.now());
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+        migration.version,
+        Date.now(),
+      );
     }).immediate();
   }
 }

@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+
+import { MailPermanentError, type Mailer } from '../clients/mailer.js';
+import type { Config } from '../config/loadConfig.js';
+import { coerceError } from '../errors.js';
+import { calculateDelay } from '../lib/backoff.js';
+import type { Clock } from '../lib/clock.js';
+import { DAY, MINUTE, SECOND } from '../lib/units.js';
+import type { UrlSigner } from '../lib/urlSigner.js';
+import type { Logger } from '../log.js';
+import { composeReceipt, type OutgoingMail, type ReceiptInput } from '../receipts/composeReceipt.js';
+import type { DocumentStorage } from '../storage/documentStorage.js';
+import type { JobStore, OutboxRow } from '../store/jobStore.js';
+
+export interface OutboxDeps {
+  config: Config;
+  store: JobStore;
+  documents: DocumentStorage;
+  mailer: Mailer;
+  signer: UrlSigner;
+  clock: Clock;
+  log: Logger;
+  /** Composes kinds other than receipts (inbound faxes, admin notices); null = not this worker's kind. */
+  composeOther?: (row: OutboxRow) => Promise<OutgoingMail | null>;
+  onSent?: (row: OutboxRow) => void;
+}
+
+/** A relay that stays down this long turns a pending mail into a dead one (and is logged loudly). */
+const GIVE_UP_AFTER = 5 * DAY;
+const MAIL_BACKOFF = { baseMs: 15 * SECOND, maxMs: 30 * MINUTE };
+const LEASE = 5 * MINUTE;
+
+const RECEIPT_KINDS: Record<string, ReceiptInput['kind']> = {
+  receipt_accepted: 'accepted',
+  receipt_delivered: 'delivered',
+  receipt_failed: 'failed',
+};
+
+/**
+ * Sends what the outbox holds. Rows are written in the same transaction as the job change that causes them,
+ * so a receipt is never lost; a row is marked sent only after the relay's 250, so a crash in between sends
+ * it again with the same Message-ID (product.md §4: at least once, recognisably the same mail).
+ */
+export async function drainOutbox(deps: OutboxDeps, owner: string, limit = 10): Promise<number> {
+  const { store, clock, log } = deps;
+  const rows = await store.claimOutbox(owner, clock.now(), LEASE, limit);
+  for (const row of rows) {
+    const rowLog = log.child({ outbox: row.id, kind: row.kind, job: row.job_id ?? undefined });
+    try {
+      const mail = await composeRow(deps, row);
+      if (!mail) {
+        await store.markOutboxRetry(row.id, owner, clock.now(), 'nothing to send', true);
+        rowLog.warn('outbox row has nothing to send; marked dead');
+        continue;
+      }
+      const sent = await deps.mailer.send(mail);
+      await store.markOutboxSent(row.id, owner, clock.now());
+      rowLog.info({ to: mail.to, messageId: sent.messageId }, 'mail sent');
+      deps.onSent?.(row);
+    } catch (thrown) {
+      const error = coerceError(thrown);
+      const permanent = error instanceof MailPermanentError;
+      const dead = permanent || clock.now() - row.created_at > GIVE_UP_AFTER;
+      const runAt = clock.now() + calculateDelay(row.attempts, MAIL_BACKOFF);
+      await store.markOutboxRetry(row.id, owner, runAt, error.message, dead);
+      if (dead) rowLog.error({ err: error }, 'mail could not be sent and was given up');
+      else rowLog.warn({ err: error, retryInMs: runAt - clock.now() }, 'mail not sent; will retry');
+    }
+  }
+  return rows.length;
+}
+
+async function composeRow(deps: OutboxDeps, row: OutboxRow): Promise<OutgoingMail | null> {
+  const kind = RECEIPT_KINDS[row.kind];
+  if (!kind) return deps.composeOther ? deps.composeOther(row) : null;
+  return composeJobReceipt(deps, row.job_id ?? '', kind);
+}
+
+export async function composeJobReceipt(
+  deps: Pick<OutboxDeps, 'config' | 'store' | 'documents' | 'signer' | 'clock'>,
+  jobId: string,
+  kind: ReceiptInput['kind'],
+): Promise<OutgoingMail | null> {
+  const { config, store, documents, signer, clock } = deps;
+  const job = await store.getJob(jobId);
+  const message = job && (await store.getMessage(job.message_row_id));
+  const document = message && (await store.getDocument(message.document_id));
+  if (!job || !message || !document) return null;
+  const attempts = await store.listAttempts(job.id);
+  let attachment: ReceiptInput['document'];
+  if (kind === 'failed' && document.deleted_at === null) {
+    const attach = document.size <= config.mail.max_attachment_size && documents.localPath;
+    const linkTtl = Math.max(config.retention.days, 1) * DAY;
+    attachment = attach
+      ? { filename: document.filename, path: documents.localPath!(document.storage_key), size: document.size }
+      : {
+          filename: document.filename,
+          size: document.size,
+          link: `${config.http.public_url}${signer.sign(`/documents/${document.storage_key}`, clock.now() + linkTtl)}`,
+        };
+  }
+  return composeReceipt({
+    kind,
+    jobId: job.id,
+    to: job.to_number,
+    sender: { address: message.sender, name: message.sender_name ?? undefined },
+    pages: document.pages,
+    pagesSent: job.pages_sent,
+    durationSecs: job.duration_secs,
+    acceptedAt: new Date(message.received_at),
+    finishedAt: job.finished_at === null ? null : new Date(job.finished_at),
+    attempts: attempts
+      .filter((a) => a.state !== 'posting')
+      .map((a) => ({
+        attempt: a.attempt,
+        startedAt: new Date(a.started_at),
+        endedAt: a.ended_at === null ? null : new Date(a.ended_at),
+        outcome: a.state === 'delivered' ? 'delivered' : a.state === 'failed' ? 'failed' : 'unknown',
+        failureReason: a.failure_reason,
+        pages: a.pages,
+        durationSecs: a.duration_secs,
+      })),
+    failureReason: job.failure_reason,
+    failureDetail: job.failure_detail,
+    original: {
+      messageId: message.message_id,
+      references: JSON.parse(message.references_json) as string[],
+      subject: message.subject,
+    },
+    document: attachment,
+    timezone: config.timezone,
+    from: config.mail.from,
+    domain: config.smtp.hostname,
+  });
+}
+
+export interface OutboxLoop {
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+/** Polls the outbox; `wake` after queuing a mail sends it without waiting for the next poll. */
+export function startOutboxLoop(deps: OutboxDeps, pollMs = 2 * SECOND): OutboxLoop {
+  const owner = `outbox-${randomBytes(6).toString('hex')}`;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  let stopped = false;
+  let again = false;
+
+  const run = async () => {
+    try {
+      while (!stopped && (await drainOutbox(deps, owner)) > 0) {
+        // keep draining while there is work
+      }
+    } catch (error) {
+      deps.log.error({ err: coerceError(error) }, 'outbox pass failed');
+    }
+  };
+  const tick = () => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = run().finally(() => {
+      running = null;
+      schedule(again ? 0 : pollMs);
+      again = false;
+    });
+  };
+  const schedule = (delay: number) => {
+    if (stopped) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(tick, delay);
+  };
+  schedule(0);
+  return {
+    wake: () => schedule(0),
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}

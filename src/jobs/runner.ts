@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+
+import { coerceError } from '../errors.js';
+import type { Clock } from '../lib/clock.js';
+import { MINUTE, SECOND } from '../lib/units.js';
+import type { Logger } from '../log.js';
+import type { JobRow, JobStore, Transition } from '../store/jobStore.js';
+
+export interface JobRunnerOptions {
+  store: JobStore;
+  clock: Clock;
+  log: Logger;
+  work: (job: JobRow, owner: string, log: Logger, signal: AbortSignal) => Promise<Transition | null>;
+  concurrency?: number;
+  pollMs?: number;
+  leaseMs?: number;
+}
+
+export interface JobRunner {
+  readonly owner: string;
+  /** Look for due jobs now instead of at the next poll. */
+  wake(): void;
+  /** Stops claiming; waits up to `graceMs` for jobs in flight, then aborts them. */
+  stop(graceMs: number): Promise<void>;
+}
+
+const DEFAULT_LEASE = 2 * MINUTE;
+
+/**
+ * Claims due jobs under a lease and works them with bounded concurrency. A lease is renewed while the job
+ * runs; a crashed worker's lease simply runs out and another worker (or the restarted process) takes over.
+ */
+export function startJobRunner(options: JobRunnerOptions): JobRunner {
+  const { store, clock, log, work } = options;
+  const concurrency = options.concurrency ?? 4;
+  const pollMs = options.pollMs ?? 1 * SECOND;
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE;
+  const owner = `worker-${randomBytes(6).toString('hex')}`;
+  const abort = new AbortController();
+  const running = new Set<Promise<void>>();
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let ticking = false;
+  let again = false;
+
+  async function tick(): Promise<void> {
+    if (stopped) return;
+    if (ticking) {
+      again = true;
+      return;
+    }
+    ticking = true;
+    try {
+      const free = concurrency - running.size;
+      if (free > 0) {
+        const jobs = await store.claimJobs(owner, clock.now(), leaseMs, free);
+        for (const job of jobs) track(runOne(job));
+        if (jobs.length === free) again = true;
+      }
+    } catch (error) {
+      log.error({ err: coerceError(error) }, 'could not claim jobs');
+    } finally {
+      ticking = false;
+      schedule(again ? 0 : pollMs);
+      again = false;
+    }
+  }
+
+  function schedule(delay: number): void {
+    if (stopped) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void tick(), delay);
+  }
+
+  function track(promise: Promise<void>): void {
+    running.add(promise);
+    void promise.finally(() => {
+      running.delete(promise);
+      schedule(0);
+    });
+  }
+
+  async function runOne(job: JobRow): Promise<void> {
+    const jobLog = log.child({ job: job.id, attempt: job.attempt });
+    const renew = setInterval(() => {
+      void store.renewLease(job.id, owner, clock.now() + leaseMs).catch(() => undefined);
+    }, leaseMs / 3);
+    try {
+      const transition = await work(job, owner, jobLog, abort.signal);
+      if (transition && !(await store.completeWork(job.id, owner, transition, clock.now()))) {
+        jobLog.warn('lease lost before the job could be updated; another worker has it');
+      }
+    } catch (error) {
+      // The lease is left to expire so the job is retried, never dropped.
+      jobLog.error({ err: coerceError(error) }, 'job failed unexpectedly; it will be retried');
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  schedule(0);
+
+  return {
+    owner,
+    wake: () => schedule(0),
+    async stop(graceMs) {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      const deadline = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
+      await Promise.race([Promise.allSettled([...running]), deadline]);
+      abort.abort();
+      await Promise.allSettled([...running]);
+    },
+  };
+}

@@ -1,0 +1,240 @@
+import { encodeClientState, type TelnyxClient, type TelnyxOutcome } from '../clients/telnyx.js';
+import type { Config } from '../config/loadConfig.js';
+import { INTERNAL_FAILURE_REASONS } from '../domain/failureReasons.js';
+import { decideOutbound, failJob, type OutboundPolicy } from '../domain/outboundDecision.js';
+import type { Clock } from '../lib/clock.js';
+import { calculateDelay } from '../lib/backoff.js';
+import { DAY, MINUTE, SECOND } from '../lib/units.js';
+import type { Logger } from '../log.js';
+import type { DocumentStorage } from '../storage/documentStorage.js';
+import type { AttemptRow, JobRow, JobStore, Transition } from '../store/jobStore.js';
+
+export interface SendFaxDeps {
+  config: Config;
+  store: JobStore;
+  documents: DocumentStorage;
+  telnyx: TelnyxClient;
+  clock: Clock;
+}
+
+/** Backoff for API errors (not counted as attempts): 5 s doubling to 10 min, jittered. */
+const API_BACKOFF = { baseMs: 5 * SECOND, maxMs: 10 * MINUTE };
+/** GET /faxes looks this far before the attempt started, for clock skew (product.md §4). */
+const RECONCILE_WINDOW = 10 * MINUTE;
+/** After this long without a final event the outcome is declared unknown (product.md §4). */
+const OUTCOME_UNKNOWN_AFTER = DAY;
+
+export function outboundPolicy(config: Config): OutboundPolicy {
+  return {
+    retryDelays: config.retry.delays,
+    finalEventTimeout: config.retry.final_event_timeout,
+    receiptOnDelivered: config.receipts.on_delivered,
+    receiptOnFailed: config.receipts.on_failed,
+  };
+}
+
+/**
+ * Works one claimed job and returns the transition to apply when releasing it. Exactly once (product.md §4):
+ * the attempt row is durable in state `posting` before POST /faxes; a job found with such a row after an
+ * uncertain outcome or a crash is reconciled with GET /faxes (client_state) before anything is sent again.
+ */
+export async function workJob(
+  deps: SendFaxDeps,
+  job: JobRow,
+  owner: string,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<Transition | null> {
+  const attempts = await deps.store.listAttempts(job.id);
+  const current = attempts.find((row) => row.attempt === job.attempt) ?? null;
+  if (job.status === 'placed' && current?.fax_id) return checkPlacedFax(deps, job, current, log, signal);
+  if (current?.state === 'posting') {
+    const found = await reconcile(deps, job, current, log, signal);
+    if (found !== 'absent') return found;
+    return postFax(deps, job, current.attempt, owner, log, signal);
+  }
+  return postFax(deps, job, job.attempt + 1, owner, log, signal);
+}
+
+async function postFax(
+  deps: SendFaxDeps,
+  job: JobRow,
+  attempt: number,
+  owner: string,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<Transition | null> {
+  const { config, store, documents, telnyx, clock } = deps;
+  const message = await store.getMessage(job.message_row_id);
+  const document = message ? await store.getDocument(message.document_id) : null;
+  if (!document || document.deleted_at !== null) {
+    return {
+      job: failJob('document_missing', 'the stored document is no longer available', clock.now()),
+      outbox: [{ kind: 'receipt_failed' }],
+    };
+  }
+  const clientState = encodeClientState(job.id, attempt);
+  const startedAt = clock.now();
+  // Durable before the request: if we die during the call, the restart reconciles instead of resending.
+  const held = await store.applyWhileLeased(
+    job.id,
+    owner,
+    {
+      job: { attempt },
+      attempt: { attempt, state: 'posting', client_state: clientState, started_at: startedAt },
+    },
+    startedAt,
+  );
+  if (!held) return null;
+  const mediaUrl = await documents.mediaUrl(document.storage_key, config.storage.url_ttl, startedAt);
+  log.info({ attempt, of: job.max_attempts }, 'sending fax to Telnyx');
+  const outcome = await telnyx.sendFax(
+    {
+      connection_id: config.telnyx.connection_id ?? 'sandbox',
+      from: job.from_number,
+      to: job.to_number,
+      media_url: mediaUrl,
+      webhook_url: `${config.http.public_url}/webhooks/telnyx`,
+      client_state: clientState,
+    },
+    signal,
+  );
+  const now = clock.now();
+  switch (outcome.kind) {
+    case 'ok':
+      log.info({ fax: outcome.value.id, attempt }, 'Telnyx accepted the fax');
+      return {
+        attempt: { attempt, state: 'placed', fax_id: outcome.value.id, fax_status: 'queued', placed_at: now },
+        job: {
+          status: 'placed',
+          run_at: now + config.retry.final_event_timeout,
+          api_error_since: null,
+          last_error: null,
+        },
+      };
+    case 'rejected':
+      log.warn({ status: outcome.status, detail: outcome.detail }, 'Telnyx refused the fax');
+      return {
+        dropAttempt: attempt,
+        job: failJob(INTERNAL_FAILURE_REASONS.apiRejected, outcome.detail, now),
+        outbox: config.receipts.on_failed ? [{ kind: 'receipt_failed' }] : [],
+      };
+    case 'retry':
+      // The request never reached Telnyx: it was no attempt.
+      return withJob(apiError(deps, job, outcome, now), { attempt: attempt - 1 }, attempt);
+    case 'uncertain':
+      log.warn(
+        { status: outcome.status, reason: outcome.reason },
+        'uncertain outcome; will reconcile before any resend',
+      );
+      return apiError(deps, job, outcome, now);
+  }
+}
+
+/** Looks for the attempt's fax at Telnyx by its exact client_state. */
+async function reconcile(
+  deps: SendFaxDeps,
+  job: JobRow,
+  attempt: AttemptRow,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<Transition | 'absent'> {
+  const listed = await deps.telnyx.listFaxes(
+    {
+      to: job.to_number,
+      direction: 'outbound',
+      createdAfter: new Date(attempt.started_at - RECONCILE_WINDOW),
+    },
+    signal,
+  );
+  const now = deps.clock.now();
+  if (listed.kind !== 'ok') return apiError(deps, job, listed, now);
+  const fax = listed.value.find((candidate) => candidate.client_state === attempt.client_state);
+  if (!fax) {
+    log.info({ attempt: attempt.attempt }, 'reconciled: Telnyx has no fax for this attempt; sending it');
+    return 'absent';
+  }
+  log.info(
+    { fax: fax.id, attempt: attempt.attempt },
+    'reconciled: Telnyx already has this fax; not resending',
+  );
+  const decision = decideOutbound(job, attempt, observe(fax), outboundPolicy(deps.config), now);
+  const placedNow: Transition = {
+    attempt: { attempt: attempt.attempt, state: 'placed', fax_id: fax.id, placed_at: now },
+    job: { status: 'placed', run_at: now + deps.config.retry.final_event_timeout, api_error_since: null },
+  };
+  return decision.transition ?? placedNow;
+}
+
+/** No final event for a while: ask Telnyx (product.md §4), and give up after 24 hours. */
+async function checkPlacedFax(
+  deps: SendFaxDeps,
+  job: JobRow,
+  attempt: AttemptRow,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<Transition> {
+  const { config, telnyx, clock } = deps;
+  const fetched = await telnyx.getFax(attempt.fax_id!, signal);
+  const now = clock.now();
+  if (fetched.kind === 'ok') {
+    const decision = decideOutbound(job, attempt, observe(fetched.value), outboundPolicy(config), now);
+    if (
+      decision.outcome === 'delivered' ||
+      decision.outcome === 'failed' ||
+      decision.outcome === 'retry_scheduled'
+    ) {
+      log.info({ fax: attempt.fax_id, outcome: decision.outcome }, 'final status found by polling Telnyx');
+      return decision.transition!;
+    }
+  }
+  const lastHeard = attempt.last_event_at ?? attempt.placed_at ?? attempt.started_at;
+  if (now - lastHeard > OUTCOME_UNKNOWN_AFTER) {
+    log.error({ fax: attempt.fax_id }, 'no final status after 24 hours; outcome unknown');
+    return {
+      job: failJob(INTERNAL_FAILURE_REASONS.outcomeUnknown, 'Telnyx never reported how this fax ended', now),
+      outbox: [{ kind: 'receipt_failed' }, { kind: 'admin_notice', payload: { reason: 'outcome_unknown' } }],
+    };
+  }
+  return { job: { run_at: now + config.retry.final_event_timeout } };
+}
+
+function apiError(
+  deps: SendFaxDeps,
+  job: JobRow,
+  outcome: Exclude<TelnyxOutcome<unknown>, { kind: 'ok' }>,
+  now: number,
+): Transition {
+  const since = job.api_error_since ?? now;
+  const reason = 'reason' in outcome ? outcome.reason : `HTTP ${outcome.status}`;
+  if (now - since >= deps.config.retry.api_give_up) {
+    return {
+      job: failJob(INTERNAL_FAILURE_REASONS.apiUnreachable, `Telnyx could not be reached: ${reason}`, now),
+      outbox: deps.config.receipts.on_failed ? [{ kind: 'receipt_failed' }] : [],
+    };
+  }
+  const retryAfter = outcome.kind === 'retry' ? outcome.retryAfterMs : null;
+  const delay = retryAfter ?? calculateDelay(job.api_errors + 1, API_BACKOFF);
+  return {
+    job: { run_at: now + delay, api_error_since: since, api_errors: job.api_errors + 1, last_error: reason },
+  };
+}
+
+/** Adds job fields to a transition and drops the posting row of an attempt that never reached Telnyx. */
+function withJob(transition: Transition, job: Transition['job'], dropAttempt: number): Transition {
+  return { ...transition, dropAttempt, job: { ...job, ...transition.job } };
+}
+
+function observe(fax: {
+  id: string;
+  status: string;
+  failure_reason?: string | null;
+  page_count?: number | null;
+}) {
+  return {
+    faxId: fax.id,
+    status: fax.status,
+    failureReason: fax.failure_reason ?? null,
+    pages: fax.page_count ?? null,
+  };
+}

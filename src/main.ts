@@ -1,0 +1,60 @@
+import { mkdir } from 'node:fs/promises';
+
+import type { Config } from './config/loadConfig.js';
+import { type Daemon, startDaemon } from './daemon.js';
+import { coerceError } from './errors.js';
+import { MINUTE } from './lib/units.js';
+import type { Logger } from './log.js';
+import { describeMagicNumbers, type Simulator, startSimulator } from './simulator/index.js';
+
+export interface Running {
+  daemon: Daemon;
+  simulator: Simulator | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts faxbridge: in sandbox mode the built-in Telnyx simulator first (it stands in for the API and signs
+ * webhooks with its own key), then the daemon. Owns nothing global; signals are the CLI's business.
+ */
+export async function run(config: Config, log: Logger): Promise<Running> {
+  await mkdir(config.data_dir, { recursive: true });
+  let simulator: Simulator | null = null;
+  if (config.sandbox) {
+    simulator = await startSimulator({
+      log: log.child({ component: 'simulator' }),
+      timing: { stepMs: 1000 },
+    });
+    log.warn(
+      {
+        simulator: simulator.url,
+        smtp: config.smtp.listen,
+        http: config.http.listen,
+        domains: config.smtp.domains,
+      },
+      'sandbox mode: no Telnyx API key, so no real fax leaves this machine; the built-in simulator answers instead',
+    );
+    log.info({ numbers: describeMagicNumbers() }, 'sandbox: these destination numbers fail on purpose');
+  }
+  const daemon = await startDaemon({
+    config,
+    log,
+    telnyx: simulator ? { apiUrl: simulator.url, apiKey: '', publicKey: simulator.publicKey } : undefined,
+  });
+  log.info(
+    { smtp: daemon.smtp.address(), http: daemon.http.url, mode: config.sandbox ? 'sandbox' : 'production' },
+    'faxbridge started',
+  );
+  return {
+    daemon,
+    simulator,
+    async stop() {
+      try {
+        await daemon.stop(Math.min(config.shutdown_grace, 10 * MINUTE));
+      } catch (error) {
+        log.error({ err: coerceError(error) }, 'error while stopping');
+      }
+      await simulator?.close();
+    },
+  };
+}

@@ -1,0 +1,231 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+
+import { type AttachmentStream, MailParser, type MessageText } from 'mailparser';
+
+import { MB } from '../lib/units.js';
+import { hasPdfMagic, PDF_SNIFF_BYTES } from '../pdf/pdfMagic.js';
+import { type MessageHeaderFields, readHeaderFields } from './messageHeaders.js';
+import { makeParserOptions, toMimeError, tooManyParts } from './mimeLimits.js';
+import { measurePart, peekHead, savePart } from './partSniffer.js';
+
+/**
+ * Turns an incoming email, as it streams in, into the fax document's parts (product.md §3 "The document"): every
+ * MIME leaf whose decoded bytes carry `%PDF-` in their first 1024 bytes is written to `workDir`, whatever it is
+ * called or typed as; everything else is measured, listed and dropped. Forwarded messages attached as
+ * `message/rfc822` are opened and searched the same way, up to `maxDepth` levels.
+ *
+ * Nothing is held in memory but the parts' first KB and the text bodies mailparser collects. The caller owns
+ * `workDir` and the files listed in `pdfs`; on any failure those files are removed before the promise rejects.
+ */
+export interface FoundPdf {
+  path: string;
+  /** As the sender named it, or `document-N.pdf` when the part had no name. */
+  filename: string;
+  size: number;
+  sha256: string;
+  /** IMAP-style part number; parts of a forwarded message continue its number (`2.1` is part 1 inside part 2). */
+  partId: string;
+}
+
+export interface OtherPart {
+  filename: string;
+  contentType: string;
+  size: number;
+}
+
+export interface ExtractedMessage extends MessageHeaderFields {
+  /** In order of appearance; identical PDFs (same sha256) are listed once. */
+  pdfs: FoundPdf[];
+  /** Attachments and inline images that are not PDFs, for the "no PDF" reply. */
+  others: OtherPart[];
+}
+
+export interface ExtractLimits {
+  /** How many levels of attached (forwarded) messages are opened. */
+  maxDepth: number;
+  /** Attachments over the message and all the messages it forwards (MIME nodes per message: 4× this + 16). */
+  maxParts: number;
+  /** Bytes of header per MIME part (mailparser's maxHeadSize). */
+  maxHeaderSize: number;
+}
+
+export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = { maxDepth: 3, maxParts: 100, maxHeaderSize: 1 * MB };
+
+/** The state of one extractDocuments call, shared by the message and the messages it forwards. */
+interface Extraction {
+  workDir: string;
+  limits: ExtractLimits;
+  pdfs: FoundPdf[];
+  others: OtherPart[];
+  seen: Set<string>;
+  attachments: number;
+}
+
+export async function extractDocuments(
+  input: NodeJS.ReadableStream,
+  workDir: string,
+  limits: Partial<ExtractLimits> = {},
+  signal?: AbortSignal,
+): Promise<ExtractedMessage> {
+  const run: Extraction = {
+    workDir,
+    limits: { ...DEFAULT_EXTRACT_LIMITS, ...limits },
+    pdfs: [],
+    others: [],
+    seen: new Set(),
+    attachments: 0,
+  };
+  try {
+    await mkdir(workDir, { recursive: true });
+    const headers = await parseMessage({ input, ownsInput: false, run, depth: 0, partPrefix: null, signal });
+    return { ...headers, pdfs: run.pdfs, others: run.others };
+  } catch (error) {
+    await Promise.all(run.pdfs.map((pdf) => rm(pdf.path, { force: true })));
+    throw error;
+  }
+}
+
+interface ParseTask {
+  input: NodeJS.ReadableStream;
+  /** Inputs we made ourselves (a forwarded message's content) are destroyed on failure; the caller's are drained. */
+  ownsInput: boolean;
+  run: Extraction;
+  depth: number;
+  partPrefix: string | null;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Parses one message with mailparser's streaming parser (never simpleParser, which buffers every attachment,
+ * node-stack.md §3). Parts are handled one at a time, in order: mailparser waits for each `release()`.
+ */
+async function parseMessage(task: ParseTask): Promise<MessageHeaderFields> {
+  const { input, run, signal } = task;
+  const parser = new MailParser(makeParserOptions(run.limits));
+  // One controller stops this level for any reason: the caller's signal, a parser error, an input error.
+  const stop = new AbortController();
+  const halt = (reason: unknown): void => {
+    if (!stop.signal.aborted) stop.abort(reason);
+  };
+  const onOuterAbort = (): void => halt(signal?.reason);
+  const onInputError = (error: Error): void => halt(error);
+  stop.signal.addEventListener('abort', () => parser.destroy(), { once: true });
+  // Stays attached for the parser's lifetime: a late error must never become an uncaught exception.
+  parser.on('error', (error: Error) => halt(toMimeError(error, run.limits)));
+  input.on('error', onInputError);
+  signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (signal?.aborted) onOuterAbort();
+
+  let failed = true;
+  try {
+    input.pipe(parser);
+    for await (const item of parser as AsyncIterable<AttachmentStream | MessageText>) {
+      if (item.type === 'attachment') await handleAttachment(item, task, stop.signal);
+    }
+    if (stop.signal.aborted) throw stop.signal.reason;
+    failed = false;
+    return readHeaderFields(parser.headers, parser.headerLines);
+  } catch (error) {
+    throw stop.signal.aborted ? stop.signal.reason : error;
+  } finally {
+    signal?.removeEventListener('abort', onOuterAbort);
+    input.removeListener('error', onInputError);
+    input.unpipe(parser);
+    if (failed) {
+      parser.destroy();
+      // A failed parse must not cost the SMTP session: the caller's stream is drained, not destroyed.
+      if (task.ownsInput) (input as Readable).destroy();
+      else input.resume();
+    }
+  }
+}
+
+async function handleAttachment(part: AttachmentStream, task: ParseTask, signal: AbortSignal): Promise<void> {
+  const { run } = task;
+  // Abort destroys the content stream, which ends whatever is reading it (file write, nested parse, measuring).
+  const onAbort = (): void =>
+    void part.content.destroy(signal.reason instanceof Error ? signal.reason : undefined);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    run.attachments += 1;
+    if (run.attachments > run.limits.maxParts) throw tooManyParts(run.limits);
+    if (signal.aborted) throw signal.reason;
+    const { head, content } = await peekHead(part.content, PDF_SNIFF_BYTES);
+    const partId = task.partPrefix ? `${task.partPrefix}.${part.partId ?? '1'}` : (part.partId ?? '1');
+    if (hasPdfMagic(head)) return await keepPdf(part, content, partId, run, signal);
+    if (isAttachedMessage(part) && task.depth < run.limits.maxDepth) {
+      return await readAttachedMessage(part, content, partId, task, signal);
+    }
+    const { size } = await measurePart(content);
+    run.others.push({
+      filename: part.filename ?? `attachment-${run.others.length + 1}`,
+      contentType: part.contentType,
+      size,
+    });
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    // Mandatory: mailparser stalls for good after an attachment that is never released (node-stack.md §3).
+    part.release?.();
+  }
+}
+
+async function keepPdf(
+  part: AttachmentStream,
+  content: AsyncIterable<Buffer>,
+  partId: string,
+  run: Extraction,
+  signal: AbortSignal,
+): Promise<void> {
+  // Numbered by arrival, never by the sender's file name, which is untrusted text.
+  const path = join(run.workDir, `part-${run.attachments}.pdf`);
+  const { size, sha256 } = await savePart(content, path, signal);
+  if (run.seen.has(sha256)) {
+    // The same PDF attached twice (or again inside a forward) is one document.
+    await rm(path, { force: true });
+    return;
+  }
+  run.seen.add(sha256);
+  run.pdfs.push({
+    path,
+    filename: part.filename ?? `document-${run.pdfs.length + 1}.pdf`,
+    size,
+    sha256,
+    partId,
+  });
+}
+
+/**
+ * A forward-as-attachment: mailparser leaves `message/rfc822` with disposition attachment (or none) unopened, so
+ * its content is parsed again. Its headers are ignored; its PDFs and other parts join this message's, in order.
+ */
+async function readAttachedMessage(
+  part: AttachmentStream,
+  content: AsyncIterable<Buffer>,
+  partId: string,
+  task: ParseTask,
+  signal: AbortSignal,
+): Promise<void> {
+  const { run } = task;
+  const found = run.pdfs.length + run.others.length;
+  let size = 0;
+  async function* counted(): AsyncGenerator<Buffer> {
+    for await (const chunk of content) {
+      size += chunk.length;
+      yield chunk;
+    }
+  }
+  const input = Readable.from(counted(), { objectMode: false });
+  // The nested parse stops with this level (its `signal`), so a failure anywhere unwinds every level.
+  await parseMessage({ input, ownsInput: true, run, depth: task.depth + 1, partPrefix: partId, signal });
+  // A forward with nothing in it is still worth naming in a "no PDF" reply.
+  if (run.pdfs.length + run.others.length === found) {
+    run.others.push({ filename: part.filename ?? 'forwarded message', contentType: part.contentType, size });
+  }
+}
+
+function isAttachedMessage(part: AttachmentStream): boolean {
+  const type = part.contentType.toLowerCase();
+  return type === 'message/rfc822' || type === 'message/global';
+}

@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+
+import { PDFDocument } from 'pdf-lib';
+import { type Dispatcher, request } from 'undici';
+
+import { coerceError } from '../errors.js';
+import { MB } from '../lib/units.js';
+
+/**
+ * Fetches a `media_url` the way Telnyx does before dialling (telnyx-fax-api.md §1.3 and §7): a plain GET that
+ * must answer 2xx directly (a 3xx is not followed and fails, like any non-2xx or network error, with
+ * `file_download_failed`), a body that must be a PDF (`%PDF-`, parseable, else `file_format_invalid`), at most
+ * 50 MB (`file_size_limit_exceeded`) and 350 pages (`page_count_limit_exceeded`).
+ */
+export const TELNYX_MAX_MEDIA_BYTES = 50 * MB;
+export const TELNYX_MAX_PAGES = 350;
+
+export interface MediaFetchOptions {
+  dispatcher: Dispatcher;
+  signal: AbortSignal;
+  timeoutMs: number;
+  maxBytes: number;
+  maxPages: number;
+}
+
+export interface MediaFacts {
+  httpStatus: number | null;
+  /** sha256 (hex) and length of the bytes read; null when no body was read in full. */
+  sha256: string | null;
+  bytes: number;
+  pages: number | null;
+}
+
+export type MediaFetchResult =
+  | ({ ok: true; pages: number } & Omit<MediaFacts, 'pages'>)
+  | ({ ok: false; failureReason: string; detail: string } & MediaFacts);
+
+const PDF_MAGIC = Buffer.from('%PDF-', 'latin1');
+
+export async function fetchMedia(url: string, options: MediaFetchOptions): Promise<MediaFetchResult> {
+  const failed = (
+    failureReason: string,
+    detail: string,
+    facts: Partial<MediaFacts> = {},
+  ): MediaFetchResult => ({
+    ok: false,
+    failureReason,
+    detail,
+    httpStatus: null,
+    sha256: null,
+    bytes: 0,
+    pages: null,
+    ...facts,
+  });
+
+  let httpStatus: number;
+  let body: Buffer;
+  try {
+    const response = await request(url, {
+      method: 'GET',
+      dispatcher: options.dispatcher,
+      headers: { 'user-agent': 'faxbridge-telnyx-simulator' },
+      signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]),
+    });
+    httpStatus = response.statusCode;
+    if (httpStatus < 200 || httpStatus > 299) {
+      await response.body.dump();
+      return failed('file_download_failed', `media_url answered ${httpStatus}`, { httpStatus });
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of response.body) {
+      total += (chunk as Buffer).length;
+      if (total > options.maxBytes) {
+        response.body.destroy();
+        return failed('file_size_limit_exceeded', `media is over ${options.maxBytes} bytes`, {
+          httpStatus,
+          bytes: total,
+        });
+      }
+      chunks.push(chunk as Buffer);
+    }
+    body = Buffer.concat(chunks);
+  } catch (thrown) {
+    return failed('file_download_failed', coerceError(thrown).message);
+  }
+
+  const facts = { httpStatus, sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length };
+  if (!body.subarray(0, PDF_MAGIC.length).equals(PDF_MAGIC)) {
+    return failed('file_format_invalid', 'media does not start with %PDF-', facts);
+  }
+  const pages = await countPdfPages(body);
+  if (pages === null) return failed('file_format_invalid', 'media is not a readable PDF', facts);
+  if (pages > options.maxPages) {
+    return failed('page_count_limit_exceeded', `media has ${pages} pages`, { ...facts, pages });
+  }
+  return { ok: true, pages, ...facts };
+}
+
+/** pdf-lib throws plain Errors or even TypeErrors on damaged or encrypted files (node-stack.md §10). */
+async function countPdfPages(bytes: Uint8Array): Promise<number | null> {
+  try {
+    const document = await PDFDocument.load(bytes, { updateMetadata: false });
+    return document.getPageCount();
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+
+import type { Config } from '../config/loadConfig.js';
+import { findSender } from '../domain/senders.js';
+import { FaxError } from '../errors.js';
+import type { Clock } from '../lib/clock.js';
+import { DAY, formatBytes, MB } from '../lib/units.js';
+import type { Logger } from '../log.js';
+import { type ExtractedMessage, extractDocuments } from '../mime/extractDocuments.js';
+import { inspectPdf } from '../pdf/inspectPdf.js';
+import { mergePdfs } from '../pdf/mergePdfs.js';
+import type { DocumentStorage } from '../storage/documentStorage.js';
+import type { JobStore } from '../store/jobStore.js';
+import { replies } from './replies.js';
+import { SizeGuard } from './sizeGuard.js';
+
+/** Telnyx's limits for one fax (telnyx-fax-api.md §1.3). */
+export const MAX_FAX_PAGES = 350;
+export const MAX_FAX_BYTES = 50 * MB;
+
+export interface ReceiveDeps {
+  config: Config;
+  store: JobStore;
+  documents: DocumentStorage;
+  clock: Clock;
+}
+
+export interface Transaction {
+  sessionId: string;
+  envelopeFrom: string;
+  /** Distinct E.164 fax numbers accepted at RCPT. */
+  numbers: string[];
+  maxMessageSize: number;
+  log: Logger;
+}
+
+/**
+ * End of DATA: parse while the bytes arrive, find and check the PDF, store it durably, then record the jobs.
+ * Resolves with the 250 text; rejects with an SMTP reply error (or a FaxError the listener answers 451).
+ */
+export async function receiveMessage(deps: ReceiveDeps, input: Readable, tx: Transaction): Promise<string> {
+  const workDir = path.join(deps.config.data_dir, 'tmp', `${tx.sessionId}-${randomBytes(4).toString('hex')}`);
+  await mkdir(workDir, { recursive: true });
+  try {
+    const guard = new SizeGuard(tx.maxMessageSize);
+    let extracted: ExtractedMessage | null = null;
+    let parseError: unknown = null;
+    try {
+      extracted = await extractDocuments(input.pipe(guard), workDir);
+    } catch (error) {
+      parseError = error;
+    }
+    // Whatever the parser did, read the transaction to its end before answering.
+    input.resume();
+    if (guard.exceeded || (input as Readable & { sizeExceeded?: boolean }).sizeExceeded) {
+      tx.log.info({ bytes: guard.bytes }, 'message over the size limit');
+      throw replies.tooLarge(formatBytes(tx.maxMessageSize));
+    }
+    if (parseError || !extracted) {
+      tx.log.info({ err: parseError }, 'message could not be parsed');
+      throw replies.badMime(parseError instanceof Error ? parseError.message : 'malformed MIME');
+    }
+    if (tx.numbers.length === 0) {
+      // Only the receipts' own address was a recipient: a bounce of one of our receipts.
+      tx.log.warn({ inReplyTo: extracted.inReplyTo, references: extracted.references }, 'receipt bounced');
+      return '2.0.0 Bounce recorded';
+    }
+    return await queueFax(deps, tx, extracted, workDir);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function queueFax(
+  deps: ReceiveDeps,
+  tx: Transaction,
+  mail: ExtractedMessage,
+  workDir: string,
+): Promise<string> {
+  const { config, store, documents, clock } = deps;
+  if (!mail.from || mail.fromCount !== 1) {
+    throw replies.badFromHeader(
+      'The From header must name exactly one sender, who will receive the fax receipts',
+    );
+  }
+  const sender = mail.from.address.toLowerCase();
+  const rule = findSender(config.senders, sender, config.sandbox);
+  if (!rule) throw replies.senderNotAllowed(sender);
+
+  if (mail.messageId) {
+    const earlier = await store.findRecentMessage(sender, mail.messageId, clock.now() - DAY);
+    if (earlier) {
+      tx.log.info({ messageId: mail.messageId }, 'resent message answered with its existing jobs');
+      return replies.queued(earlier.jobs.map((job) => ({ id: job.id, to: job.to_number })));
+    }
+  }
+
+  const document = await prepareDocument(mail, workDir, tx.log);
+  const documentId = newId('doc');
+  const storageKey = `${documentId}.pdf`;
+  await documents.put(storageKey, document.path, 'application/pdf');
+
+  const now = clock.now();
+  const messageRowId = newId('msg');
+  const jobs = await store.acceptMessage(
+    {
+      document: {
+        id: documentId,
+        storage_key: storageKey,
+        sha256: document.sha256,
+        size: document.size,
+        pages: document.pages,
+        filename: document.filename,
+        created_at: now,
+      },
+      message: {
+        id: messageRowId,
+        sender,
+        sender_name: mail.from.name || null,
+        envelope_from: tx.envelopeFrom || null,
+        message_id: mail.messageId,
+        subject: mail.subject,
+        references_json: JSON.stringify([...mail.references, ...(mail.messageId ? [mail.messageId] : [])]),
+        document_id: documentId,
+        session_id: tx.sessionId,
+        received_at: now,
+      },
+      jobs: tx.numbers.map((to) => ({ id: newId('fx'), to_number: to, from_number: rule.fromNumber })),
+      max_attempts: config.retry.max_attempts,
+      accepted_receipt: config.receipts.on_accepted,
+    },
+    now,
+  );
+  for (const job of jobs) {
+    tx.log.info({ job: job.id, to: job.to_number, pages: document.pages, sender }, 'fax queued');
+  }
+  return replies.queued(jobs.map((job) => ({ id: job.id, to: job.to_number })));
+}
+
+interface PreparedDocument {
+  path: string;
+  filename: string;
+  pages: number;
+  size: number;
+  sha256: string;
+}
+
+/** Checks every PDF, then merges several into one in the order they appeared. */
+async function prepareDocument(
+  mail: ExtractedMessage,
+  workDir: string,
+  log: Logger,
+): Promise<PreparedDocument> {
+  if (mail.pdfs.length === 0) {
+    const found = mail.others.length
+      ? `found: ${mail.others.map((part) => `${part.filename} (${part.contentType})`).join(', ')}`
+      : 'the message has no attachments';
+    throw replies.noPdf(found);
+  }
+  const limits = { maxPages: MAX_FAX_PAGES, maxBytes: MAX_FAX_BYTES };
+  const inspected = [];
+  for (const pdf of mail.pdfs) {
+    const result = await inspectPdf(pdf.path, limits);
+    if (!result.ok) {
+      log.info({ file: pdf.filename, problem: result.problem }, 'document refused');
+      throw replies.badPdf(pdf.filename, result.problem);
+    }
+    inspected.push({ ...pdf, pages: result.pages });
+  }
+  if (inspected.length === 1) {
+    const only = inspected[0]!;
+    return {
+      path: only.path,
+      filename: only.filename,
+      pages: only.pages,
+      size: only.size,
+      sha256: only.sha256,
+    };
+  }
+  const mergedPath = path.join(workDir, 'merged.pdf');
+  const merged = await mergePdfs(
+    inspected.map((pdf) => pdf.path),
+    mergedPath,
+  ).catch((error: unknown) => {
+    throw new FaxError('bad_document', 'documents could not be merged', { cause: error });
+  });
+  const filename = inspected.map((pdf) => pdf.filename).join(' + ');
+  if (merged.pages > MAX_FAX_PAGES || merged.size > MAX_FAX_BYTES) {
+    throw replies.badPdf(
+      filename,
+      `together have ${merged.pages} pages and ${formatBytes(merged.size)}; the most a fax can carry is ${MAX_FAX_PAGES} pages and ${formatBytes(MAX_FAX_BYTES)}`,
+    );
+  }
+  return { path: mergedPath, filename, ...merged };
+}
+
+export function newId(prefix: string): string {
+  return `${prefix}_${randomBytes(12).toString('base64url')}`;
+}

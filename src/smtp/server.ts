@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+
+import type { Config } from '../config/loadConfig.js';
+import { findSender } from '../domain/senders.js';
+import { coerceError, FaxError } from '../errors.js';
+import { makeAddressMatcher } from '../lib/cidr.js';
+import { formatBytes } from '../lib/units.js';
+import type { Logger } from '../log.js';
+import { installEnhancedCodePassthrough } from './enhancedCodes.js';
+import type { ReceiveDeps } from './receive.js';
+import { receiveMessage } from './receive.js';
+import { classifyRecipient, faxNumbersOf } from './recipients.js';
+import { replies } from './replies.js';
+
+export interface SmtpListener {
+  server: SMTPServer;
+  address(): { host: string; port: number };
+  /** Stops accepting; sessions in DATA get `graceMs` to finish before a 421. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface SmtpDeps extends ReceiveDeps {
+  config: Config;
+  log: Logger;
+  /** Called after a message was queued, so workers can pick it up at once. */
+  onQueued?: () => void;
+  onRejected?: (reason: string) => void;
+}
+
+/** The address inside `mail.from` ("Fax <fax@x>" → fax@x): receipts come from it and bounces return to it. */
+export function addressOf(mailbox: string): string {
+  const match = /<([^>]+)>/.exec(mailbox);
+  return (match ? match[1]! : mailbox).trim().toLowerCase();
+}
+
+export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
+  installEnhancedCodePassthrough();
+  const { config, log } = deps;
+  const smtp = config.smtp;
+  const clientAllowed = makeAddressMatcher(smtp.allowed_clients);
+  const recipientOptions = {
+    domains: smtp.domains,
+    bounceAddress: addressOf(config.mail.from),
+    policy: {
+      defaultCountry: smtp.default_country,
+      allowedCountries: smtp.allowed_countries,
+      blockedPrefixes: smtp.blocked_prefixes,
+    },
+  };
+  const refuse = (reason: string, error: Error) => {
+    deps.onRejected?.(reason);
+    return error;
+  };
+  const sessionLog = (session: SMTPServerSession) => log.child({ session: session.id });
+
+  const server = new SMTPServer({
+    name: smtp.hostname,
+    banner: 'faxbridge ESMTP fax gateway',
+    size: smtp.max_message_size,
+    hideENHANCEDSTATUSCODES: false,
+    disabledCommands: ['AUTH', ...(smtp.tls ? [] : ['STARTTLS'])],
+    authOptional: true,
+    disableReverseLookup: true,
+    logger: false,
+    maxClients: 200,
+    socketTimeout: 120_000,
+    closeTimeout: config.shutdown_grace,
+
+    onConnect(session, callback) {
+      if (!clientAllowed(session.remoteAddress)) {
+        sessionLog(session).warn({ remote: session.remoteAddress }, 'client address not allowed');
+        return callback(refuse('client_not_allowed', replies.clientNotAllowed(session.remoteAddress)));
+      }
+      callback();
+    },
+
+    onMailFrom(address, session, callback) {
+      const sender = address.address;
+      // A null sender is fine for bounces of our receipts; for fax recipients it is refused at RCPT.
+      if (sender && !findSender(config.senders, sender, config.sandbox)) {
+        sessionLog(session).info({ sender }, 'envelope sender not allowed to fax');
+        return callback(refuse('sender_not_allowed', replies.senderNotAllowed(sender)));
+      }
+      callback();
+    },
+
+    onRcptTo(address, session, callback) {
+      const verdict = classifyRecipient(address.address, recipientOptions);
+      if (verdict.kind === 'refused') {
+        sessionLog(session).info({ rcpt: address.address, why: verdict.why }, 'recipient refused');
+        return callback(
+          verdict.why === 'relay'
+            ? refuse('relay_denied', replies.relayDenied(verdict.reason))
+            : refuse('bad_number', replies.badNumber(verdict.reason)),
+        );
+      }
+      if (verdict.kind === 'bounce') {
+        if (session.envelope.mailFrom && session.envelope.mailFrom.address) {
+          return callback(refuse('relay_denied', replies.relayDenied(address.address.split('@')[1] ?? '')));
+        }
+        return callback();
+      }
+      if (!session.envelope.mailFrom || !session.envelope.mailFrom.address) {
+        return callback(refuse('null_sender', replies.nullSender()));
+      }
+      const numbers = faxNumbersOf(session.envelope.rcptTo, recipientOptions);
+      if (!numbers.includes(verdict.e164) && numbers.length >= smtp.max_recipients) {
+        return callback(refuse('too_many_recipients', replies.tooManyRecipients(smtp.max_recipients)));
+      }
+      callback();
+    },
+
+    onData(stream, session, callback) {
+      const numbers = faxNumbersOf(session.envelope.rcptTo, recipientOptions);
+      const slog = sessionLog(session).child({ transaction: randomBytes(4).toString('hex') });
+      receiveMessage(deps, stream, {
+        sessionId: session.id,
+        envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+        numbers,
+        maxMessageSize: smtp.max_message_size,
+        log: slog,
+      }).then(
+        (reply) => {
+          if (numbers.length > 0) deps.onQueued?.();
+          callback(null, reply);
+        },
+        (thrown: unknown) => {
+          const error = coerceError(thrown);
+          if ('responseCode' in error) {
+            deps.onRejected?.(String((error as Error & { reason?: string }).reason ?? error.responseCode));
+            return callback(error);
+          }
+          // Anything unexpected is our fault, so the sender's server should retry, not give up.
+          slog.error({ err: error }, 'message could not be processed');
+          const what =
+            error instanceof FaxError && error.code === 'database_unavailable'
+              ? 'The fax queue'
+              : 'Fax storage';
+          callback(replies.unavailable(what));
+        },
+      );
+    },
+  });
+
+  server.on('error', (error) => log.error({ err: error }, 'smtp server error'));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(smtp.listen.port, smtp.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.server.address();
+  const address = {
+    host: smtp.listen.host,
+    port: typeof bound === 'object' && bound ? bound.port : smtp.listen.port,
+  };
+  log.info({ ...address, maxMessageSize: formatBytes(smtp.max_message_size) }, 'smtp listening');
+
+  return {
+    server,
+    address: () => address,
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        if (graceMs !== undefined) server.options.closeTimeout = graceMs;
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,94 @@
+import { createReadStream } from 'node:fs';
+import { access, constants, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { FaxError } from '../errors.js';
+import type { UrlSigner } from '../lib/urlSigner.js';
+import type { DocumentStorage } from './documentStorage.js';
+
+const KEY_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*\.pdf$/;
+
+/**
+ * Documents as files under `<data_dir>/documents`, served to Telnyx by our HTTP listener at
+ * `/media/<key>?expires=…&sig=…`. Single instance only (product.md §9).
+ */
+export function makeLocalStorage(options: {
+  root: string;
+  /** Read at each call: with port 0 the public URL is known only once the HTTP listener is bound. */
+  publicUrl: () => string;
+  signer: UrlSigner;
+}): DocumentStorage {
+  const { root, publicUrl, signer } = options;
+  const fileOf = (key: string) => {
+    if (!KEY_PATTERN.test(key)) throw new FaxError('not_found', `invalid document key ${key}`);
+    return path.join(root, key);
+  };
+
+  return {
+    driver: 'local',
+
+    async put(key, sourcePath) {
+      const target = fileOf(key);
+      await mkdir(path.dirname(target), { recursive: true });
+      await fsyncPath(sourcePath);
+      try {
+        await rename(sourcePath, target);
+      } catch (error) {
+        throw new FaxError('storage_unavailable', `cannot store document: ${(error as Error).message}`, {
+          retryable: true,
+          cause: error,
+        });
+      }
+      // The rename is durable only once the directory entry is on disk.
+      await fsyncPath(path.dirname(target));
+    },
+
+    async openRead(key) {
+      const file = fileOf(key);
+      try {
+        const info = await stat(file);
+        return { stream: createReadStream(file), size: info.size };
+      } catch (error) {
+        throw new FaxError('not_found', `document ${key} is not stored`, { cause: error });
+      }
+    },
+
+    async mediaUrl(key, ttlMs, now) {
+      return `${publicUrl()}${signer.sign(`/media/${key}`, now + ttlMs)}`;
+    },
+
+    localPath: (key) => fileOf(key),
+
+    async delete(key) {
+      await rm(fileOf(key), { force: true });
+    },
+
+    async ping() {
+      try {
+        await mkdir(root, { recursive: true });
+        await access(root, constants.W_OK);
+        const probe = path.join(root, '.ping');
+        await writeFile(probe, String(Date.now()));
+        await rm(probe, { force: true });
+      } catch (error) {
+        throw new FaxError(
+          'storage_unavailable',
+          `document storage not writable: ${(error as Error).message}`,
+          {
+            retryable: true,
+            cause: error,
+          },
+        );
+      }
+    },
+  };
+}
+
+async function fsyncPath(target: string): Promise<void> {
+  const handle = await open(target, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

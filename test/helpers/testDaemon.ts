@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import nodemailer from 'nodemailer';
+
+import { loadConfig } from '../../src/config/loadConfig.js';
+import { type Daemon, startDaemon } from '../../src/daemon.js';
+import pino from 'pino';
+
+import { makeLogger, makeSilentLogger } from '../../src/log.js';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+
+export interface TestDaemon {
+  daemon: Daemon;
+  simulator: Simulator;
+  dataDir: string;
+  smtpPort: number;
+  httpUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface TestDaemonOptions {
+  /** Extra YAML for the config file (data_dir and listeners are set by the helper). */
+  yaml?: string;
+  /** Environment overrides, e.g. { FAXBRIDGE_RECEIPTS__ON_ACCEPTED: 'true' }. */
+  env?: Record<string, string>;
+  /** Reuse a simulator (several daemons, or a test that configures it first). */
+  simulator?: Simulator;
+  /** Reuse a data dir (restart tests). */
+  dataDir?: string;
+}
+
+/**
+ * A real daemon in this process on free ports, in sandbox mode against a real simulator over HTTP, with its
+ * own data dir. Only Telnyx is simulated; SMTP, HTTP, SQLite and the disk are the real thing.
+ */
+export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<TestDaemon> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'fb-daemon-'));
+  const file = path.join(dataDir, 'faxbridge.yaml');
+  writeFileSync(
+    file,
+    `data_dir: ${JSON.stringify(dataDir)}\nsmtp:\n  listen: 127.0.0.1:0\nhttp:\n  listen: 127.0.0.1:0\n${options.yaml ?? ''}`,
+  );
+  const { config } = loadConfig(file, options.env ?? {});
+  const ownSimulator = !options.simulator;
+  const simulator = options.simulator ?? (await startSimulator({ timing: { stepMs: 20 } }));
+  const daemon = await startDaemon({
+    config,
+    // FB_TEST_LOG=/path/file.log keeps the daemon's log lines for debugging a test.
+    log: process.env.FB_TEST_LOG
+      ? makeLogger({ level: 'debug' }, pino.destination({ dest: process.env.FB_TEST_LOG, sync: true }))
+      : makeSilentLogger(),
+    telnyx: { apiUrl: simulator.url, apiKey: '', publicKey: simulator.publicKey },
+    pollMs: 100,
+  });
+  return {
+    daemon,
+    simulator,
+    dataDir,
+    smtpPort: daemon.smtp.address().port,
+    httpUrl: daemon.http.url,
+    async stop() {
+      await daemon.stop(2000);
+      if (ownSimulator) await simulator.close();
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SmtpOutcome {
+  ok: boolean;
+  /** The server's final reply line, e.g. `250 2.0.0 Queued …` or `550 5.6.0 …`. */
+  response: string;
+  code: number;
+  accepted: string[];
+  rejected: string[];
+  rejectedResponses: string[];
+}
+
+/** Sends one message with nodemailer over real SMTP and reports what the server answered. */
+export async function sendMail(port: number, message: nodemailer.SendMailOptions): Promise<SmtpOutcome> {
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+  try {
+    const info = await transport.sendMail(message);
+    return {
+      ok: true,
+      response: info.response,
+      code: Number(info.response.slice(0, 3)),
+      accepted: info.accepted.map(String),
+      rejected: info.rejected.map(String),
+      rejectedResponses: (info.rejectedErrors ?? []).map(
+        (e: Error & { response?: string }) => e.response ?? '',
+      ),
+    };
+  } catch (thrown) {
+    const error = thrown as Error & {
+      response?: string;
+      responseCode?: number;
+      rejected?: string[];
+      rejectedErrors?: Array<Error & { response?: string }>;
+    };
+    return {
+      ok: false,
+      response: error.response ?? error.message,
+      code: error.responseCode ?? 0,
+      accepted: [],
+      rejected: (error.rejected ?? []).map(String),
+      rejectedResponses: (error.rejectedErrors ?? []).map((e) => e.response ?? ''),
+    };
+  } finally {
+    transport.close();
+  }
+}
+
+/** Polls until `check` returns a truthy value (tests await outcomes instead of sleeping fixed times). */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
