@@ -2,8 +2,8 @@ import { encodeClientState, type TelnyxClient, type TelnyxOutcome } from '../cli
 import type { Config } from '../config/loadConfig.js';
 import { INTERNAL_FAILURE_REASONS } from '../domain/failureReasons.js';
 import { decideOutbound, failJob, type OutboundPolicy } from '../domain/outboundDecision.js';
-import type { Clock } from '../lib/clock.js';
 import { calculateDelay } from '../lib/backoff.js';
+import type { Clock } from '../lib/clock.js';
 import { DAY, MINUTE, SECOND } from '../lib/units.js';
 import type { Logger } from '../log.js';
 import type { DocumentStorage } from '../storage/documentStorage.js';

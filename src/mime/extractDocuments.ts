@@ -148,6 +148,8 @@ async function handleAttachment(part: AttachmentStream, task: ParseTask, signal:
   const onAbort = (): void =>
     void part.content.destroy(signal.reason instanceof Error ? signal.reason : undefined);
   signal.addEventListener('abort', onAbort, { once: true });
+  // Whoever reads the content sees its errors; this keeps one that arrives between two reads from being uncaught.
+  part.content.on('error', ignoreError);
   try {
     run.attachments += 1;
     if (run.attachments > run.limits.maxParts) throw tooManyParts(run.limits);
@@ -164,6 +166,10 @@ async function handleAttachment(part: AttachmentStream, task: ParseTask, signal:
       contentType: part.contentType,
       size,
     });
+  } catch (error) {
+    // Unread content would otherwise be pumped into a buffer nobody drains once released.
+    part.content.destroy();
+    throw error;
   } finally {
     signal.removeEventListener('abort', onAbort);
     // Mandatory: mailparser stalls for good after an attachment that is never released (node-stack.md §3).
@@ -224,6 +230,8 @@ async function readAttachedMessage(
     run.others.push({ filename: part.filename ?? 'forwarded message', contentType: part.contentType, size });
   }
 }
+
+function ignoreError(): void {}
 
 function isAttachedMessage(part: AttachmentStream): boolean {
   const type = part.contentType.toLowerCase();

@@ -9,7 +9,7 @@ import { FaxError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import { DAY, formatBytes, MB } from '../lib/units.js';
 import type { Logger } from '../log.js';
-import { type ExtractedMessage, extractDocuments } from '../mime/extractDocuments.js';
+import { extractDocuments,type ExtractedMessage } from '../mime/extractDocuments.js';
 import { inspectPdf } from '../pdf/inspectPdf.js';
 import { mergePdfs } from '../pdf/mergePdfs.js';
 import type { DocumentStorage } from '../storage/documentStorage.js';

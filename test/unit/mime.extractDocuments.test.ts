@@ -54,6 +54,15 @@ describe('extractDocuments: finding the PDFs', () => {
     expect(await readFile(result.pdfs[0]!.path)).toEqual(pdf);
   });
 
+  it('takes a message that is nothing but a PDF (no multipart at all)', async () => {
+    const pdf = await makePdf(1);
+    const head =
+      'From: a@example.com\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n';
+    const body = pdf.toString('base64').replace(/.{76}/g, '$&\r\n');
+    const result = await extractDocuments(Readable.from([Buffer.from(head + body + '\r\n')]), workDir);
+    expect(result.pdfs).toMatchObject([{ filename: 'document-1.pdf', partId: '1', sha256: sha256(pdf) }]);
+  });
+
   it('takes a PDF whose %PDF- header comes after junk within the first 1024 bytes, not later', async () => {
     const pdf = await makePdf(1);
     const late = Buffer.concat([Buffer.alloc(1000, 0x20), pdf]);
