@@ -30,6 +30,11 @@ export interface DaemonOptions {
   telnyx?: { apiUrl: string; apiKey: string; publicKey: string };
   /** Worker poll interval; tests shorten it. */
   pollMs?: number;
+  /**
+   * TEST KNOB, not a config key: base wait before resending a mail the relay deferred (production: 15 s
+   * doubling to 30 min), so relay-outage tests finish in seconds.
+   */
+  outboxBackoffMs?: number;
 }
 
 export interface Daemon {
@@ -80,26 +85,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const afterRecord = (event: TelnyxEvent) => {
     const deps = eventDeps;
     if (!deps) return;
-    void store
-      .listUnprocessedEvents(1000)
-      .then((rows) => rows.find((row) => row.id === event.id))
-      .then((row) => (row ? processEvent(deps, row) : null))
-      .catch((error: unknown) => deps.log.error({ err: error, event: event.id }, 'event processing failed'));
+    // The row as just recorded; the store re-checks `processed_at` inside its transaction.
+    processEvent(deps, { ...eventRow(event, clock.now()), processed_at: null, outcome: null }).catch(
+      (error: unknown) =>
+        deps.log.error({ err: error, event: event.id }, 'event processing failed; the sweep retries it'),
+    );
   };
   const app = makeHttpApp({
     log,
     webhook: {
       verify: makeSignatureVerifier(telnyxSettings.publicKey, { now: () => clock.now() }),
       log: log.child({ component: 'webhook' }),
-      record: (event) =>
-        store.recordEvent({
-          id: event.id,
-          event_type: event.eventType,
-          fax_id: typeof event.payload.fax_id === 'string' ? event.payload.fax_id : null,
-          occurred_at: event.occurredAt,
-          received_at: clock.now(),
-          payload_json: JSON.stringify(event.raw),
-        }),
+      record: (event) => store.recordEvent(eventRow(event, clock.now())),
       afterRecord,
     },
     ready: async () => {
@@ -124,15 +121,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     config = { ...config, http: { ...config.http, public_url: http.url } };
   }
 
-  const outbox = startOutboxLoop({
-    config,
-    store,
-    documents,
-    mailer,
-    signer,
-    clock,
-    log: log.child({ component: 'outbox' }),
-  });
+  const outbox = startOutboxLoop(
+    {
+      config,
+      store,
+      documents,
+      mailer,
+      signer,
+      clock,
+      log: log.child({ component: 'outbox' }),
+      backoff:
+        options.outboxBackoffMs === undefined
+          ? undefined
+          : { baseMs: options.outboxBackoffMs, maxMs: 4 * options.outboxBackoffMs },
+    },
+    options.pollMs,
+  );
   const runner = startJobRunner({
     store,
     clock,
@@ -193,5 +197,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await telnyx.close();
       await store.close();
     },
+  };
+}
+
+function eventRow(event: TelnyxEvent, now: number) {
+  return {
+    id: event.id,
+    event_type: event.eventType,
+    fax_id: typeof event.payload.fax_id === 'string' ? event.payload.fax_id : null,
+    occurred_at: event.occurredAt,
+    received_at: now,
+    payload_json: JSON.stringify(event.raw),
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { isValidCidr } from '../lib/cidr.js';
 import { tryParseDuration, tryParseSize } from '../lib/units.js';
 
 /*
@@ -107,13 +108,9 @@ export const configSchema = z.strictObject({
       ).optional(),
       max_recipients: int(1, 1000).default(50),
       max_message_size: size.prefault('70MB'),
-      allowed_clients: stringList().default([
-        '127.0.0.0/8',
-        '::1/128',
-        '10.0.0.0/8',
-        '172.16.0.0/12',
-        '192.168.0.0/16',
-      ]),
+      allowed_clients: stringList(
+        z.string().refine(isValidCidr, 'expected an address or CIDR range such as 10.0.0.0/8'),
+      ).default(['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']),
       tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
       require_tls: bool.default(false),
       auth: z

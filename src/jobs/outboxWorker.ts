@@ -23,11 +23,13 @@ export interface OutboxDeps {
   /** Composes kinds other than receipts (inbound faxes, admin notices); null = not this worker's kind. */
   composeOther?: (row: OutboxRow) => Promise<OutgoingMail | null>;
   onSent?: (row: OutboxRow) => void;
+  /** Wait before resending after a transient relay error; production uses MAIL_BACKOFF, tests a short one. */
+  backoff?: { baseMs: number; maxMs: number };
 }
 
 /** A relay that stays down this long turns a pending mail into a dead one (and is logged loudly). */
 const GIVE_UP_AFTER = 5 * DAY;
-const MAIL_BACKOFF = { baseMs: 15 * SECOND, maxMs: 30 * MINUTE };
+export const MAIL_BACKOFF = { baseMs: 15 * SECOND, maxMs: 30 * MINUTE };
 const LEASE = 5 * MINUTE;
 
 const RECEIPT_KINDS: Record<string, ReceiptInput['kind']> = {
@@ -61,7 +63,7 @@ export async function drainOutbox(deps: OutboxDeps, owner: string, limit = 10): 
       const error = coerceError(thrown);
       const permanent = error instanceof MailPermanentError;
       const dead = permanent || clock.now() - row.created_at > GIVE_UP_AFTER;
-      const runAt = clock.now() + calculateDelay(row.attempts, MAIL_BACKOFF);
+      const runAt = clock.now() + calculateDelay(row.attempts, deps.backoff ?? MAIL_BACKOFF);
       await store.markOutboxRetry(row.id, owner, runAt, error.message, dead);
       if (dead) rowLog.error({ err: error }, 'mail could not be sent and was given up');
       else rowLog.warn({ err: error, retryInMs: runAt - clock.now() }, 'mail not sent; will retry');
@@ -86,6 +88,9 @@ export async function composeJobReceipt(
   const message = job && (await store.getMessage(job.message_row_id));
   const document = message && (await store.getDocument(message.document_id));
   if (!job || !message || !document) return null;
+  // Never answer a null or unusable sender (product.md §6): there is nobody to tell, and mail to `<>` or to
+  // a bare name would bounce back to mail.from. The caller marks the row dead with a warning.
+  if (!isMailboxAddress(message.sender)) return null;
   const attempts = await store.listAttempts(job.id);
   let attachment: ReceiptInput['document'];
   if (kind === 'failed' && document.deleted_at === null) {
@@ -132,6 +137,13 @@ export async function composeJobReceipt(
     from: config.mail.from,
     domain: config.smtp.hostname,
   });
+}
+
+/** A usable recipient: `local@domain`, not empty, not `<>`, nothing that could break the header or envelope. */
+function isMailboxAddress(address: string | null | undefined): boolean {
+  const trimmed = address?.trim() ?? '';
+  const at = trimmed.lastIndexOf('@');
+  return at > 0 && at < trimmed.length - 1 && !/[\r\n<>]/.test(trimmed);
 }
 
 export interface OutboxLoop {

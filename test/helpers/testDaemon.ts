@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -28,6 +29,14 @@ export interface TestDaemonOptions {
   simulator?: Simulator;
   /** Reuse a data dir (restart tests). */
   dataDir?: string;
+  /**
+   * Production mode against the simulator: an API key, the simulator's public key, a connection id and an
+   * explicit `http.public_url` on a free HTTP port picked beforehand (a given public_url is used as is, so
+   * port 0 cannot be). The yaml must still list `senders`. `env` overrides any of these.
+   */
+  production?: boolean;
+  /** Test knob passed to startDaemon: base backoff (ms) before resending a mail the relay deferred. */
+  outboxBackoffMs?: number;
 }
 
 /**
@@ -37,21 +46,25 @@ export interface TestDaemonOptions {
 export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<TestDaemon> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'fb-daemon-'));
   const file = path.join(dataDir, 'faxbridge.yaml');
+  const ownSimulator = !options.simulator;
+  const simulator = options.simulator ?? (await startSimulator({ timing: { stepMs: 20 } }));
+  const env = options.production
+    ? { ...(await productionEnv(simulator)), ...options.env }
+    : (options.env ?? {});
   writeFileSync(
     file,
     `data_dir: ${JSON.stringify(dataDir)}\nsmtp:\n  listen: 127.0.0.1:0\nhttp:\n  listen: 127.0.0.1:0\n${options.yaml ?? ''}`,
   );
-  const { config } = loadConfig(file, options.env ?? {});
-  const ownSimulator = !options.simulator;
-  const simulator = options.simulator ?? (await startSimulator({ timing: { stepMs: 20 } }));
+  const { config } = loadConfig(file, env);
   const daemon = await startDaemon({
     config,
     // FB_TEST_LOG=/path/file.log keeps the daemon's log lines for debugging a test.
     log: process.env.FB_TEST_LOG
       ? makeLogger({ level: 'debug' }, pino.destination({ dest: process.env.FB_TEST_LOG, sync: true }))
       : makeSilentLogger(),
-    telnyx: { apiUrl: simulator.url, apiKey: '', publicKey: simulator.publicKey },
+    telnyx: { apiUrl: simulator.url, apiKey: config.telnyx.api_key ?? '', publicKey: simulator.publicKey },
     pollMs: 100,
+    outboxBackoffMs: options.outboxBackoffMs,
   });
   return {
     daemon,
@@ -65,6 +78,31 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The settings that turn sandbox mode off, pointing at the simulator (see `production`). */
+async function productionEnv(simulator: Simulator): Promise<Record<string, string>> {
+  const port = await freePort();
+  return {
+    TELNYX_API_URL: simulator.url,
+    TELNYX_API_KEY: 'test-api-key',
+    TELNYX_PUBLIC_KEY: simulator.publicKey,
+    TELNYX_CONNECTION_ID: '1',
+    FAXBRIDGE_HTTP__LISTEN: `127.0.0.1:${port}`,
+    FAXBRIDGE_HTTP__PUBLIC_URL: `http://127.0.0.1:${port}`,
+  };
+}
+
+/** A port nobody listens on right now (bound to 0 and released), for configs that need it in advance. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 export interface SmtpOutcome {

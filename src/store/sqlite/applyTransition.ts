@@ -1,38 +1,15 @@
-import { randomBytes } from 'node:crypto';
-
 import type Database from 'better-sqlite3';
 
-import type { AttemptUpdate, JobUpdate, Transition } from '../jobStore.js';
+import type { Transition } from '../jobStore.js';
+import {
+  ATTEMPT_UPDATE_COLUMNS,
+  attemptInsertValues,
+  JOB_UPDATE_COLUMNS,
+  newOutboxId,
+  presentColumns,
+} from '../transitionColumns.js';
 
-/** Column lists are fixed here, so the only values interpolated into SQL are these known identifiers. */
-const JOB_COLUMNS: ReadonlyArray<keyof JobUpdate> = [
-  'status',
-  'run_at',
-  'attempt',
-  'last_error',
-  'api_error_since',
-  'api_errors',
-  'failure_reason',
-  'failure_detail',
-  'pages_sent',
-  'duration_secs',
-  'finished_at',
-];
-const ATTEMPT_COLUMNS: ReadonlyArray<keyof AttemptUpdate> = [
-  'state',
-  'fax_id',
-  'fax_status',
-  'placed_at',
-  'last_event_at',
-  'ended_at',
-  'failure_reason',
-  'pages',
-  'duration_secs',
-];
-
-export function newOutboxId(): string {
-  return `ob_${randomBytes(12).toString('base64url')}`;
-}
+export { newOutboxId };
 
 /** Applies a transition to one job; call inside a transaction. */
 export function applyTransition(
@@ -42,7 +19,7 @@ export function applyTransition(
   now: number,
 ): void {
   if (transition.job) {
-    const columns = JOB_COLUMNS.filter((column) => transition.job![column] !== undefined);
+    const columns = presentColumns(transition.job, JOB_UPDATE_COLUMNS);
     const sets = [...columns.map((c) => `${c} = @${c}`), 'updated_at = @now'].join(', ');
     db.prepare(`UPDATE jobs SET ${sets} WHERE id = @jobId`).run({
       ...pick(transition.job, columns),
@@ -61,8 +38,8 @@ export function applyTransition(
     const exists = db
       .prepare(`SELECT 1 FROM attempts WHERE job_id = ? AND attempt = ?`)
       .get(jobId, attempt.attempt);
-    const columns = ATTEMPT_COLUMNS.filter((column) => attempt[column] !== undefined);
     if (exists) {
+      const columns = presentColumns(attempt, ATTEMPT_UPDATE_COLUMNS);
       if (columns.length > 0) {
         const sets = columns.map((c) => `${c} = @${c}`).join(', ');
         db.prepare(`UPDATE attempts SET ${sets} WHERE job_id = @jobId AND attempt = @attempt`).run({
@@ -72,17 +49,11 @@ export function applyTransition(
         });
       }
     } else {
-      const all = [...new Set(['state', 'client_state', 'started_at', ...columns])];
+      const values = attemptInsertValues(attempt, now);
+      const all = Object.keys(values);
       db.prepare(
         `INSERT INTO attempts (job_id, attempt, ${all.join(', ')}) VALUES (@jobId, @attempt, ${all.map((c) => `@${c}`).join(', ')})`,
-      ).run({
-        ...pick(attempt, columns),
-        state: attempt.state ?? 'posting',
-        client_state: attempt.client_state ?? '',
-        started_at: attempt.started_at ?? now,
-        jobId,
-        attempt: attempt.attempt,
-      });
+      ).run({ ...values, jobId, attempt: attempt.attempt });
     }
   }
   for (const entry of transition.outbox ?? []) {

@@ -1,0 +1,114 @@
+/**
+ * Numbered, forward-only migrations for PostgreSQL: the same tables as `sqlite.ts`, in PostgreSQL types.
+ * Rules (as for SQLite): never edit a migration that has shipped, add the next number; every statement must
+ * work for a database that several instances share, because a rolling upgrade runs old and new code against
+ * the migrated schema for a while (add columns and tables, don't rename or drop in the same release).
+ *
+ * - Times are epoch milliseconds in BIGINT; the store's pool parses int8 as a JS number (safe below 2^53).
+ * - Unqualified names: the connection's search_path picks the schema (see postgres/connectionConfig.ts).
+ * - `jobs.seq` only orders rows the way SQLite's rowid does (a message's jobs in recipient order); it is not
+ *   part of JobRow and the store never selects it.
+ */
+export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE documents (
+  id TEXT PRIMARY KEY,
+  storage_key TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  pages INTEGER NOT NULL,
+  filename TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  deleted_at BIGINT
+);
+CREATE TABLE messages (
+  id TEXT PRIMARY KEY,
+  sender TEXT NOT NULL,
+  sender_name TEXT,
+  envelope_from TEXT,
+  message_id TEXT,
+  subject TEXT,
+  references_json TEXT NOT NULL DEFAULT '[]',
+  document_id TEXT NOT NULL REFERENCES documents(id),
+  session_id TEXT,
+  received_at BIGINT NOT NULL
+);
+CREATE INDEX messages_resend ON messages (sender, message_id, received_at);
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  seq BIGINT GENERATED ALWAYS AS IDENTITY,
+  message_row_id TEXT NOT NULL REFERENCES messages(id),
+  to_number TEXT NOT NULL,
+  from_number TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL,
+  run_at BIGINT,
+  lease_owner TEXT,
+  lease_until BIGINT,
+  api_error_since BIGINT,
+  api_errors INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  failure_reason TEXT,
+  failure_detail TEXT,
+  pages_sent INTEGER,
+  duration_secs INTEGER,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  finished_at BIGINT
+);
+-- The claim query walks this index in (run_at, id) order and skips rows other instances have locked.
+CREATE INDEX jobs_due ON jobs (run_at, id) WHERE status IN ('queued', 'placed') AND run_at IS NOT NULL;
+CREATE INDEX jobs_message ON jobs (message_row_id, seq);
+CREATE INDEX jobs_listing ON jobs (status, created_at);
+CREATE TABLE attempts (
+  job_id TEXT NOT NULL REFERENCES jobs(id),
+  attempt INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  client_state TEXT NOT NULL,
+  fax_id TEXT UNIQUE,
+  fax_status TEXT,
+  started_at BIGINT NOT NULL,
+  placed_at BIGINT,
+  last_event_at BIGINT,
+  ended_at BIGINT,
+  failure_reason TEXT,
+  pages INTEGER,
+  duration_secs INTEGER,
+  PRIMARY KEY (job_id, attempt)
+);
+CREATE TABLE webhook_events (
+  id TEXT PRIMARY KEY,
+  event_type TEXT NOT NULL,
+  fax_id TEXT,
+  occurred_at TEXT,
+  received_at BIGINT NOT NULL,
+  payload_json TEXT NOT NULL,
+  processed_at BIGINT,
+  outcome TEXT
+);
+CREATE INDEX webhook_events_pending ON webhook_events (received_at, id) WHERE processed_at IS NULL;
+CREATE INDEX webhook_events_received ON webhook_events (received_at);
+CREATE TABLE outbox (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  job_id TEXT,
+  payload_json TEXT NOT NULL DEFAULT '{}',
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  run_at BIGINT NOT NULL,
+  lease_owner TEXT,
+  lease_until BIGINT,
+  last_error TEXT,
+  created_at BIGINT NOT NULL,
+  sent_at BIGINT
+);
+CREATE INDEX outbox_due ON outbox (run_at, id) WHERE status = 'pending';
+-- One receipt of each kind per job, whatever replays happen.
+CREATE UNIQUE INDEX outbox_once ON outbox (job_id, kind) WHERE job_id IS NOT NULL;
+`,
+  },
+];
