@@ -1,124 +1,72 @@
 #!/usr/bin/env node
-import { ConfigError, type ConfigProblem, loadConfig } from './config/loadConfig.js';
+import { COMMANDS } from './cli/commands.js';
+import {
+  type CliIo,
+  type Command,
+  EXIT,
+  type ExitCode,
+  ProblemError,
+  processIo,
+  UsageError,
+} from './cli/io.js';
 import { coerceError } from './errors.js';
-import { makeLogger } from './log.js';
-import { run } from './main.js';
 
-/** Exit codes scripts can rely on. */
-const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
+/** The `faxbridge` command (package.json `bin`). Each subcommand lives in src/cli/<name>.ts. */
 
-const USAGE = `Usage: faxbridge <command> [options]
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  return `Usage: faxbridge <command> [options]
 
 Commands:
-  start [--config FILE]     run the daemon (sandbox mode when no Telnyx API key is configured)
-  check-config FILE         validate a configuration file with the environment applied
-  help                      show this text
+${COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n')}
+  ${'help'.padEnd(width)}  show this text, or \`faxbridge help COMMAND\` for one command
 
-The config file can also be given by FAXBRIDGE_CONFIG. Exit codes: 0 fine, 1 problems, 2 usage.`;
-
-async function main(argv: string[]): Promise<number> {
-  const [command = 'start', ...rest] = argv;
-  if (command === 'help' || command === '--help' || command === '-h') {
-    console.log(USAGE);
-    return EXIT.ok;
-  }
-  if (command === 'check-config') return checkConfig(rest);
-  if (command === 'start') return start(rest);
-  console.error(`faxbridge: unknown command "${command}"\n\n${USAGE}`);
-  return EXIT.usage;
+Every command takes --help. Commands that use the configuration read --config FILE, else FAXBRIDGE_CONFIG,
+and the environment (FAXBRIDGE_*, TELNYX_*) on top, as \`start\` does.
+Exit codes: 0 fine, 1 a problem (printed on stderr), 2 usage.`;
 }
 
-function checkConfig(args: string[]): number {
-  if (args.includes('--help')) {
-    console.log(
-      'Usage: faxbridge check-config FILE\nPrints one line per problem as key.path: message; exit 0/1/2.',
-    );
+async function main(argv: string[], io: CliIo = processIo): Promise<ExitCode> {
+  const [name = 'start', ...rest] = argv;
+  if (name === 'help' || name === '--help' || name === '-h') {
+    const topic = rest[0] ? COMMANDS.find((command) => command.name === rest[0]) : undefined;
+    io.out(topic ? topic.help : usage());
     return EXIT.ok;
   }
-  const file = args[0];
-  if (!file || args.length > 1) {
-    console.error('Usage: faxbridge check-config FILE');
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  if (!command) {
+    io.err(`faxbridge: unknown command "${name}"\n\n${usage()}`);
     return EXIT.usage;
   }
+  return runCommand(command, rest, io);
+}
+
+async function runCommand(command: Command, args: string[], io: CliIo): Promise<ExitCode> {
   try {
-    const { config, warnings } = loadConfig(file);
-    printProblems(warnings, 'warning: ');
-    console.log(`${file}: OK (${config.sandbox ? 'sandbox mode' : 'production mode'})`);
-    return EXIT.ok;
+    return await command.run(args, io);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      printProblems(error.problems);
+    if (error instanceof UsageError) {
+      io.err(`faxbridge ${command.name}: ${error.message}\n\n${command.help.split('\n\n')[0]}`);
+      return EXIT.usage;
+    }
+    if (error instanceof ProblemError) {
+      io.err(`faxbridge ${command.name}: ${error.message}`);
       return EXIT.problems;
     }
-    console.error(coerceError(error).message);
+    const unexpected = coerceError(error);
+    io.err(`faxbridge ${command.name}: ${unexpected.message}`);
     return EXIT.problems;
   }
-}
-
-function printProblems(problems: ConfigProblem[], prefix = ''): void {
-  for (const problem of problems) console.error(`${prefix}${problem.key}: ${problem.message}`);
-}
-
-async function start(args: string[]): Promise<number> {
-  if (args.includes('--help')) {
-    console.log(
-      'Usage: faxbridge start [--config FILE]\nRuns the daemon; SIGTERM or SIGINT stops it gracefully.',
-    );
-    return EXIT.ok;
-  }
-  const index = args.indexOf('--config');
-  if (index >= 0 && !args[index + 1]) {
-    console.error('Usage: faxbridge start [--config FILE]');
-    return EXIT.usage;
-  }
-  const file = index >= 0 ? args[index + 1]! : (process.env.FAXBRIDGE_CONFIG ?? null);
-  let loaded;
-  try {
-    loaded = loadConfig(file);
-  } catch (error) {
-    if (error instanceof ConfigError) printProblems(error.problems);
-    else console.error(coerceError(error).message);
-    return EXIT.problems;
-  }
-  const log = makeLogger();
-  for (const warning of loaded.warnings) log.warn({ key: warning.key }, warning.message);
-  let running;
-  try {
-    running = await run(loaded.config, log);
-  } catch (error) {
-    log.fatal({ err: coerceError(error) }, 'faxbridge could not start');
-    log.flush();
-    return EXIT.problems;
-  }
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        log.warn({ signal }, 'second signal: exiting at once');
-        log.flush();
-        process.exit(EXIT.problems);
-      }
-      stopping = true;
-      log.info({ signal, graceMs: loaded.config.shutdown_grace }, 'shutting down');
-      void running.stop().then(() => {
-        log.info('stopped');
-        log.flush();
-        resolve(EXIT.ok);
-      });
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
 }
 
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
-    // Stray handles (keep-alive sockets, timers) must not keep a stopped daemon alive.
+    // Stray handles (keep-alive sockets, timers) must not keep a stopped daemon or a finished command alive.
     setTimeout(() => process.exit(code), 2000).unref();
   },
   (error: unknown) => {
-    console.error(coerceError(error));
+    process.stderr.write(`${String(coerceError(error).stack)}\n`);
     process.exit(EXIT.problems);
   },
 );

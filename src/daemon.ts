@@ -6,18 +6,25 @@ import type { Config } from './config/loadConfig.js';
 import { makeHttpApp } from './http/app.js';
 import { type HttpListener, listen } from './http/listen.js';
 import { makeMediaHandler } from './http/media.js';
+import { makeMetricsHandler } from './http/metrics.js';
 import { type TelnyxEvent } from './http/telnyxWebhook.js';
 import { makeSignatureVerifier } from './http/verifySignature.js';
+import { makeInboundMailComposer } from './inbound/composeInboundMail.js';
+import { makeInboundEventHandler } from './inbound/handleInboundEvent.js';
+import { startInboundWorker } from './inbound/inboundWorker.js';
 import { startOutboxLoop } from './jobs/outboxWorker.js';
 import { type EventDeps, processEvent, processPendingEvents } from './jobs/processEvents.js';
+import { startRetentionLoop } from './jobs/retention.js';
 import { startJobRunner } from './jobs/runner.js';
 import { workJob } from './jobs/sendFax.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { MINUTE, SECOND } from './lib/units.js';
 import { makeUrlSigner } from './lib/urlSigner.js';
 import type { Logger } from './log.js';
+import { makeMetrics, type Metrics } from './metrics.js';
+import { makeMetricHooks } from './metricsHooks.js';
 import { type SmtpListener, startSmtpListener } from './smtp/server.js';
-import { makeLocalStorage } from './storage/localStorage.js';
+import { openStorage } from './storage/openStorage.js';
 import { loadUrlSecret } from './storage/urlSecret.js';
 import type { JobStore } from './store/jobStore.js';
 import { openStore } from './store/openStore.js';
@@ -35,6 +42,10 @@ export interface DaemonOptions {
    * doubling to 30 min), so relay-outage tests finish in seconds.
    */
   outboxBackoffMs?: number;
+  /** Prometheus registry and counters; one per daemon (made here when not given). */
+  metrics?: Metrics;
+  /** How often Telnyx is polled for inbound faxes whose webhook was missed (default 5 min); tests shorten it. */
+  missedFaxPollMs?: number;
 }
 
 export interface Daemon {
@@ -42,6 +53,7 @@ export interface Daemon {
   store: JobStore;
   smtp: SmtpListener;
   http: HttpListener;
+  metrics: Metrics;
   /** Stops intake first, then lets work in flight finish within `graceMs`. */
   stop(graceMs: number): Promise<void>;
 }
@@ -57,12 +69,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const store = await openStore(config.database.url);
   await store.migrate();
   const signer = makeUrlSigner(await loadUrlSecret(config.http.url_secret, config.data_dir));
-  const documents = makeLocalStorage({
-    root: path.join(config.data_dir, 'documents'),
-    publicUrl: () => config.http.public_url,
-    signer,
-  });
+  const documents = openStorage({ config, publicUrl: () => config.http.public_url, signer });
   await documents.ping();
+  const metrics =
+    options.metrics ??
+    makeMetrics({
+      store,
+      onCollectError: (error) => log.warn({ err: error }, 'metrics: store not readable for depth gauges'),
+    });
+  const metricHooks = makeMetricHooks({ metrics, store, clock, log });
 
   const telnyxSettings = options.telnyx ?? {
     apiUrl: config.telnyx.api_url,
@@ -98,6 +113,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       log: log.child({ component: 'webhook' }),
       record: (event) => store.recordEvent(eventRow(event, clock.now())),
       afterRecord,
+      onResult: metricHooks.onWebhook,
     },
     ready: async () => {
       const checks: Record<string, string> = {};
@@ -115,6 +131,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     },
     media: makeMediaHandler({ documents, signer, clock }),
     documents: makeMediaHandler({ documents, signer, clock, prefix: '/documents/' }),
+    metrics: makeMetricsHandler(metrics.registry),
   });
   const http = await listen(app, config.http.listen);
   if (config.http.public_url_derived && config.http.listen.port === 0) {
@@ -130,6 +147,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       signer,
       clock,
       log: log.child({ component: 'outbox' }),
+      onSent: metricHooks.onSent,
+      composeOther: makeInboundMailComposer({ config, store, documents, signer }),
       backoff:
         options.outboxBackoffMs === undefined
           ? undefined
@@ -150,16 +169,51 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         jobLog,
         signal,
       );
+      metricHooks.onWorked(job, transition);
       if (transition?.outbox?.length) setImmediate(() => outbox.wake());
       return transition;
     },
+  });
+  // Received faxes (product.md §7) are worked from their rows; retention sweeps hourly (product.md §9).
+  const inboundCounters = {
+    received: () => metrics.inboundReceived.inc(),
+    unrouted: () => metrics.inboundUnrouted.inc(),
+  };
+  const inbound = startInboundWorker({
+    config,
+    store,
+    documents,
+    telnyx,
+    clock,
+    log: log.child({ component: 'inbound' }),
+    counters: inboundCounters,
+    pollMs: options.pollMs,
+    missedPollMs: options.missedFaxPollMs,
+    onQueued: () => outbox.wake(),
+  });
+  const retention = startRetentionLoop({
+    config,
+    store,
+    documents,
+    clock,
+    log: log.child({ component: 'retention' }),
   });
   const deps: EventDeps = {
     config,
     store,
     clock,
     log: log.child({ component: 'events' }),
-    onOutcome: () => {
+    onInbound: makeInboundEventHandler({
+      config,
+      store,
+      clock,
+      log: log.child({ component: 'inbound' }),
+      counters: inboundCounters,
+      onRecorded: () => inbound.wake(),
+      onQueued: () => outbox.wake(),
+    }),
+    onOutcome: (outcome, event) => {
+      metricHooks.onOutcome(outcome, event);
       runner.wake();
       outbox.wake();
     },
@@ -176,10 +230,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     documents,
     clock,
     log: log.child({ component: 'smtp' }),
-    onQueued: () => {
+    onQueued: (jobs) => {
+      metricHooks.onQueued(jobs);
       runner.wake();
       outbox.wake();
     },
+    onRejected: metricHooks.onRejected,
   });
 
   return {
@@ -187,12 +243,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     store,
     smtp,
     http,
+    metrics,
     async stop(graceMs) {
+      // One deadline for the whole stop (product.md §9): SMTP stops listening at once and gives DATA in
+      // progress the grace; the job in flight gets what is left. HTTP closes after the workers, so Telnyx can
+      // still fetch the media of a fax placed during the grace and post its events.
+      const deadline = Date.now() + graceMs;
+      const left = () => Math.max(0, deadline - Date.now());
       await smtp.close(Math.min(graceMs, 5 * MINUTE));
       clearInterval(sweeper);
-      await runner.stop(graceMs);
+      await runner.stop(left());
+      await inbound.stop();
+      await retention.stop();
       await http.close();
-      await outbox.stop();
+      // A mail half-sent when time is up is sent again after the restart (same Message-ID, product.md §4).
+      await Promise.race([outbox.stop(), new Promise((resolve) => setTimeout(resolve, left()).unref())]);
       await mailer.close();
       await telnyx.close();
       await store.close();

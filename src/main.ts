@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 
+import { removeSimulatorInfo, writeSimulatorInfo } from './cli/simulatorInfo.js';
 import type { Config } from './config/loadConfig.js';
 import { type Daemon, startDaemon } from './daemon.js';
 import { coerceError } from './errors.js';
@@ -24,6 +25,8 @@ export async function run(config: Config, log: Logger): Promise<Running> {
     simulator = await startSimulator({
       log: log.child({ component: 'simulator' }),
       timing: { stepMs: 1000 },
+      // Inbound faxes (`faxbridge simulate inbound`) post their events here, as a Fax Application's webhook.
+      defaultWebhookUrl: `${config.http.public_url}/webhooks/telnyx`,
     });
     log.warn(
       {
@@ -41,6 +44,15 @@ export async function run(config: Config, log: Logger): Promise<Running> {
     log,
     telnyx: simulator ? { apiUrl: simulator.url, apiKey: '', publicKey: simulator.publicKey } : undefined,
   });
+  if (simulator) {
+    // `faxbridge simulate inbound` runs in another process and finds the simulator through this file.
+    await writeSimulatorInfo(config.data_dir, {
+      origin: new URL(simulator.url).origin,
+      webhookUrl: `${daemon.config.http.public_url}/webhooks/telnyx`,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    });
+  }
   log.info(
     { smtp: daemon.smtp.address(), http: daemon.http.url, mode: config.sandbox ? 'sandbox' : 'production' },
     'faxbridge started',
@@ -54,6 +66,7 @@ export async function run(config: Config, log: Logger): Promise<Running> {
       } catch (error) {
         log.error({ err: coerceError(error) }, 'error while stopping');
       }
+      if (simulator) await removeSimulatorInfo(config.data_dir).catch(() => undefined);
       await simulator?.close();
     },
   };

@@ -84,8 +84,12 @@ export function decideOutbound(
   }
 
   // An event can arrive before we recorded Telnyx's 202 (a crash in between): it proves the fax exists.
+  // Without a fax id the attempt stays `posting`, so the worker reconciles by client_state instead of
+  // taking a `placed` attempt with no fax for one that never happened and placing another.
   const placed =
-    attempt.state === 'posting' ? { state: 'placed' as const, fax_id: seen.faxId, placed_at: now } : {};
+    attempt.state === 'posting' && seen.faxId
+      ? { state: 'placed' as const, fax_id: seen.faxId, placed_at: now }
+      : {};
   const base = { attempt: attempt.attempt, ...placed, fax_status: seen.status, last_event_at: now };
 
   if (!isFinal) {

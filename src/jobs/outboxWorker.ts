@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { type Mailer,MailPermanentError } from '../clients/mailer.js';
+import { type Mailer, MailPermanentError } from '../clients/mailer.js';
 import type { Config } from '../config/loadConfig.js';
 import { coerceError } from '../errors.js';
 import { calculateDelay } from '../lib/backoff.js';

@@ -104,6 +104,7 @@ async function postFax(
     case 'ok':
       log.info({ fax: outcome.value.id, attempt }, 'Telnyx accepted the fax');
       return {
+        onlyIfAttemptState: { attempt, state: 'posting' },
         attempt: { attempt, state: 'placed', fax_id: outcome.value.id, fax_status: 'queued', placed_at: now },
         job: {
           status: 'placed',
@@ -127,7 +128,8 @@ async function postFax(
         { status: outcome.status, reason: outcome.reason },
         'uncertain outcome; will reconcile before any resend',
       );
-      return apiError(deps, job, outcome, now);
+      // An event may have shown the fax exists meanwhile; then the event's state stands.
+      return { ...apiError(deps, job, outcome, now), onlyIfAttemptState: { attempt, state: 'posting' } };
   }
 }
 

@@ -67,10 +67,19 @@ export async function fetchMedia(url: string, options: MediaFetchOptions): Promi
       await response.body.dump();
       return failed('file_download_failed', `media_url answered ${httpStatus}`, { httpStatus });
     }
+    // Read into one buffer sized by Content-Length when it is given: chunks plus their concatenation would
+    // hold a 50 MB document twice, and sandbox mode runs this inside the daemon's process (bench/memory50mb).
+    const declared = Number(response.headers['content-length']);
+    let whole =
+      Number.isSafeInteger(declared) && declared > 0 && declared <= options.maxBytes
+        ? Buffer.allocUnsafe(declared)
+        : null;
     const chunks: Buffer[] = [];
     let total = 0;
     for await (const chunk of response.body) {
-      total += (chunk as Buffer).length;
+      const piece = chunk as Buffer;
+      const offset = total;
+      total += piece.length;
       if (total > options.maxBytes) {
         response.body.destroy();
         return failed('file_size_limit_exceeded', `media is over ${options.maxBytes} bytes`, {
@@ -78,9 +87,16 @@ export async function fetchMedia(url: string, options: MediaFetchOptions): Promi
           bytes: total,
         });
       }
-      chunks.push(chunk as Buffer);
+      if (whole && total <= whole.length) {
+        piece.copy(whole, offset);
+        continue;
+      }
+      // More bytes than declared: fall back to collecting chunks.
+      if (whole) chunks.push(whole.subarray(0, offset));
+      whole = null;
+      chunks.push(piece);
     }
-    body = Buffer.concat(chunks);
+    body = whole ? whole.subarray(0, total) : Buffer.concat(chunks);
   } catch (thrown) {
     return failed('file_download_failed', coerceError(thrown).message);
   }

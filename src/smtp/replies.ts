@@ -4,30 +4,67 @@
  */
 export interface SmtpReplyError extends Error {
   responseCode: number;
+  /** Stable label for `faxbridge_smtp_rejected_total{reason}` and the README's troubleshooting table. */
+  reason: SmtpRejectReason;
 }
 
-export function smtpReply(code: number, enhanced: string, text: string): SmtpReplyError {
-  return Object.assign(new Error(`${enhanced} ${text}`), { responseCode: code });
+export type SmtpRejectReason =
+  | 'client_not_allowed'
+  | 'relay_denied'
+  | 'bad_number'
+  | 'too_many_recipients'
+  | 'null_sender'
+  | 'sender_not_allowed'
+  | 'bad_from_header'
+  | 'too_large'
+  | 'no_pdf'
+  | 'bad_pdf'
+  | 'bad_mime'
+  | 'unavailable'
+  | 'rate_limited'
+  | 'tls_required'
+  | 'other';
+
+export function smtpReply(
+  code: number,
+  enhanced: string,
+  text: string,
+  reason: SmtpRejectReason = 'other',
+): SmtpReplyError {
+  return Object.assign(new Error(`${enhanced} ${text}`), { responseCode: code, reason });
 }
 
 export const replies = {
   clientNotAllowed: (address: string) =>
-    smtpReply(554, '5.7.1', `Your address ${address} may not use this fax gateway`),
+    smtpReply(554, '5.7.1', `Your address ${address} may not use this fax gateway`, 'client_not_allowed'),
   relayDenied: (domain: string) =>
-    smtpReply(550, '5.7.1', `Relaying denied: ${domain} is not a fax domain of this gateway`),
-  badNumber: (reason: string) => smtpReply(550, '5.1.1', reason),
+    smtpReply(550, '5.7.1', `Relaying denied: ${domain} is not a fax domain of this gateway`, 'relay_denied'),
+  badNumber: (reason: string) => smtpReply(550, '5.1.1', reason, 'bad_number'),
   tooManyRecipients: (max: number) =>
-    smtpReply(452, '4.5.3', `Too many fax recipients; at most ${max} per message, send the rest separately`),
+    smtpReply(
+      452,
+      '4.5.3',
+      `Too many fax recipients; at most ${max} per message, send the rest separately`,
+      'too_many_recipients',
+    ),
   nullSender: () =>
-    smtpReply(550, '5.7.1', 'A fax needs a sender to report back to; the null sender cannot fax'),
-  senderNotAllowed: (address: string) => smtpReply(550, '5.7.1', `${address} is not allowed to send faxes`),
-  badFromHeader: (why: string) => smtpReply(550, '5.7.1', why),
-  tooLarge: (max: string) => smtpReply(552, '5.3.4', `Message too large for fax; the limit is ${max}`),
-  noPdf: (found: string) => smtpReply(550, '5.6.0', `No PDF document found in the message (${found})`),
-  badPdf: (filename: string, problem: string) => smtpReply(554, '5.6.0', `${filename} ${problem}`),
-  badMime: (why: string) => smtpReply(554, '5.6.0', `The message could not be read: ${why}`),
+    smtpReply(
+      550,
+      '5.7.1',
+      'A fax needs a sender to report back to; the null sender cannot fax',
+      'null_sender',
+    ),
+  senderNotAllowed: (address: string) =>
+    smtpReply(550, '5.7.1', `${address} is not allowed to send faxes`, 'sender_not_allowed'),
+  badFromHeader: (why: string) => smtpReply(550, '5.7.1', why, 'bad_from_header'),
+  tooLarge: (max: string) =>
+    smtpReply(552, '5.3.4', `Message too large for fax; the limit is ${max}`, 'too_large'),
+  noPdf: (found: string) =>
+    smtpReply(550, '5.6.0', `No PDF document found in the message (${found})`, 'no_pdf'),
+  badPdf: (filename: string, problem: string) => smtpReply(554, '5.6.0', `${filename} ${problem}`, 'bad_pdf'),
+  badMime: (why: string) => smtpReply(554, '5.6.0', `The message could not be read: ${why}`, 'bad_mime'),
   unavailable: (what: string) =>
-    smtpReply(451, '4.3.0', `${what} is unavailable right now; please try again later`),
+    smtpReply(451, '4.3.0', `${what} is unavailable right now; please try again later`, 'unavailable'),
   queued: (jobs: Array<{ id: string; to: string }>) =>
     `2.0.0 Queued ${jobs.map((j) => `${j.id} ${j.to}`).join(', ')}`,
 };

@@ -13,6 +13,7 @@ import type { ReceiveDeps } from './receive.js';
 import { receiveMessage } from './receive.js';
 import { classifyRecipient, faxNumbersOf } from './recipients.js';
 import { replies } from './replies.js';
+import { installShutdownReply } from './shutdownReply.js';
 
 export interface SmtpListener {
   server: SMTPServer;
@@ -24,8 +25,8 @@ export interface SmtpListener {
 export interface SmtpDeps extends ReceiveDeps {
   config: Config;
   log: Logger;
-  /** Called after a message was queued, so workers can pick it up at once. */
-  onQueued?: () => void;
+  /** Called after a message was queued with its number of fax jobs, so workers can pick it up at once. */
+  onQueued?: (jobs: number) => void;
   onRejected?: (reason: string) => void;
 }
 
@@ -37,6 +38,7 @@ export function addressOf(mailbox: string): string {
 
 export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
   installEnhancedCodePassthrough();
+  installShutdownReply();
   const { config, log } = deps;
   const smtp = config.smtp;
   const clientAllowed = makeAddressMatcher(smtp.allowed_clients);
@@ -123,7 +125,7 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
         log: slog,
       }).then(
         (reply) => {
-          if (numbers.length > 0) deps.onQueued?.();
+          if (numbers.length > 0) deps.onQueued?.(numbers.length);
           callback(null, reply);
         },
         (thrown: unknown) => {
@@ -134,6 +136,7 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
           }
           // Anything unexpected is our fault, so the sender's server should retry, not give up.
           slog.error({ err: error }, 'message could not be processed');
+          deps.onRejected?.('unavailable');
           const what =
             error instanceof FaxError && error.code === 'database_unavailable'
               ? 'The fax queue'
@@ -164,7 +167,8 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
     address: () => address,
     close: (graceMs) =>
       new Promise<void>((resolve) => {
-        if (graceMs !== undefined) server.options.closeTimeout = graceMs;
+        // 0 would mean the library's default (30 s), not "now".
+        if (graceMs !== undefined) server.options.closeTimeout = Math.max(1, graceMs);
         server.close(() => resolve());
       }),
   };

@@ -1,3 +1,4 @@
+import type { InboundFaxChange, InboundFaxRow, InboundOutboxEntry, NewInboundFax } from './inboundTypes.js';
 import type {
   AttemptRow,
   DocumentRow,
@@ -9,6 +10,7 @@ import type {
   WebhookEventRow,
 } from './types.js';
 
+export type * from './inboundTypes.js';
 export type * from './types.js';
 
 export interface NewJob {
@@ -54,6 +56,11 @@ export interface AttemptUpdate {
 }
 
 export interface Transition {
+  /**
+   * Apply nothing unless this attempt is still in this state: the worker's "Telnyx accepted" must not
+   * overwrite a final event that was processed while the POST was in flight.
+   */
+  onlyIfAttemptState?: { attempt: number; state: AttemptRow['state'] };
   job?: JobUpdate;
   /** Insert or update one attempt row (keyed by job and attempt number). */
   attempt?: { attempt: number; client_state?: string; started_at?: number } & AttemptUpdate;
@@ -133,4 +140,52 @@ export interface JobStore {
   markOutboxSent(id: string, owner: string, now: number): Promise<void>;
   markOutboxRetry(id: string, owner: string, runAt: number, error: string, dead: boolean): Promise<void>;
   countOutbox(status: OutboxRow['status']): Promise<number>;
+
+  // Received faxes (product.md §7): one row per Telnyx fax id, worked under a lease like jobs.
+  /**
+   * Inserts the fax unless its id is known, with `outbox` rows (failure notices) in the same transaction; with
+   * an `eventId`, also marks that webhook event processed (outcome `inbound_recorded`/`inbound_duplicate`).
+   * 'duplicate' when the fax was already known or the event already processed: then nothing changes.
+   */
+  recordInboundFax(
+    fax: NewInboundFax,
+    outbox: InboundOutboxEntry[],
+    eventId: string | null,
+    now: number,
+  ): Promise<'recorded' | 'duplicate'>;
+  /** Leases due `received` rows (run_at <= now, lease free) and counts an attempt on each. */
+  claimInboundFaxes(owner: string, now: number, leaseMs: number, limit: number): Promise<InboundFaxRow[]>;
+  /**
+   * Applies the change (document row, outbox rows, columns) and releases the lease, in one transaction; false
+   * when `owner` no longer holds the lease (nothing changes then).
+   */
+  updateInboundFax(faxId: string, owner: string, change: InboundFaxChange, now: number): Promise<boolean>;
+  getInboundFax(faxId: string): Promise<InboundFaxRow | null>;
+
+  // Retention (product.md §9)
+  /**
+   * Documents created before `before`, not yet deleted, and not used by a job still in progress
+   * (queued or placed), oldest first.
+   */
+  listExpiredDocuments(before: number, limit: number): Promise<DocumentRow[]>;
+  /** Sets deleted_at (the bytes are gone from storage; the row keeps the metadata). */
+  markDocumentDeleted(documentId: string, now: number): Promise<void>;
+
+  // Operator (the `faxbridge job`, `retry` and `cancel` commands)
+  /**
+   * Leases one job whatever its run_at, when it is queued or placed and no live lease is held on it; null
+   * otherwise. Release it with completeWork (an empty transition changes nothing but the lease).
+   */
+  leaseJob(jobId: string, owner: string, now: number, leaseMs: number): Promise<JobRow | null>;
+  /**
+   * Queues a new job (id `newId`, due now, attempt 0, `maxAttempts`) for the same message, number and sender
+   * as a failed or canceled job, which keeps its own history; null when the job is missing or not finished so.
+   */
+  retryJob(jobId: string, newId: string, maxAttempts: number, now: number): Promise<JobRow | null>;
+  /** Every job of one accepted message (one per recipient, plus retries), oldest first. */
+  listJobsOfMessage(messageRowId: string): Promise<JobRow[]>;
+  /** The job's receipts and notices, oldest first. */
+  listOutboxOfJob(jobId: string): Promise<OutboxRow[]>;
+  /** Recorded webhook events of these Telnyx fax ids, in the order they occurred. */
+  listEventsOfFaxes(faxIds: readonly string[]): Promise<WebhookEventRow[]>;
 }

@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import nodemailer from 'nodemailer';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
 import pino from 'pino';
 
 import { loadConfig } from '../../src/config/loadConfig.js';
@@ -116,7 +116,7 @@ export interface SmtpOutcome {
 }
 
 /** Sends one message with nodemailer over real SMTP and reports what the server answered. */
-export async function sendMail(port: number, message: nodemailer.SendMailOptions): Promise<SmtpOutcome> {
+export async function sendMail(port: number, message: SendMailOptions): Promise<SmtpOutcome> {
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
   try {
     const info = await transport.sendMail(message);

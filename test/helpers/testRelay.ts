@@ -24,6 +24,8 @@ export interface TestRelay {
   messages: RelayedMail[];
   /** MAIL FROM / RCPT TO commands refused while a failure was set. */
   refusals(): number;
+  /** MAIL FROM commands seen, refused or not: how many times a client tried to send at all. */
+  mailFroms(): number;
   /** Makes the relay refuse every message from now on (null: accept again). */
   fail(failure: RelayFailure | null): void;
   close(): Promise<void>;
@@ -37,6 +39,7 @@ export async function startTestRelay(): Promise<TestRelay> {
   const messages: RelayedMail[] = [];
   let failure: RelayFailure | null = null;
   let refused = 0;
+  let mailFroms = 0;
   const refuse = (stage: RelayFailure['stage'], callback: (err?: Error | null) => void) => {
     if (failure?.stage !== stage) return callback();
     refused++;
@@ -48,7 +51,10 @@ export async function startTestRelay(): Promise<TestRelay> {
     logger: false,
     // The daemon's pool keeps idle connections; do not wait 30 s for them when the test closes the relay.
     closeTimeout: 100,
-    onMailFrom: (_address, _session, callback) => refuse('mail', callback),
+    onMailFrom: (_address, _session, callback) => {
+      mailFroms++;
+      refuse('mail', callback);
+    },
     onRcptTo: (_address, _session, callback) => refuse('rcpt', callback),
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
@@ -77,6 +83,7 @@ export async function startTestRelay(): Promise<TestRelay> {
     url: `smtp://127.0.0.1:${port}`,
     messages,
     refusals: () => refused,
+    mailFroms: () => mailFroms,
     fail(next) {
       failure = next;
     },

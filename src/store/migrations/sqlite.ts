@@ -100,4 +100,35 @@ CREATE INDEX outbox_due ON outbox (run_at) WHERE status = 'pending';
 CREATE UNIQUE INDEX outbox_once ON outbox (job_id, kind) WHERE job_id IS NOT NULL;
 `,
   },
+  {
+    // Received faxes (product.md §7); columns are documented on InboundFaxRow (src/store/inboundTypes.ts).
+    version: 2,
+    sql: `
+CREATE TABLE inbound_faxes (
+  fax_id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  from_number TEXT,
+  to_number TEXT NOT NULL,
+  pages INTEGER,
+  partial INTEGER NOT NULL DEFAULT 0,
+  duration_secs INTEGER,
+  media_url TEXT,
+  failure_reason TEXT,
+  document_id TEXT REFERENCES documents(id),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  run_at INTEGER,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  last_error TEXT,
+  admin_notified_at INTEGER,
+  received_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  finished_at INTEGER
+);
+CREATE INDEX inbound_faxes_due ON inbound_faxes (run_at) WHERE status = 'received';
+-- Retention looks for old documents that still have bytes.
+CREATE INDEX documents_live ON documents (created_at) WHERE deleted_at IS NULL;
+`,
+  },
 ];

@@ -17,7 +17,14 @@ export function applyTransition(
   jobId: string,
   transition: Transition,
   now: number,
-): void {
+): boolean {
+  const guard = transition.onlyIfAttemptState;
+  if (guard) {
+    const current = db
+      .prepare('SELECT state FROM attempts WHERE job_id = ? AND attempt = ?')
+      .get(jobId, guard.attempt) as { state: string } | undefined;
+    if (current?.state !== guard.state) return false;
+  }
   if (transition.job) {
     const columns = presentColumns(transition.job, JOB_UPDATE_COLUMNS);
     const sets = [...columns.map((c) => `${c} = @${c}`), 'updated_at = @now'].join(', ');
@@ -63,6 +70,7 @@ export function applyTransition(
        VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING`,
     ).run(newOutboxId(), entry.kind, jobId, JSON.stringify(entry.payload ?? {}), now, now);
   }
+  return true;
 }
 
 function pick<T extends object>(source: T, keys: ReadonlyArray<keyof T>): Record<string, unknown> {

@@ -7,9 +7,12 @@ import { FaxError } from '../../errors.js';
 import type { JobStore } from '../jobStore.js';
 import { SQLITE_MIGRATIONS } from '../migrations/sqlite.js';
 import { makeSqliteEvents } from './events.js';
+import { makeSqliteInbound } from './inbound.js';
 import { makeSqliteIntake } from './intake.js';
 import { makeSqliteJobs } from './jobs.js';
+import { makeSqliteOperator } from './operator.js';
 import { makeSqliteOutbox } from './outbox.js';
+import { makeSqliteRetention } from './retention.js';
 
 /**
  * The embedded store: one file, WAL, synchronous=FULL so that a commit is on disk before we answer 250
@@ -41,6 +44,9 @@ export function openSqliteStore(file: string): JobStore {
   const jobs = makeSqliteJobs(db);
   const events = makeSqliteEvents(db);
   const outbox = makeSqliteOutbox(db);
+  const operator = makeSqliteOperator(db);
+  const inbound = makeSqliteInbound(db);
+  const retention = makeSqliteRetention(db);
 
   return {
     dialect: 'sqlite',
@@ -71,6 +77,17 @@ export function openSqliteStore(file: string): JobStore {
     markOutboxSent: guard(outbox.markOutboxSent),
     markOutboxRetry: guard(outbox.markOutboxRetry),
     countOutbox: guard(outbox.countOutbox),
+    recordInboundFax: guard(inbound.recordInboundFax),
+    claimInboundFaxes: guard(inbound.claimInboundFaxes),
+    updateInboundFax: guard(inbound.updateInboundFax),
+    getInboundFax: guard(inbound.getInboundFax),
+    listExpiredDocuments: guard(retention.listExpiredDocuments),
+    markDocumentDeleted: guard(retention.markDocumentDeleted),
+    leaseJob: guard(operator.leaseJob),
+    retryJob: guard(operator.retryJob),
+    listJobsOfMessage: guard(operator.listJobsOfMessage),
+    listOutboxOfJob: guard(operator.listOutboxOfJob),
+    listEventsOfFaxes: guard(operator.listEventsOfFaxes),
   };
 }
 

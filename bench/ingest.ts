@@ -1,0 +1,253 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { type BareChild, startBareChild } from './lib/bareChild.js';
+import { makeBenchMessage } from './lib/benchMessage.js';
+import { makeBenchPdf } from './lib/benchPdf.js';
+import { type DaemonDb, openDaemonDb, waitForQuiet } from './lib/daemonDb.js';
+import { describeMachine } from './lib/machine.js';
+import { mib, readProcSample } from './lib/procStats.js';
+import { runSmtpSource, SMTP_SOURCE_PATH, syncDisks } from './lib/smtpSource.js';
+import { BENCH_SENDER, type FaxbridgeUnderTest, startFaxbridge, type TelnyxMode } from './lib/startFaxbridge.js';
+import { markdownTable, median, medianRange, round } from './lib/stats.js';
+
+/*
+ * (a) of issue 2: messages per second accepted, each carrying a ~200 KB 3-page PDF, over 8 concurrent SMTP
+ * sessions, for faxbridge and for a bare smtp-server that only counts bytes, with the same client in the same
+ * run. Method of ingest-anchors.md: Postfix smtp-source -F, a warm-up, then 3 timed runs per server, median.
+ *
+ * Usage: npm run build && node dist/bench/ingest.js [--runs 3] [--messages 400] [--sessions 8] [--warmup 100]
+ *        [--conn new,reuse] [--telnyx sandbox,external] [--json FILE] [--keep]
+ */
+
+const RECIPIENT = '+15551234567@fax.localhost';
+
+interface RunFigures {
+  server: 'bare' | 'faxbridge';
+  wallMs: number;
+  msgPerSec: number;
+  cpuMsPerMsg: number;
+  /** faxbridge only: CPU from the start of the run until its faxes were delivered and receipts written. */
+  cpuMsPerMsgWithBackground?: number;
+  drainMs?: number;
+  accepted: number;
+  problems: string[];
+}
+
+interface VariantFigures {
+  telnyx: TelnyxMode;
+  conn: 'new' | 'reuse';
+  runs: RunFigures[];
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '3' },
+      messages: { type: 'string', default: '400' },
+      sessions: { type: 'string', default: '8' },
+      warmup: { type: 'string', default: '100' },
+      conn: { type: 'string', default: 'new,reuse' },
+      telnyx: { type: 'string', default: 'sandbox,external' },
+      json: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  if (!SMTP_SOURCE_PATH) throw new Error('smtp-source is required (apt-get install postfix)');
+  const settings = {
+    runs: Number(values.runs),
+    messages: Number(values.messages),
+    sessions: Number(values.sessions),
+    warmup: Number(values.warmup),
+  };
+  const conns = values.conn.split(',') as Array<'new' | 'reuse'>;
+  const modes = values.telnyx.split(',') as TelnyxMode[];
+
+  const workDir = mkdtempSync(path.join(tmpdir(), 'fb-bench-ingest-'));
+  const pdf = await makeBenchPdf({ pages: 3, targetBytes: 200 * 1024 });
+  const pdfFile = path.join(workDir, 'fax.pdf');
+  writeFileSync(pdfFile, pdf);
+  checkPdf(pdfFile);
+  const message = makeBenchMessage({ pdf, from: BENCH_SENDER, to: RECIPIENT });
+  const messageFile = path.join(workDir, 'msg.eml');
+  writeFileSync(messageFile, message);
+  console.log(
+    `PDF ${pdf.length} B, 3 pages; message ${message.length} B, ${message.toString('latin1').split('\n').length} lines (LF)`,
+  );
+
+  const bare = await startBareChild();
+  const variants: VariantFigures[] = [];
+  const peaks: Record<string, number> = {};
+  let bytesPerMessage = 0;
+  try {
+    for (const mode of modes) {
+      const dataDir = path.join(workDir, `daemon-${mode}`);
+      spawnSync('mkdir', ['-p', dataDir]);
+      const faxbridge = await startFaxbridge({ mode, dataDir });
+      const db = openDaemonDb(dataDir);
+      try {
+        for (const conn of conns) {
+          const figures = await measureVariant({ mode, conn, bare, faxbridge, db, messageFile, settings });
+          variants.push(figures);
+          printVariant(figures);
+        }
+        peaks[`faxbridge (${mode})`] = readProcSample(faxbridge.daemon.pid).hwmBytes;
+        const errors = countLogErrors(faxbridge.daemon.logFile);
+        if (errors > 0) console.log(`!! ${errors} error lines in ${faxbridge.daemon.logFile}`);
+      } finally {
+        db.close();
+        await faxbridge.stop();
+      }
+    }
+    peaks.bare = readProcSample(bare.pid).hwmBytes;
+    const stats = await bare.stats();
+    bytesPerMessage = stats.messages ? Math.round(stats.bytes / stats.messages) : 0;
+  } finally {
+    await bare.stop();
+  }
+
+  console.log(`\nDATA bytes per message (counted by the bare server): ${bytesPerMessage}`);
+  console.log(summaryTable(variants, bytesPerMessage, settings.sessions));
+  console.log(
+    `\nPeak RSS (VmHWM, MiB): ${Object.entries(peaks)
+      .map(([name, bytes]) => `${name} ${mib(bytes)}`)
+      .join(', ')}`,
+  );
+  const report = { machine: describeMachine(), settings, pdfBytes: pdf.length, bytesPerMessage, variants, peaks };
+  if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2));
+  if (!values.keep) rmSync(workDir, { recursive: true, force: true });
+  else console.log(`kept ${workDir}`);
+}
+
+async function measureVariant(options: {
+  mode: TelnyxMode;
+  conn: 'new' | 'reuse';
+  bare: BareChild;
+  faxbridge: FaxbridgeUnderTest;
+  db: DaemonDb;
+  messageFile: string;
+  settings: { runs: number; messages: number; sessions: number; warmup: number };
+}): Promise<VariantFigures> {
+  const { mode, conn, bare, faxbridge, db, messageFile, settings } = options;
+  const source = (port: number, messages: number) =>
+    runSmtpSource({
+      port,
+      sessions: settings.sessions,
+      messages,
+      file: messageFile,
+      reuseConnections: conn === 'reuse',
+      from: BENCH_SENDER,
+      to: RECIPIENT,
+    });
+  // Warm-up: JIT, connection pools, SQLite pages; its background work is finished before timing starts.
+  await source(bare.port, settings.warmup);
+  await source(faxbridge.daemon.smtpPort, settings.warmup);
+  await waitForQuiet(db, 300_000);
+
+  const runs: RunFigures[] = [];
+  for (let run = 1; run <= settings.runs; run += 1) {
+    // Alternate so that neither server always runs on a warmer (or more tired) machine.
+    for (const server of ['bare', 'faxbridge'] as const) {
+      const pid = server === 'bare' ? bare.pid : faxbridge.daemon.pid;
+      const port = server === 'bare' ? bare.port : faxbridge.daemon.smtpPort;
+      syncDisks();
+      const countBefore = server === 'bare' ? (await bare.stats()).messages : db.counts().messages;
+      const cpuBefore = readProcSample(pid).cpuMs;
+      const result = await source(port, settings.messages);
+      const cpuAfter = readProcSample(pid).cpuMs;
+      const countAfter = server === 'bare' ? (await bare.stats()).messages : db.counts().messages;
+      const accepted = countAfter - countBefore;
+      const problems: string[] = [];
+      if (result.exitCode !== 0) problems.push(`smtp-source exit ${result.exitCode}`);
+      if (result.stderr.trim()) problems.push(`smtp-source: ${result.stderr.trim().split('\n').slice(0, 3).join(' / ')}`);
+      if (accepted !== settings.messages) problems.push(`${accepted} of ${settings.messages} messages recorded`);
+      const figures: RunFigures = {
+        server,
+        wallMs: round(result.wallMs),
+        msgPerSec: round((settings.messages * 1000) / result.wallMs),
+        cpuMsPerMsg: round((cpuAfter - cpuBefore) / settings.messages, 2),
+        accepted,
+        problems,
+      };
+      if (server === 'faxbridge') {
+        const delivered = db.counts().delivered;
+        const quiet = await waitForQuiet(db, 300_000);
+        figures.drainMs = round(result.wallMs + quiet.ms, 0);
+        figures.cpuMsPerMsgWithBackground = round((readProcSample(pid).cpuMs - cpuBefore) / settings.messages, 2);
+        if (quiet.counts.unfinishedJobs > 0) problems.push(`${quiet.counts.unfinishedJobs} jobs never finished`);
+        if (quiet.counts.delivered - delivered < 0) problems.push('delivered count went down');
+      }
+      runs.push(figures);
+      console.log(`  ${mode}/${conn} run ${run} ${server}: ${JSON.stringify(figures)}`);
+    }
+  }
+  return { telnyx: mode, conn, runs };
+}
+
+function printVariant(variant: VariantFigures): void {
+  const rate = (server: RunFigures['server']) =>
+    median(variant.runs.filter((r) => r.server === server).map((r) => r.msgPerSec));
+  const ratio = rate('faxbridge') / rate('bare');
+  console.log(
+    `${variant.telnyx}/${variant.conn}: faxbridge ${rate('faxbridge')} msg/s, bare ${rate('bare')} msg/s, ratio ${round(ratio * 100, 0)}%`,
+  );
+}
+
+function summaryTable(variants: VariantFigures[], bytesPerMessage: number, sessions: number): string {
+  const rows: Array<Array<string | number>> = [
+    [
+      'telnyx',
+      'conn',
+      'server',
+      'msg/s median (min–max)',
+      'MB/s',
+      '× bare',
+      'CPU ms/msg (accept window)',
+      'CPU ms/msg incl. background',
+      'accept→all delivered s',
+      'all 250?',
+    ],
+  ];
+  for (const variant of variants) {
+    const bareRate = median(variant.runs.filter((r) => r.server === 'bare').map((r) => r.msgPerSec));
+    for (const server of ['bare', 'faxbridge'] as const) {
+      const runs = variant.runs.filter((r) => r.server === server);
+      const rates = runs.map((r) => r.msgPerSec);
+      const rate = median(rates);
+      rows.push([
+        variant.telnyx,
+        `${variant.conn === 'new' ? 'new/msg' : 'reuse -d'} s=${sessions}`,
+        server,
+        medianRange(rates),
+        round((rate * bytesPerMessage) / 1e6, 0),
+        round(rate / bareRate, 2),
+        median(runs.map((r) => r.cpuMsPerMsg)),
+        server === 'faxbridge' ? median(runs.map((r) => r.cpuMsPerMsgWithBackground ?? NaN)) : '–',
+        server === 'faxbridge' ? round(median(runs.map((r) => r.drainMs ?? NaN)) / 1000, 1) : '–',
+        runs.every((r) => r.problems.length === 0) ? 'yes' : runs.flatMap((r) => r.problems).join('; '),
+      ]);
+    }
+  }
+  return markdownTable(rows);
+}
+
+/** qpdf --check when installed: the benchmark PDF must be one a real checker accepts, not just pdf-lib. */
+function checkPdf(file: string): void {
+  const qpdf = spawnSync('qpdf', ['--check', file], { encoding: 'utf8' });
+  if (qpdf.error) return;
+  if (qpdf.status !== 0) throw new Error(`qpdf --check failed on the benchmark PDF:\n${qpdf.stdout}${qpdf.stderr}`);
+}
+
+function countLogErrors(logFile: string): number {
+  return readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('"level":"error"') || line.includes('"level":"fatal"')).length;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,181 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { makeBenchMessage } from './lib/benchMessage.js';
+import { makeBenchPdf } from './lib/benchPdf.js';
+import { openDaemonDb } from './lib/daemonDb.js';
+import { describeMachine } from './lib/machine.js';
+import { mib, MiB, readProcSample, startRssSampler } from './lib/procStats.js';
+import { runSmtpSource } from './lib/smtpSource.js';
+import { BENCH_SENDER, startFaxbridge, type TelnyxMode } from './lib/startFaxbridge.js';
+import { markdownTable } from './lib/stats.js';
+
+/*
+ * (b) of issue 2: peak RSS of the daemon process (VmHWM) while one PDF just under the 50 MB fax limit passes
+ * through: SMTP in (about 71 MB of base64), parse, check, store, 250, then Telnyx (the simulator) fetching it
+ * from the media URL and the fax being delivered. Target: under 250 MB.
+ *
+ * Usage: npm run build && node dist/bench/memory50mb.js [--telnyx sandbox,external] [--mib 49.9] [--json FILE]
+ */
+
+const RECIPIENT = '+15551234567@fax.localhost';
+
+interface MemoryFigures {
+  telnyx: TelnyxMode;
+  pdfBytes: number;
+  idleRssMiB: number;
+  hwmAfter250MiB: number;
+  hwmAfterDeliveryMiB: number;
+  /** When the RSS samples (every 50 ms) peaked, from the start of the SMTP transaction. */
+  peakAtMs: number;
+  smtpMs: number;
+  deliveredMs: number;
+  simulatorHwmMiB: number | null;
+  rssTimeline: string;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      telnyx: { type: 'string', default: 'sandbox,external' },
+      mib: { type: 'string', default: '49.9' },
+      json: { type: 'string' },
+    },
+  });
+  const workDir = mkdtempSync(path.join(tmpdir(), 'fb-bench-memory-'));
+  try {
+    const pdfFile = path.join(workDir, 'big.pdf');
+    const started = performance.now();
+    const pdf = await makeBenchPdf({ pages: 3, targetBytes: Math.floor(Number(values.mib) * MiB) });
+    writeFileSync(pdfFile, pdf);
+    const pdfBytes = pdf.length;
+    const messageFile = path.join(workDir, 'big.eml');
+    writeFileSync(messageFile, makeBenchMessage({ pdf, from: BENCH_SENDER, to: RECIPIENT, filename: 'big.pdf' }));
+    const check = spawnSync('qpdf', ['--check', pdfFile], { encoding: 'utf8' });
+    const checked = check.error ? 'qpdf not installed' : check.status === 0 ? 'qpdf --check OK' : 'qpdf --check FAILED';
+    console.log(
+      `PDF ${pdfBytes} B (${mib(pdfBytes)} MiB), 3 pages, ${checked}, made in ${Math.round(performance.now() - started)} ms; message ${statSync(messageFile).size} B`,
+    );
+
+    const results: MemoryFigures[] = [];
+    for (const mode of values.telnyx.split(',') as TelnyxMode[]) {
+      const figures = await measureOnce(mode, messageFile, pdfBytes, path.join(workDir, `daemon-${mode}`));
+      console.log(`${mode}: ${JSON.stringify(figures)}`);
+      results.push(figures);
+    }
+    console.log(
+      markdownTable([
+        [
+          'telnyx',
+          'PDF MiB',
+          'idle RSS MiB',
+          'VmHWM after 250 MiB',
+          'VmHWM after fetch+delivery MiB',
+          'SMTP s',
+          'peak at s',
+          'simulator VmHWM MiB',
+        ],
+        ...results.map((r) => [
+          r.telnyx,
+          mib(r.pdfBytes),
+          r.idleRssMiB,
+          r.hwmAfter250MiB,
+          r.hwmAfterDeliveryMiB,
+          (r.smtpMs / 1000).toFixed(1),
+          (r.peakAtMs / 1000).toFixed(1),
+          r.simulatorHwmMiB ?? '(in daemon)',
+        ]),
+      ]),
+    );
+    if (values.json) writeFileSync(values.json, JSON.stringify({ machine: describeMachine(), results }, null, 2));
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+async function measureOnce(
+  mode: TelnyxMode,
+  messageFile: string,
+  pdfBytes: number,
+  dataDir: string,
+): Promise<MemoryFigures> {
+  mkdirSync(dataDir, { recursive: true });
+  // The default 70MB SIZE limit holds a 49.9 MiB PDF in base64 (~68 MiB) with little room; 80MB removes doubt.
+  const faxbridge = await startFaxbridge({
+    mode,
+    dataDir,
+    env: { FAXBRIDGE_SMTP__MAX_MESSAGE_SIZE: '80MB' },
+  });
+  const db = openDaemonDb(dataDir);
+  const pid = faxbridge.daemon.pid;
+  try {
+    // Let start-up garbage settle so "idle" means idle.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const idle = readProcSample(pid);
+    const sampler = startRssSampler(pid, 50);
+    const measureStarted = performance.now();
+    // The client is smtp-source in its own process (as in the ingest bench), so this process only samples.
+    const result = await runSmtpSource({
+      port: faxbridge.daemon.smtpPort,
+      sessions: 1,
+      messages: 1,
+      file: messageFile,
+      reuseConnections: false,
+      from: BENCH_SENDER,
+      to: RECIPIENT,
+    });
+    const smtpMs = result.wallMs;
+    const after250 = readProcSample(pid);
+    const queued = db.counts();
+    if (result.exitCode !== 0 || result.stderr.trim() || queued.jobs !== 1) {
+      throw new Error(`the daemon did not queue the 50 MB PDF: ${result.stderr} ${JSON.stringify(queued)}`);
+    }
+
+    // Telnyx (the simulator) fetches the media URL right after POST /v2/faxes; delivery follows a few steps later.
+    const deadline = performance.now() + 180_000;
+    while (db.counts().delivered + db.counts().failed < 1 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const counts = db.counts();
+    if (counts.delivered !== 1) throw new Error(`the fax was not delivered: ${JSON.stringify(counts)}`);
+    const deliveredMs = performance.now() - measureStarted;
+    const afterDelivery = readProcSample(pid);
+    const samples = sampler.stop();
+    const peak = samples.reduce((best, s) => (s.rssBytes > best.rssBytes ? s : best), samples[0]!);
+    return {
+      telnyx: mode,
+      pdfBytes,
+      idleRssMiB: mib(idle.rssBytes),
+      hwmAfter250MiB: mib(after250.hwmBytes),
+      hwmAfterDeliveryMiB: mib(afterDelivery.hwmBytes),
+      peakAtMs: peak.atMs,
+      smtpMs: Math.round(smtpMs),
+      deliveredMs: Math.round(deliveredMs),
+      simulatorHwmMiB: faxbridge.simulator ? mib(readProcSample(faxbridge.simulator.pid).hwmBytes) : null,
+      rssTimeline: timeline(samples),
+    };
+  } finally {
+    db.close();
+    await faxbridge.stop();
+  }
+}
+
+/** RSS every ~second, "t=1.0s 180MiB", so the report shows which phase holds the memory. */
+function timeline(samples: Array<{ atMs: number; rssBytes: number }>): string {
+  const out: string[] = [];
+  let next = 0;
+  for (const sample of samples) {
+    if (sample.atMs < next) continue;
+    out.push(`${(sample.atMs / 1000).toFixed(1)}s:${Math.round(sample.rssBytes / MiB)}`);
+    next = sample.atMs + 1000;
+  }
+  return out.join(' ');
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

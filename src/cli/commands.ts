@@ -1,0 +1,22 @@
+import { cancelCommand } from './cancel.js';
+import { checkConfigCommand } from './checkConfig.js';
+import type { Command } from './io.js';
+import { jobCommand } from './job.js';
+import { jobsCommand } from './jobs.js';
+import { retryCommand } from './retry.js';
+import { sendCommand } from './send.js';
+import { startCommand } from './start.js';
+
+/**
+ * Every `faxbridge` subcommand, in the order `--help` lists them. A new command is one file in src/cli/ with
+ * a `Command` export, added here (`simulate` for the sandbox's inbound faxes belongs after `send`).
+ */
+export const COMMANDS: readonly Command[] = [
+  startCommand,
+  checkConfigCommand,
+  sendCommand,
+  jobsCommand,
+  jobCommand,
+  retryCommand,
+  cancelCommand,
+];

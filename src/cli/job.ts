@@ -1,0 +1,166 @@
+import { describeFailure } from '../domain/failureReasons.js';
+import { formatBytes } from '../lib/units.js';
+import type { JobStore } from '../store/jobStore.js';
+import { CONFIG_OPTION, configFileOf, parseCommandArgs } from './args.js';
+import { formatFields, formatTable, formatTime } from './format.js';
+import { type CliIo, type Command, EXIT, ProblemError } from './io.js';
+import { withStore } from './offline.js';
+
+/** `faxbridge job ID`: everything recorded about one job, for answering "what happened to my fax?". */
+export const jobCommand: Command = {
+  name: 'job',
+  summary: 'show one job: attempts, Telnyx events, receipts',
+  help: `Usage: faxbridge job ID [--json] [--config FILE]
+
+Shows one fax job: its state, the message and document it came from, every attempt placed with Telnyx, the
+webhook events recorded for those faxes, the receipts and notices queued for it, and the other jobs of the
+same message (other recipients, retries). --json prints the same as one JSON object.
+
+Exit codes: 0 shown, 1 no such job (or a configuration problem), 2 usage.`,
+
+  async run(args, io) {
+    const parsed = parseCommandArgs(
+      args,
+      { ...CONFIG_OPTION, json: { type: 'boolean' } },
+      { min: 1, max: 1 },
+    );
+    if (parsed.help) {
+      io.out(this.help);
+      return EXIT.ok;
+    }
+    const id = parsed.positionals[0]!;
+    return withStore(configFileOf(parsed), io, async ({ store }) => {
+      const history = await loadHistory(store, id);
+      if (parsed.values.json) io.out(JSON.stringify(history, null, 2));
+      else printHistory(io, history);
+      return EXIT.ok;
+    });
+  },
+};
+
+export type JobHistory = Awaited<ReturnType<typeof loadHistory>>;
+
+export async function loadHistory(store: JobStore, id: string) {
+  const job = await store.getJob(id);
+  if (!job) throw new ProblemError(`no job ${id}`);
+  const message = await store.getMessage(job.message_row_id);
+  const document = message ? await store.getDocument(message.document_id) : null;
+  const attempts = await store.listAttempts(job.id);
+  const faxIds = attempts.flatMap((attempt) => (attempt.fax_id ? [attempt.fax_id] : []));
+  const events = (await store.listEventsOfFaxes(faxIds)).map(({ payload_json, ...event }) => ({
+    ...event,
+    failure_reason: failureReasonOf(payload_json),
+  }));
+  const outbox = await store.listOutboxOfJob(job.id);
+  const related = message
+    ? (await store.listJobsOfMessage(message.id)).filter((other) => other.id !== job.id)
+    : [];
+  return { job, message, document, attempts, events, outbox, related };
+}
+
+function printHistory(io: CliIo, history: JobHistory): void {
+  const { job, message, document, attempts, events, outbox, related } = history;
+  io.out(`Job ${job.id}`);
+  const failure = job.failure_reason ? describeFailure(job.failure_reason) : null;
+  for (const line of formatFields([
+    ['status', job.status],
+    ['to', job.to_number],
+    ['from', job.from_number],
+    ['sender', job.sender],
+    ['attempts', `${job.attempt} of ${job.max_attempts}`],
+    ['accepted', formatTime(job.created_at)],
+    ['next run', job.run_at === null ? null : formatTime(job.run_at)],
+    ['finished', job.finished_at === null ? null : formatTime(job.finished_at)],
+    ['pages sent', job.pages_sent],
+    ['failure', failure ? `${job.failure_reason} (${failure.short})` : null],
+    ['detail', job.failure_detail],
+    ['last error', job.status === 'queued' || job.status === 'placed' ? job.last_error : null],
+    ['lease', job.lease_owner ? `${job.lease_owner} until ${formatTime(job.lease_until)}` : null],
+  ])) {
+    io.out(line);
+  }
+  if (message) {
+    io.out('\nMessage');
+    for (const line of formatFields([
+      ['received', formatTime(message.received_at)],
+      ['subject', message.subject],
+      ['message-id', message.message_id],
+      ['session', message.session_id],
+    ])) {
+      io.out(line);
+    }
+  }
+  if (document) {
+    io.out('\nDocument');
+    for (const line of formatFields([
+      ['file', document.filename],
+      ['pages', document.pages],
+      ['size', formatBytes(document.size)],
+      ['deleted', document.deleted_at === null ? null : formatTime(document.deleted_at)],
+    ])) {
+      io.out(line);
+    }
+  }
+  section(
+    io,
+    'Attempts',
+    ['#', 'STATE', 'FAX', 'STATUS', 'STARTED', 'ENDED', 'PAGES', 'REASON'],
+    attempts.map((a) => [
+      String(a.attempt),
+      a.state,
+      a.fax_id ?? '-',
+      a.fax_status ?? '-',
+      formatTime(a.started_at),
+      formatTime(a.ended_at),
+      a.pages === null ? '-' : String(a.pages),
+      a.failure_reason ?? '',
+    ]),
+  );
+  section(
+    io,
+    'Events',
+    ['OCCURRED', 'TYPE', 'FAX', 'OUTCOME', 'REASON'],
+    events.map((e) => [
+      e.occurred_at ?? formatTime(e.received_at),
+      e.event_type,
+      e.fax_id ?? '-',
+      e.outcome ?? '(not processed yet)',
+      e.failure_reason ?? '',
+    ]),
+  );
+  section(
+    io,
+    'Mails',
+    ['KIND', 'STATUS', 'TRIES', 'QUEUED', 'SENT', 'ERROR'],
+    outbox.map((row) => [
+      row.kind,
+      row.status,
+      String(row.attempts),
+      formatTime(row.created_at),
+      formatTime(row.sent_at),
+      row.last_error ?? '',
+    ]),
+  );
+  section(
+    io,
+    'Same message',
+    ['JOB', 'STATUS', 'TO', 'ACCEPTED'],
+    related.map((other) => [other.id, other.status, other.to_number, formatTime(other.created_at)]),
+  );
+}
+
+function section(io: CliIo, title: string, header: string[], rows: string[][]): void {
+  if (rows.length === 0) return;
+  io.out(`\n${title}`);
+  for (const line of formatTable(header, rows)) io.out(`  ${line}`);
+}
+
+function failureReasonOf(payloadJson: string): string | null {
+  try {
+    const parsed = JSON.parse(payloadJson) as { data?: { payload?: { failure_reason?: unknown } } };
+    const reason = parsed.data?.payload?.failure_reason;
+    return typeof reason === 'string' ? reason : null;
+  } catch {
+    return null;
+  }
+}

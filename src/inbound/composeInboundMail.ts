@@ -1,0 +1,94 @@
+/**
+ * `composeOther` for the outbox: rebuilds the mail of an `inbound_fax` outbox row from the durable rows (the
+ * inbound fax, its document) each time it is sent, so a resend after a crash is the same mail with the same
+ * Message-ID. Links point at our HTTP listener (`/documents/<key>`, HMAC-signed) and expire when retention
+ * deletes the document.
+ */
+import type { OutgoingMail } from '../clients/mailer.js';
+import type { Config } from '../config/loadConfig.js';
+import { DAY } from '../lib/units.js';
+import type { UrlSigner } from '../lib/urlSigner.js';
+import {
+  composeInboundFailure,
+  composeInboundFax,
+  type InboundFaxInput,
+} from '../receipts/composeInbound.js';
+import type { DocumentStorage } from '../storage/documentStorage.js';
+import type { DocumentRow, JobStore, OutboxRow } from '../store/jobStore.js';
+import { composeDownloadTrouble } from './composeDownloadTrouble.js';
+import { INBOUND_OUTBOX_KIND, type InboundMailPayload } from './routing.js';
+
+export interface InboundMailDeps {
+  config: Config;
+  store: JobStore;
+  documents: DocumentStorage;
+  signer: UrlSigner;
+}
+
+/** With `retention.days: 0` documents are kept for good; their links still expire, after a year. */
+const LINK_TTL_WHEN_KEPT = 365 * DAY;
+
+/** Null for rows of other kinds (the outbox then leaves them to their own composer). */
+export function makeInboundMailComposer(
+  deps: InboundMailDeps,
+): (row: OutboxRow) => Promise<OutgoingMail | null> {
+  return async (row) => {
+    if (row.kind !== INBOUND_OUTBOX_KIND) return null;
+    const payload = JSON.parse(row.payload_json) as InboundMailPayload;
+    const fax = await deps.store.getInboundFax(payload.fax_id);
+    if (!fax) return null;
+    const { config } = deps;
+    const common = {
+      faxId: fax.fax_id,
+      caller: fax.from_number,
+      called: fax.to_number,
+      recipients: payload.to,
+      unrouted: payload.unrouted === true,
+      timezone: config.timezone,
+      from: config.mail.from,
+      domain: config.smtp.hostname,
+    };
+    if (payload.mail === 'trouble') {
+      return composeDownloadTrouble({
+        ...common,
+        receivedAt: new Date(fax.received_at),
+        attempts: fax.attempts,
+        detail: payload.detail ?? fax.last_error,
+      });
+    }
+    if (payload.mail === 'failed') {
+      return composeInboundFailure({
+        ...common,
+        failureReason: fax.failure_reason,
+        failureDetail: payload.detail ?? null,
+        failedAt: new Date(fax.finished_at ?? fax.updated_at),
+      });
+    }
+    const document = fax.document_id ? await deps.store.getDocument(fax.document_id) : null;
+    return composeInboundFax({
+      ...common,
+      pages: fax.pages,
+      partial: fax.partial,
+      receivedAt: new Date(fax.received_at),
+      durationSecs: fax.duration_secs,
+      mode: payload.mode ?? 'attach',
+      document: document && document.deleted_at === null ? describeDocument(deps, document) : undefined,
+      maxAttachmentSize: config.mail.max_attachment_size,
+    });
+  };
+}
+
+/** Both a file to attach and a link: composeInboundFax picks by mode and size, and says which it chose. */
+function describeDocument(deps: InboundMailDeps, document: DocumentRow): InboundFaxInput['document'] {
+  const days = deps.config.retention.days;
+  const expiresAt = document.created_at + (days > 0 ? days * DAY : LINK_TTL_WHEN_KEPT);
+  const link = `${deps.config.http.public_url}${deps.signer.sign(`/documents/${document.storage_key}`, expiresAt)}`;
+  return {
+    filename: document.filename,
+    size: document.size,
+    // Only local storage has a file to attach; with S3 the mail carries the link instead.
+    path: deps.documents.localPath?.(document.storage_key),
+    link,
+    linkExpiresAt: new Date(expiresAt),
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Streams a received fax's `media_url` (a presigned S3 link valid about 10 minutes, telnyx-fax-api.md §5.2)
+ * into a file, hashing as it goes, with a size cap and timeouts. Nothing is thrown: the caller decides what a
+ * failure means (refresh the link, or retry later).
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import { type Dispatcher, request } from 'undici';
+
+import { MB, MINUTE, SECOND } from '../lib/units.js';
+
+export type DownloadOutcome =
+  | { kind: 'ok'; size: number; sha256: string }
+  /** The link was refused (expired, or never valid): a refreshed link may work. */
+  | { kind: 'refused'; status: number }
+  /** Network trouble, a server error, or a body over the cap: try again later. */
+  | { kind: 'failed'; reason: string };
+
+export interface DownloadOptions {
+  dispatcher: Dispatcher;
+  /** Telnyx faxes are far smaller; anything bigger is not a fax and is not written to disk. */
+  maxBytes?: number;
+  /** Deadline for the whole download, first byte to last. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_MAX_INBOUND_BYTES = 60 * MB;
+const DEFAULT_TIMEOUT_MS = 5 * MINUTE;
+const HEADERS_TIMEOUT_MS = 30 * SECOND;
+/** Longest silence between two body chunks. */
+const BODY_TIMEOUT_MS = 60 * SECOND;
+/** S3 answers 403 for an expired or bad signature (and for a missing key without list rights). */
+const REFUSED_STATUSES = new Set([400, 401, 403, 404, 410]);
+
+class TooLargeError extends Error {}
+
+export async function downloadMedia(
+  url: string,
+  target: string,
+  options: DownloadOptions,
+): Promise<DownloadOutcome> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_INBOUND_BYTES;
+  const deadline = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await request(url, {
+      method: 'GET',
+      dispatcher: options.dispatcher,
+      signal,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      bodyTimeout: BODY_TIMEOUT_MS,
+    });
+  } catch (error) {
+    return { kind: 'failed', reason: `media download failed: ${describe(error)}` };
+  }
+  const { statusCode, headers, body } = response;
+  if (statusCode < 200 || statusCode >= 300) {
+    await body.dump().catch(() => undefined);
+    if (REFUSED_STATUSES.has(statusCode)) return { kind: 'refused', status: statusCode };
+    return { kind: 'failed', reason: `media server answered ${statusCode}` };
+  }
+  const declared = Number(headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await body.dump().catch(() => undefined);
+    return { kind: 'failed', reason: `media is ${declared} bytes, over the ${maxBytes}-byte limit` };
+  }
+
+  const hash = createHash('sha256');
+  let size = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      if (size > maxBytes) return callback(new TooLargeError(`media is over the ${maxBytes}-byte limit`));
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  try {
+    // `flush` makes the bytes durable before documents.put moves the file into storage.
+    await pipeline(body, meter, createWriteStream(target, { flush: true }));
+  } catch (error) {
+    await rm(target, { force: true });
+    return { kind: 'failed', reason: `media download failed: ${describe(error)}` };
+  }
+  return { kind: 'ok', size, sha256: hash.digest('hex') };
+}
+
+/** Messages only: never the URL, whose query string is a credential. */
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: string }).code;
+    return code ? `${code} ${error.message}` : error.message;
+  }
+  return String(error);
+}

@@ -1,0 +1,37 @@
+/**
+ * Webhooks get lost (our outage, a proxy, Telnyx giving up). Every few minutes faxbridge lists the inbound
+ * faxes of the last 24 hours (`GET /faxes?filter[direction][eq]=inbound`, product.md §7) and records any
+ * received or failed fax it has no row for; from there it goes the same way as a webhook.
+ */
+import type { TelnyxClient } from '../clients/telnyx.js';
+import { DAY } from '../lib/units.js';
+import { inboundFromFax, recordInbound, type RecordDeps } from './recordInbound.js';
+
+export interface PollDeps extends RecordDeps {
+  telnyx: Pick<TelnyxClient, 'listFaxes'>;
+  signal?: AbortSignal;
+}
+
+/** Returns how many faxes were found that no webhook had told us about. */
+export async function pollMissedFaxes(deps: PollDeps, windowMs = DAY): Promise<number> {
+  const { store, clock, log, telnyx } = deps;
+  const listed = await telnyx.listFaxes(
+    { direction: 'inbound', createdAfter: new Date(clock.now() - windowMs) },
+    deps.signal,
+  );
+  if (listed.kind !== 'ok') {
+    log.warn({ outcome: listed.kind, reason: 'reason' in listed ? listed.reason : listed.detail }, 'missed-fax poll: cannot list faxes');
+    return 0;
+  }
+  let found = 0;
+  for (const listedFax of listed.value) {
+    const fax = inboundFromFax(listedFax, clock.now());
+    // Known faxes are skipped without a write transaction: this runs every few minutes over a day of faxes.
+    if (!fax || (await store.getInboundFax(fax.fax_id))) continue;
+    if ((await recordInbound(deps, fax, null)) === 'recorded') {
+      found++;
+      log.warn({ fax: fax.fax_id, status: fax.status }, 'found an inbound fax whose webhook never arrived');
+    }
+  }
+  return found;
+}

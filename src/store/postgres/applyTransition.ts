@@ -1,0 +1,84 @@
+import type { Transition } from '../jobStore.js';
+import {
+  ATTEMPT_UPDATE_COLUMNS,
+  attemptInsertValues,
+  JOB_UPDATE_COLUMNS,
+  newOutboxId,
+  presentColumns,
+} from '../transitionColumns.js';
+import type { Queryable } from './transaction.js';
+
+/**
+ * Applies a transition to one job, the PostgreSQL twin of sqlite/applyTransition.ts (the column lists are
+ * shared in transitionColumns.ts). Call it inside a transaction that holds the job's row lock.
+ * `releaseLease` folds "give the lease back" into the same UPDATE, saving a round trip per finished job.
+ */
+export async function applyTransition(
+  client: Queryable,
+  jobId: string,
+  transition: Transition,
+  now: number,
+  options: { releaseLease?: boolean } = {},
+): Promise<void> {
+  await updateJob(client, jobId, transition, now, options.releaseLease ?? false);
+  if (transition.dropAttempt !== undefined) {
+    // Only a "posting" row may go: one that Telnyx answered is a real attempt and stays on record.
+    await client.query(`DELETE FROM attempts WHERE job_id = $1 AND attempt = $2 AND state = 'posting'`, [
+      jobId,
+      transition.dropAttempt,
+    ]);
+  }
+  if (transition.attempt) await upsertAttempt(client, jobId, transition.attempt, now);
+  for (const entry of transition.outbox ?? []) {
+    // The unique (job_id, kind) index makes a replayed transition queue its receipt only once.
+    await client.query(
+      `INSERT INTO outbox (id, kind, job_id, payload_json, status, run_at, created_at)
+       VALUES ($1, $2, $3, $4, 'pending', $5, $5) ON CONFLICT DO NOTHING`,
+      [newOutboxId(), entry.kind, jobId, JSON.stringify(entry.payload ?? {}), now],
+    );
+  }
+}
+
+async function updateJob(
+  client: Queryable,
+  jobId: string,
+  transition: Transition,
+  now: number,
+  releaseLease: boolean,
+): Promise<void> {
+  const sets: string[] = [];
+  const values: unknown[] = [jobId];
+  if (transition.job) {
+    for (const column of presentColumns(transition.job, JOB_UPDATE_COLUMNS)) {
+      values.push(transition.job[column]);
+      sets.push(`${column} = $${values.length}`);
+    }
+    values.push(now);
+    sets.push(`updated_at = $${values.length}`);
+  }
+  if (releaseLease) sets.push('lease_owner = NULL', 'lease_until = NULL');
+  if (sets.length === 0) return;
+  await client.query(`UPDATE jobs SET ${sets.join(', ')} WHERE id = $1`, values);
+}
+
+/** Insert the attempt row, or update the columns the transition sets when it already exists. */
+async function upsertAttempt(
+  client: Queryable,
+  jobId: string,
+  attempt: NonNullable<Transition['attempt']>,
+  now: number,
+): Promise<void> {
+  const insert = attemptInsertValues(attempt, now);
+  const columns = Object.keys(insert);
+  const updates = presentColumns(attempt, ATTEMPT_UPDATE_COLUMNS);
+  const onConflict =
+    updates.length > 0
+      ? `DO UPDATE SET ${updates.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`
+      : 'DO NOTHING';
+  await client.query(
+    `INSERT INTO attempts (job_id, attempt, ${columns.join(', ')})
+     VALUES ($1, $2, ${columns.map((_, index) => `$${index + 3}`).join(', ')})
+     ON CONFLICT (job_id, attempt) ${onConflict}`,
+    [jobId, attempt.attempt, ...columns.map((column) => insert[column])],
+  );
+}

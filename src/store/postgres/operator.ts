@@ -1,0 +1,74 @@
+import type { Pool } from 'pg';
+
+import type { JobRow, OutboxRow, WebhookEventRow } from '../jobStore.js';
+import { JOB_COLUMNS } from './jobColumns.js';
+
+/*
+ * What the operator's CLI needs beyond the workers' operations (`faxbridge job`, `retry`, `cancel`); the
+ * PostgreSQL twin of sqlite/operator.ts.
+ */
+
+/**
+ * Leases one job whatever its run_at, if it is still in progress and nobody holds a live lease on it. The
+ * UPDATE waits for a claimer that has the row locked, then re-checks the lease, so it never steals a lease
+ * taken a moment ago; a worker whose expired lease is taken this way can no longer write the job.
+ */
+export async function leaseJob(
+  pool: Pool,
+  jobId: string,
+  owner: string,
+  now: number,
+  leaseMs: number,
+): Promise<JobRow | null> {
+  const { rows } = await pool.query<JobRow>(
+    `UPDATE jobs SET lease_owner = $1, lease_until = $2
+     WHERE id = $3 AND status IN ('queued', 'placed') AND (lease_until IS NULL OR lease_until < $4)
+     RETURNING ${JOB_COLUMNS}`,
+    [owner, now + leaseMs, jobId, now],
+  );
+  return rows[0] ?? null;
+}
+
+/** A new queued job for the same message and number; null unless the job exists and failed or was canceled. */
+export async function retryJob(
+  pool: Pool,
+  jobId: string,
+  newId: string,
+  maxAttempts: number,
+  now: number,
+): Promise<JobRow | null> {
+  const { rows } = await pool.query<JobRow>(
+    `INSERT INTO jobs (id, message_row_id, to_number, from_number, sender, status, attempt, max_attempts, run_at,
+       created_at, updated_at)
+     SELECT $1, message_row_id, to_number, from_number, sender, 'queued', 0, $2, $3, $3, $3
+     FROM jobs WHERE id = $4 AND status IN ('failed', 'canceled')
+     RETURNING ${JOB_COLUMNS}`,
+    [newId, maxAttempts, now, jobId],
+  );
+  return rows[0] ?? null;
+}
+
+export async function listJobsOfMessage(pool: Pool, messageRowId: string): Promise<JobRow[]> {
+  const { rows } = await pool.query<JobRow>(
+    `SELECT ${JOB_COLUMNS} FROM jobs WHERE message_row_id = $1 ORDER BY created_at, seq`,
+    [messageRowId],
+  );
+  return rows;
+}
+
+export async function listOutboxOfJob(pool: Pool, jobId: string): Promise<OutboxRow[]> {
+  const { rows } = await pool.query<OutboxRow>(
+    'SELECT * FROM outbox WHERE job_id = $1 ORDER BY created_at, id',
+    [jobId],
+  );
+  return rows;
+}
+
+export async function listEventsOfFaxes(pool: Pool, faxIds: readonly string[]): Promise<WebhookEventRow[]> {
+  if (faxIds.length === 0) return [];
+  const { rows } = await pool.query<WebhookEventRow>(
+    `SELECT * FROM webhook_events WHERE fax_id = ANY($1::text[]) ORDER BY occurred_at, received_at, id`,
+    [faxIds],
+  );
+  return rows;
+}
