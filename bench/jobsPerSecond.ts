@@ -229,7 +229,9 @@ async function main(): Promise<void> {
     `SELECT version() AS version, current_setting('synchronous_commit') AS synchronous_commit,
             current_setting('fsync') AS fsync, current_setting('max_connections') AS max_connections`,
   );
-  console.log(JSON.stringify({ machine: describeMachine(), postgres: settings[0], options }, null, 2));
+  // Other work on the machine moves these figures a lot (2 cores here): the load is printed with them.
+  const load = os.loadavg().map((value) => round(value, 2));
+  console.log(JSON.stringify({ machine: describeMachine(), load, postgres: settings[0], options }, null, 2));
 
   const scenarios: Scenario[] = [
     { name: 'SQLite, 1 instance', dialect: 'sqlite', instances: 1 },
@@ -255,6 +257,12 @@ async function main(): Promise<void> {
   console.log(`\n${markdownTable(rows)}`);
   const scaling = median(rates.get('PostgreSQL, 2 instances')!) / pgOne;
   console.log(`\nPostgreSQL scaling, 2 instances / 1 instance: ${round(scaling, 2)}×`);
+  console.log(
+    `load average after: ${os
+      .loadavg()
+      .map((value) => round(value, 2))
+      .join(', ')}`,
+  );
 }
 
 if (process.argv[2] === '--worker') {

@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 
 import { type Mailer, MailPermanentError } from '../clients/mailer.js';
 import type { Config } from '../config/loadConfig.js';
@@ -55,7 +59,7 @@ export async function drainOutbox(deps: OutboxDeps, owner: string, limit = 10): 
         rowLog.warn('outbox row has nothing to send; marked dead');
         continue;
       }
-      const sent = await deps.mailer.send(mail);
+      const sent = await deps.mailer.send(mail).finally(() => removeTemporaryAttachments(deps.config, mail));
       await store.markOutboxSent(row.id, owner, clock.now());
       rowLog.info({ to: mail.to, messageId: sent.messageId }, 'mail sent');
       deps.onSent?.(row);
@@ -83,7 +87,7 @@ export async function composeJobReceipt(
   jobId: string,
   kind: ReceiptInput['kind'],
 ): Promise<OutgoingMail | null> {
-  const { config, store, documents, signer, clock } = deps;
+  const { config, store, signer, clock } = deps;
   const job = await store.getJob(jobId);
   const message = job && (await store.getMessage(job.message_row_id));
   const document = message && (await store.getDocument(message.document_id));
@@ -94,15 +98,19 @@ export async function composeJobReceipt(
   const attempts = await store.listAttempts(job.id);
   let attachment: ReceiptInput['document'];
   if (kind === 'failed' && document.deleted_at === null) {
-    const attach = document.size <= config.mail.max_attachment_size && documents.localPath;
     const linkTtl = Math.max(config.retention.days, 1) * DAY;
-    attachment = attach
-      ? { filename: document.filename, path: documents.localPath!(document.storage_key), size: document.size }
-      : {
-          filename: document.filename,
-          size: document.size,
-          link: `${config.http.public_url}${signer.sign(`/documents/${document.storage_key}`, clock.now() + linkTtl)}`,
-        };
+    attachment =
+      document.size <= config.mail.max_attachment_size
+        ? {
+            filename: document.filename,
+            path: await attachablePath(deps, document.storage_key),
+            size: document.size,
+          }
+        : {
+            filename: document.filename,
+            size: document.size,
+            link: `${config.http.public_url}${signer.sign(`/documents/${document.storage_key}`, clock.now() + linkTtl)}`,
+          };
   }
   return composeReceipt({
     kind,
@@ -144,6 +152,25 @@ function isMailboxAddress(address: string | null | undefined): boolean {
   const trimmed = address?.trim() ?? '';
   const at = trimmed.lastIndexOf('@');
   return at > 0 && at < trimmed.length - 1 && !/[\r\n<>]/.test(trimmed);
+}
+
+/** Where a document can be attached from: its own file on local disk, or a copy fetched from S3. */
+async function attachablePath(deps: Pick<OutboxDeps, 'config' | 'documents'>, key: string): Promise<string> {
+  if (deps.documents.localPath) return deps.documents.localPath(key);
+  const dir = path.join(deps.config.data_dir, 'tmp', 'attachments');
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, path.basename(key));
+  const { stream } = await deps.documents.openRead(key);
+  await pipeline(stream, createWriteStream(file));
+  return file;
+}
+
+/** Removes the S3 copies made for attaching, once the mail has gone (or failed). */
+async function removeTemporaryAttachments(config: Config, mail: OutgoingMail): Promise<void> {
+  const dir = path.join(config.data_dir, 'tmp', 'attachments') + path.sep;
+  for (const attachment of mail.attachments) {
+    if (attachment.path.startsWith(dir)) await rm(attachment.path, { force: true });
+  }
 }
 
 export interface OutboxLoop {

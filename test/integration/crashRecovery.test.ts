@@ -146,7 +146,13 @@ describe('crash recovery with the daemon as a child process', () => {
     simulator.injectResponses('POST /faxes', [{ afterCreate: true, hangMs: 30_000 }]);
     const first = await pool.start({ dir: dataDir, yaml: yaml(simulator.url) });
     await sendFaxMail(to);
-    await waitFor(() => simulator.faxes().find((fax) => fax.to === to), 20_000, 'fax created at Telnyx');
+    // Kill only once Telnyx has fetched the document: a kill before that fails the fax with
+    // file_download_failed (as Telnyx would), which is a retry, not this scenario.
+    await waitFor(
+      () => simulator.faxes().find((fax) => fax.to === to && fax.media?.sha256),
+      20_000,
+      'fax created at Telnyx and its media fetched',
+    );
     await first.kill('SIGKILL');
     simulator.webhookMode('normal');
 

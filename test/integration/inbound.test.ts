@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DAY } from '../../src/lib/units.js';
-import type { SimFax } from '../../src/simulator/index.js';
+import type { InboundOptions, SimFax } from '../../src/simulator/index.js';
 import {
   type InboundEnv,
   sha256,
@@ -31,6 +31,11 @@ async function oneMailOf(env: InboundEnv, faxId: string): Promise<RelayedMail> {
 async function settle(env: InboundEnv): Promise<void> {
   await env.simulator.waitForIdle();
   await new Promise((resolve) => setTimeout(resolve, 600));
+}
+
+/** The simulator has no Fax Application webhook of its own here: each fax names the daemon's. */
+function receive(env: InboundEnv, options: InboundOptions): Promise<SimFax> {
+  return env.simulator.sendInbound({ webhookUrl: env.webhookUrl, ...options });
 }
 
 function textOf(mail: RelayedMail): string {
@@ -61,7 +66,7 @@ admin: [it@example.com]
   });
 
   it('mails a routed fax to every routed address, the PDF attached byte for byte', async () => {
-    const fax = await env.simulator.sendInbound({ from: CALLER, to: '+15550001111', pages: 2 });
+    const fax = await receive(env, { from: CALLER, to: '+15550001111', pages: 2 });
     const mail = await oneMailOf(env, fax.id);
     expect(mail.rcptTo.sort()).toEqual(['alice@example.com', 'frontdesk@example.com']);
     expect(mail.parsed.subject).toBe(`Fax from ${CALLER} (2 pages)`);
@@ -77,14 +82,14 @@ admin: [it@example.com]
   });
 
   it('flags a partial fax in the subject and the body', async () => {
-    const fax = await env.simulator.sendInbound({ from: CALLER, to: '+15550001111', pages: 1, partial: true });
+    const fax = await receive(env, { from: CALLER, to: '+15550001111', pages: 1, partial: true });
     const mail = await oneMailOf(env, fax.id);
     expect(mail.parsed.subject).toBe(`Fax from ${CALLER} (1 page) [partial]`);
     expect(textOf(mail)).toMatch(/partial/i);
   });
 
   it('sends a number without its own route to the "*" route', async () => {
-    const fax = await env.simulator.sendInbound({ from: CALLER, to: '+15559990000', pages: 1 });
+    const fax = await receive(env, { from: CALLER, to: '+15559990000', pages: 1 });
     const mail = await oneMailOf(env, fax.id);
     expect(mail.rcptTo).toEqual(['catchall@example.com']);
     expect(sha256(mail.parsed.attachments[0]!.content)).toBe(fax.media!.sha256);
@@ -94,7 +99,7 @@ admin: [it@example.com]
     env.simulator.webhookMode('duplicate');
     let fax: SimFax;
     try {
-      fax = await env.simulator.sendInbound({ from: CALLER, to: '+15550001111', pages: 1 });
+      fax = await receive(env, { from: CALLER, to: '+15550001111', pages: 1 });
       await oneMailOf(env, fax.id);
       await env.simulator.waitForIdle();
     } finally {
@@ -115,7 +120,7 @@ admin: [it@example.com]
     // The daemon hears of the fax 800 ms after it arrived; its media link lived 300 ms.
     const proxy = await startDelayingProxy(env.webhookUrl, 800);
     try {
-      const fax = await env.simulator.sendInbound({
+      const fax = await receive(env, {
         from: CALLER,
         to: '+15550001111',
         pages: 3,
@@ -133,7 +138,7 @@ admin: [it@example.com]
   });
 
   it('link mode: no attachment, a signed link that works until it expires, then 410', async () => {
-    const fax = await env.simulator.sendInbound({ from: CALLER, to: '+15550002222', pages: 2 });
+    const fax = await receive(env, { from: CALLER, to: '+15550002222', pages: 2 });
     const mail = await oneMailOf(env, fax.id);
     expect(mail.rcptTo).toEqual(['records@example.com']);
     expect(mail.parsed.attachments).toHaveLength(0);
@@ -155,7 +160,7 @@ admin: [it@example.com]
   });
 
   it('notice mode: no attachment and no link', async () => {
-    const fax = await env.simulator.sendInbound({ from: CALLER, to: '+15550003333', pages: 1 });
+    const fax = await receive(env, { from: CALLER, to: '+15550003333', pages: 1 });
     const mail = await oneMailOf(env, fax.id);
     expect(mail.rcptTo).toEqual(['clinic@example.com']);
     expect(mail.parsed.subject).toBe(`Fax from ${CALLER} (1 page)`);
@@ -165,7 +170,7 @@ admin: [it@example.com]
   });
 
   it('tells the routed addresses that an incoming fax failed, and why', async () => {
-    const fax = await env.simulator.sendInbound({ from: CALLER, to: '+15550001111', failWith: 'sender_call_dropped' });
+    const fax = await receive(env, { from: CALLER, to: '+15550001111', failWith: 'sender_call_dropped' });
     const mail = await oneMailOf(env, fax.id);
     expect(mail.rcptTo.sort()).toEqual(['alice@example.com', 'frontdesk@example.com']);
     expect(mail.parsed.subject).toMatch(new RegExp(`^Fax from \\${CALLER} to \\+15550001111 failed`));
@@ -177,7 +182,7 @@ admin: [it@example.com]
   });
 
   it('says "unknown caller" when the caller is not E.164', async () => {
-    const fax = await env.simulator.sendInbound({ from: 'anonymous', to: '+15550001111', pages: 1 });
+    const fax = await receive(env, { from: 'anonymous', to: '+15550001111', pages: 1 });
     const mail = await oneMailOf(env, fax.id);
     expect(mail.parsed.subject).toBe('Fax from unknown caller (1 page)');
     expect(textOf(mail)).toContain('anonymous');
@@ -201,7 +206,7 @@ admin: [it@example.com, boss@example.com]
   });
 
   it('sends a fax for a number with no route and no "*" to the admin, attached, and counts it', async () => {
-    const fax = await env.simulator.sendInbound({ from: CALLER, to: '+15558887777', pages: 1 });
+    const fax = await receive(env, { from: CALLER, to: '+15558887777', pages: 1 });
     const mail = await oneMailOf(env, fax.id);
     expect(mail.rcptTo.sort()).toEqual(['boss@example.com', 'it@example.com']);
     expect(sha256(mail.parsed.attachments[0]!.content)).toBe(fax.media!.sha256);
@@ -213,7 +218,7 @@ admin: [it@example.com, boss@example.com]
   it('finds a fax whose webhooks were all lost by polling GET /faxes', async () => {
     env.simulator.webhookMode('drop');
     try {
-      const fax = await env.simulator.sendInbound({ from: CALLER, to: '+15550001111', pages: 2 });
+      const fax = await receive(env, { from: CALLER, to: '+15550001111', pages: 2 });
       const mail = await oneMailOf(env, fax.id);
       expect(mail.rcptTo).toEqual(['frontdesk@example.com']);
       expect(mail.parsed.subject).toBe(`Fax from ${CALLER} (2 pages)`);
@@ -239,7 +244,7 @@ describe('fax to email in sandbox with no routes and a small attachment limit', 
   });
 
   it('goes to inbox@<first fax domain>, linked instead of attached, saying why', async () => {
-    const fax = await env.simulator.sendInbound({ from: CALLER, to: '+15550004444', pages: 2 });
+    const fax = await receive(env, { from: CALLER, to: '+15550004444', pages: 2 });
     expect(fax.media!.bytes).toBeGreaterThan(1024);
     const mail = await oneMailOf(env, fax.id);
     expect(mail.rcptTo).toEqual(['inbox@fax.localhost']);

@@ -79,7 +79,7 @@ describe('email to fax with documents in S3 (s3rver)', () => {
     expect(existsSync(localDocs) ? readdirSync(localDocs) : []).toEqual([]);
   });
 
-  it('links the document from S3 in a failure receipt, served by the daemon byte for byte', async () => {
+  it('attaches the document fetched from S3 to a failure receipt, byte for byte', async () => {
     const pdf = await makePdf(1, { label: 'unallocated' });
     const result = await sendMail(env.smtpPort, {
       from: 'alice@example.com',
@@ -101,12 +101,11 @@ describe('email to fax with documents in S3 (s3rver)', () => {
       'the failure receipt',
     );
     const receipt = await simpleParser(readFileSync(path.join(outboxDir, eml)));
-    // Without a local path the worker links the document rather than attaching it.
-    expect(receipt.attachments.filter((a) => a.contentType === 'application/pdf')).toEqual([]);
-    const link = /(https?:\/\/\S+\/documents\/\S+)/.exec(receipt.text ?? '')?.[1];
-    expect(link).toBeTruthy();
-    const response = await fetch(link!, { redirect: 'manual' });
-    expect(response.status).toBe(200);
-    expect(sha256(new Uint8Array(await response.arrayBuffer()))).toBe(sha256(pdf));
+    // Small enough to attach: the worker copies it from S3 for the mail and removes the copy afterwards.
+    const attached = receipt.attachments.filter((a) => a.contentType === 'application/pdf');
+    expect(attached).toHaveLength(1);
+    expect(sha256(attached[0]!.content)).toBe(sha256(pdf));
+    const copies = path.join(env.dataDir, 'tmp', 'attachments');
+    expect(existsSync(copies) ? readdirSync(copies) : []).toEqual([]);
   });
 });

@@ -10,17 +10,21 @@ import type { Queryable } from './transaction.js';
 
 /**
  * Applies a transition to one job, the PostgreSQL twin of sqlite/applyTransition.ts (the column lists are
- * shared in transitionColumns.ts). Call it inside a transaction that holds the job's row lock.
- * `releaseLease` folds "give the lease back" into the same UPDATE, saving a round trip per finished job.
+ * shared in transitionColumns.ts). Call it inside a transaction.
+ *
+ * With `owner`, the job is written only while `owner` holds its lease, and false comes back, with nothing
+ * written, when it does not. The job row goes first, so its UPDATE (`… AND lease_owner = owner`) is at once the
+ * check and the row lock for the rest; `releaseLease` folds "give the lease back" into that same UPDATE. This
+ * keeps a finished job at one statement per row touched (node-stack.md §7: round trips are the cost here).
  */
 export async function applyTransition(
   client: Queryable,
   jobId: string,
   transition: Transition,
   now: number,
-  options: { releaseLease?: boolean } = {},
-): Promise<void> {
-  await updateJob(client, jobId, transition, now, options.releaseLease ?? false);
+  options: { releaseLease?: boolean; owner?: string } = {},
+): Promise<boolean> {
+  if (!(await updateJob(client, jobId, transition, now, options))) return false;
   if (transition.dropAttempt !== undefined) {
     // Only a "posting" row may go: one that Telnyx answered is a real attempt and stays on record.
     await client.query(`DELETE FROM attempts WHERE job_id = $1 AND attempt = $2 AND state = 'posting'`, [
@@ -37,6 +41,7 @@ export async function applyTransition(
       [newOutboxId(), entry.kind, jobId, JSON.stringify(entry.payload ?? {}), now],
     );
   }
+  return true;
 }
 
 async function updateJob(
@@ -44,8 +49,8 @@ async function updateJob(
   jobId: string,
   transition: Transition,
   now: number,
-  releaseLease: boolean,
-): Promise<void> {
+  options: { releaseLease?: boolean; owner?: string },
+): Promise<boolean> {
   const sets: string[] = [];
   const values: unknown[] = [jobId];
   if (transition.job) {
@@ -56,9 +61,25 @@ async function updateJob(
     values.push(now);
     sets.push(`updated_at = $${values.length}`);
   }
-  if (releaseLease) sets.push('lease_owner = NULL', 'lease_until = NULL');
-  if (sets.length === 0) return;
-  await client.query(`UPDATE jobs SET ${sets.join(', ')} WHERE id = $1`, values);
+  if (options.releaseLease) sets.push('lease_owner = NULL', 'lease_until = NULL');
+  if (options.owner === undefined) {
+    if (sets.length > 0) await client.query(`UPDATE jobs SET ${sets.join(', ')} WHERE id = $1`, values);
+    return true;
+  }
+  if (sets.length === 0) {
+    // Nothing to change on the job itself (an attempt row only): lock it and check the lease holder.
+    const { rows } = await client.query<{ lease_owner: string | null }>(
+      'SELECT lease_owner FROM jobs WHERE id = $1 FOR UPDATE',
+      [jobId],
+    );
+    return rows[0]?.lease_owner === options.owner;
+  }
+  values.push(options.owner);
+  const { rowCount } = await client.query(
+    `UPDATE jobs SET ${sets.join(', ')} WHERE id = $1 AND lease_owner = $${values.length}`,
+    values,
+  );
+  return rowCount === 1;
 }
 
 /** Insert the attempt row, or update the columns the transition sets when it already exists. */
