@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,10 +8,15 @@ import { type BareChild, startBareChild } from './lib/bareChild.js';
 import { makeBenchMessage } from './lib/benchMessage.js';
 import { makeBenchPdf } from './lib/benchPdf.js';
 import { type DaemonDb, openDaemonDb, waitForQuiet } from './lib/daemonDb.js';
-import { describeMachine } from './lib/machine.js';
+import { describeMachine, waitForIdleMachine } from './lib/machine.js';
 import { mib, readProcSample } from './lib/procStats.js';
 import { runSmtpSource, SMTP_SOURCE_PATH, syncDisks } from './lib/smtpSource.js';
-import { BENCH_SENDER, type FaxbridgeUnderTest, startFaxbridge, type TelnyxMode } from './lib/startFaxbridge.js';
+import {
+  BENCH_SENDER,
+  type FaxbridgeUnderTest,
+  startFaxbridge,
+  type TelnyxMode,
+} from './lib/startFaxbridge.js';
 import { markdownTable, median, medianRange, round } from './lib/stats.js';
 
 /*
@@ -34,6 +39,8 @@ interface RunFigures {
   cpuMsPerMsgWithBackground?: number;
   drainMs?: number;
   accepted: number;
+  /** Share of the machine's cores busy just before the run (other sessions share this machine). */
+  busyBefore: number;
   problems: string[];
 }
 
@@ -81,11 +88,11 @@ async function main(): Promise<void> {
   const bare = await startBareChild();
   const variants: VariantFigures[] = [];
   const peaks: Record<string, number> = {};
-  let bytesPerMessage = 0;
+  let bytesPerMessage: number;
   try {
     for (const mode of modes) {
       const dataDir = path.join(workDir, `daemon-${mode}`);
-      spawnSync('mkdir', ['-p', dataDir]);
+      mkdirSync(dataDir, { recursive: true });
       const faxbridge = await startFaxbridge({ mode, dataDir });
       const db = openDaemonDb(dataDir);
       try {
@@ -116,7 +123,14 @@ async function main(): Promise<void> {
       .map(([name, bytes]) => `${name} ${mib(bytes)}`)
       .join(', ')}`,
   );
-  const report = { machine: describeMachine(), settings, pdfBytes: pdf.length, bytesPerMessage, variants, peaks };
+  const report = {
+    machine: describeMachine(),
+    settings,
+    pdfBytes: pdf.length,
+    bytesPerMessage,
+    variants,
+    peaks,
+  };
   if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2));
   if (!values.keep) rmSync(workDir, { recursive: true, force: true });
   else console.log(`kept ${workDir}`);
@@ -154,6 +168,7 @@ async function measureVariant(options: {
       const pid = server === 'bare' ? bare.pid : faxbridge.daemon.pid;
       const port = server === 'bare' ? bare.port : faxbridge.daemon.smtpPort;
       syncDisks();
+      const busyBefore = await waitForIdleMachine(180_000);
       const countBefore = server === 'bare' ? (await bare.stats()).messages : db.counts().messages;
       const cpuBefore = readProcSample(pid).cpuMs;
       const result = await source(port, settings.messages);
@@ -162,22 +177,29 @@ async function measureVariant(options: {
       const accepted = countAfter - countBefore;
       const problems: string[] = [];
       if (result.exitCode !== 0) problems.push(`smtp-source exit ${result.exitCode}`);
-      if (result.stderr.trim()) problems.push(`smtp-source: ${result.stderr.trim().split('\n').slice(0, 3).join(' / ')}`);
-      if (accepted !== settings.messages) problems.push(`${accepted} of ${settings.messages} messages recorded`);
+      if (result.stderr.trim())
+        problems.push(`smtp-source: ${result.stderr.trim().split('\n').slice(0, 3).join(' / ')}`);
+      if (accepted !== settings.messages)
+        problems.push(`${accepted} of ${settings.messages} messages recorded`);
       const figures: RunFigures = {
         server,
         wallMs: round(result.wallMs),
         msgPerSec: round((settings.messages * 1000) / result.wallMs),
         cpuMsPerMsg: round((cpuAfter - cpuBefore) / settings.messages, 2),
         accepted,
+        busyBefore: round(busyBefore, 2),
         problems,
       };
       if (server === 'faxbridge') {
         const delivered = db.counts().delivered;
         const quiet = await waitForQuiet(db, 300_000);
         figures.drainMs = round(result.wallMs + quiet.ms, 0);
-        figures.cpuMsPerMsgWithBackground = round((readProcSample(pid).cpuMs - cpuBefore) / settings.messages, 2);
-        if (quiet.counts.unfinishedJobs > 0) problems.push(`${quiet.counts.unfinishedJobs} jobs never finished`);
+        figures.cpuMsPerMsgWithBackground = round(
+          (readProcSample(pid).cpuMs - cpuBefore) / settings.messages,
+          2,
+        );
+        if (quiet.counts.unfinishedJobs > 0)
+          problems.push(`${quiet.counts.unfinishedJobs} jobs never finished`);
         if (quiet.counts.delivered - delivered < 0) problems.push('delivered count went down');
       }
       runs.push(figures);
@@ -238,7 +260,8 @@ function summaryTable(variants: VariantFigures[], bytesPerMessage: number, sessi
 function checkPdf(file: string): void {
   const qpdf = spawnSync('qpdf', ['--check', file], { encoding: 'utf8' });
   if (qpdf.error) return;
-  if (qpdf.status !== 0) throw new Error(`qpdf --check failed on the benchmark PDF:\n${qpdf.stdout}${qpdf.stderr}`);
+  if (qpdf.status !== 0)
+    throw new Error(`qpdf --check failed on the benchmark PDF:\n${qpdf.stdout}${qpdf.stderr}`);
 }
 
 function countLogErrors(logFile: string): number {

@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import { makeBenchMessage } from './lib/benchMessage.js';
 import { makeBenchPdf } from './lib/benchPdf.js';
 import { openDaemonDb } from './lib/daemonDb.js';
-import { describeMachine } from './lib/machine.js';
-import { mib, MiB, readProcSample, startRssSampler } from './lib/procStats.js';
+import { describeMachine, waitForIdleMachine } from './lib/machine.js';
+import { MiB, mib, readProcSample, startRssSampler } from './lib/procStats.js';
 import { runSmtpSource } from './lib/smtpSource.js';
 import { BENCH_SENDER, startFaxbridge, type TelnyxMode } from './lib/startFaxbridge.js';
 import { markdownTable } from './lib/stats.js';
@@ -53,9 +53,16 @@ async function main(): Promise<void> {
     writeFileSync(pdfFile, pdf);
     const pdfBytes = pdf.length;
     const messageFile = path.join(workDir, 'big.eml');
-    writeFileSync(messageFile, makeBenchMessage({ pdf, from: BENCH_SENDER, to: RECIPIENT, filename: 'big.pdf' }));
+    writeFileSync(
+      messageFile,
+      makeBenchMessage({ pdf, from: BENCH_SENDER, to: RECIPIENT, filename: 'big.pdf' }),
+    );
     const check = spawnSync('qpdf', ['--check', pdfFile], { encoding: 'utf8' });
-    const checked = check.error ? 'qpdf not installed' : check.status === 0 ? 'qpdf --check OK' : 'qpdf --check FAILED';
+    const checked = check.error
+      ? 'qpdf not installed'
+      : check.status === 0
+        ? 'qpdf --check OK'
+        : 'qpdf --check FAILED';
     console.log(
       `PDF ${pdfBytes} B (${mib(pdfBytes)} MiB), 3 pages, ${checked}, made in ${Math.round(performance.now() - started)} ms; message ${statSync(messageFile).size} B`,
     );
@@ -90,7 +97,8 @@ async function main(): Promise<void> {
         ]),
       ]),
     );
-    if (values.json) writeFileSync(values.json, JSON.stringify({ machine: describeMachine(), results }, null, 2));
+    if (values.json)
+      writeFileSync(values.json, JSON.stringify({ machine: describeMachine(), results }, null, 2));
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
@@ -112,8 +120,9 @@ async function measureOnce(
   const db = openDaemonDb(dataDir);
   const pid = faxbridge.daemon.pid;
   try {
-    // Let start-up garbage settle so "idle" means idle.
+    // Let start-up garbage settle so "idle" means idle (and wait out other sessions' load on this machine).
     await new Promise((resolve) => setTimeout(resolve, 2000));
+    await waitForIdleMachine(180_000);
     const idle = readProcSample(pid);
     const sampler = startRssSampler(pid, 50);
     const measureStarted = performance.now();

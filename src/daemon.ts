@@ -66,7 +66,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { log } = options;
   let config = options.config;
   const clock = options.clock ?? systemClock;
-  const store = await openStore(config.database.url);
+  const store = await openStore(config.database.url, {
+    onPoolError: (error) => log.warn({ err: error }, 'database connection lost; the next query reconnects'),
+  });
   await store.migrate();
   const signer = makeUrlSigner(await loadUrlSecret(config.http.url_secret, config.data_dir));
   const documents = openStorage({ config, publicUrl: () => config.http.public_url, signer });

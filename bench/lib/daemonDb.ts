@@ -9,6 +9,8 @@ import Database from 'better-sqlite3';
  */
 export interface DaemonDb {
   counts(): DaemonCounts;
+  /** How recorded webhook events were acted on, e.g. `{unknown_fax: 12000}`. */
+  eventOutcomes(): Record<string, number>;
   close(): void;
 }
 
@@ -38,12 +40,25 @@ export function openDaemonDb(dataDir: string): DaemonDb {
       unprocessedEvents: count('SELECT count(*) FROM webhook_events WHERE processed_at IS NULL'),
       pendingOutbox: count("SELECT count(*) FROM outbox WHERE status = 'pending'"),
     }),
+    eventOutcomes: () =>
+      Object.fromEntries(
+        (
+          db
+            .prepare(
+              "SELECT coalesce(outcome, '(none)') AS outcome, count(*) AS n FROM webhook_events GROUP BY 1",
+            )
+            .all() as Array<{ outcome: string; n: number }>
+        ).map((row) => [row.outcome, row.n]),
+      ),
     close: () => db.close(),
   };
 }
 
 /** Polls until nothing is left to do (or `timeoutMs`); returns how long that took. */
-export async function waitForQuiet(db: DaemonDb, timeoutMs: number): Promise<{ ms: number; counts: DaemonCounts }> {
+export async function waitForQuiet(
+  db: DaemonDb,
+  timeoutMs: number,
+): Promise<{ ms: number; counts: DaemonCounts }> {
   const started = performance.now();
   for (;;) {
     const counts = db.counts();

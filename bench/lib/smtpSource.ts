@@ -23,7 +23,8 @@ export interface SmtpSourceResult {
   stderr: string;
 }
 
-export const SMTP_SOURCE_PATH = ['/usr/sbin/smtp-source', '/usr/bin/smtp-source'].find((p) => existsSync(p)) ?? null;
+export const SMTP_SOURCE_PATH =
+  ['/usr/sbin/smtp-source', '/usr/bin/smtp-source'].find((p) => existsSync(p)) ?? null;
 
 export async function runSmtpSource(run: SmtpSourceRun): Promise<SmtpSourceResult> {
   if (!SMTP_SOURCE_PATH) throw new Error('smtp-source not found (Debian package postfix)');
@@ -46,7 +47,9 @@ export async function runSmtpSource(run: SmtpSourceRun): Promise<SmtpSourceResul
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => (stderr += text));
-  const exitCode = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const exitCode = await new Promise<number | null>((resolve) =>
+    child.once('close', (code) => resolve(code)),
+  );
   return { wallMs: performance.now() - started, exitCode, stderr };
 }
 

@@ -5,16 +5,18 @@ import { jobCommand } from './job.js';
 import { jobsCommand } from './jobs.js';
 import { retryCommand } from './retry.js';
 import { sendCommand } from './send.js';
+import { simulateCommand } from './simulate.js';
 import { startCommand } from './start.js';
 
 /**
  * Every `faxbridge` subcommand, in the order `--help` lists them. A new command is one file in src/cli/ with
- * a `Command` export, added here (`simulate` for the sandbox's inbound faxes belongs after `send`).
+ * a `Command` export, added here.
  */
 export const COMMANDS: readonly Command[] = [
   startCommand,
   checkConfigCommand,
   sendCommand,
+  simulateCommand,
   jobsCommand,
   jobCommand,
   retryCommand,

@@ -1,100 +1,109 @@
 /**
- * `faxbridge simulate inbound --from +E164 --to +E164 [--pages N] [--partial] [--fail REASON] [--config FILE]`
- * (product.md §1): asks the running sandbox daemon's simulator to deliver an incoming fax, exactly as Telnyx
- * would (fax.receiving.started, fax.media.processing.started, fax.received with an expiring media link).
+ * `faxbridge simulate inbound --from +E164 --to +E164 [--pages N] [--partial] [--fail REASON]` (product.md §1):
+ * asks the running sandbox daemon's simulator to deliver an incoming fax exactly as Telnyx would
+ * (fax.receiving.started, fax.media.processing.started, fax.received with an expiring media link). The daemon
+ * is found through `<data_dir>/simulator.json`, which `start` writes in sandbox mode.
  */
 import { request } from 'undici';
 
-import { ConfigError, loadConfig } from '../config/loadConfig.js';
 import { coerceError } from '../errors.js';
 import { SECOND } from '../lib/units.js';
-import { readSimulatorInfo, simulatorInfoPath } from './simulatorInfo.js';
+import { CONFIG_OPTION, configFileOf, parseCommandArgs, stringOption } from './args.js';
+import { type CliIo, type Command, EXIT, ProblemError, UsageError } from './io.js';
+import { loadConfigOrExplain } from './offline.js';
+import { readSimulatorInfo, type SimulatorInfo, simulatorInfoPath } from './simulatorInfo.js';
 
-export interface CliIo {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
 const E164 = /^\+[1-9]\d{7,14}$/;
 const MAX_PAGES = 350;
 const REQUEST_TIMEOUT_MS = 10 * SECOND;
 
-export const SIMULATE_USAGE = `Usage: faxbridge simulate inbound --from +E164 --to +E164 [--pages N] [--partial]
-                                  [--fail REASON] [--config FILE]
-
-Makes the running sandbox daemon receive a fax from --from on --to (one of "your" numbers; it is routed
-by the inbound config, or to inbox@<first fax domain> when there are no routes). --partial flags it as
-partially received; --fail makes it fail with a Telnyx failure_reason such as sender_call_dropped.`;
-
-interface InboundArgs {
+interface InboundRequest {
   from: string;
   to: string;
   pages: number;
   partial: boolean;
   failWith: string | null;
-  configFile: string | null;
 }
 
-export async function simulateCommand(args: string[], io: CliIo): Promise<number> {
-  if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
-    (args.length === 0 ? io.err : io.out)(SIMULATE_USAGE);
-    return args.length === 0 ? EXIT.usage : EXIT.ok;
-  }
-  const [what, ...rest] = args;
-  if (what !== 'inbound') {
-    io.err(`faxbridge simulate: unknown simulation "${what}"\n\n${SIMULATE_USAGE}`);
-    return EXIT.usage;
-  }
-  const parsed = parseInboundArgs(rest);
-  if (typeof parsed === 'string') {
-    io.err(`faxbridge simulate inbound: ${parsed}\n\n${SIMULATE_USAGE}`);
-    return EXIT.usage;
-  }
+export const simulateCommand: Command = {
+  name: 'simulate',
+  summary: 'sandbox: make the running daemon receive a fax (simulate inbound --from … --to …)',
+  help: `Usage: faxbridge simulate inbound --from +E164 --to +E164 [--pages N] [--partial] [--fail REASON]
+                                  [--config FILE]
 
-  let dataDir: string;
-  try {
-    const { config } = loadConfig(parsed.configFile ?? process.env.FAXBRIDGE_CONFIG ?? null);
-    if (!config.sandbox) {
-      io.err('faxbridge simulate: only in sandbox mode (this configuration has a Telnyx API key)');
-      return EXIT.problems;
-    }
-    dataDir = config.data_dir;
-  } catch (error) {
-    if (error instanceof ConfigError) for (const p of error.problems) io.err(`${p.key}: ${p.message}`);
-    else io.err(coerceError(error).message);
-    return EXIT.problems;
-  }
+Sandbox mode only. The running daemon's built-in Telnyx simulator delivers a fax from --from to --to (one of
+"your" numbers): it is routed by \`inbound\` (or goes to inbox@<first fax domain> when there are no routes)
+and lands as an email. --pages sets its length (default 1, at most ${MAX_PAGES}); --partial flags it as
+partially received; --fail makes it fail with that Telnyx failure_reason (e.g. sender_call_dropped).
 
-  const info = await readSimulatorInfo(dataDir);
-  if (!info) {
-    io.err(
-      `faxbridge simulate: no running sandbox daemon found (${simulatorInfoPath(dataDir)} is missing); ` +
-        'start one with "faxbridge start" using the same configuration',
+Prints the simulated fax's id. Exit codes: 0 on its way, 1 no sandbox daemon running (or it refused),
+2 usage.`,
+
+  async run(args, io) {
+    const parsed = parseCommandArgs(
+      args,
+      {
+        ...CONFIG_OPTION,
+        from: { type: 'string' },
+        to: { type: 'string' },
+        pages: { type: 'string' },
+        partial: { type: 'boolean' },
+        fail: { type: 'string' },
+      },
+      { min: 1, max: 1 },
     );
-    return EXIT.problems;
-  }
-  return postInbound(info.origin, info.webhookUrl, parsed, io);
-}
+    if (parsed.help) {
+      io.out(this.help);
+      return EXIT.ok;
+    }
+    if (parsed.positionals[0] !== 'inbound') {
+      throw new UsageError(`unknown simulation "${parsed.positionals[0]}" (only "inbound" exists)`);
+    }
+    const from = stringOption(parsed, 'from') ?? '';
+    const to = stringOption(parsed, 'to') ?? '';
+    const pagesText = stringOption(parsed, 'pages') ?? '1';
+    if (!E164.test(from)) throw new UsageError('--from must be an E.164 number such as +15557654321');
+    if (!E164.test(to)) throw new UsageError('--to must be an E.164 number such as +15550001111');
+    if (!/^\d+$/.test(pagesText) || Number(pagesText) < 1 || Number(pagesText) > MAX_PAGES) {
+      throw new UsageError(`--pages must be a whole number from 1 to ${MAX_PAGES}`);
+    }
 
-async function postInbound(
-  origin: string,
-  webhookUrl: string,
-  args: InboundArgs,
-  io: CliIo,
-): Promise<number> {
+    const config = loadConfigOrExplain(configFileOf(parsed), io);
+    if (!config.sandbox) {
+      throw new ProblemError('only in sandbox mode (this configuration has a Telnyx API key)');
+    }
+    const info = await readSimulatorInfo(config.data_dir);
+    if (!info) {
+      throw new ProblemError(
+        `no running sandbox daemon found (${simulatorInfoPath(config.data_dir)} is missing); ` +
+          'start one with "faxbridge start" and the same configuration',
+      );
+    }
+    const fax = {
+      from,
+      to,
+      pages: Number(pagesText),
+      partial: parsed.values.partial === true,
+      failWith: stringOption(parsed, 'fail') ?? null,
+    };
+    return postInbound(info, fax, io);
+  },
+};
+
+/** `POST /_sim/inbound` on the simulator (simulator/controlRoutes.ts), naming the daemon's webhook. */
+async function postInbound(info: SimulatorInfo, fax: InboundRequest, io: CliIo): Promise<typeof EXIT.ok> {
   const body = {
-    from: args.from,
-    to: args.to,
-    pages: args.pages,
-    partial: args.partial,
-    webhookUrl,
-    ...(args.failWith ? { failWith: args.failWith } : {}),
+    from: fax.from,
+    to: fax.to,
+    pages: fax.pages,
+    partial: fax.partial,
+    webhookUrl: info.webhookUrl,
+    ...(fax.failWith ? { failWith: fax.failWith } : {}),
   };
   let status: number;
   let text: string;
   try {
-    const response = await request(`${origin}/_sim/inbound`, {
+    const response = await request(`${info.origin}/_sim/inbound`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -103,53 +112,17 @@ async function postInbound(
     status = response.statusCode;
     text = await response.body.text();
   } catch (error) {
-    io.err(
-      `faxbridge simulate: the sandbox simulator at ${origin} did not answer (${coerceError(error).message}); ` +
+    throw new ProblemError(
+      `the sandbox simulator at ${info.origin} did not answer (${coerceError(error).message}); ` +
         'is the daemon still running?',
     );
-    return EXIT.problems;
   }
-  if (status !== 202) {
-    io.err(`faxbridge simulate: the simulator refused (${status}): ${errorDetail(text)}`);
-    return EXIT.problems;
-  }
+  if (status !== 202) throw new ProblemError(`the simulator refused (${status}): ${errorDetail(text)}`);
   const faxId = (JSON.parse(text) as { data?: { id?: string } }).data?.id ?? '(unknown id)';
-  const pages = `${args.pages} page${args.pages === 1 ? '' : 's'}`;
-  const outcome = args.failWith ? `, failing with ${args.failWith}` : args.partial ? ', partial' : '';
-  io.out(`Incoming fax ${faxId} from ${args.from} to ${args.to} (${pages}${outcome}) is on its way.`);
+  const pages = `${fax.pages} page${fax.pages === 1 ? '' : 's'}`;
+  const outcome = fax.failWith ? `, failing with ${fax.failWith}` : fax.partial ? ', partial' : '';
+  io.out(`Incoming fax ${faxId} from ${fax.from} to ${fax.to} (${pages}${outcome}) is on its way.`);
   return EXIT.ok;
-}
-
-function parseInboundArgs(args: string[]): InboundArgs | string {
-  const result: InboundArgs = {
-    from: '',
-    to: '',
-    pages: 1,
-    partial: false,
-    failWith: null,
-    configFile: null,
-  };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    if (flag === '--partial') {
-      result.partial = true;
-      continue;
-    }
-    const value = args[i + 1];
-    if (!['--from', '--to', '--pages', '--fail', '--config'].includes(flag)) return `unknown option ${flag}`;
-    if (value === undefined || value.startsWith('--')) return `${flag} needs a value`;
-    i++;
-    if (flag === '--from') result.from = value;
-    else if (flag === '--to') result.to = value;
-    else if (flag === '--fail') result.failWith = value;
-    else if (flag === '--config') result.configFile = value;
-    else if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_PAGES) {
-      return `--pages must be a whole number from 1 to ${MAX_PAGES}`;
-    } else result.pages = Number(value);
-  }
-  if (!E164.test(result.from)) return '--from must be an E.164 number such as +15551234567';
-  if (!E164.test(result.to)) return '--to must be an E.164 number such as +15557654321';
-  return result;
 }
 
 function errorDetail(text: string): string {
@@ -158,7 +131,7 @@ function errorDetail(text: string): string {
     const first = errors?.[0];
     if (first) return first.detail ?? first.title ?? text;
   } catch {
-    // not JSON: show it as it came
+    // not JSON: shown as it came
   }
   return text.slice(0, 200);
 }

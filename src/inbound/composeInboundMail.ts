@@ -4,6 +4,11 @@
  * Message-ID. Links point at our HTTP listener (`/documents/<key>`, HMAC-signed) and expire when retention
  * deletes the document.
  */
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
 import type { OutgoingMail } from '../clients/mailer.js';
 import type { Config } from '../config/loadConfig.js';
 import { DAY } from '../lib/units.js';
@@ -65,30 +70,52 @@ export function makeInboundMailComposer(
       });
     }
     const document = fax.document_id ? await deps.store.getDocument(fax.document_id) : null;
+    const mode = payload.mode ?? 'attach';
+    const live = document && document.deleted_at === null ? document : null;
     return composeInboundFax({
       ...common,
       pages: fax.pages,
       partial: fax.partial,
       receivedAt: new Date(fax.received_at),
       durationSecs: fax.duration_secs,
-      mode: payload.mode ?? 'attach',
-      document: document && document.deleted_at === null ? describeDocument(deps, document) : undefined,
+      mode,
+      document: live ? await describeDocument(deps, live, mode !== 'notice') : undefined,
       maxAttachmentSize: config.mail.max_attachment_size,
     });
   };
 }
 
 /** Both a file to attach and a link: composeInboundFax picks by mode and size, and says which it chose. */
-function describeDocument(deps: InboundMailDeps, document: DocumentRow): InboundFaxInput['document'] {
+async function describeDocument(
+  deps: InboundMailDeps,
+  document: DocumentRow,
+  mayAttach: boolean,
+): Promise<InboundFaxInput['document']> {
   const days = deps.config.retention.days;
   const expiresAt = document.created_at + (days > 0 ? days * DAY : LINK_TTL_WHEN_KEPT);
   const link = `${deps.config.http.public_url}${deps.signer.sign(`/documents/${document.storage_key}`, expiresAt)}`;
   return {
     filename: document.filename,
     size: document.size,
-    // Only local storage has a file to attach; with S3 the mail carries the link instead.
-    path: deps.documents.localPath?.(document.storage_key),
+    path:
+      mayAttach && document.size <= deps.config.mail.max_attachment_size
+        ? await attachablePath(deps, document.storage_key)
+        : undefined,
     link,
     linkExpiresAt: new Date(expiresAt),
   };
+}
+
+/**
+ * The stored file on local disk; with S3 a copy in `<data_dir>/tmp/attachments`, the folder the outbox
+ * empties of a mail's attachments once it is sent (jobs/outboxWorker.ts `removeTemporaryAttachments`).
+ */
+async function attachablePath(deps: InboundMailDeps, key: string): Promise<string> {
+  if (deps.documents.localPath) return deps.documents.localPath(key);
+  const dir = path.join(deps.config.data_dir, 'tmp', 'attachments');
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, path.basename(key));
+  const { stream } = await deps.documents.openRead(key);
+  await pipeline(stream, createWriteStream(file));
+  return file;
 }

@@ -45,15 +45,28 @@ export async function fetchReceivedFax(
 
   const refreshed = await deps.telnyx.refreshFaxMedia(fax.fax_id, deps.signal);
   if (refreshed.kind !== 'ok') {
-    return { kind: 'failed', reason: `${refusal}; refresh: ${describeOutcome(refreshed)}`, mediaUrl: fax.media_url };
+    return {
+      kind: 'failed',
+      reason: `${refusal}; refresh: ${describeOutcome(refreshed)}`,
+      mediaUrl: fax.media_url,
+    };
   }
   const read = await deps.telnyx.getFax(fax.fax_id, deps.signal);
   if (read.kind !== 'ok') {
-    return { kind: 'failed', reason: `${refusal}; GET /faxes: ${describeOutcome(read)}`, mediaUrl: fax.media_url };
+    return {
+      kind: 'failed',
+      reason: `${refusal}; GET /faxes: ${describeOutcome(read)}`,
+      mediaUrl: fax.media_url,
+    };
   }
-  const fresh = typeof read.value.media_url === 'string' && read.value.media_url ? read.value.media_url : null;
+  const fresh =
+    typeof read.value.media_url === 'string' && read.value.media_url ? read.value.media_url : null;
   if (!fresh) {
-    return { kind: 'failed', reason: `${refusal}; the refreshed fax has no media_url`, mediaUrl: fax.media_url };
+    return {
+      kind: 'failed',
+      reason: `${refusal}; the refreshed fax has no media_url`,
+      mediaUrl: fax.media_url,
+    };
   }
   const second = await download(fresh);
   if (second.kind === 'ok') return { ...second, mediaUrl: fresh, refreshed: true };

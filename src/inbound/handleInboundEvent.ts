@@ -5,7 +5,7 @@
  * nothing but to be marked processed. The download itself is the inbound worker's, driven by the row.
  */
 import type { WebhookEventRow } from '../store/jobStore.js';
-import { inboundFromPayload, recordInbound, type RecordDeps } from './recordInbound.js';
+import { inboundFromPayload, type RecordDeps, recordInbound } from './recordInbound.js';
 
 const FINAL_EVENTS = new Set(['fax.received', 'fax.failed']);
 

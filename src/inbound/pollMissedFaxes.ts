@@ -5,7 +5,7 @@
  */
 import type { TelnyxClient } from '../clients/telnyx.js';
 import { DAY } from '../lib/units.js';
-import { inboundFromFax, recordInbound, type RecordDeps } from './recordInbound.js';
+import { inboundFromFax, type RecordDeps, recordInbound } from './recordInbound.js';
 
 export interface PollDeps extends RecordDeps {
   telnyx: Pick<TelnyxClient, 'listFaxes'>;
@@ -20,7 +20,10 @@ export async function pollMissedFaxes(deps: PollDeps, windowMs = DAY): Promise<n
     deps.signal,
   );
   if (listed.kind !== 'ok') {
-    log.warn({ outcome: listed.kind, reason: 'reason' in listed ? listed.reason : listed.detail }, 'missed-fax poll: cannot list faxes');
+    log.warn(
+      { outcome: listed.kind, reason: 'reason' in listed ? listed.reason : listed.detail },
+      'missed-fax poll: cannot list faxes',
+    );
     return 0;
   }
   let found = 0;

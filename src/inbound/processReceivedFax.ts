@@ -35,7 +35,11 @@ const TELL_ADMIN_AFTER_ATTEMPTS = 3;
 const GIVE_UP_AFTER = 3 * DAY;
 export const DOWNLOAD_FAILED_REASON = 'media_download_failed';
 
-export async function processReceivedFax(deps: ProcessDeps, row: InboundFaxRow, owner: string): Promise<void> {
+export async function processReceivedFax(
+  deps: ProcessDeps,
+  row: InboundFaxRow,
+  owner: string,
+): Promise<void> {
   const log = deps.log.child({ fax: row.fax_id });
   const tmpDir = path.join(deps.config.data_dir, 'tmp');
   await mkdir(tmpDir, { recursive: true });
@@ -132,7 +136,8 @@ function planRetry(
     };
   }
   const admins = adminRecipients(deps.config);
-  const tell = row.admin_notified_at === null && row.attempts >= TELL_ADMIN_AFTER_ATTEMPTS && admins.length > 0;
+  const tell =
+    row.admin_notified_at === null && row.attempts >= TELL_ADMIN_AFTER_ATTEMPTS && admins.length > 0;
   return {
     run_at: now + calculateDelay(row.attempts, RETRY_BACKOFF),
     media_url: mediaUrl,
@@ -166,7 +171,11 @@ function report(deps: ProcessDeps, row: InboundFaxRow, change: InboundFaxChange)
   } else {
     const retryInMs = (change.run_at ?? 0) - deps.clock.now();
     log.warn({ ...fields, reason: change.last_error, retryInMs }, 'received fax not downloaded; will retry');
-    if (row.admin_notified_at === null && row.attempts >= TELL_ADMIN_AFTER_ATTEMPTS && !change.admin_notified_at) {
+    if (
+      row.admin_notified_at === null &&
+      row.attempts >= TELL_ADMIN_AFTER_ATTEMPTS &&
+      !change.admin_notified_at
+    ) {
       log.error(fields, 'the download keeps failing and there is no admin address to tell');
     }
   }

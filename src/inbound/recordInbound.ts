@@ -83,7 +83,14 @@ export async function recordInbound(
   const log = deps.log.child({ fax: fax.fax_id });
   const route = fax.status === 'failed' ? routeInbound(config, fax.to_number) : null;
   const outbox: InboundOutboxEntry[] = route
-    ? [inboundMailEntry({ fax_id: fax.fax_id, mail: 'failed', to: route.recipients, unrouted: route.unrouted })]
+    ? [
+        inboundMailEntry({
+          fax_id: fax.fax_id,
+          mail: 'failed',
+          to: route.recipients,
+          unrouted: route.unrouted,
+        }),
+      ]
     : [];
   const result = await store.recordInboundFax(fax, outbox, eventId, clock.now());
   if (result === 'duplicate') {
@@ -99,7 +106,10 @@ export async function recordInbound(
   log.warn({ ...fields, reason: fax.failure_reason }, 'incoming fax failed');
   if (!route) {
     deps.counters?.unrouted();
-    log.error({ to: fax.to_number }, 'incoming fax failed and nobody can be told: no route, no "*", no admin');
+    log.error(
+      { to: fax.to_number },
+      'incoming fax failed and nobody can be told: no route, no "*", no admin',
+    );
   } else if (route.unrouted) {
     deps.counters?.unrouted();
     log.warn({ to: fax.to_number }, 'no inbound route for the called number; the admin is told instead');

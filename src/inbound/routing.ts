@@ -15,7 +15,9 @@ export interface InboundRoute {
   unrouted: boolean;
 }
 
-type RoutingConfig = Pick<Config, 'inbound' | 'admin' | 'sandbox'> & { smtp: Pick<Config['smtp'], 'domains'> };
+type RoutingConfig = Pick<Config, 'inbound' | 'admin' | 'sandbox'> & {
+  smtp: Pick<Config['smtp'], 'domains'>;
+};
 
 /** Null when nobody at all can be told (no route, no `*`, no `admin`): the caller logs it as an error. */
 export function routeInbound(config: RoutingConfig, calledNumber: string): InboundRoute | null {

@@ -57,7 +57,10 @@ async function deleteDocuments(deps: RetentionDeps, cutoff: number): Promise<num
         deleted++;
       } catch (error) {
         failed++;
-        deps.log.warn({ err: coerceError(error), document: document.id }, 'retention: cannot delete document');
+        deps.log.warn(
+          { err: coerceError(error), document: document.id },
+          'retention: cannot delete document',
+        );
       }
     }
     // A batch with failures would come back the same: stop until the next sweep.

@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -9,9 +10,10 @@ import { FaxError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import { DAY, formatBytes, MB } from '../lib/units.js';
 import type { Logger } from '../log.js';
-import { extractDocuments,type ExtractedMessage } from '../mime/extractDocuments.js';
+import { extractDocuments, type ExtractedMessage } from '../mime/extractDocuments.js';
 import { inspectPdf } from '../pdf/inspectPdf.js';
 import { mergePdfs } from '../pdf/mergePdfs.js';
+import { qpdfDecrypt } from '../pdf/qpdf.js';
 import type { DocumentStorage } from '../storage/documentStorage.js';
 import type { JobStore } from '../store/jobStore.js';
 import { replies } from './replies.js';
@@ -168,10 +170,11 @@ async function prepareDocument(
       log.info({ file: pdf.filename, problem: result.problem }, 'document refused');
       throw replies.badPdf(pdf.filename, result.problem);
     }
-    inspected.push({ ...pdf, pages: result.pages });
+    inspected.push({ ...pdf, pages: result.pages, encrypted: result.encrypted });
   }
   if (inspected.length === 1) {
     const only = inspected[0]!;
+    if (only.encrypted === 'owner-only') return decryptedCopy(only, workDir, log);
     return {
       path: only.path,
       filename: only.filename,
@@ -195,6 +198,29 @@ async function prepareDocument(
     );
   }
   return { path: mergedPath, filename, ...merged };
+}
+
+/**
+ * An owner-password-only PDF opens without a password but stays encrypted, and a fax service's renderer may not
+ * read it (the simulator, like pdf-lib, cannot). It is faxed decrypted, as a merge does: faxing is printing,
+ * which such files allow (product.md §3).
+ */
+async function decryptedCopy(
+  pdf: { path: string; filename: string; pages: number },
+  workDir: string,
+  log: Logger,
+): Promise<PreparedDocument> {
+  const target = path.join(workDir, 'decrypted.pdf');
+  try {
+    await qpdfDecrypt(pdf.path, target);
+  } catch (error) {
+    log.warn({ err: error, file: pdf.filename }, 'owner-password PDF could not be decrypted');
+    throw replies.badPdf(pdf.filename, 'is encrypted and could not be opened for faxing');
+  }
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(target)) hash.update(chunk as Buffer);
+  const { size } = await stat(target);
+  return { path: target, filename: pdf.filename, pages: pdf.pages, size, sha256: hash.digest('hex') };
 }
 
 export function newId(prefix: string): string {

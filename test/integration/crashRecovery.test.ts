@@ -52,7 +52,8 @@ const postsTo = (simulator: Simulator, to: string) =>
   simulator
     .requests()
     .filter(
-      (r) => r.method === 'POST' && r.path === '/v2/faxes' && (r.body as { to?: string } | undefined)?.to === to,
+      (r) =>
+        r.method === 'POST' && r.path === '/v2/faxes' && (r.body as { to?: string } | undefined)?.to === to,
     );
 
 /** Proves "exactly one" is not just "one so far": the count must hold for a while after it was reached. */
@@ -130,11 +131,7 @@ describe('crash recovery with the daemon as a child process', () => {
     await waitFor(() => simulator.faxes().find((fax) => fax.to === to), 30_000, 'the fax after restart');
     await expectStaysOne(simulator, to);
     expect(postsTo(simulator, to)).toHaveLength(1);
-    await waitFor(
-      () => readJobs(dataDir).find((job) => job.status === 'delivered'),
-      20_000,
-      'job delivered',
-    );
+    await waitFor(() => readJobs(dataDir).find((job) => job.status === 'delivered'), 20_000, 'job delivered');
   }, 90_000);
 
   it('SIGKILL after Telnyx created the fax but before its answer was recorded: reconciled, not resent', async () => {
@@ -165,7 +162,9 @@ describe('crash recovery with the daemon as a child process', () => {
     );
     expect(postsTo(simulator, to)).toHaveLength(1);
     expect(
-      simulator.requests().some((r) => r.method === 'GET' && r.path === '/v2/faxes' && r.query['filter[to][eq]'] === to),
+      simulator
+        .requests()
+        .some((r) => r.method === 'GET' && r.path === '/v2/faxes' && r.query['filter[to][eq]'] === to),
     ).toBe(true);
     await expectStaysOne(simulator, to);
     const receipt = await waitFor(

@@ -12,8 +12,8 @@ import {
   startInboundEnv,
 } from '../helpers/inboundEnv.js';
 import { signWebhook } from '../helpers/signWebhook.js';
-import type { RelayedMail } from '../helpers/testRelay.js';
 import { waitFor } from '../helpers/testDaemon.js';
+import type { RelayedMail } from '../helpers/testRelay.js';
 
 const CALLER = '+15557654321';
 
@@ -23,7 +23,11 @@ function mailsOf(env: InboundEnv, faxId: string): RelayedMail[] {
 }
 
 async function oneMailOf(env: InboundEnv, faxId: string): Promise<RelayedMail> {
-  const [mail] = await waitFor(() => (mailsOf(env, faxId).length > 0 ? mailsOf(env, faxId) : null), 10_000, 'mail');
+  const [mail] = await waitFor(
+    () => (mailsOf(env, faxId).length > 0 ? mailsOf(env, faxId) : null),
+    10_000,
+    'mail',
+  );
   return mail!;
 }
 
@@ -105,26 +109,38 @@ admin: [it@example.com]
     } finally {
       env.simulator.webhookMode('normal');
     }
-    const received = env.simulator.deliveries().filter((d) => d.faxId === fax.id && d.eventType === 'fax.received');
+    const received = env.simulator
+      .deliveries()
+      .filter((d) => d.faxId === fax.id && d.eventType === 'fax.received');
     expect(received.length).toBeGreaterThanOrEqual(2);
     // Telnyx may also resend an event under a new id: same fax id, so still the same fax.
-    const event = env.simulator.faxes().find((f) => f.id === fax.id)!.events.find((e) => e.event_type === 'fax.received')!;
-    const body = JSON.stringify({ data: { ...event, id: randomUUID() }, meta: { attempt: 1, delivered_to: env.webhookUrl } });
-    const answer = await fetch(env.webhookUrl, { method: 'POST', headers: signWebhook(body, simKeys.secretKey), body });
+    const event = env.simulator
+      .faxes()
+      .find((f) => f.id === fax.id)!
+      .events.find((e) => e.event_type === 'fax.received')!;
+    const body = JSON.stringify({
+      data: { ...event, id: randomUUID() },
+      meta: { attempt: 1, delivered_to: env.webhookUrl },
+    });
+    const answer = await fetch(env.webhookUrl, {
+      method: 'POST',
+      headers: signWebhook(body, simKeys.secretKey),
+      body,
+    });
     expect(answer.status).toBe(200);
     await settle(env);
     expect(mailsOf(env, fax.id)).toHaveLength(1);
   });
 
   it('refreshes an expired media URL and still delivers the fax', async () => {
-    // The daemon hears of the fax 800 ms after it arrived; its media link lived 300 ms.
-    const proxy = await startDelayingProxy(env.webhookUrl, 800);
+    // The daemon hears of the fax 1.2 s after it arrived; its media link lived 500 ms.
+    const proxy = await startDelayingProxy(env.webhookUrl, 1200);
     try {
       const fax = await receive(env, {
         from: CALLER,
         to: '+15550001111',
         pages: 3,
-        mediaTtlMs: 300,
+        mediaTtlMs: 500,
         webhookUrl: proxy.url,
       });
       const mail = await oneMailOf(env, fax.id);
@@ -181,6 +197,49 @@ admin: [it@example.com]
     expect(await env.daemon.store.getInboundFax(fax.id)).toMatchObject({ status: 'failed' });
   });
 
+  it('keeps retrying a download that fails even after refresh, tells the admin once, then delivers', async () => {
+    // The link has expired when the daemon hears of the fax, and the first three refreshes fail.
+    const proxy = await startDelayingProxy(env.webhookUrl, 1200);
+    try {
+      const fax = await receive(env, {
+        from: CALLER,
+        to: '+15550001111',
+        mediaTtlMs: 500,
+        webhookUrl: proxy.url,
+      });
+      const refresh = `POST /faxes/${fax.id}/actions/refresh`;
+      env.simulator.injectResponses(refresh, [{ status: 500 }, { status: 500 }, { status: 500 }]);
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        await waitFor(
+          async () => {
+            const row = await env.daemon.store.getInboundFax(fax.id);
+            return row?.attempts === attempt && row.lease_owner === null && row.status === 'received';
+          },
+          10_000,
+          `failed attempt ${attempt}`,
+        );
+        // Backoff is 15 s to 2 min here: move the daemon's clock past it instead of waiting.
+        env.clock.offsetMs += 3 * 60_000;
+      }
+      const mails = await waitFor(
+        () => (mailsOf(env, fax.id).length >= 2 ? mailsOf(env, fax.id) : null),
+        10_000,
+        'mails',
+      );
+      const trouble = mails.find((mail) => mail.parsed.subject?.includes('could not be downloaded'));
+      expect(trouble?.rcptTo).toEqual(['it@example.com']);
+      expect(trouble?.parsed.attachments).toHaveLength(0);
+      const delivered = mails.find((mail) => mail.rcptTo.includes('frontdesk@example.com'));
+      expect(sha256(delivered!.parsed.attachments[0]!.content)).toBe(fax.media!.sha256);
+      await settle(env);
+      expect(mailsOf(env, fax.id)).toHaveLength(2);
+      expect(await env.daemon.store.getInboundFax(fax.id)).toMatchObject({ status: 'mailed', attempts: 4 });
+    } finally {
+      env.clock.offsetMs = 0;
+      await proxy.close();
+    }
+  });
+
   it('says "unknown caller" when the caller is not E.164', async () => {
     const fax = await receive(env, { from: 'anonymous', to: '+15550001111', pages: 1 });
     const mail = await oneMailOf(env, fax.id);
@@ -224,7 +283,9 @@ admin: [it@example.com, boss@example.com]
       expect(mail.parsed.subject).toBe(`Fax from ${CALLER} (2 pages)`);
       expect(sha256(mail.parsed.attachments[0]!.content)).toBe(fax.media!.sha256);
       expect(env.simulator.deliveries().filter((d) => d.faxId === fax.id && d.status !== -1)).toHaveLength(0);
-      const listed = env.simulator.requests().some((r) => r.path === '/v2/faxes' && r.query['filter[direction][eq]'] === 'inbound');
+      const listed = env.simulator
+        .requests()
+        .some((r) => r.path === '/v2/faxes' && r.query['filter[direction][eq]'] === 'inbound');
       expect(listed).toBe(true);
       await settle(env);
       expect(mailsOf(env, fax.id)).toHaveLength(1);
@@ -249,7 +310,7 @@ describe('fax to email in sandbox with no routes and a small attachment limit', 
     const mail = await oneMailOf(env, fax.id);
     expect(mail.rcptTo).toEqual(['inbox@fax.localhost']);
     expect(mail.parsed.attachments).toHaveLength(0);
-    expect(textOf(mail)).toMatch(/larger than the 1\.0 KB attachment limit/);
+    expect(textOf(mail)).toMatch(/larger than the 1 KB attachment limit/);
     const link = /https?:\/\/\S+\/documents\/\S+/.exec(textOf(mail))?.[0];
     const answer = await fetch(link!);
     expect(answer.status).toBe(200);

@@ -277,6 +277,31 @@ describe.each(['sqlite', 'postgres'] as const)('JobStore on %s', (dialect) => {
     expect((await store.listAttempts(job!.id)).map((row) => row.attempt)).toEqual([1]);
   });
 
+  test('a transition guarded on the attempt state is skipped once the attempt moved on, and the lease is released', async () => {
+    const [job] = await claimed('owner-a');
+    await store.applyWhileLeased(
+      job!.id,
+      'owner-a',
+      { job: { attempt: 1 }, attempt: { attempt: 1, client_state: 'cs-1', state: 'delivered' } },
+      NOW,
+    );
+    const ok = await store.completeWork(
+      job!.id,
+      'owner-a',
+      {
+        onlyIfAttemptState: { attempt: 1, state: 'posting' },
+        job: { status: 'placed' },
+        attempt: { attempt: 1, state: 'placed', fax_id: 'late-202' },
+      },
+      NOW + 1,
+    );
+    expect(ok).toBe(true);
+    const after = await store.getJob(job!.id);
+    expect(after!.status).toBe('queued');
+    expect(after!.lease_owner).toBeNull();
+    expect((await store.listAttempts(job!.id))[0]).toMatchObject({ state: 'delivered', fax_id: null });
+  });
+
   test('the same receipt is queued once per job and kind, even when a transition is applied twice', async () => {
     const [job] = await claimed('owner-a');
     const twice: Transition = { outbox: [{ kind: 'receipt_delivered', payload: { n: 1 } }] };

@@ -14,8 +14,8 @@ import type { Queryable } from './transaction.js';
  *
  * With `owner`, the job is written only while `owner` holds its lease, and false comes back, with nothing
  * written, when it does not. The job row goes first, so its UPDATE (`… AND lease_owner = owner`) is at once the
- * check and the row lock for the rest; `releaseLease` folds "give the lease back" into that same UPDATE. This
- * keeps a finished job at one statement per row touched (node-stack.md §7: round trips are the cost here).
+ * check and the row lock for the rest; `releaseLease` folds "give the lease back" into that same UPDATE. A
+ * finished job thus costs one statement per row touched: on a busy server round trips, not SQL, are the cost.
  */
 export async function applyTransition(
   client: Queryable,
@@ -24,6 +24,10 @@ export async function applyTransition(
   now: number,
   options: { releaseLease?: boolean; owner?: string } = {},
 ): Promise<boolean> {
+  if (transition.onlyIfAttemptState && !(await attemptIsIn(client, jobId, transition.onlyIfAttemptState))) {
+    // Something newer (a final event) already moved the attempt on: keep only the lease handling.
+    transition = {};
+  }
   if (!(await updateJob(client, jobId, transition, now, options))) return false;
   if (transition.dropAttempt !== undefined) {
     // Only a "posting" row may go: one that Telnyx answered is a real attempt and stays on record.
@@ -42,6 +46,20 @@ export async function applyTransition(
     );
   }
   return true;
+}
+
+async function attemptIsIn(
+  client: Queryable,
+  jobId: string,
+  guard: NonNullable<Transition['onlyIfAttemptState']>,
+): Promise<boolean> {
+  // Lock the job first (the order every writer uses), then read the attempt under that lock.
+  await client.query('SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE', [jobId]);
+  const { rows } = await client.query<{ state: string }>(
+    'SELECT state FROM attempts WHERE job_id = $1 AND attempt = $2',
+    [jobId, guard.attempt],
+  );
+  return rows[0]?.state === guard.state;
 }
 
 async function updateJob(

@@ -1,0 +1,51 @@
+# syntax=docker/dockerfile:1
+# faxbridge image: `docker build -t faxbridge .`, then see README "Docker".
+# Two stages: the build stage has the compilers better-sqlite3 needs (it ships no prebuilt binary) and the
+# dev dependencies for TypeScript; the runtime stage gets only production node_modules and the compiled JS.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json .npmrc ./
+# --ignore-scripts: `prepare` would compile before the sources are copied. better-sqlite3 is then built from
+# source against this image's own Node headers (/usr/local/include/node), with no download.
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+ && npm rebuild better-sqlite3 --nodedir=/usr/local
+COPY tsconfig.json ./
+COPY src ./src
+# Only src/ goes into the image (tsconfig.build.json also compiles bench/ and test helpers).
+RUN printf '{"extends":"./tsconfig.json","compilerOptions":{"noEmit":false,"sourceMap":false},"include":["src/**/*.ts"]}' \
+      > tsconfig.image.json \
+ && npx tsc -p tsconfig.image.json \
+ && npm prune --omit=dev --no-audit --no-fund
+
+FROM ${NODE_IMAGE} AS runtime
+# qpdf opens PDFs with an owner password (bank statements, e-signed documents) that pdf-lib cannot check.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends qpdf \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production \
+    FAXBRIDGE_DATA_DIR=/data \
+    FAXBRIDGE_SMTP__LISTEN=0.0.0.0:2525 \
+    FAXBRIDGE_HTTP__LISTEN=0.0.0.0:8080
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY config/faxbridge.example.yaml ./config/faxbridge.example.yaml
+# The official image's unprivileged `node` user (uid 1000) owns the state; ports above 1024 need no root.
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 2525 8080
+# /healthz answers while the process runs; /readyz (database, storage, mail relay) is for load balancers.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# SIGTERM is a graceful stop (shutdown_grace, 25 s by default): give `docker stop -t 30` or compose
+# `stop_grace_period: 30s`, or Docker kills the process after its default 10 s.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "/app/dist/src/cli.js"]
+CMD ["start"]

@@ -1,0 +1,310 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { openSqliteStore } from '../../src/store/sqlite/openSqliteStore.js';
+import { CLI_PATH } from '../helpers/daemonProcess.js';
+import { makePdf } from '../helpers/pdfFixtures.js';
+import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
+
+const EXAMPLE_CONFIG = fileURLToPath(new URL('../../config/faxbridge.example.yaml', import.meta.url));
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment without anything that would change how a config is read (FAXBRIDGE_*, TELNYX_*). */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(FAXBRIDGE_|TELNYX_)/.test(name)),
+  );
+  return { ...env, ...extra };
+}
+
+/** Runs `faxbridge ARGS` as a real process (dist build) and collects its output and exit code. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+      env: cleanEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('faxbridge check-config', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'fb-cli-config-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exits 0 on the documented example', async () => {
+    const result = await cli(['check-config', EXAMPLE_CONFIG]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/OK \(sandbox mode\)/);
+    expect(result.code).toBe(0);
+  });
+
+  it('exits 1 and names every bad key, one line each', async () => {
+    const file = path.join(dir, 'broken.yaml');
+    writeFileSync(
+      file,
+      [
+        'smtp:',
+        '  listen: nowhere',
+        '  max_recipients: 0',
+        '  colour: blue',
+        'senders:',
+        '  - match: alice@example.com',
+        '    from_number: +15550001111',
+        'retry:',
+        '  delays: { busy: soon }',
+        'shutdown_grace: a while',
+        'unknown_section: 1',
+      ].join('\n'),
+    );
+    const result = await cli(['check-config', file]);
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    for (const key of [
+      'smtp.listen',
+      'smtp.max_recipients',
+      'smtp.colour',
+      'senders.0.from_number',
+      'retry.delays.busy',
+      'shutdown_grace',
+      'unknown_section',
+    ]) {
+      expect(
+        lines.some((line) => line.startsWith(`${key}: `)),
+        `${key} in\n${result.stderr}`,
+      ).toBe(true);
+    }
+  });
+
+  it('applies the environment as start does', async () => {
+    const result = await cli(['check-config', EXAMPLE_CONFIG], { FAXBRIDGE_SMTP__MAX_RECIPIENTS: 'many' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^smtp\.max_recipients: /m);
+  });
+
+  it('exits 2 on usage errors', async () => {
+    expect((await cli(['check-config'])).code).toBe(2);
+    expect((await cli(['check-config', 'a.yaml', 'b.yaml'])).code).toBe(2);
+    expect((await cli(['no-such-command'])).code).toBe(2);
+  });
+});
+
+describe('faxbridge --help', () => {
+  it('lists every command and answers --help on each with exit 0', async () => {
+    const top = await cli(['--help']);
+    expect(top.code).toBe(0);
+    for (const name of ['start', 'check-config', 'send', 'jobs', 'job', 'retry', 'cancel']) {
+      expect(top.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+      const help = await cli([name, '--help']);
+      expect(help.code, name).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^Usage: faxbridge ${name}`));
+    }
+  });
+});
+
+describe('faxbridge send, jobs, job, retry and cancel on a data dir', () => {
+  let dir: string;
+  let config: string;
+  let pdf: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'fb-cli-jobs-'));
+    config = path.join(dir, 'faxbridge.yaml');
+    // No daemon runs: the commands work on the store alone (sandbox mode, everybody may send).
+    writeFileSync(config, `data_dir: ${JSON.stringify(dir)}\nreceipts:\n  on_failed: true\n`);
+    pdf = path.join(dir, 'letter.pdf');
+    writeFileSync(pdf, await makePdf(2, { label: 'cli' }));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('queues a fax without an email, then lists, shows, cancels and retries it', async () => {
+    const sent = await cli([
+      'send',
+      '--config',
+      config,
+      '--to',
+      '(555) 123-4567',
+      '--as',
+      'Bob@Example.com',
+      pdf,
+    ]);
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+    const match = /^Queued ([A-Za-z0-9_-]{8,40}) \+15551234567$/m.exec(sent.stdout);
+    expect(match, sent.stdout).not.toBeNull();
+    const jobId = match![1]!;
+
+    const listed = await cli(['jobs', '--config', config, '--status', 'queued']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(jobId);
+    const json = await cli(['jobs', '--config', config, '--json']);
+    expect(JSON.parse(json.stdout.trim().split('\n')[0]!)).toMatchObject({
+      id: jobId,
+      sender: 'bob@example.com',
+    });
+
+    const shown = await cli(['job', '--config', config, jobId]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/status:\s+queued/);
+    expect(shown.stdout).toMatch(/file:\s+letter\.pdf/);
+    expect(shown.stdout).toMatch(/pages:\s+2/);
+
+    // Still queued: nothing to retry yet.
+    const early = await cli(['retry', '--config', config, jobId]);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/still queued/);
+
+    const canceled = await cli(['cancel', '--config', config, jobId]);
+    expect(canceled.code).toBe(0);
+    expect(canceled.stdout).toMatch(new RegExp(`^Canceled ${jobId} `));
+    const again = await cli(['cancel', '--config', config, jobId]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already canceled/);
+
+    const history = JSON.parse((await cli(['job', '--config', config, '--json', jobId])).stdout) as {
+      job: { status: string; failure_reason: string };
+      outbox: Array<{ kind: string; status: string }>;
+    };
+    expect(history.job).toMatchObject({ status: 'canceled', failure_reason: 'sender_canceled' });
+    expect(history.outbox).toEqual([expect.objectContaining({ kind: 'receipt_failed', status: 'pending' })]);
+
+    const retried = await cli(['retry', '--config', config, jobId]);
+    expect(retried.code).toBe(0);
+    const retry = /^Queued ([A-Za-z0-9_-]{8,40}) \+15551234567 \(retry of (\S+)\)$/m.exec(retried.stdout);
+    expect(retry?.[2]).toBe(jobId);
+
+    const store = openSqliteStore(path.join(dir, 'faxbridge.db'));
+    try {
+      const fresh = await store.getJob(retry![1]!);
+      expect(fresh).toMatchObject({ status: 'queued', attempt: 0, to_number: '+15551234567' });
+      expect((await store.getJob(jobId))?.status).toBe('canceled');
+      expect((await store.listJobsOfMessage(fresh!.message_row_id)).map((job) => job.id)).toEqual([
+        jobId,
+        fresh!.id,
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses what SMTP would refuse, with exit 1', async () => {
+    const badNumber = await cli([
+      'send',
+      '--config',
+      config,
+      '--to',
+      '+1900555123',
+      '--as',
+      'a@example.com',
+      pdf,
+    ]);
+    expect(badNumber.code).toBe(1);
+    const notPdf = path.join(dir, 'notes.txt');
+    writeFileSync(notPdf, 'not a pdf');
+    const badPdf = await cli([
+      'send',
+      '--config',
+      config,
+      '--to',
+      '+15551234567',
+      '--as',
+      'a@example.com',
+      notPdf,
+    ]);
+    expect(badPdf.code).toBe(1);
+    expect(badPdf.stderr).toMatch(/notes\.txt/);
+    const missing = await cli(['job', '--config', config, 'fx_doesnotexist']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no job fx_doesnotexist/);
+  });
+
+  it('exits 2 on usage errors', async () => {
+    expect((await cli(['send', '--config', config, pdf])).code).toBe(2);
+    expect((await cli(['send', '--config', config, '--to', '+15551234567', pdf])).code).toBe(2);
+    expect((await cli(['jobs', '--config', config, '--status', 'lost'])).code).toBe(2);
+    expect((await cli(['jobs', '--config', config, '--nope'])).code).toBe(2);
+    expect((await cli(['job', '--config', config])).code).toBe(2);
+    expect((await cli(['cancel', '--config', config, 'a', 'b'])).code).toBe(2);
+  });
+});
+
+describe('faxbridge cancel of a fax Telnyx is sending', () => {
+  let env: TestDaemon;
+  beforeAll(async () => {
+    env = await startTestDaemon({
+      production: true,
+      yaml: 'senders:\n  - match: alice@example.com\n    from_number: "+15550001111"\n',
+    });
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('cancels it at Telnyx, then marks the job canceled with a failure receipt', async () => {
+    // The simulator never sends a final event for this number: the fax stays "sending" until canceled.
+    const to = '+15555550110';
+    const result = await sendMail(env.smtpPort, {
+      from: 'alice@example.com',
+      to: `${to}@fax.localhost`,
+      attachments: [{ filename: 'a.pdf', content: await makePdf(1), contentType: 'application/pdf' }],
+    });
+    expect(result.code).toBe(250);
+    const jobId = result.response.split(' ')[3]!;
+    const fax = await waitFor(() => env.simulator.faxes().find((f) => f.to === to && f.status === 'sending'));
+    await waitFor(async () => (await env.daemon.store.getJob(jobId))?.status === 'placed');
+
+    const { config } = env.daemon;
+    const canceled = await cli(['cancel', '--config', path.join(env.dataDir, 'faxbridge.yaml'), jobId], {
+      TELNYX_API_URL: config.telnyx.api_url,
+      TELNYX_API_KEY: config.telnyx.api_key!,
+      TELNYX_PUBLIC_KEY: config.telnyx.public_key!,
+      TELNYX_CONNECTION_ID: config.telnyx.connection_id!,
+      FAXBRIDGE_HTTP__PUBLIC_URL: config.http.public_url,
+    });
+    expect(canceled.stderr).toBe('');
+    expect(canceled.code).toBe(0);
+
+    expect(env.simulator.faxes().find((f) => f.id === fax.id)).toMatchObject({
+      status: 'failed',
+      failureReason: 'sender_canceled',
+    });
+    const job = await env.daemon.store.getJob(jobId);
+    expect(job).toMatchObject({ status: 'canceled', failure_reason: 'sender_canceled' });
+    // Telnyx's own fax.failed for the canceled fax arrives later and changes nothing.
+    await waitFor(async () => {
+      const outbox = await env.daemon.store.listOutboxOfJob(jobId);
+      return outbox.some((row) => row.kind === 'receipt_failed' && row.status === 'sent');
+    });
+    expect((await env.daemon.store.getJob(jobId))?.status).toBe('canceled');
+  });
+
+  it('refuses to cancel a delivered fax (exit 1) and leaves it as it was', async () => {
+    const result = await sendMail(env.smtpPort, {
+      from: 'alice@example.com',
+      to: '+15551238888@fax.localhost',
+      attachments: [{ filename: 'a.pdf', content: await makePdf(1), contentType: 'application/pdf' }],
+    });
+    const jobId = result.response.split(' ')[3]!;
+    await waitFor(async () => (await env.daemon.store.getJob(jobId))?.status === 'delivered', 15_000);
+    const refused = await cli(['cancel', '--config', path.join(env.dataDir, 'faxbridge.yaml'), jobId]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/already delivered/);
+  });
+});
