@@ -4,10 +4,6 @@
  * Message-ID. Links point at our HTTP listener (`/documents/<key>`, HMAC-signed) and expire when retention
  * deletes the document.
  */
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 
 import type { OutgoingMail } from '../clients/mailer.js';
 import type { Config } from '../config/loadConfig.js';
@@ -18,6 +14,7 @@ import {
   composeInboundFax,
   type InboundFaxInput,
 } from '../receipts/composeInbound.js';
+import { attachablePath } from '../storage/attachablePath.js';
 import type { DocumentStorage } from '../storage/documentStorage.js';
 import type { DocumentRow, JobStore, OutboxRow } from '../store/jobStore.js';
 import { composeDownloadTrouble } from './composeDownloadTrouble.js';
@@ -99,23 +96,9 @@ async function describeDocument(
     size: document.size,
     path:
       mayAttach && document.size <= deps.config.mail.max_attachment_size
-        ? await attachablePath(deps, document.storage_key)
+        ? await attachablePath(deps.documents, deps.config.data_dir, document.storage_key)
         : undefined,
     link,
     linkExpiresAt: new Date(expiresAt),
   };
-}
-
-/**
- * The stored file on local disk; with S3 a copy in `<data_dir>/tmp/attachments`, the folder the outbox
- * empties of a mail's attachments once it is sent (jobs/outboxWorker.ts `removeTemporaryAttachments`).
- */
-async function attachablePath(deps: InboundMailDeps, key: string): Promise<string> {
-  if (deps.documents.localPath) return deps.documents.localPath(key);
-  const dir = path.join(deps.config.data_dir, 'tmp', 'attachments');
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, path.basename(key));
-  const { stream } = await deps.documents.openRead(key);
-  await pipeline(stream, createWriteStream(file));
-  return file;
 }

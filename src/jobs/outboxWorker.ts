@@ -1,8 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 
 import { type Mailer, MailPermanentError } from '../clients/mailer.js';
 import type { Config } from '../config/loadConfig.js';
@@ -13,6 +9,7 @@ import { DAY, MINUTE, SECOND } from '../lib/units.js';
 import type { UrlSigner } from '../lib/urlSigner.js';
 import type { Logger } from '../log.js';
 import { composeReceipt, type OutgoingMail, type ReceiptInput } from '../receipts/composeReceipt.js';
+import { attachablePath, removeTemporaryAttachments } from '../storage/attachablePath.js';
 import type { DocumentStorage } from '../storage/documentStorage.js';
 import type { JobStore, OutboxRow } from '../store/jobStore.js';
 
@@ -59,7 +56,9 @@ export async function drainOutbox(deps: OutboxDeps, owner: string, limit = 10): 
         rowLog.warn('outbox row has nothing to send; marked dead');
         continue;
       }
-      const sent = await deps.mailer.send(mail).finally(() => removeTemporaryAttachments(deps.config, mail));
+      const sent = await deps.mailer
+        .send(mail)
+        .finally(() => removeTemporaryAttachments(deps.config.data_dir, mail.attachments));
       await store.markOutboxSent(row.id, owner, clock.now());
       rowLog.info({ to: mail.to, messageId: sent.messageId }, 'mail sent');
       deps.onSent?.(row);
@@ -103,7 +102,7 @@ export async function composeJobReceipt(
       document.size <= config.mail.max_attachment_size
         ? {
             filename: document.filename,
-            path: await attachablePath(deps, document.storage_key),
+            path: await attachablePath(deps.documents, deps.config.data_dir, document.storage_key),
             size: document.size,
           }
         : {
@@ -152,25 +151,6 @@ function isMailboxAddress(address: string | null | undefined): boolean {
   const trimmed = address?.trim() ?? '';
   const at = trimmed.lastIndexOf('@');
   return at > 0 && at < trimmed.length - 1 && !/[\r\n<>]/.test(trimmed);
-}
-
-/** Where a document can be attached from: its own file on local disk, or a copy fetched from S3. */
-async function attachablePath(deps: Pick<OutboxDeps, 'config' | 'documents'>, key: string): Promise<string> {
-  if (deps.documents.localPath) return deps.documents.localPath(key);
-  const dir = path.join(deps.config.data_dir, 'tmp', 'attachments');
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, path.basename(key));
-  const { stream } = await deps.documents.openRead(key);
-  await pipeline(stream, createWriteStream(file));
-  return file;
-}
-
-/** Removes the S3 copies made for attaching, once the mail has gone (or failed). */
-async function removeTemporaryAttachments(config: Config, mail: OutgoingMail): Promise<void> {
-  const dir = path.join(config.data_dir, 'tmp', 'attachments') + path.sep;
-  for (const attachment of mail.attachments) {
-    if (attachment.path.startsWith(dir)) await rm(attachment.path, { force: true });
-  }
 }
 
 export interface OutboxLoop {
