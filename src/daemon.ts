@@ -70,6 +70,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onPoolError: (error) => log.warn({ err: error }, 'database connection lost; the next query reconnects'),
   });
   await store.migrate();
+  const orphaned = (await store.releaseOrphanedLeases?.()) ?? 0;
+  if (orphaned > 0)
+    log.info({ leases: orphaned }, 'freed the work of a previous run that did not stop cleanly');
   const signer = makeUrlSigner(await loadUrlSecret(config.http.url_secret, config.data_dir));
   const documents = openStorage({ config, publicUrl: () => config.http.public_url, signer });
   await documents.ping();

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 
 import { FaxError } from '../errors.js';
 import { configSchema, type RawConfig } from './schema.js';
+import { checkSmtpSecurityRules } from './securityRules.js';
 
 /** A validated, frozen configuration with the sandbox decision and derived defaults applied. */
 export interface Config extends RawConfig {
@@ -23,6 +24,8 @@ export interface Config extends RawConfig {
   http: RawConfig['http'] & { public_url: string; public_url_derived: boolean };
   mail: RawConfig['mail'] & { from: string };
   database: { url: string };
+  /** Per-sender limits with their defaults applied; 0 means no limit. */
+  limits: { faxes_per_hour: number; pages_per_day: number };
 }
 
 export interface ConfigProblem {
@@ -35,10 +38,15 @@ export interface LoadedConfig {
   warnings: ConfigProblem[];
 }
 
-/** Premium-rate and similar ranges dialled at a caller's expense; the operator's list is added to these. */
+/**
+ * Premium-rate, revenue-share and similar ranges dialled at a caller's expense (toll fraud pays the fraudster per
+ * minute); the operator's list is added to these. Most only matter once `allowed_countries` opens the country.
+ */
 export const DEFAULT_BLOCKED_PREFIXES = [
+  // North America: 900 premium, 976 pay-per-call.
   '+1900',
   '+1976',
+  // UK: 087x revenue-share, 09 premium, 070 personal and 076 pager numbers (both common in fraud).
   '+44870',
   '+44871',
   '+44872',
@@ -46,13 +54,38 @@ export const DEFAULT_BLOCKED_PREFIXES = [
   '+4490',
   '+4491',
   '+4498',
+  '+4470',
+  '+4476',
+  // France 0897/0899, Germany 0900 and 0137 (tele-voting), Italy 892/899, Spain 803/806/807/905.
   '+33897',
   '+33899',
   '+49900',
   '+49137',
+  '+39892',
+  '+39899',
+  '+34803',
+  '+34806',
+  '+34807',
+  '+34905',
+  // Netherlands 0900/0906/0909, Belgium 090x, Austria 0900/0901/0930/0931/0939, Switzerland 0900/0901/0906.
+  '+31900',
+  '+31906',
+  '+31909',
+  '+3290',
+  '+43900',
+  '+43901',
+  '+43930',
+  '+43931',
+  '+43939',
+  '+41900',
+  '+41901',
+  '+41906',
+  // Satellite and international networks (Inmarsat, Iridium, Thuraya…), international premium rate (+979).
+  '+870',
   '+881',
   '+882',
   '+883',
+  '+979',
 ];
 
 const ENV_PREFIX = 'FAXBRIDGE_';
@@ -194,6 +227,11 @@ function finish(raw: RawConfig, baseDir: string, file: string | null): Config {
     http: { ...raw.http, public_url: publicUrl, public_url_derived: raw.http.public_url === undefined },
     mail: { ...raw.mail, from: raw.mail.from ?? `Fax <fax@${domains[0]}>` },
     database: { url: resolveDatabaseUrl(raw.database.url, baseDir, dataDir) },
+    // The simulator costs nothing, so sandbox has no limits unless asked; real faxes cost money.
+    limits: {
+      faxes_per_hour: raw.limits.faxes_per_hour ?? (sandbox ? 0 : 60),
+      pages_per_day: raw.limits.pages_per_day ?? (sandbox ? 0 : 1000),
+    },
   };
 }
 
@@ -269,6 +307,9 @@ function checkCrossKeyRules(
     }
     numbers.add(route.number);
   });
+  const security = checkSmtpSecurityRules(config);
+  problems.push(...security.problems);
+  warnings.push(...security.warnings);
   if (config.admin.length === 0 && !numbers.has('*') && !config.sandbox) {
     warnings.push({
       key: 'admin',

@@ -78,6 +78,9 @@ const listen = z.string().transform((value, ctx) => {
 const email = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'expected an email address');
 const countryCode = z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166 two-letter country code such as US');
 
+const cidr = z.string().refine(isValidCidr, 'expected an address or CIDR range such as 10.0.0.0/8');
+const senderPattern = z.string().regex(/^(\*|[^\s@]+)@[^\s@]+$/, 'expected an address or *@domain');
+
 export const RETRY_CLASSES = ['busy', 'no_answer', 'dropped', 'channel_limit'] as const;
 
 export const configSchema = z.strictObject({
@@ -108,14 +111,41 @@ export const configSchema = z.strictObject({
       ).optional(),
       max_recipients: int(1, 1000).default(50),
       max_message_size: size.prefault('70MB'),
-      allowed_clients: stringList(
-        z.string().refine(isValidCidr, 'expected an address or CIDR range such as 10.0.0.0/8'),
-      ).default(['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']),
+      allowed_clients: stringList(cidr).default(['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']),
       tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
+      /** A second listener speaking TLS from the first byte (port 465 style); needs `tls`. */
+      tls_listen: listen.optional(),
       require_tls: bool.default(false),
+      /** AUTH on a connection without TLS: only for a listener behind a TLS-terminating proxy or on loopback. */
+      allow_insecure_auth: bool.default(false),
       auth: z
-        .array(z.strictObject({ user: z.string().min(1), password_hash: z.string().min(1) }))
+        .array(
+          z.strictObject({
+            user: z.string().min(1),
+            password_hash: z.string().min(1),
+            /** Header From / MAIL FROM addresses this user may send as; default: the user name itself. */
+            send_as: stringList(senderPattern).optional(),
+          }),
+        )
         .default([]),
+      /** relay: mail from the office's server (DMARC-checked unless trusted); submission: AUTH required. */
+      mode: z.enum(['relay', 'submission']).default('relay'),
+      /** The office's own mail servers: they checked their senders, so their mail skips SPF/DKIM/DMARC. */
+      trusted_relays: stringList(cidr).default(['127.0.0.0/8', '::1/128']),
+      max_clients: int(1, 100_000).default(100),
+      /** New connections per client address per minute (trusted relays are exempt); 0 turns it off. */
+      connections_per_minute: int(0, 1_000_000).default(60),
+      /** Idle time allowed while the client owes us a command or data. */
+      socket_timeout: duration.prefault('2m'),
+      /** Longest a DATA transfer may take, however slowly the bytes trickle in. */
+      data_timeout: duration.prefault('15m'),
+    })
+    .prefault({}),
+  /** Per-sender limits (header From address); 0 means no limit. Defaults: none in sandbox, 60/h and 1000/day. */
+  limits: z
+    .strictObject({
+      faxes_per_hour: int(0, 1_000_000).optional(),
+      pages_per_day: int(0, 100_000_000).optional(),
     })
     .prefault({}),
   http: z

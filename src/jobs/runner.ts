@@ -24,7 +24,8 @@ export interface JobRunner {
   stop(graceMs: number): Promise<void>;
 }
 
-const DEFAULT_LEASE = 2 * MINUTE;
+/** Renewed every third of itself while a job runs; a dead worker's jobs are free again after this. */
+const DEFAULT_LEASE = 1 * MINUTE;
 
 /**
  * Claims due jobs under a lease and works them with bounded concurrency. A lease is renewed while the job
@@ -81,7 +82,7 @@ export function startJobRunner(options: JobRunnerOptions): JobRunner {
   }
 
   async function runOne(job: JobRow): Promise<void> {
-    const jobLog = log.child({ job: job.id, attempt: job.attempt });
+    const jobLog = log.child({ job: job.id });
     const renew = setInterval(() => {
       void store.renewLease(job.id, owner, clock.now() + leaseMs).catch(() => undefined);
     }, leaseMs / 3);

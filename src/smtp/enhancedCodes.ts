@@ -1,6 +1,9 @@
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 
+import { formatBytes } from '../lib/units.js';
+
 const HAS_ENHANCED_CODE = /^[245]\.\d{1,3}\.\d{1,3} /;
+const SIZE_REFUSAL = /^Error: message exceeds fixed maximum message size (\d+)$/;
 let installed = false;
 
 /**
@@ -19,7 +22,14 @@ export function installEnhancedCodePassthrough(): void {
     data?: string | string[] | null,
     context?: string | false,
   ) {
-    const ownCode = typeof data === 'string' && HAS_ENHANCED_CODE.test(data);
-    return original.call(this, code, data, ownCode ? false : context);
+    const text = typeof data === 'string' ? plainWords(code, data) : data;
+    const ownCode = typeof text === 'string' && HAS_ENHANCED_CODE.test(text);
+    return original.call(this, code, text, ownCode ? false : context);
   } as typeof original;
+}
+
+/** The library's SIZE refusal, said the way every other refusal of ours is (product.md §3: 552 5.3.4). */
+function plainWords(code: number, text: string): string {
+  const size = code === 552 ? SIZE_REFUSAL.exec(text) : null;
+  return size ? `5.3.4 Message too large for fax; the limit is ${formatBytes(Number(size[1]))}` : text;
 }

@@ -23,6 +23,11 @@ export type SmtpRejectReason =
   | 'unavailable'
   | 'rate_limited'
   | 'tls_required'
+  | 'auth_required'
+  | 'auth_failed'
+  | 'sender_not_authenticated'
+  | 'too_many_connections'
+  | 'timeout'
   | 'other';
 
 export function smtpReply(

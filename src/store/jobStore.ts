@@ -13,6 +13,12 @@ import type {
 export type * from './inboundTypes.js';
 export type * from './types.js';
 
+/** Faxes (jobs) and their pages a sender queued in a time window (per-sender limits). */
+export interface SenderUsage {
+  faxes: number;
+  pages: number;
+}
+
 export interface NewJob {
   id: string;
   to_number: string;
@@ -103,6 +109,8 @@ export interface JobStore {
     since: number,
   ): Promise<{ message: MessageRow; jobs: JobRow[] } | null>;
   acceptMessage(input: NewMessage, now: number): Promise<JobRow[]>;
+  /** Jobs created for this (header From) sender since `since`, and their pages: the per-sender limits. */
+  countSenderUsage(sender: string, since: number): Promise<SenderUsage>;
 
   // Reading
   getJob(id: string): Promise<JobRow | null>;
@@ -114,6 +122,11 @@ export interface JobStore {
 
   // Workers: claim due jobs under a lease, then apply transitions while holding it.
   claimJobs(owner: string, now: number, leaseMs: number, limit: number): Promise<JobRow[]>;
+  /**
+   * Frees every lease at start-up. Only for the embedded store, which one daemon owns: after a kill -9 its
+   * jobs need not wait for their leases to run out. Absent on PostgreSQL, where other instances hold leases.
+   */
+  releaseOrphanedLeases?(): Promise<number>;
   renewLease(jobId: string, owner: string, until: number): Promise<boolean>;
   /** Applies the transition and releases the lease; false when the lease was lost (another worker owns it). */
   completeWork(jobId: string, owner: string, transition: Transition, now: number): Promise<boolean>;

@@ -137,8 +137,8 @@ describe('crash recovery with the daemon as a child process', () => {
   it('SIGKILL after Telnyx created the fax but before its answer was recorded: reconciled, not resent', async () => {
     await freshDaemonDir();
     const to = '+15552000002';
-    // The fax is created but the 202 never arrives, and no webhook tells the daemon either: only
-    // GET /faxes can.
+    // The fax is created but the 202 never arrives, and no webhook tells either daemon (a late fax.delivered
+    // would settle the job without any reconciling): only GET /faxes can.
     simulator.webhookMode('drop');
     simulator.injectResponses('POST /faxes', [{ afterCreate: true, hangMs: 30_000 }]);
     const first = await pool.start({ dir: dataDir, yaml: yaml(simulator.url) });
@@ -151,7 +151,6 @@ describe('crash recovery with the daemon as a child process', () => {
       'fax created at Telnyx and its media fetched',
     );
     await first.kill('SIGKILL');
-    simulator.webhookMode('normal');
 
     // The dead worker's lease on the job has to run out first (2 minutes), then the job is reconciled.
     await pool.start({ dir: dataDir, yaml: yaml(simulator.url) });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import type { z } from 'zod';
 
 import { configSchema } from '../../src/config/schema.js';
@@ -50,7 +50,7 @@ function schemaKeyPaths(schema: z.ZodType): string[] {
         break;
     }
   };
-  walk(configSchema, '');
+  walk(schema, '');
   return [...paths].sort();
 }
 

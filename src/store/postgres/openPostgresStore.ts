@@ -13,6 +13,7 @@ import { leaseJob, listEventsOfFaxes, listJobsOfMessage, listOutboxOfJob, retryJ
 import { claimOutbox, countOutbox, markOutboxRetry, markOutboxSent } from './outbox.js';
 import { processEvent } from './processEvent.js';
 import { listExpiredDocuments, markDocumentDeleted } from './retention.js';
+import { countSenderUsage } from './senderUsage.js';
 import { asPostgresStoreError } from './storeError.js';
 
 export interface PostgresStoreOptions {
@@ -71,6 +72,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
     findRecentMessage: guard(findRecentMessage),
     acceptMessage: guard(acceptMessage),
+    countSenderUsage: guard(countSenderUsage),
     getJob: guard(getJob),
     getMessage: guard(getMessage),
     getDocument: guard(getDocument),

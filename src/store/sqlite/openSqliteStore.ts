@@ -13,6 +13,7 @@ import { makeSqliteJobs } from './jobs.js';
 import { makeSqliteOperator } from './operator.js';
 import { makeSqliteOutbox } from './outbox.js';
 import { makeSqliteRetention } from './retention.js';
+import { makeSqliteSenderUsage } from './senderUsage.js';
 
 /**
  * The embedded store: one file, WAL, synchronous=FULL so that a commit is on disk before we answer 250
@@ -47,6 +48,7 @@ export function openSqliteStore(file: string): JobStore {
   const operator = makeSqliteOperator(db);
   const inbound = makeSqliteInbound(db);
   const retention = makeSqliteRetention(db);
+  const senderUsage = makeSqliteSenderUsage(db);
 
   return {
     dialect: 'sqlite',
@@ -59,6 +61,7 @@ export function openSqliteStore(file: string): JobStore {
     },
     findRecentMessage: guard(intake.findRecentMessage),
     acceptMessage: guard(intake.acceptMessage),
+    countSenderUsage: guard(senderUsage.countSenderUsage),
     getJob: guard(jobs.getJob),
     getMessage: guard(intake.getMessage),
     getDocument: guard(intake.getDocument),
@@ -66,6 +69,15 @@ export function openSqliteStore(file: string): JobStore {
     listJobs: guard(jobs.listJobs),
     countJobs: guard(jobs.countJobs),
     claimJobs: guard(jobs.claimJobs),
+    releaseOrphanedLeases: guard(() => {
+      let freed = 0;
+      for (const table of ['jobs', 'outbox', 'inbound_faxes']) {
+        freed += db
+          .prepare(`UPDATE ${table} SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`)
+          .run().changes;
+      }
+      return freed;
+    }),
     renewLease: guard(jobs.renewLease),
     completeWork: guard(jobs.completeWork),
     applyWhileLeased: guard(jobs.applyWhileLeased),
