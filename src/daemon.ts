@@ -23,6 +23,7 @@ import { makeUrlSigner } from './lib/urlSigner.js';
 import type { Logger } from './log.js';
 import { makeMetrics, type Metrics } from './metrics.js';
 import { makeMetricHooks } from './metricsHooks.js';
+import type { DnsResolver } from './smtp/senderAuth.js';
 import { type SmtpListener, startSmtpListener } from './smtp/server.js';
 import { openStorage } from './storage/openStorage.js';
 import { loadUrlSecret } from './storage/urlSecret.js';
@@ -46,6 +47,8 @@ export interface DaemonOptions {
   metrics?: Metrics;
   /** How often Telnyx is polled for inbound faxes whose webhook was missed (default 5 min); tests shorten it. */
   missedFaxPollMs?: number;
+  /** DNS for SPF/DKIM/DMARC checks of relayed mail (not a config key: tests serve records from a table). */
+  dnsResolver?: DnsResolver;
 }
 
 export interface Daemon {
@@ -241,6 +244,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       outbox.wake();
     },
     onRejected: metricHooks.onRejected,
+    dnsResolver: options.dnsResolver,
   });
 
   return {

@@ -1,5 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 /**
  * Postfix's load generator, as the anchors ran it: `smtp-source [-d] -s SESSIONS -m MESSAGES -F FILE -f FROM
@@ -21,7 +23,11 @@ export interface SmtpSourceResult {
   exitCode: number | null;
   /** smtp-source reports refused messages and protocol trouble on stderr; empty on a clean run. */
   stderr: string;
+  /** smtp-source's own CPU time (user + system), from GNU time; null when /usr/bin/time is missing. */
+  cpuMs: number | null;
 }
+
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
 export const SMTP_SOURCE_PATH =
   ['/usr/sbin/smtp-source', '/usr/bin/smtp-source'].find((p) => existsSync(p)) ?? null;
@@ -42,15 +48,25 @@ export async function runSmtpSource(run: SmtpSourceRun): Promise<SmtpSourceResul
     run.to,
     `127.0.0.1:${run.port}`,
   ];
+  const timeFile = path.join(tmpdir(), `fb-smtp-source-${process.pid}-${Date.now()}.time`);
+  const command = GNU_TIME ? GNU_TIME : SMTP_SOURCE_PATH;
+  const commandArgs = GNU_TIME ? ['-q', '-o', timeFile, '-f', '%U %S', SMTP_SOURCE_PATH, ...args] : args;
   const started = performance.now();
-  const child = spawn(SMTP_SOURCE_PATH, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => (stderr += text));
   const exitCode = await new Promise<number | null>((resolve) =>
     child.once('close', (code) => resolve(code)),
   );
-  return { wallMs: performance.now() - started, exitCode, stderr };
+  const wallMs = performance.now() - started;
+  let cpuMs: number | null = null;
+  if (GNU_TIME) {
+    const [user, system] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number);
+    cpuMs = ((user ?? 0) + (system ?? 0)) * 1000;
+    rmSync(timeFile, { force: true });
+  }
+  return { wallMs, exitCode, stderr, cpuMs };
 }
 
 /** Flushes dirty pages before a timed run, as the anchors did, so one run's writeback does not land in the next. */

@@ -6,7 +6,6 @@ import type { Readable } from 'node:stream';
 
 import type { Config } from '../config/loadConfig.js';
 import { findSender } from '../domain/senders.js';
-import { FaxError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import { DAY, formatBytes, MB } from '../lib/units.js';
 import type { Logger } from '../log.js';
@@ -16,6 +15,7 @@ import { mergePdfs } from '../pdf/mergePdfs.js';
 import { qpdfDecrypt } from '../pdf/qpdf.js';
 import type { DocumentStorage } from '../storage/documentStorage.js';
 import type { JobStore } from '../store/jobStore.js';
+import type { IntakeChecks } from './intakeChecks.js';
 import { replies } from './replies.js';
 import { SizeGuard } from './sizeGuard.js';
 
@@ -37,6 +37,8 @@ export interface Transaction {
   numbers: string[];
   maxMessageSize: number;
   log: Logger;
+  /** Sender authentication and per-sender limits (src/smtp/guards.ts); none in tools that queue directly. */
+  checks?: IntakeChecks;
 }
 
 /**
@@ -91,6 +93,7 @@ async function queueFax(
   const sender = mail.from.address.toLowerCase();
   const rule = findSender(config.senders, sender, config.sandbox);
   if (!rule) throw replies.senderNotAllowed(sender);
+  await tx.checks?.authorizeSender(sender);
 
   if (mail.messageId) {
     const earlier = await store.findRecentMessage(sender, mail.messageId, clock.now() - DAY);
@@ -101,6 +104,7 @@ async function queueFax(
   }
 
   const document = await prepareDocument(mail, workDir, tx.log);
+  await tx.checks?.checkLimits(sender, { faxes: tx.numbers.length, pages: document.pages * tx.numbers.length });
   const documentId = newId('doc');
   const storageKey = `${documentId}.pdf`;
   await documents.put(storageKey, document.path, 'application/pdf');
@@ -184,13 +188,15 @@ async function prepareDocument(
     };
   }
   const mergedPath = path.join(workDir, 'merged.pdf');
+  const filename = inspected.map((pdf) => pdf.filename).join(' + ');
   const merged = await mergePdfs(
     inspected.map((pdf) => pdf.path),
     mergedPath,
   ).catch((error: unknown) => {
-    throw new FaxError('bad_document', 'documents could not be merged', { cause: error });
+    // A document problem, not ours: a permanent refusal, never a 451 that makes the sender retry for days.
+    log.info({ err: error }, 'documents could not be merged');
+    throw replies.badPdf(filename, `could not be combined into one fax: ${(error as Error).message}`);
   });
-  const filename = inspected.map((pdf) => pdf.filename).join(' + ');
   if (merged.pages > MAX_FAX_PAGES || merged.size > MAX_FAX_BYTES) {
     throw replies.badPdf(
       filename,

@@ -9,15 +9,21 @@ import { makeAddressMatcher } from '../lib/cidr.js';
 import { formatBytes } from '../lib/units.js';
 import type { Logger } from '../log.js';
 import { installEnhancedCodePassthrough } from './enhancedCodes.js';
+import { makeSmtpGuards } from './guards.js';
 import type { ReceiveDeps } from './receive.js';
 import { receiveMessage } from './receive.js';
 import { classifyRecipient, faxNumbersOf } from './recipients.js';
 import { replies } from './replies.js';
+import type { DnsResolver } from './senderAuth.js';
 import { installShutdownReply } from './shutdownReply.js';
 
 export interface SmtpListener {
   server: SMTPServer;
   address(): { host: string; port: number };
+  /** The implicit-TLS listener's address (`smtp.tls_listen`), null without one. */
+  tlsAddress(): { host: string; port: number } | null;
+  /** Reloads the TLS certificate and key from their files, as SIGHUP does; false when they could not be read. */
+  reloadTls(): boolean;
   /** Stops accepting; sessions in DATA get `graceMs` to finish before a 421. */
   close(graceMs?: number): Promise<void>;
 }
@@ -28,6 +34,8 @@ export interface SmtpDeps extends ReceiveDeps {
   /** Called after a message was queued with its number of fax jobs, so workers can pick it up at once. */
   onQueued?: (jobs: number) => void;
   onRejected?: (reason: string) => void;
+  /** DNS for SPF/DKIM/DMARC of relayed mail (tests inject a table); the system resolver when absent. */
+  dnsResolver?: DnsResolver;
 }
 
 /** The address inside `mail.from` ("Fax <fax@x>" → fax@x): receipts come from it and bounces return to it. */
@@ -56,6 +64,8 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
     return error;
   };
   const sessionLog = (session: SMTPServerSession) => log.child({ session: session.id });
+  // TLS, AUTH, rate and sender limits, sender authentication (issue 7); its options override the ones below.
+  const guards = await makeSmtpGuards({ ...deps, onRejected: deps.onRejected });
 
   const server = new SMTPServer({
     name: smtp.hostname,
@@ -69,16 +79,20 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
     maxClients: 200,
     socketTimeout: 120_000,
     closeTimeout: config.shutdown_grace,
+    ...guards.serverOptions,
+    onAuth: guards.onAuth,
 
     onConnect(session, callback) {
       if (!clientAllowed(session.remoteAddress)) {
         sessionLog(session).warn({ remote: session.remoteAddress }, 'client address not allowed');
         return callback(refuse('client_not_allowed', replies.clientNotAllowed(session.remoteAddress)));
       }
-      callback();
+      callback(guards.onConnect(session));
     },
 
     onMailFrom(address, session, callback) {
+      const guarded = guards.onMailFrom(address, session);
+      if (guarded) return callback(guarded);
       const sender = address.address;
       // A null sender is fine for bounces of our receipts; for fax recipients it is refused at RCPT.
       if (sender && !findSender(config.senders, sender, config.sandbox)) {
@@ -111,18 +125,27 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
       if (!numbers.includes(verdict.e164) && numbers.length >= smtp.max_recipients) {
         return callback(refuse('too_many_recipients', replies.tooManyRecipients(smtp.max_recipients)));
       }
-      callback();
+      guards.onRcptTo(session, verdict.e164, numbers).then(
+        (refusal) => callback(refusal),
+        (error: unknown) => {
+          sessionLog(session).error({ err: error }, 'sender limits could not be checked');
+          callback(refuse('unavailable', replies.unavailable('The fax queue')));
+        },
+      );
     },
 
-    onData(stream, session, callback) {
+    onData(stream, session, smtpCallback) {
       const numbers = faxNumbersOf(session.envelope.rcptTo, recipientOptions);
       const slog = sessionLog(session).child({ transaction: randomBytes(4).toString('hex') });
-      receiveMessage(deps, stream, {
+      const guarded = guards.forMessage(stream, session, numbers, slog);
+      const callback = guarded.finish(smtpCallback);
+      receiveMessage(deps, guarded.input, {
         sessionId: session.id,
         envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
         numbers,
         maxMessageSize: smtp.max_message_size,
         log: slog,
+        checks: guarded.checks,
       }).then(
         (reply) => {
           if (numbers.length > 0) deps.onQueued?.(numbers.length);
@@ -161,15 +184,21 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
     port: typeof bound === 'object' && bound ? bound.port : smtp.listen.port,
   };
   log.info({ ...address, maxMessageSize: formatBytes(smtp.max_message_size) }, 'smtp listening');
+  await guards.start(server);
 
   return {
     server,
     address: () => address,
+    tlsAddress: () => guards.tlsAddress(),
+    reloadTls: () => guards.reloadTls(),
     close: (graceMs) =>
-      new Promise<void>((resolve) => {
-        // 0 would mean the library's default (30 s), not "now".
-        if (graceMs !== undefined) server.options.closeTimeout = Math.max(1, graceMs);
-        server.close(() => resolve());
-      }),
+      Promise.all([
+        new Promise<void>((resolve) => {
+          // 0 would mean the library's default (30 s), not "now".
+          if (graceMs !== undefined) server.options.closeTimeout = Math.max(1, graceMs);
+          server.close(() => resolve());
+        }),
+        guards.close(graceMs ?? config.shutdown_grace),
+      ]).then(() => undefined),
   };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 
@@ -20,8 +20,9 @@ export interface Spool {
   remove(): Promise<void>;
 }
 
-export async function spoolMessage(input: Readable, dir: string, label: string, maxBytes: number): Promise<Spool> {
-  await mkdir(dir, { recursive: true });
+/** Synchronous up to the first byte, so the SMTP handler can hand `stream` on at once (one mkdir, usually a no-op). */
+export function spoolMessage(input: Readable, dir: string, label: string, maxBytes: number): Spool {
+  mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `spool-${label}-${randomBytes(6).toString('hex')}.eml`);
   const out = createWriteStream(file, { flags: 'wx' });
   let failure: Error | null = null;
@@ -65,7 +66,8 @@ export async function spoolMessage(input: Readable, dir: string, label: string, 
   // pipe() forwards neither errors nor an early close: a client gone mid-DATA must end the parse, not hang it.
   input.once('error', (error) => tee.destroy(error));
   input.once('close', () => {
-    if (!input.readableEnded) tee.destroy(new Error('Connection closed before the message was received in full'));
+    if (!input.readableEnded)
+      tee.destroy(new Error('Connection closed before the message was received in full'));
   });
   tee.once('close', () => {
     if (out.closed) return;

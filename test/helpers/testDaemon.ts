@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import nodemailer, { type SendMailOptions } from 'nodemailer';
-import pino from 'pino';
+import pino, { type DestinationStream } from 'pino';
 
 import { loadConfig } from '../../src/config/loadConfig.js';
-import { type Daemon, startDaemon } from '../../src/daemon.js';
+import { type Daemon, type DaemonOptions, startDaemon } from '../../src/daemon.js';
 import { makeLogger, makeSilentLogger } from '../../src/log.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 
@@ -37,6 +37,12 @@ export interface TestDaemonOptions {
   production?: boolean;
   /** Test knob passed to startDaemon: base backoff (ms) before resending a mail the relay deferred. */
   outboxBackoffMs?: number;
+  /** Passed to startDaemon: a clock the test moves (per-sender limits, retention). */
+  clock?: DaemonOptions['clock'];
+  /** Passed to startDaemon: DNS answers for SPF/DKIM/DMARC from a table. */
+  dnsResolver?: DaemonOptions['dnsResolver'];
+  /** Where the daemon's log lines go (debug level), for tests that read them; else FB_TEST_LOG or nowhere. */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -59,12 +65,16 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
   const daemon = await startDaemon({
     config,
     // FB_TEST_LOG=/path/file.log keeps the daemon's log lines for debugging a test.
-    log: process.env.FB_TEST_LOG
-      ? makeLogger({ level: 'debug' }, pino.destination({ dest: process.env.FB_TEST_LOG, sync: true }))
-      : makeSilentLogger(),
+    log: options.logDestination
+      ? makeLogger({ level: 'debug' }, options.logDestination)
+      : process.env.FB_TEST_LOG
+        ? makeLogger({ level: 'debug' }, pino.destination({ dest: process.env.FB_TEST_LOG, sync: true }))
+        : makeSilentLogger(),
     telnyx: { apiUrl: simulator.url, apiKey: config.telnyx.api_key ?? '', publicKey: simulator.publicKey },
     pollMs: 100,
     outboxBackoffMs: options.outboxBackoffMs,
+    clock: options.clock,
+    dnsResolver: options.dnsResolver,
   });
   return {
     daemon,

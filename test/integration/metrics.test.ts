@@ -202,6 +202,24 @@ describe('GET /metrics', () => {
     expect(delta('missing_headers')).toBe(1);
   });
 
+  it('counts a received fax', async () => {
+    const before = await scrape();
+    await env.simulator.sendInbound({
+      from: '+15557770001',
+      to: '+15550009999',
+      pages: 1,
+      webhookUrl: `${env.httpUrl}/webhooks/telnyx`,
+    });
+    await waitFor(
+      async () =>
+        valueOf(await scrape(), 'faxbridge_inbound_received_total') -
+          valueOf(before, 'faxbridge_inbound_received_total') ===
+        1,
+      15_000,
+      'received fax counted',
+    );
+  });
+
   it('gives each daemon its own registry', () => {
     const first = makeMetrics();
     const second = makeMetrics();

@@ -1,0 +1,81 @@
+import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerSession } from 'smtp-server';
+
+import type { AuthUserRule } from '../domain/senderTrust.js';
+import { hashPassword, verifyPassword } from '../lib/passwordHash.js';
+import { SECOND } from '../lib/units.js';
+import type { Logger } from '../log.js';
+import { smtpReply } from './replies.js';
+
+/**
+ * SMTP AUTH (PLAIN and LOGIN) against `smtp.auth` (issue 7). Passwords are checked with scrypt in constant time;
+ * an unknown user costs the same scrypt run as a known one, so timing does not tell which users exist. Over a
+ * connection without TLS, AUTH is refused unless `smtp.allow_insecure_auth` (smtp-server only refuses it by
+ * itself when STARTTLS is offered). Neither the password nor the AUTH line is ever logged.
+ */
+export interface AuthUser extends AuthUserRule {
+  password_hash: string;
+}
+
+export type OnAuth = (
+  auth: SMTPServerAuthentication,
+  session: SMTPServerSession,
+  callback: (error: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
+) => void;
+
+/** A wrong password waits this long before its 535: slows guessing on one connection to a crawl. */
+const FAILURE_DELAY = 1 * SECOND;
+
+export async function makeAuthHandler(deps: {
+  users: readonly AuthUser[];
+  allowInsecure: boolean;
+  log: Logger;
+  onRejected?: (reason: string) => void;
+  failureDelayMs?: number;
+}): Promise<OnAuth> {
+  const { users, log } = deps;
+  // Checked against for unknown users, so that they cost as much as known ones.
+  const decoy = await hashPassword('faxbridge-decoy-password');
+  const byName = new Map(users.map((user) => [user.user.toLowerCase(), user]));
+  const delay = deps.failureDelayMs ?? FAILURE_DELAY;
+
+  return (auth, session, callback) => {
+    const slog = log.child({ session: session.id });
+    if (!session.secure && !deps.allowInsecure) {
+      deps.onRejected?.('tls_required');
+      return callback(
+        smtpReply(538, '5.7.11', 'Encryption required: use STARTTLS (or the TLS port) before AUTH', 'tls_required'),
+      );
+    }
+    const name = (auth.username ?? '').trim();
+    const user = byName.get(name.toLowerCase());
+    verifyPassword(auth.password ?? '', user ? user.password_hash : decoy).then(
+      (ok) => {
+        if (ok && user) {
+          slog.info({ user: user.user, method: auth.method, remote: session.remoteAddress }, 'smtp auth succeeded');
+          return callback(null, { user: user.user });
+        }
+        // An unknown name is not logged: people type their password into the user field.
+        slog.warn(
+          { user: user ? user.user : '(unknown user)', method: auth.method, remote: session.remoteAddress },
+          'smtp auth failed',
+        );
+        deps.onRejected?.('auth_failed');
+        setTimeout(
+          () => callback(smtpReply(535, '5.7.8', 'Authentication credentials invalid', 'auth_failed')),
+          delay,
+        ).unref();
+      },
+      (error: unknown) => {
+        slog.error({ err: error }, 'smtp auth could not be checked');
+        callback(smtpReply(454, '4.7.0', 'Temporary authentication failure; try again later', 'auth_failed'));
+      },
+    );
+  };
+}
+
+/** The user's rule by the name AUTH accepted (session.user), for `send_as` checks. */
+export function findAuthUser(users: readonly AuthUser[], name: unknown): AuthUser | null {
+  if (typeof name !== 'string' || !name) return null;
+  const wanted = name.toLowerCase();
+  return users.find((user) => user.user.toLowerCase() === wanted) ?? null;
+}
