@@ -11,9 +11,9 @@ import { loadConfig } from '../src/config/loadConfig.js';
 import { startDaemon } from '../src/daemon.js';
 import { makeLogger } from '../src/log.js';
 import { startSimulator } from '../src/simulator/index.js';
+import { watchContention } from './lib/contention.js';
 import { openDaemonDb, waitForQuiet } from './lib/daemonDb.js';
 import { describeMachine, waitForIdleMachine } from './lib/machine.js';
-import { mib, readProcSample } from './lib/procStats.js';
 import { round } from './lib/stats.js';
 import { type LoadResult, runWebhookLoad } from './lib/webhookLoad.js';
 
@@ -33,6 +33,9 @@ import { type LoadResult, runWebhookLoad } from './lib/webhookLoad.js';
 
 /** monitorEventLoopDelay records the interval between its timer's runs; the delay is what exceeds this. */
 const LOOP_RESOLUTION_MS = 2;
+/** A run during which other sessions used more than this share of the machine is repeated (at most 3 tries). */
+const MAX_OTHERS_SHARE = 0.1;
+const MAX_ATTEMPTS = 3;
 
 interface RunFigures extends LoadResult {
   loopDelayMs: { p50: number; p99: number; max: number; mean: number };
@@ -41,6 +44,7 @@ interface RunFigures extends LoadResult {
   processedAllWithinMs: number;
   recorded: number;
   busyBefore: number;
+  othersShare: number;
   outcomes: Record<string, number>;
 }
 
@@ -58,23 +62,32 @@ async function main(): Promise<void> {
   });
   const runs: RunFigures[] = [];
   for (let run = 1; run <= Number(values.runs); run += 1) {
-    const figures = await measureOnce({
-      concurrency: Number(values.concurrency),
-      durationMs: Number(values.seconds) * 1000,
-      warmupMs: Number(values.warmup) * 1000,
-      events: Number(values.events),
-      rate: Number(values.rate),
-    });
-    console.log(`run ${run}: ${JSON.stringify(figures)}`);
-    runs.push(figures);
+    for (let attempt = 1; ; attempt += 1) {
+      const figures = await measureOnce({
+        concurrency: Number(values.concurrency),
+        durationMs: Number(values.seconds) * 1000,
+        warmupMs: Number(values.warmup) * 1000,
+        events: Number(values.events),
+        rate: Number(values.rate),
+      });
+      const spoiled = figures.othersShare > MAX_OTHERS_SHARE;
+      const note = spoiled
+        ? ` DISCARDED (other sessions used ${Math.round(figures.othersShare * 100)}%)`
+        : '';
+      console.log(`run ${run}${note}: ${JSON.stringify(figures)}`);
+      if (!spoiled || attempt >= MAX_ATTEMPTS) {
+        runs.push(figures);
+        break;
+      }
+    }
   }
   const line = (r: RunFigures) =>
-    `| ${r.perSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ${r.loopDelayMs.p50} | ${r.loopDelayMs.p99} | ${r.loopDelayMs.max} | ${r.eventLoopUtilization} | ${r.cpuMsPerWebhook} | ${JSON.stringify(r.statuses)} |`;
+    `| ${r.perSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ${r.loopDelayMs.p50} | ${r.loopDelayMs.p99} | ${r.loopDelayMs.max} | ${r.eventLoopUtilization} | ${r.cpuMsPerWebhook} | ${Math.round(r.othersShare * 100)}% | ${JSON.stringify(r.statuses)} |`;
   console.log(
     [
       `\nconcurrency ${values.concurrency}, ${Number(values.rate) > 0 ? `offered ${values.rate}/s` : 'closed loop'}, ${values.seconds} s timed after ${values.warmup} s warm-up, one fresh daemon per run`,
-      '| accepted/s | p50 ms | p99 ms | max ms | loop delay p50 ms | p99 ms | max ms | ELU | CPU ms/webhook | statuses |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| accepted/s | p50 ms | p99 ms | max ms | loop delay p50 ms | p99 ms | max ms | ELU | CPU ms/webhook | others | statuses |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...runs.map(line),
     ].join('\n'),
   );
@@ -111,6 +124,7 @@ async function measureOnce(options: {
     const histogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     let elu = performance.eventLoopUtilization();
     let cpu = process.cpuUsage();
+    let watch = watchContention([]);
     const result = await runWebhookLoad(
       {
         url: `${daemon.http.url}/webhooks/telnyx`,
@@ -127,8 +141,10 @@ async function measureOnce(options: {
         histogram.enable();
         elu = performance.eventLoopUtilization();
         cpu = process.cpuUsage();
+        watch = watchContention([]);
       },
     );
+    const contention = watch.stop(result.clientCpuMs);
     histogram.disable();
     const usedElu = performance.eventLoopUtilization(elu).utilization;
     const usedCpu = process.cpuUsage(cpu);
@@ -148,6 +164,7 @@ async function measureOnce(options: {
       cpuMsPerWebhook: round((usedCpu.user + usedCpu.system) / 1000 / result.timedRequests, 3),
       processedAllWithinMs: round(quiet.ms, 0),
       busyBefore: round(busyBefore, 2),
+      othersShare: round(contention.othersShare, 2),
       recorded: counts.events,
       outcomes,
     };
@@ -162,7 +179,6 @@ async function measureOnce(options: {
       .split('\n')
       .filter((l) => l.includes('"level":"error"')).length;
     if (errors > 0) console.log(`!! ${errors} error lines in ${logFile}`);
-    console.log(`daemon+bench process VmHWM ${mib(readProcSample(process.pid).hwmBytes)} MiB`);
     return figures;
   } finally {
     db.close();

@@ -18,6 +18,8 @@ export interface DaemonChildOptions {
   env?: Record<string, string>;
   /** Defaults to `<dataDir>/daemon.log`. */
   logFile?: string;
+  /** Extra node flags, e.g. `--cpu-prof --cpu-prof-dir=DIR` (not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
   /** Picked here when absent; given when the config must name it in advance (http.public_url). */
   httpPort?: number;
   startTimeoutMs?: number;
@@ -53,10 +55,14 @@ export async function startDaemonChild(options: DaemonChildOptions): Promise<Dae
     ].join('\n'),
   );
   const logFd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [CLI_PATH, 'start', '--config', configFile], {
-    stdio: ['ignore', logFd, logFd],
-    env: { ...cleanEnvironment(), ...options.env },
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), CLI_PATH, 'start', '--config', configFile],
+    {
+      stdio: ['ignore', logFd, logFd],
+      env: { ...cleanEnvironment(), ...options.env },
+    },
+  );
   closeSync(logFd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {

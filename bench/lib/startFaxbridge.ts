@@ -39,6 +39,10 @@ export async function startFaxbridge(options: {
     httpPort,
     yaml: [
       options.yaml ?? '',
+      // Production's per-sender default (60 faxes an hour) would refuse a benchmark; sandbox has no limits either.
+      'limits:',
+      '  faxes_per_hour: 0',
+      '  pages_per_day: 0',
       'senders:',
       `  - match: '*@example.com'`,
       `    from_number: '+15550002222'`,

@@ -44,6 +44,8 @@ export interface LoadResult {
   perSecond: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   ranOut: boolean;
+  /** The generator's own CPU time during the timed window, ms (to tell its share from other sessions'). */
+  clientCpuMs: number;
 }
 
 type Message =
@@ -151,6 +153,7 @@ async function generate(plan: LoadPlan, send: (message: Message) => void): Promi
   let timedStart = Infinity;
   let timedEnd = Infinity;
   let timedCount = 0;
+  let clientCpu = process.cpuUsage();
   const started = performance.now();
   const warmupEnd = started + plan.warmupMs;
 
@@ -161,6 +164,7 @@ async function generate(plan: LoadPlan, send: (message: Message) => void): Promi
       if (now >= warmupEnd && timedStart === Infinity) {
         timedStart = now;
         timedEnd = now + plan.durationMs;
+        clientCpu = process.cpuUsage();
         send({ kind: 'measuring' });
       }
       const index = next;
@@ -193,6 +197,7 @@ async function generate(plan: LoadPlan, send: (message: Message) => void): Promi
 
   await Promise.all(Array.from({ length: plan.concurrency }, () => worker()));
   const finished = performance.now();
+  const clientUsed = process.cpuUsage(clientCpu);
   await pool.close();
   const timedMs = Math.min(finished, timedEnd) - timedStart;
   const timed = Array.from(latencies.subarray(0, timedCount));
@@ -211,6 +216,7 @@ async function generate(plan: LoadPlan, send: (message: Message) => void): Promi
       max: round(percentile(timed, 100), 2),
     },
     ranOut: next >= events.length,
+    clientCpuMs: round((clientUsed.user + clientUsed.system) / 1000, 0),
   };
 }
 

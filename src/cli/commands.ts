@@ -1,5 +1,6 @@
 import { cancelCommand } from './cancel.js';
 import { checkConfigCommand } from './checkConfig.js';
+import { hashPasswordCommand } from './hashPassword.js';
 import type { Command } from './io.js';
 import { jobCommand } from './job.js';
 import { jobsCommand } from './jobs.js';
@@ -21,4 +22,5 @@ export const COMMANDS: readonly Command[] = [
   jobCommand,
   retryCommand,
   cancelCommand,
+  hashPasswordCommand,
 ];

@@ -111,7 +111,13 @@ export const configSchema = z.strictObject({
       ).optional(),
       max_recipients: int(1, 1000).default(50),
       max_message_size: size.prefault('70MB'),
-      allowed_clients: stringList(cidr).default(['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']),
+      allowed_clients: stringList(cidr).default([
+        '127.0.0.0/8',
+        '::1/128',
+        '10.0.0.0/8',
+        '172.16.0.0/12',
+        '192.168.0.0/16',
+      ]),
       tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
       /** A second listener speaking TLS from the first byte (port 465 style); needs `tls`. */
       tls_listen: listen.optional(),

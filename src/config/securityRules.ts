@@ -8,7 +8,10 @@ import type { Config, ConfigProblem } from './loadConfig.js';
  * Cross-key rules of the SMTP security settings (issue 7), so that `check-config` catches a listener that could
  * never authenticate anybody, or would ask for passwords in clear, before the daemon starts.
  */
-export function checkSmtpSecurityRules(config: Config): { problems: ConfigProblem[]; warnings: ConfigProblem[] } {
+export function checkSmtpSecurityRules(config: Config): {
+  problems: ConfigProblem[];
+  warnings: ConfigProblem[];
+} {
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
   const smtp = config.smtp;
@@ -50,7 +53,10 @@ export function checkSmtpSecurityRules(config: Config): { problems: ConfigProble
       );
     }
     if (!entry.send_as && !user.includes('@')) {
-      problem(`smtp.auth.${index}.send_as`, `user ${entry.user} is not an address: list the addresses it sends as`);
+      problem(
+        `smtp.auth.${index}.send_as`,
+        `user ${entry.user} is not an address: list the addresses it sends as`,
+      );
     }
   });
   if (smtp.allow_insecure_auth && smtp.auth.length > 0 && !config.sandbox) {

@@ -13,9 +13,7 @@
  *    domain is exactly one anybody can spoof. DNS trouble answers 451 so the sending server retries.
  */
 export type SenderCheck =
-  | { kind: 'authenticated'; user: string }
-  | { kind: 'trusted_relay' }
-  | { kind: 'verify_dmarc' };
+  { kind: 'authenticated'; user: string } | { kind: 'trusted_relay' } | { kind: 'verify_dmarc' };
 
 export function decideSenderCheck(facts: { user: string | null; trustedRelay: boolean }): SenderCheck {
   if (facts.user) return { kind: 'authenticated', user: facts.user };
@@ -49,13 +47,12 @@ export interface AuthSummary {
   error?: string;
 }
 
-export type AuthVerdict =
-  | { ok: true; reason: string }
-  | { ok: false; temporary: boolean; reason: string };
+export type AuthVerdict = { ok: true; reason: string } | { ok: false; temporary: boolean; reason: string };
 
 export function judgeAuthentication(summary: AuthSummary): AuthVerdict {
   const from = summary.fromDomain;
-  const spfAligned = summary.spf.result === 'pass' && !!summary.spf.domain && aligned(summary.spf.domain, from);
+  const spfAligned =
+    summary.spf.result === 'pass' && !!summary.spf.domain && aligned(summary.spf.domain, from);
   const dkimPass = summary.dkim.filter((signature) => signature.result === 'pass');
   const dkimAligned = dkimPass.find((signature) => signature.aligned || aligned(signature.domain, from));
   const evidence = describeEvidence(summary);
@@ -69,12 +66,21 @@ export function judgeAuthentication(summary: AuthSummary): AuthVerdict {
     summary.dmarc?.result === 'temperror' ||
     (!spfAligned &&
       !dkimAligned &&
-      (summary.spf.result === 'temperror' || summary.dkim.some((signature) => signature.result === 'temperror')));
+      (summary.spf.result === 'temperror' ||
+        summary.dkim.some((signature) => signature.result === 'temperror')));
   if (temporary) {
-    return { ok: false, temporary: true, reason: `could not check ${from} now (DNS error; ${evidence})` };
+    return {
+      ok: false,
+      temporary: true,
+      reason: `could not check ${from} now (${summary.error ?? 'DNS error'}; ${evidence})`,
+    };
   }
   if (!summary.dmarc) {
-    return { ok: false, temporary: false, reason: `the sender domain ${from} could not be authenticated (${evidence})` };
+    return {
+      ok: false,
+      temporary: false,
+      reason: `the sender domain ${from} could not be authenticated (${evidence})`,
+    };
   }
   if (summary.dmarc.result === 'none') {
     return {
@@ -84,7 +90,11 @@ export function judgeAuthentication(summary: AuthSummary): AuthVerdict {
     };
   }
   const policy = summary.dmarc.policy ? `, policy ${summary.dmarc.policy}` : '';
-  return { ok: false, temporary: false, reason: `DMARC ${summary.dmarc.result} for ${from}${policy} (${evidence})` };
+  return {
+    ok: false,
+    temporary: false,
+    reason: `DMARC ${summary.dmarc.result} for ${from}${policy} (${evidence})`,
+  };
 }
 
 /** "SPF softfail for mail.example.net, DKIM none": what the sender's admin needs to fix. */

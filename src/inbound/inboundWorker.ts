@@ -9,6 +9,7 @@ import { Agent } from 'undici';
 
 import type { TelnyxClient } from '../clients/telnyx.js';
 import { coerceError } from '../errors.js';
+import { startPollingLoop } from '../lib/pollingLoop.js';
 import { MINUTE, SECOND } from '../lib/units.js';
 import { pollMissedFaxes } from './pollMissedFaxes.js';
 import { type ProcessDeps, processReceivedFax } from './processReceivedFax.js';
@@ -39,12 +40,8 @@ export function startInboundWorker(deps: InboundWorkerDeps): InboundWorker {
   // Media links are on S3 (Telnyx's, or the simulator in sandbox): one pool, closed on stop.
   const dispatcher = new Agent({ connect: { timeout: CONNECT_TIMEOUT_MS }, keepAliveTimeout: 4 * SECOND });
   const work: ProcessDeps = { ...deps, dispatcher, signal: abort.signal };
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
   let stopped = false;
-  let again = false;
-
-  const drain = async () => {
+  const loop = startPollingLoop(async () => {
     try {
       for (;;) {
         if (stopped) return;
@@ -61,46 +58,27 @@ export function startInboundWorker(deps: InboundWorkerDeps): InboundWorker {
     } catch (error) {
       deps.log.error({ err: coerceError(error) }, 'inbound pass failed');
     }
-  };
-  const tick = () => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = drain().finally(() => {
-      running = null;
-      schedule(again ? 0 : pollMs);
-      again = false;
-    });
-  };
-  const schedule = (delay: number) => {
-    if (stopped) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(tick, delay);
-  };
+  }, pollMs);
 
   let polling: Promise<unknown> | null = null;
   const pollMissed = () => {
     if (stopped || polling) return;
-    polling = pollMissedFaxes({ ...deps, signal: abort.signal, onRecorded: () => schedule(0) })
+    polling = pollMissedFaxes({ ...deps, signal: abort.signal, onRecorded: () => loop.wake() })
       .catch((error: unknown) => deps.log.warn({ err: coerceError(error) }, 'missed-fax poll failed'))
       .finally(() => (polling = null));
   };
   const missedTimer = setInterval(pollMissed, missedPollMs);
   // Right away too: faxes that arrived while the daemon was down are found at start.
   pollMissed();
-  schedule(0);
 
   return {
-    wake: () => schedule(0),
+    wake: () => loop.wake(),
     async stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
       clearInterval(missedTimer);
       // Downloads in flight are cut short; their rows are handed back due now, for the next start.
       abort.abort();
-      await running;
+      await loop.stop();
       await polling;
       await dispatcher.close();
     },

@@ -5,6 +5,7 @@ import type { Config } from '../config/loadConfig.js';
 import { coerceError } from '../errors.js';
 import { calculateDelay } from '../lib/backoff.js';
 import type { Clock } from '../lib/clock.js';
+import { startPollingLoop } from '../lib/pollingLoop.js';
 import { DAY, MINUTE, SECOND } from '../lib/units.js';
 import type { UrlSigner } from '../lib/urlSigner.js';
 import type { Logger } from '../log.js';
@@ -161,44 +162,13 @@ export interface OutboxLoop {
 /** Polls the outbox; `wake` after queuing a mail sends it without waiting for the next poll. */
 export function startOutboxLoop(deps: OutboxDeps, pollMs = 2 * SECOND): OutboxLoop {
   const owner = `outbox-${randomBytes(6).toString('hex')}`;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  let stopped = false;
-  let again = false;
-
-  const run = async () => {
+  return startPollingLoop(async (stopping) => {
     try {
-      while (!stopped && (await drainOutbox(deps, owner)) > 0) {
+      while (!stopping() && (await drainOutbox(deps, owner)) > 0) {
         // keep draining while there is work
       }
     } catch (error) {
       deps.log.error({ err: coerceError(error) }, 'outbox pass failed');
     }
-  };
-  const tick = () => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = run().finally(() => {
-      running = null;
-      schedule(again ? 0 : pollMs);
-      again = false;
-    });
-  };
-  const schedule = (delay: number) => {
-    if (stopped) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(tick, delay);
-  };
-  schedule(0);
-  return {
-    wake: () => schedule(0),
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  }, pollMs);
 }

@@ -1,10 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
-import { MB } from '../lib/units.js';
+import { withTimeLimit } from '../lib/timeLimit.js';
+import { MB, SECOND } from '../lib/units.js';
 import type { Logger } from '../log.js';
-import { loadPdf, tryCountPages } from './loadPdf.js';
+import { type LoadedPdf, loadPdf, tryCountPages } from './loadPdf.js';
 import { hasPdfMagic } from './pdfMagic.js';
+import { checkPdfStructure } from './pdfStructure.js';
 import { qpdfPageCount, qpdfPasswordRequirement, QpdfUnavailableError } from './qpdf.js';
 
 /**
@@ -27,6 +29,9 @@ export const PROBLEM_NEEDS_PASSWORD = 'needs a password to open';
 export const PROBLEM_UNREADABLE = 'is damaged or not a PDF (cannot be read)';
 export const PROBLEM_NO_PAGES = 'has no pages';
 export const PROBLEM_ENCRYPTED_UNCHECKED = 'is encrypted and could not be checked on this server';
+export const PROBLEM_TOO_SLOW = 'took too long to read; it is too complex to fax';
+/** pdf-lib yields every 100 objects, so a slow parse never stalls other sessions; this bounds the wait for it. */
+const PARSE_TIME_LIMIT = 60 * SECOND;
 
 export async function inspectPdf(path: string, limits: PdfLimits = {}, log?: Logger): Promise<PdfInspection> {
   const maxPages = limits.maxPages ?? FAX_MAX_PAGES;
@@ -40,8 +45,18 @@ export async function inspectPdf(path: string, limits: PdfLimits = {}, log?: Log
   // Read once; pdf-lib parses in place (its streams are views into this buffer), so peak memory is about the file.
   const bytes = await readFile(path);
   if (!hasPdfMagic(bytes)) return refuse(PROBLEM_UNREADABLE);
+  // Object count and object-stream inflation, from the raw bytes, before pdf-lib builds anything (issue 7).
+  const structure = await checkPdfStructure(bytes);
+  if (structure) return refuse(structure);
 
-  const loaded = await loadPdf(bytes, log);
+  const loaded = await withTimeLimit<LoadedPdf | { kind: 'slow' }>(
+    loadPdf(bytes, log),
+    PARSE_TIME_LIMIT,
+    () => ({
+      kind: 'slow',
+    }),
+  );
+  if (loaded.kind === 'slow') return refuse(PROBLEM_TOO_SLOW);
   let pages: number | null;
   let encrypted: 'none' | 'owner-only' = 'none';
   if (loaded.kind === 'unreadable') {

@@ -1,4 +1,8 @@
-import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerSession } from 'smtp-server';
+import type {
+  SMTPServerAuthentication,
+  SMTPServerAuthenticationResponse,
+  SMTPServerSession,
+} from 'smtp-server';
 
 import type { AuthUserRule } from '../domain/senderTrust.js';
 import { hashPassword, verifyPassword } from '../lib/passwordHash.js';
@@ -43,7 +47,12 @@ export async function makeAuthHandler(deps: {
     if (!session.secure && !deps.allowInsecure) {
       deps.onRejected?.('tls_required');
       return callback(
-        smtpReply(538, '5.7.11', 'Encryption required: use STARTTLS (or the TLS port) before AUTH', 'tls_required'),
+        smtpReply(
+          538,
+          '5.7.11',
+          'Encryption required: use STARTTLS (or the TLS port) before AUTH',
+          'tls_required',
+        ),
       );
     }
     const name = (auth.username ?? '').trim();
@@ -51,7 +60,10 @@ export async function makeAuthHandler(deps: {
     verifyPassword(auth.password ?? '', user ? user.password_hash : decoy).then(
       (ok) => {
         if (ok && user) {
-          slog.info({ user: user.user, method: auth.method, remote: session.remoteAddress }, 'smtp auth succeeded');
+          slog.info(
+            { user: user.user, method: auth.method, remote: session.remoteAddress },
+            'smtp auth succeeded',
+          );
           return callback(null, { user: user.user });
         }
         // An unknown name is not logged: people type their password into the user field.

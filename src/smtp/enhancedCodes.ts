@@ -4,6 +4,8 @@ import { formatBytes } from '../lib/units.js';
 
 const HAS_ENHANCED_CODE = /^[245]\.\d{1,3}\.\d{1,3} /;
 const SIZE_REFUSAL = /^Error: message exceeds fixed maximum message size (\d+)$/;
+/** What smtp-server says to every command once close() ran, and to sessions still open at the end. */
+const LIBRARY_SHUTDOWN_TEXT = 'Server shutting down';
 let installed = false;
 
 /**
@@ -28,8 +30,14 @@ export function installEnhancedCodePassthrough(): void {
   } as typeof original;
 }
 
-/** The library's SIZE refusal, said the way every other refusal of ours is (product.md §3: 552 5.3.4). */
+/**
+ * Two library replies said our way: the SIZE refusal (product.md §3: 552 5.3.4), and the shutdown reply,
+ * whose derived 4.4.2 ("bad connection") becomes RFC 3463's 4.3.2 "not accepting messages" (product.md §9).
+ */
 function plainWords(code: number, text: string): string {
   const size = code === 552 ? SIZE_REFUSAL.exec(text) : null;
-  return size ? `5.3.4 Message too large for fax; the limit is ${formatBytes(Number(size[1]))}` : text;
+  if (size) return `5.3.4 Message too large for fax; the limit is ${formatBytes(Number(size[1]))}`;
+  if (code === 421 && text === LIBRARY_SHUTDOWN_TEXT)
+    return '4.3.2 faxbridge is shutting down; please try again later';
+  return text;
 }

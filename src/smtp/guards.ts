@@ -1,29 +1,26 @@
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 
 import type { SMTPServer, SMTPServerAddress, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 
 import type { Config } from '../config/loadConfig.js';
 import { describeBreach } from '../domain/senderQuota.js';
-import { decideSenderCheck, judgeAuthentication, mayUserSendAs } from '../domain/senderTrust.js';
+import { mayUserSendAs } from '../domain/senderTrust.js';
 import { makeAddressMatcher } from '../lib/cidr.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import type { JobStore } from '../store/jobStore.js';
 import { findAuthUser, makeAuthHandler, type OnAuth } from './auth.js';
-import type { IntakeChecks } from './intakeChecks.js';
+import { makeMessageGuard, type MessageGuard } from './messageGuard.js';
 import { makeConnectionRateLimiter, makeSenderQuota } from './rateLimits.js';
 import type { SmtpReplyError } from './replies.js';
 import { securityReplies } from './securityReplies.js';
-import { checkSenderAuthentication, type DnsResolver } from './senderAuth.js';
-import { spoolMessage } from './spool.js';
+import type { DnsResolver } from './senderAuth.js';
 import { type ImplicitTlsListener, readTlsFiles, startImplicitTlsListener, watchTlsReload } from './tls.js';
 
 /**
  * The security controls of the SMTP listener (issue 7) in one object that server.ts calls at each step: TLS and
  * AUTH options, connection rate, require_tls and submission mode at MAIL, the per-sender fax limit at RCPT, and
- * per message the sender authentication (AUTH user, trusted relay, or SPF/DKIM/DMARC, see
- * src/domain/senderTrust.ts), the page limit and a deadline for the DATA transfer.
+ * per message (messageGuard.ts) the sender authentication, the page limit and the DATA deadline.
  */
 export interface SmtpGuardDeps {
   config: Config;
@@ -33,14 +30,6 @@ export interface SmtpGuardDeps {
   /** DNS for SPF/DKIM/DMARC; the system resolver when absent (tests serve records from a table). */
   dnsResolver?: DnsResolver;
   onRejected?: (reason: string) => void;
-}
-
-export interface MessageGuard {
-  /** Read the message from this (a copy goes to disk on the way when DMARC must be checked). */
-  input: Readable;
-  checks: IntakeChecks;
-  /** Wraps the onData callback: answering also stops the DATA deadline and deletes the copy. */
-  finish<A extends unknown[]>(callback: (...args: A) => void): (...args: A) => void;
 }
 
 export interface SmtpGuards {
@@ -145,100 +134,21 @@ export async function makeSmtpGuards(deps: SmtpGuardDeps): Promise<SmtpGuards> {
       return refuse(securityReplies.limitReached(describeBreach(sender, breach)));
     },
 
-    forMessage(stream, session, numbers, mlog) {
-      const check = decideSenderCheck({
-        user: findAuthUser(smtp.auth, session.user)?.user ?? null,
-        trustedRelay: trusted(session.remoteAddress),
-      });
-      // A spooled copy only when DMARC will read it; a bounce of a receipt (no fax numbers) is never checked.
-      const spool =
-        check.kind === 'verify_dmarc' && numbers.length > 0
-          ? spoolMessage(stream, path.join(config.data_dir, 'tmp'), session.id, smtp.max_message_size)
-          : null;
-      const deadline = setTimeout(() => {
-        mlog.warn({ limitMs: smtp.data_timeout }, 'DATA took too long; closing the connection');
-        deps.onRejected?.('timeout');
-        // Destroying the stream ends the parse; the client is told why before the connection closes.
-        (spool?.stream ?? stream).destroy(new Error('DATA deadline passed'));
-        hangUp(session, securityReplies.dataTimeout(Math.round(smtp.data_timeout / 1000)));
-      }, smtp.data_timeout);
-      deadline.unref();
-      stream.once('end', () => clearTimeout(deadline));
-
-      const checks: IntakeChecks = {
-        async authorizeSender(sender) {
-          if (check.kind === 'authenticated') {
-            const user = findAuthUser(smtp.auth, check.user)!;
-            const ok = mayUserSendAs(user, sender);
-            mlog.info({ senderCheck: 'auth', user: user.user, sender, ok }, 'sender decision');
-            // Thrown replies are counted by the onData handler, so not through refuse() here.
-            if (!ok) throw securityReplies.notYourAddress(user.user, sender);
-            return;
-          }
-          if (check.kind === 'trusted_relay') {
-            mlog.info(
-              { senderCheck: 'trusted_relay', remote: session.remoteAddress, sender, ok: true },
-              'sender decision',
-            );
-            return;
-          }
-          const fromDomain = sender.slice(sender.lastIndexOf('@') + 1).toLowerCase();
-          const summary = await spool!.done().then(
-            () =>
-              checkSenderAuthentication(
-                {
-                  spoolPath: spool!.path,
-                  ip: session.remoteAddress,
-                  helo: session.hostNameAppearsAs || '',
-                  envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-                  fromDomain,
-                  mta: smtp.hostname,
-                },
-                { resolver: deps.dnsResolver },
-              ),
-            (error: Error) => ({
-              fromDomain,
-              spf: { result: 'temperror', domain: null },
-              dkim: [],
-              dmarc: null,
-              error: `the message copy could not be kept (${error.message})`,
-            }),
-          );
-          const verdict = judgeAuthentication(summary);
-          mlog.info(
-            {
-              senderCheck: 'dmarc',
-              sender,
-              ok: verdict.ok,
-              reason: verdict.reason,
-              remote: session.remoteAddress,
-            },
-            'sender decision',
-          );
-          if (verdict.ok) return;
-          throw verdict.temporary
-            ? securityReplies.senderCheckUnavailable(verdict.reason)
-            : securityReplies.senderNotAuthenticated(verdict.reason);
+    forMessage: (stream, session, numbers, messageLog) =>
+      makeMessageGuard(
+        {
+          config,
+          quota,
+          isTrustedRelay: trusted,
+          hangUp,
+          dnsResolver: deps.dnsResolver,
+          onRejected: deps.onRejected,
         },
-        async checkLimits(sender, adding) {
-          const breach = await quota.check(sender, adding);
-          if (!breach) return;
-          mlog.warn({ sender, limit: breach.limit, max: breach.max, adding }, 'sender limit reached');
-          throw securityReplies.limitReached(describeBreach(sender, breach));
-        },
-      };
-      return {
-        input: spool?.stream ?? stream,
-        checks,
-        finish:
-          (callback) =>
-          (...args) => {
-            clearTimeout(deadline);
-            spool?.remove().catch((error: unknown) => mlog.warn({ err: error }, 'spool file not removed'));
-            callback(...args);
-          },
-      };
-    },
+        stream,
+        session,
+        numbers,
+        messageLog,
+      ),
 
     async start(primary) {
       servers.push(primary);

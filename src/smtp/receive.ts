@@ -16,6 +16,7 @@ import { qpdfDecrypt } from '../pdf/qpdf.js';
 import type { DocumentStorage } from '../storage/documentStorage.js';
 import type { JobStore } from '../store/jobStore.js';
 import type { IntakeChecks } from './intakeChecks.js';
+import { pipeWithAbort } from './pipeWithAbort.js';
 import { replies } from './replies.js';
 import { SizeGuard } from './sizeGuard.js';
 
@@ -53,7 +54,7 @@ export async function receiveMessage(deps: ReceiveDeps, input: Readable, tx: Tra
     let extracted: ExtractedMessage | null = null;
     let parseError: unknown = null;
     try {
-      extracted = await extractDocuments(input.pipe(guard), workDir);
+      extracted = await extractDocuments(pipeWithAbort(input, guard), workDir);
     } catch (error) {
       parseError = error;
     }
@@ -104,7 +105,10 @@ async function queueFax(
   }
 
   const document = await prepareDocument(mail, workDir, tx.log);
-  await tx.checks?.checkLimits(sender, { faxes: tx.numbers.length, pages: document.pages * tx.numbers.length });
+  await tx.checks?.checkLimits(sender, {
+    faxes: tx.numbers.length,
+    pages: document.pages * tx.numbers.length,
+  });
   const documentId = newId('doc');
   const storageKey = `${documentId}.pdf`;
   await documents.put(storageKey, document.path, 'application/pdf');

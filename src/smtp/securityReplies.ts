@@ -12,7 +12,12 @@ export const securityReplies = {
     smtpReply(550, '5.7.1', `Sender authentication failed: ${reason}`, 'sender_not_authenticated'),
   /** X.4.3 "directory server failure": the DNS answers we need did not come. */
   senderCheckUnavailable: (reason: string) =>
-    smtpReply(451, '4.4.3', `Sender authentication is not possible now, try again later: ${reason}`, 'unavailable'),
+    smtpReply(
+      451,
+      '4.4.3',
+      `Sender authentication is not possible now, try again later: ${reason}`,
+      'unavailable',
+    ),
   limitReached: (text: string) => smtpReply(451, '4.7.1', text, 'rate_limited'),
   tooManyConnections: (perMinute: number) =>
     smtpReply(

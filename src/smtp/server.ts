@@ -15,7 +15,6 @@ import { receiveMessage } from './receive.js';
 import { classifyRecipient, faxNumbersOf } from './recipients.js';
 import { replies } from './replies.js';
 import type { DnsResolver } from './senderAuth.js';
-import { installShutdownReply } from './shutdownReply.js';
 
 export interface SmtpListener {
   server: SMTPServer;
@@ -46,7 +45,6 @@ export function addressOf(mailbox: string): string {
 
 export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
   installEnhancedCodePassthrough();
-  installShutdownReply();
   const { config, log } = deps;
   const smtp = config.smtp;
   const clientAllowed = makeAddressMatcher(smtp.allowed_clients);
@@ -65,7 +63,7 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
   };
   const sessionLog = (session: SMTPServerSession) => log.child({ session: session.id });
   // TLS, AUTH, rate and sender limits, sender authentication (issue 7); its options override the ones below.
-  const guards = await makeSmtpGuards({ ...deps, onRejected: deps.onRejected });
+  const guards = await makeSmtpGuards(deps);
 
   const server = new SMTPServer({
     name: smtp.hostname,

@@ -79,7 +79,10 @@ export function watchTlsReload(options: {
       log.info({ cert: paths.cert }, 'smtp tls certificate reloaded');
       return true;
     } catch (error) {
-      log.error({ err: error, cert: paths.cert }, 'smtp tls certificate could not be reloaded; keeping the old one');
+      log.error(
+        { err: error, cert: paths.cert },
+        'smtp tls certificate could not be reloaded; keeping the old one',
+      );
       return false;
     }
   };

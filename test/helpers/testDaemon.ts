@@ -23,6 +23,8 @@ export interface TestDaemon {
 export interface TestDaemonOptions {
   /** Extra YAML for the config file (data_dir and listeners are set by the helper). */
   yaml?: string;
+  /** Extra keys inside the `smtp:` section (the helper writes that section), e.g. `trusted_relays: []`. */
+  smtpYaml?: string;
   /** Environment overrides, e.g. { FAXBRIDGE_RECEIPTS__ON_ACCEPTED: 'true' }. */
   env?: Record<string, string>;
   /** Reuse a simulator (several daemons, or a test that configures it first). */
@@ -59,7 +61,7 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
     : (options.env ?? {});
   writeFileSync(
     file,
-    `data_dir: ${JSON.stringify(dataDir)}\nsmtp:\n  listen: 127.0.0.1:0\nhttp:\n  listen: 127.0.0.1:0\n${options.yaml ?? ''}`,
+    `data_dir: ${JSON.stringify(dataDir)}\nsmtp:\n  listen: 127.0.0.1:0\n${indent(options.smtpYaml)}http:\n  listen: 127.0.0.1:0\n${options.yaml ?? ''}`,
   );
   const { config } = loadConfig(file, env);
   const daemon = await startDaemon({
@@ -88,6 +90,16 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Lines of `text` indented two spaces, each ending in a newline ('' for none). */
+function indent(text: string | undefined): string {
+  if (!text) return '';
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => `  ${line}\n`)
+    .join('');
 }
 
 /** The settings that turn sandbox mode off, pointing at the simulator (see `production`). */

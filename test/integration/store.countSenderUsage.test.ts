@@ -69,14 +69,26 @@ describe.each(['sqlite', 'postgres'] as const)('countSenderUsage on %s', (dialec
     await cleanup?.();
   });
 
-  it.skipIf(dialect === 'postgres' && !postgresUp)('counts jobs and pages per sender in the window', async () => {
-    await store.acceptMessage(message('alice@example.com', ['+15551230001', '+15551230002'], 3, NOW - 2 * HOUR), NOW - 2 * HOUR);
-    await store.acceptMessage(message('alice@example.com', ['+15551230003'], 5, NOW - 10_000), NOW - 10_000);
-    await store.acceptMessage(message('bob@example.com', ['+15551230004'], 7, NOW - 10_000), NOW - 10_000);
+  it.skipIf(dialect === 'postgres' && !postgresUp)(
+    'counts jobs and pages per sender in the window',
+    async () => {
+      await store.acceptMessage(
+        message('alice@example.com', ['+15551230001', '+15551230002'], 3, NOW - 2 * HOUR),
+        NOW - 2 * HOUR,
+      );
+      await store.acceptMessage(
+        message('alice@example.com', ['+15551230003'], 5, NOW - 10_000),
+        NOW - 10_000,
+      );
+      await store.acceptMessage(message('bob@example.com', ['+15551230004'], 7, NOW - 10_000), NOW - 10_000);
 
-    expect(await store.countSenderUsage('alice@example.com', NOW - HOUR)).toEqual({ faxes: 1, pages: 5 });
-    expect(await store.countSenderUsage('Alice@Example.com', NOW - 24 * HOUR)).toEqual({ faxes: 3, pages: 11 });
-    expect(await store.countSenderUsage('bob@example.com', NOW - HOUR)).toEqual({ faxes: 1, pages: 7 });
-    expect(await store.countSenderUsage('carol@example.com', NOW - HOUR)).toEqual({ faxes: 0, pages: 0 });
-  });
+      expect(await store.countSenderUsage('alice@example.com', NOW - HOUR)).toEqual({ faxes: 1, pages: 5 });
+      expect(await store.countSenderUsage('Alice@Example.com', NOW - 24 * HOUR)).toEqual({
+        faxes: 3,
+        pages: 11,
+      });
+      expect(await store.countSenderUsage('bob@example.com', NOW - HOUR)).toEqual({ faxes: 1, pages: 7 });
+      expect(await store.countSenderUsage('carol@example.com', NOW - HOUR)).toEqual({ faxes: 0, pages: 0 });
+    },
+  );
 });

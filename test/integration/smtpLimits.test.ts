@@ -1,0 +1,210 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { HOUR, MINUTE } from '../../src/lib/units.js';
+import { makeDnsTable } from '../helpers/dnsTable.js';
+import { makePdf } from '../helpers/pdfFixtures.js';
+import { openSmtpDialogue, tryConnect } from '../helpers/smtpDialogue.js';
+import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
+
+/*
+ * Destination policy and abuse limits at the SMTP edge (issue 7): blocked prefixes and countries at RCPT,
+ * per-sender faxes per hour (RCPT) and pages per day (end of DATA) answered 451 4.7.1 and recovering after the
+ * window (an injected clock moves time), connections per address per minute, maximum clients, the idle and the
+ * DATA deadlines. After each refusal the daemon still takes a valid fax.
+ */
+
+/** A clock the test moves forward; the daemon reads it for job times and every window. */
+function movableClock() {
+  let offset = 0;
+  return { now: () => Date.now() + offset, advance: (ms: number) => void (offset += ms) };
+}
+
+describe('per-sender limits and destination policy', () => {
+  const clock = movableClock();
+  let env: TestDaemon;
+  let onePage: Buffer;
+  let fourPages: Buffer;
+
+  beforeAll(async () => {
+    [onePage, fourPages] = await Promise.all([makePdf(1), makePdf(4)]);
+    env = await startTestDaemon({
+      yaml: 'limits: { faxes_per_hour: 2, pages_per_day: 6 }\n',
+      smtpYaml: 'allowed_countries: [US, CA]\nblocked_prefixes: ["+1555999"]',
+      clock,
+    });
+  });
+  afterAll(async () => {
+    await env.stop();
+  });
+
+  const fax = (to: string | string[], pdf: Buffer, from = 'alice@example.com') => ({
+    from,
+    to,
+    subject: 'Fax',
+    attachments: [{ filename: 'doc.pdf', content: pdf, contentType: 'application/pdf' }],
+  });
+
+  it('refuses a premium-rate or operator-blocked prefix and a country not allowed, at RCPT with 550 5.1.1', async () => {
+    const premium = await sendMail(env.smtpPort, fax('+19005550100@fax.localhost', onePage));
+    expect(premium.response).toMatch(/^550 5\.1\.1 \+19005550100 is a blocked number range \(\+1900\)/);
+    const operator = await sendMail(env.smtpPort, fax('+15559990000@fax.localhost', onePage));
+    expect(operator.response).toMatch(/^550 5\.1\.1 \+15559990000 is a blocked number range \(\+1555999\)/);
+    const abroad = await sendMail(env.smtpPort, fax('+442079460000@fax.localhost', onePage));
+    expect(abroad.response).toMatch(
+      /^550 5\.1\.1 \+442079460000 is in GB, which this gateway does not fax to \(allowed: US, CA\)/,
+    );
+    const caribbean = await sendMail(env.smtpPort, fax('+18095550100@fax.localhost', onePage));
+    expect(caribbean.response).toMatch(/^550 5\.1\.1 \+18095550100 is in DO, /);
+    expect(await env.daemon.store.listJobs({ limit: 100 })).toHaveLength(0);
+  });
+
+  it('faxes per hour: the third fax in the hour gets 451 4.7.1 at RCPT, and goes through after the hour', async () => {
+    const first = await sendMail(
+      env.smtpPort,
+      fax(['+15551230001@fax.localhost', '+15551230002@fax.localhost'], onePage),
+    );
+    expect(first.response).toMatch(/^250 2\.0\.0 Queued /);
+    const third = await sendMail(env.smtpPort, fax('+15551230003@fax.localhost', onePage));
+    expect(third.code).toBe(451);
+    expect(third.response).toBe(
+      '451 4.7.1 alice@example.com has sent 2 of at most 2 faxes this hour; try again later',
+    );
+    // Another sender has its own count.
+    const bob = await sendMail(env.smtpPort, fax('+15551230003@fax.localhost', onePage, 'bob@example.com'));
+    expect(bob.response).toMatch(/^250 /);
+    clock.advance(HOUR + MINUTE);
+    const later = await sendMail(env.smtpPort, fax('+15551230003@fax.localhost', onePage));
+    expect(later.response).toMatch(/^250 2\.0\.0 Queued /);
+  });
+
+  it('pages per day: a document that would pass the limit gets 451 4.7.1 at end of DATA, and goes after a day', async () => {
+    // alice has 3 one-page faxes in the last 24 hours; 3 + 4 pages > 6.
+    const jobs = (await env.daemon.store.listJobs({ limit: 100 })).length;
+    const tooMany = await sendMail(env.smtpPort, fax('+15551230004@fax.localhost', fourPages));
+    expect(tooMany.response).toBe(
+      '451 4.7.1 alice@example.com has sent 3 of at most 6 fax pages in 24 hours; try again later',
+    );
+    expect((await env.daemon.store.listJobs({ limit: 100 })).length).toBe(jobs);
+    clock.advance(24 * HOUR);
+    const tomorrow = await sendMail(env.smtpPort, fax('+15551230004@fax.localhost', fourPages));
+    expect(tomorrow.response).toMatch(/^250 2\.0\.0 Queued /);
+  });
+});
+
+describe('connection limits and deadlines', () => {
+  const clock = movableClock();
+  let env: TestDaemon;
+  let pdf: Buffer;
+
+  beforeAll(async () => {
+    pdf = await makePdf(1);
+    env = await startTestDaemon({
+      // Loopback is no trusted relay here, so the per-address limit applies to the test's connections.
+      smtpYaml: [
+        'trusted_relays: [192.0.2.1/32]',
+        'connections_per_minute: 4',
+        'max_clients: 2',
+        'socket_timeout: 1500ms',
+        'data_timeout: 1s',
+      ].join('\n'),
+      clock,
+      // Loopback is not trusted here, so a valid fax must pass SPF: example.com allows 127.0.0.1.
+      dnsResolver: makeDnsTable({ 'TXT example.com': [['v=spf1 ip4:127.0.0.1 -all']] }).resolve,
+    });
+  });
+  afterAll(async () => {
+    await env.stop();
+  });
+
+  it('a client over its connections per minute gets 421 4.7.0, and may connect again a minute later', async () => {
+    clock.advance(2 * MINUTE);
+    for (let i = 0; i < 4; i++)
+      expect(await tryConnect(env.smtpPort)).toMatchObject({ greeting: expect.stringMatching(/^220 /) });
+    expect(await tryConnect(env.smtpPort)).toEqual({
+      greeting: '421 4.7.0 Too many connections from your address (at most 4 a minute); try again later',
+    });
+    clock.advance(MINUTE + 1000);
+    expect(await tryConnect(env.smtpPort)).toMatchObject({ greeting: expect.stringMatching(/^220 /) });
+  });
+
+  it('more than max_clients at once: the next one gets 421', async () => {
+    clock.advance(2 * MINUTE);
+    const one = await openSmtpDialogue(env.smtpPort);
+    const two = await openSmtpDialogue(env.smtpPort);
+    try {
+      expect(await one.reply()).toMatch(/^220 /);
+      expect(await two.reply()).toMatch(/^220 /);
+      expect(await tryConnect(env.smtpPort)).toMatchObject({
+        greeting: expect.stringMatching(/^421 .*Too many connected clients/),
+      });
+    } finally {
+      one.close();
+      two.close();
+    }
+  });
+
+  it('an idle client is cut off after socket_timeout', async () => {
+    clock.advance(2 * MINUTE);
+    // The previous test's two sessions may still be closing (max_clients: 2).
+    await waitFor(async () => 'greeting' in (await tryConnect(env.smtpPort)), 5000, 'a free client slot');
+    clock.advance(2 * MINUTE);
+    const smtp = await openSmtpDialogue(env.smtpPort);
+    try {
+      expect(await smtp.reply()).toMatch(/^220 /);
+      expect(await smtp.reply(5000)).toMatch(/^421 .*[Tt]imeout/);
+    } finally {
+      smtp.close();
+    }
+  });
+
+  it('a DATA transfer that trickles past data_timeout is cut off with 421 4.4.2; nothing is left behind', async () => {
+    clock.advance(2 * MINUTE);
+    const smtp = await openSmtpDialogue(env.smtpPort);
+    try {
+      await smtp.reply();
+      await smtp.command('EHLO client.test');
+      expect(await smtp.command('MAIL FROM:<alice@example.com>')).toMatch(/^250 /);
+      expect(await smtp.command('RCPT TO:<+15551234567@fax.localhost>')).toMatch(/^250 /);
+      expect(await smtp.command('DATA')).toMatch(/^354 /);
+      // A byte every 400 ms keeps the idle timer (1.5 s) happy but not the DATA deadline (1 s).
+      const trickle = setInterval(() => smtp.write('X-Slow: header\r\n'), 400);
+      try {
+        expect(await smtp.reply(5000)).toBe('421 4.4.2 The message took longer than 1 s to arrive; closing');
+      } finally {
+        clearInterval(trickle);
+      }
+    } finally {
+      smtp.close();
+    }
+    await waitFor(() => readdirSync(path.join(env.dataDir, 'tmp')).length === 0, 5000, 'work files removed');
+    expect(await env.daemon.store.listJobs({ limit: 10 })).toHaveLength(0);
+  });
+
+  it('a client that disconnects in the middle of DATA leaves nothing behind (the parse ends, files go)', async () => {
+    clock.advance(2 * MINUTE);
+    const smtp = await openSmtpDialogue(env.smtpPort);
+    await smtp.reply();
+    await smtp.command('EHLO client.test');
+    await smtp.command('MAIL FROM:<alice@example.com>');
+    await smtp.command('RCPT TO:<+15551234567@fax.localhost>');
+    expect(await smtp.command('DATA')).toMatch(/^354 /);
+    smtp.write('From: alice@example.com\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    smtp.close();
+    await waitFor(() => readdirSync(path.join(env.dataDir, 'tmp')).length === 0, 5000, 'work files removed');
+  });
+
+  it('still takes a valid fax afterwards', async () => {
+    clock.advance(2 * MINUTE);
+    const result = await sendMail(env.smtpPort, {
+      from: 'alice@example.com',
+      to: '+15551234567@fax.localhost',
+      subject: 'x',
+      attachments: [{ filename: 'a.pdf', content: pdf }],
+    });
+    expect(result.response).toMatch(/^250 2\.0\.0 Queued /);
+  });
+});
