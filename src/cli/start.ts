@@ -84,6 +84,8 @@ function runUntilSignalled(log: Logger, graceMs: number, start: () => Promise<Ru
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // SIGHUP reloads the TLS certificate when there is one (smtp/tls.ts); it must never end the daemon.
+    process.on('SIGHUP', () => log.info('SIGHUP received'));
 
     start().then(
       (started) => {

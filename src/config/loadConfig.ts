@@ -19,6 +19,7 @@ export interface Config extends RawConfig {
     allowed_countries: string[];
     blocked_prefixes: string[];
     hostname: string;
+    trusted_relays: string[];
   };
   /** public_url was not configured but derived from http.listen (sandbox and tests). */
   http: RawConfig['http'] & { public_url: string; public_url_derived: boolean };
@@ -219,6 +220,10 @@ function finish(raw: RawConfig, baseDir: string, file: string | null): Config {
       allowed_countries:
         allowed === undefined ? [raw.smtp.default_country] : allowed === '*' ? ['*'] : allowed,
       blocked_prefixes: [...new Set([...DEFAULT_BLOCKED_PREFIXES, ...(raw.smtp.blocked_prefixes ?? [])])],
+      // Sandbox lets every sender fax, so it authenticates none (a Docker host reaches it from 172.x, not
+      // loopback); for real, only this host's own mail server is trusted until the operator lists others.
+      trusted_relays:
+        raw.smtp.trusted_relays ?? (sandbox ? ['0.0.0.0/0', '::/0'] : ['127.0.0.0/8', '::1/128']),
       tls: raw.smtp.tls && {
         cert: path.resolve(baseDir, raw.smtp.tls.cert),
         key: path.resolve(baseDir, raw.smtp.tls.key),

@@ -136,8 +136,11 @@ export const configSchema = z.strictObject({
         .default([]),
       /** relay: mail from the office's server (DMARC-checked unless trusted); submission: AUTH required. */
       mode: z.enum(['relay', 'submission']).default('relay'),
-      /** The office's own mail servers: they checked their senders, so their mail skips SPF/DKIM/DMARC. */
-      trusted_relays: stringList(cidr).default(['127.0.0.0/8', '::1/128']),
+      /**
+       * The office's own mail servers: they checked their senders, so their mail skips SPF/DKIM/DMARC.
+       * Default loopback; in sandbox every client (sandbox restricts no sender), see loadConfig.
+       */
+      trusted_relays: stringList(cidr).optional(),
       max_clients: int(1, 100_000).default(100),
       /** New connections per client address per minute (trusted relays are exempt); 0 turns it off. */
       connections_per_minute: int(0, 1_000_000).default(60),

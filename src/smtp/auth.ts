@@ -5,7 +5,7 @@ import type {
 } from 'smtp-server';
 
 import type { AuthUserRule } from '../domain/senderTrust.js';
-import { hashPassword, verifyPassword } from '../lib/passwordHash.js';
+import { hashPassword, parsePasswordHash, verifyPassword } from '../lib/passwordHash.js';
 import { SECOND } from '../lib/units.js';
 import type { Logger } from '../log.js';
 import { smtpReply } from './replies.js';
@@ -37,8 +37,10 @@ export async function makeAuthHandler(deps: {
   failureDelayMs?: number;
 }): Promise<OnAuth> {
   const { users, log } = deps;
-  // Checked against for unknown users, so that they cost as much as known ones.
-  const decoy = await hashPassword('faxbridge-decoy-password');
+  // Checked against for unknown users, so that they cost as much as known ones (same scrypt cost).
+  const cost = users.map((user) => parsePasswordHash(user.password_hash)).find((parsed) => parsed !== null);
+  // Without users AUTH is not offered at all, so no decoy is worth the startup time.
+  const decoy = users.length > 0 ? await hashPassword('faxbridge-decoy-password', cost ?? undefined) : '';
   const byName = new Map(users.map((user) => [user.user.toLowerCase(), user]));
   const delay = deps.failureDelayMs ?? FAILURE_DELAY;
 

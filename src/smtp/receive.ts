@@ -66,7 +66,11 @@ export async function receiveMessage(deps: ReceiveDeps, input: Readable, tx: Tra
     }
     if (parseError || !extracted) {
       tx.log.info({ err: parseError }, 'message could not be parsed');
-      throw replies.badMime(parseError instanceof Error ? parseError.message : 'malformed MIME');
+      throw replies.badMime(
+        parseError instanceof Error
+          ? parseError.message.replace(/^the message could not be read: /, '')
+          : 'malformed MIME',
+      );
     }
     if (tx.numbers.length === 0) {
       // Only the receipts' own address was a recipient: a bounce of one of our receipts.

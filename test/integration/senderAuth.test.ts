@@ -52,7 +52,11 @@ describe('sender authentication of relayed mail (SPF/DKIM/DMARC)', () => {
       dnsResolver: dns.resolve,
       logDestination: sink,
     });
-    trustedEnv = await startTestDaemon({ dnsResolver: dns.resolve });
+    // The office server at 127.0.0.1 (a /32, to show the CIDR match; sandbox would trust every client anyway).
+    trustedEnv = await startTestDaemon({
+      smtpYaml: 'trusted_relays: [127.0.0.1/32]',
+      dnsResolver: dns.resolve,
+    });
   });
   afterAll(async () => {
     await env.stop();

@@ -36,7 +36,8 @@ describe('SMTP security cross-key rules', () => {
     const { config } = loadConfig(file, {});
     expect(config.smtp.mode).toBe('submission');
     expect(config.limits).toEqual({ faxes_per_hour: 0, pages_per_day: 0 });
-    expect(config.smtp.trusted_relays).toEqual(['127.0.0.0/8', '::1/128']);
+    // Sandbox authenticates no sender: every client is a trusted relay unless the operator lists some.
+    expect(config.smtp.trusted_relays).toEqual(['0.0.0.0/0', '::/0']);
   });
 
   it('names each problem', () => {
@@ -66,12 +67,14 @@ describe('SMTP security cross-key rules', () => {
     expect(problems('smtp:\n  trusted_relays: [10.0.0.0/33]\n')[0]).toMatch(/^smtp\.trusted_relays\.0: /);
   });
 
-  it('limits default to 60 faxes an hour and 1000 pages a day outside sandbox', () => {
+  it('outside sandbox: limits of 60 faxes an hour and 1000 pages a day, only loopback trusted', () => {
     const file = path.join(dir, 'prod.yaml');
     writeFileSync(
       file,
       `senders: [{ match: "*@example.com", from_number: "+15550001111" }]\nhttp: { public_url: https://fax.example.com }\ntelnyx: { api_key: k, public_key: "${Buffer.alloc(32).toString('base64')}", connection_id: "1" }\n`,
     );
-    expect(loadConfig(file, {}).config.limits).toEqual({ faxes_per_hour: 60, pages_per_day: 1000 });
+    const { config } = loadConfig(file, {});
+    expect(config.limits).toEqual({ faxes_per_hour: 60, pages_per_day: 1000 });
+    expect(config.smtp.trusted_relays).toEqual(['127.0.0.0/8', '::1/128']);
   });
 });

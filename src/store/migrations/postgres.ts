@@ -142,4 +142,9 @@ CREATE INDEX inbound_faxes_due ON inbound_faxes (run_at, fax_id) WHERE status = 
 CREATE INDEX documents_live ON documents (created_at) WHERE deleted_at IS NULL;
 `,
   },
+  {
+    // Per-sender limits count a sender's recent jobs at every RCPT (smtp/rateLimits.ts).
+    version: 3,
+    sql: `CREATE INDEX jobs_sender_recent ON jobs (sender, created_at);`,
+  },
 ];
