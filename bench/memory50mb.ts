@@ -18,7 +18,8 @@ import { markdownTable } from './lib/stats.js';
  * through: SMTP in (about 71 MB of base64), parse, check, store, 250, then Telnyx (the simulator) fetching it
  * from the media URL and the fax being delivered. Target: under 250 MB.
  *
- * Usage: npm run build && node dist/bench/memory50mb.js [--telnyx sandbox,external] [--mib 49.9] [--json FILE]
+ * Usage: npm run build && node dist/bench/memory50mb.js [--telnyx sandbox,external] [--mib 49.9] [--runs 3]
+ *        [--json FILE]
  */
 
 const RECIPIENT = '+15551234567@fax.localhost';
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     options: {
       telnyx: { type: 'string', default: 'sandbox,external' },
       mib: { type: 'string', default: '49.9' },
+      runs: { type: 'string', default: '3' },
       json: { type: 'string' },
     },
   });
@@ -68,10 +70,15 @@ async function main(): Promise<void> {
     );
 
     const results: MemoryFigures[] = [];
-    for (const mode of values.telnyx.split(',') as TelnyxMode[]) {
-      const figures = await measureOnce(mode, messageFile, pdfBytes, path.join(workDir, `daemon-${mode}`));
-      console.log(`${mode}: ${JSON.stringify(figures)}`);
-      results.push(figures);
+    for (let run = 1; run <= Number(values.runs); run += 1) {
+      for (const mode of values.telnyx.split(',') as TelnyxMode[]) {
+        // A fresh daemon (and data dir) each time: VmHWM only ever grows.
+        const dataDir = path.join(workDir, `daemon-${mode}-${run}`);
+        const figures = await measureOnce(mode, messageFile, pdfBytes, dataDir);
+        console.log(`${mode} run ${run}: ${JSON.stringify(figures)}`);
+        results.push(figures);
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     }
     console.log(
       markdownTable([

@@ -30,13 +30,11 @@ export async function checkPdfStructure(
   bytes: Buffer,
   limits: PdfStructureLimits = DEFAULT_PDF_STRUCTURE_LIMITS,
 ): Promise<string | null> {
-  const text = bytes.toString('latin1');
   let objects = 0;
   let inflatedBudget = limits.maxObjectStreamBytes;
-  for (const match of text.matchAll(OBJECT_HEADER)) {
+  for (const start of objectHeaderEnds(bytes)) {
     objects += 1;
-    const start = match.index + match[0].length;
-    const head = text.slice(start, start + DICT_WINDOW);
+    const head = bytes.toString('latin1', start, start + DICT_WINDOW);
     if (!/\/Type\s*\/ObjStm\b/.test(head)) continue;
     const count = /\/N\s+(\d{1,9})\b/.exec(head);
     objects += count ? Number(count[1]) : 0;
@@ -52,6 +50,29 @@ export async function checkPdfStructure(
   if (objects > limits.maxObjects)
     return `has more than ${limits.maxObjects} objects; it is too complex to fax`;
   return null;
+}
+
+/** Scanned a window at a time: a whole 50 MB file as one string would cost another 50 MB (bench/memory50mb.ts). */
+const SCAN_WINDOW = 1 * MB;
+/** Enough context on both sides of a window for any object header that straddles its edge. */
+const SCAN_OVERLAP = 256;
+
+/** Offsets just past each `N G obj` header, in file order, each once. */
+function* objectHeaderEnds(bytes: Buffer): Generator<number> {
+  for (let chunkStart = 0; chunkStart < bytes.length; chunkStart += SCAN_WINDOW) {
+    const windowStart = Math.max(0, chunkStart - SCAN_OVERLAP);
+    const text = bytes.toString(
+      'latin1',
+      windowStart,
+      Math.min(bytes.length, chunkStart + SCAN_WINDOW + SCAN_OVERLAP),
+    );
+    for (const match of text.matchAll(OBJECT_HEADER)) {
+      // The match may begin with the non-digit before the number; the number itself decides the window.
+      const numberAt = windowStart + match.index + (/^[0-9]/.test(match[0]) ? 0 : 1);
+      if (numberAt < chunkStart || numberAt >= chunkStart + SCAN_WINDOW) continue;
+      yield windowStart + match.index + match[0].length;
+    }
+  }
 }
 
 /** The raw bytes between `stream` and `endstream` of the object whose header ends at `start`. */

@@ -57,4 +57,15 @@ describe('checkPdfStructure', () => {
     );
     expect(await checkPdfStructure(objectStreamBomb(1024))).toBeNull();
   });
+
+  it('counts every object exactly once across the 1 MB scanning windows', async () => {
+    // About 40 bytes an object: 99,990 objects span ~4 MB, so many headers straddle a window edge.
+    const limits = { maxObjects: 100_000, maxObjectStreamBytes: 64 * 1024 * 1024 };
+    const justUnder = manyObjects(100_000 - 3);
+    expect(justUnder.length).toBeGreaterThan(3 * 1024 * 1024);
+    expect(await checkPdfStructure(justUnder, limits)).toBeNull();
+    expect(await checkPdfStructure(manyObjects(100_000 - 2), limits)).toBe(
+      'has more than 100000 objects; it is too complex to fax',
+    );
+  });
 });
