@@ -77,7 +77,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (orphaned > 0)
     log.info({ leases: orphaned }, 'freed the work of a previous run that did not stop cleanly');
   const signer = makeUrlSigner(await loadUrlSecret(config.http.url_secret, config.data_dir));
-  const documents = openStorage({ config, publicUrl: () => config.http.public_url, signer });
+  const documents = await openStorage({ config, publicUrl: () => config.http.public_url, signer });
   await documents.ping();
   const metrics =
     options.metrics ??

@@ -51,7 +51,7 @@ export async function withStore<T>(
 /** The daemon's document storage (local disk or S3), for a command that stores a document itself. */
 export async function openDocuments(config: Config): Promise<DocumentStorage> {
   const signer = makeUrlSigner(await loadUrlSecret(config.http.url_secret, config.data_dir));
-  const documents = openStorage({ config, publicUrl: () => config.http.public_url, signer });
+  const documents = await openStorage({ config, publicUrl: () => config.http.public_url, signer });
   await documents.ping();
   return documents;
 }

@@ -1,7 +1,7 @@
 import { promises as dns } from 'node:dns';
 import { createReadStream } from 'node:fs';
 
-import { authenticate, type AuthenticateResult, type MailauthResolver } from 'mailauth';
+import type { AuthenticateResult, MailauthResolver } from 'mailauth';
 
 import type { AuthSummary } from '../domain/senderTrust.js';
 import { SECOND } from '../lib/units.js';
@@ -48,6 +48,8 @@ export async function checkSenderAuthentication(
     );
   });
   try {
+    // Loaded on first use: a gateway behind a trusted relay never needs it.
+    const { authenticate } = await import('mailauth');
     const result = await Promise.race([
       authenticate(stream, {
         ip: input.ip,

@@ -1,7 +1,6 @@
 import { FaxError } from '../errors.js';
 import type { JobStore } from './jobStore.js';
-import { openPostgresStore, type PostgresStoreOptions } from './postgres/openPostgresStore.js';
-import { openSqliteStore } from './sqlite/openSqliteStore.js';
+import type { PostgresStoreOptions } from './postgres/openPostgresStore.js';
 
 export type OpenStoreOptions = PostgresStoreOptions;
 
@@ -11,7 +10,14 @@ export type OpenStoreOptions = PostgresStoreOptions;
  * postgres/connectionConfig.ts for the query parameters).
  */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<JobStore> {
-  if (url.startsWith('sqlite:')) return openSqliteStore(url.slice('sqlite:'.length));
-  if (/^postgres(ql)?:\/\//.test(url)) return openPostgresStore(url, options);
+  // Loaded on demand: a daemon carries only the driver it uses (pg is ~10 MB of RSS it would never need).
+  if (url.startsWith('sqlite:')) {
+    const { openSqliteStore } = await import('./sqlite/openSqliteStore.js');
+    return openSqliteStore(url.slice('sqlite:'.length));
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const { openPostgresStore } = await import('./postgres/openPostgresStore.js');
+    return openPostgresStore(url, options);
+  }
   throw new FaxError('config', 'database.url must be sqlite:PATH or postgres://…');
 }
