@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 
 import { FaxError } from '../../src/errors.js';
 import type { EventContext, JobStore, NewMessage, Transition } from '../../src/store/jobStore.js';
+import { POSTGRES_MIGRATIONS } from '../../src/store/migrations/postgres.js';
 import { openStore } from '../../src/store/openStore.js';
 import { parsePostgresUrl } from '../../src/store/postgres/connectionConfig.js';
 import { asPostgresStoreError } from '../../src/store/postgres/storeError.js';
@@ -625,7 +626,9 @@ describe.skipIf(!postgresUp)('PostgreSQL store specifics', () => {
       const versions = await adminQuery<{ version: number }>(
         `SELECT version FROM ${database.schema}.schema_migrations ORDER BY version`,
       );
-      expect(versions.map((row) => row.version)).toEqual([1, 2]);
+      expect(versions.map((row) => row.version)).toEqual(
+        POSTGRES_MIGRATIONS.map((migration) => migration.version),
+      );
     } finally {
       await database.drop();
     }
