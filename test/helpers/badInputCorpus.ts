@@ -1,6 +1,14 @@
-import { crc32, deflateRawSync, deflateSync } from 'node:zlib';
+import { crc32, deflateRawSync } from 'node:zlib';
 
-import { encryptPdf, garbagePdf, hasQpdf, makePdf, truncatePdf } from './pdfFixtures.js';
+import {
+  encryptPdf,
+  garbagePdf,
+  hasQpdf,
+  makePdf,
+  manyObjectsPdf,
+  objectStreamBombPdf,
+  truncatePdf,
+} from './pdfFixtures.js';
 
 /**
  * Hostile and odd inputs for the SMTP intake (issue 7), generated rather than stored: each entry is a raw message
@@ -92,32 +100,6 @@ export function zipBomb(size: number, inner = 'zeros.bin'): Buffer {
   end.writeUInt32LE(central.length + name.length, 12);
   end.writeUInt32LE(centralOffset, 16);
   return Buffer.concat([local, name, data, central, name, end]);
-}
-
-/** A one-page PDF followed by `extra` filler objects (pdf-lib would build every one of them). */
-function manyObjectsPdf(extra: number): Buffer {
-  const parts = [
-    '%PDF-1.7\n',
-    '1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n',
-    '2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n',
-    '3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>\nendobj\n',
-  ];
-  for (let i = 0; i < extra; i++) parts.push(`${i + 4} 0 obj\n<< /A [1 2 3] >>\nendobj\n`);
-  parts.push(`trailer\n<< /Root 1 0 R /Size ${extra + 4} >>\n%%EOF\n`);
-  return Buffer.from(parts.join(''));
-}
-
-/** A PDF whose object stream inflates to `inflated` zero bytes. */
-function objectStreamBombPdf(inflated: number): Buffer {
-  const data = deflateSync(Buffer.alloc(inflated));
-  return Buffer.concat([
-    Buffer.from('%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n'),
-    Buffer.from(
-      `4 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length ${data.length} >>\nstream\n`,
-    ),
-    data,
-    Buffer.from('\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n'),
-  ]);
 }
 
 /** `depth` multipart/mixed containers inside each other, the PDF in the innermost. */

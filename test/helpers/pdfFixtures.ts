@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 
 import { PDFDocument, PDFName, PDFString, StandardFonts } from 'pdf-lib';
 
@@ -92,4 +93,30 @@ export async function encryptPdf(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A one-page PDF followed by `extra` filler objects (pdf-lib would build every one of them). */
+export function manyObjectsPdf(extra: number): Buffer {
+  const parts = [
+    '%PDF-1.7\n',
+    '1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n',
+    '2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n',
+    '3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>\nendobj\n',
+  ];
+  for (let i = 0; i < extra; i++) parts.push(`${i + 4} 0 obj\n<< /A [1 2 3] >>\nendobj\n`);
+  parts.push(`trailer\n<< /Root 1 0 R /Size ${extra + 4} >>\n%%EOF\n`);
+  return Buffer.from(parts.join(''));
+}
+
+/** A PDF whose object stream inflates to `inflated` zero bytes. */
+export function objectStreamBombPdf(inflated: number): Buffer {
+  const data = deflateSync(Buffer.alloc(inflated));
+  return Buffer.concat([
+    Buffer.from('%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n'),
+    Buffer.from(
+      `4 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length ${data.length} >>\nstream\n`,
+    ),
+    data,
+    Buffer.from('\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n'),
+  ]);
 }
