@@ -32,7 +32,13 @@ export interface OutboxDeps {
 /** A relay that stays down this long turns a pending mail into a dead one (and is logged loudly). */
 const GIVE_UP_AFTER = 5 * DAY;
 export const MAIL_BACKOFF = { baseMs: 15 * SECOND, maxMs: 30 * MINUTE };
-const LEASE = 5 * MINUTE;
+/**
+ * How long a claimed row is this worker's. After a crash another instance (or the restart) sends the row once
+ * this runs out, so it is also how late a receipt can be after a kill -9: short, since one send takes seconds.
+ * Rows are claimed one at a time, so no row waits behind a batch while its lease runs down. A send that outlasts
+ * the lease (a relay stalling near socketTimeout) may go out twice, with the same Message-ID (product.md §4).
+ */
+const LEASE = 1 * MINUTE;
 
 const RECEIPT_KINDS: Record<string, ReceiptInput['kind']> = {
   receipt_accepted: 'accepted',
@@ -45,7 +51,7 @@ const RECEIPT_KINDS: Record<string, ReceiptInput['kind']> = {
  * so a receipt is never lost; a row is marked sent only after the relay's 250, so a crash in between sends
  * it again with the same Message-ID (product.md §4: at least once, recognisably the same mail).
  */
-export async function drainOutbox(deps: OutboxDeps, owner: string, limit = 10): Promise<number> {
+export async function drainOutbox(deps: OutboxDeps, owner: string, limit = 1): Promise<number> {
   const { store, clock, log } = deps;
   const rows = await store.claimOutbox(owner, clock.now(), LEASE, limit);
   for (const row of rows) {

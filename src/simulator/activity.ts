@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 import { sleep } from '../lib/sleep.js';
 
 /**
@@ -19,6 +21,8 @@ export interface ActivityTracker {
 export function makeActivityTracker(): ActivityTracker {
   const inFlight = new Set<Promise<unknown>>();
   const controller = new AbortController();
+  // Every fax lifecycle, fetch and delivery in flight listens here: 100 concurrent faxes are normal, not a leak.
+  setMaxListeners(0, controller.signal);
 
   function track(work: Promise<unknown>): void {
     const settled = work.then(
