@@ -9,6 +9,7 @@ import { startPollingLoop } from '../lib/pollingLoop.js';
 import { DAY, MINUTE, SECOND } from '../lib/units.js';
 import type { UrlSigner } from '../lib/urlSigner.js';
 import type { Logger } from '../log.js';
+import { composeAdminNotice } from '../receipts/composeAdminNotice.js';
 import { composeReceipt, type OutgoingMail, type ReceiptInput } from '../receipts/composeReceipt.js';
 import { attachablePath, removeTemporaryAttachments } from '../storage/attachablePath.js';
 import type { DocumentStorage } from '../storage/documentStorage.js';
@@ -83,9 +84,32 @@ export async function drainOutbox(deps: OutboxDeps, owner: string, limit = 1): P
 }
 
 async function composeRow(deps: OutboxDeps, row: OutboxRow): Promise<OutgoingMail | null> {
+  if (row.kind === 'admin_notice') return composeJobAdminNotice(deps, row);
   const kind = RECEIPT_KINDS[row.kind];
   if (!kind) return deps.composeOther ? deps.composeOther(row) : null;
   return composeJobReceipt(deps, row.job_id ?? '', kind);
+}
+
+/** Null (the row is marked dead, with a warning) when nobody is configured to be told. */
+async function composeJobAdminNotice(deps: OutboxDeps, row: OutboxRow): Promise<OutgoingMail | null> {
+  const { config, store } = deps;
+  const job = row.job_id ? await store.getJob(row.job_id) : null;
+  if (!job || config.admin.length === 0) return null;
+  const message = await store.getMessage(job.message_row_id);
+  const attempts = await store.listAttempts(job.id);
+  const payload = JSON.parse(row.payload_json) as { reason?: string };
+  return composeAdminNotice({
+    jobId: job.id,
+    to: job.to_number,
+    sender: job.sender,
+    faxId: attempts.at(-1)?.fax_id ?? null,
+    acceptedAt: new Date(message?.received_at ?? job.created_at),
+    reason: payload.reason ?? 'unknown',
+    admins: config.admin,
+    timezone: config.timezone,
+    from: config.mail.from,
+    domain: config.smtp.hostname,
+  });
 }
 
 export async function composeJobReceipt(
