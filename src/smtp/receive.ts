@@ -17,6 +17,7 @@ import type { DocumentStorage } from '../storage/documentStorage.js';
 import type { JobStore } from '../store/jobStore.js';
 import type { IntakeChecks } from './intakeChecks.js';
 import { pipeWithAbort } from './pipeWithAbort.js';
+import { collectHead, findReceiptBounce } from './receiptBounce.js';
 import { replies } from './replies.js';
 import { SizeGuard } from './sizeGuard.js';
 
@@ -51,6 +52,8 @@ export async function receiveMessage(deps: ReceiveDeps, input: Readable, tx: Tra
   await mkdir(workDir, { recursive: true });
   try {
     const guard = new SizeGuard(tx.maxMessageSize);
+    // Only the receipts' own address as recipient: a bounce of a receipt, read to find which one.
+    const bounceHead = tx.numbers.length === 0 ? collectHead(input) : null;
     let extracted: ExtractedMessage | null = null;
     let parseError: unknown = null;
     try {
@@ -72,11 +75,7 @@ export async function receiveMessage(deps: ReceiveDeps, input: Readable, tx: Tra
           : 'malformed MIME',
       );
     }
-    if (tx.numbers.length === 0) {
-      // Only the receipts' own address was a recipient: a bounce of one of our receipts.
-      tx.log.warn({ inReplyTo: extracted.inReplyTo, references: extracted.references }, 'receipt bounced');
-      return '2.0.0 Bounce recorded';
-    }
+    if (bounceHead) return await recordBounce(deps, bounceHead(), tx.log);
     return await queueFax(deps, tx, extracted, workDir);
   } finally {
     await rm(workDir, { recursive: true, force: true });
@@ -152,6 +151,18 @@ async function queueFax(
     tx.log.info({ job: job.id, to: job.to_number, pages: document.pages, sender }, 'fax queued');
   }
   return replies.queued(jobs.map((job) => ({ id: job.id, to: job.to_number })));
+}
+
+/** Never faxed, never answered with a bounce of our own: noted on the receipt's outbox row and logged. */
+async function recordBounce(deps: ReceiveDeps, head: string, log: Logger): Promise<string> {
+  const bounce = findReceiptBounce(head);
+  if (!bounce) {
+    log.warn('mail to the receipts address names no receipt of ours; accepted and dropped');
+    return '2.0.0 Accepted; it names no fax receipt of this gateway';
+  }
+  const known = await deps.store.recordReceiptBounce(bounce.jobId, bounce.kind, bounce.detail);
+  log.warn({ job: bounce.jobId, kind: bounce.kind, detail: bounce.detail, known }, 'a receipt bounced');
+  return `2.0.0 Bounce recorded against ${bounce.jobId}`;
 }
 
 interface PreparedDocument {

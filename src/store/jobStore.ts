@@ -199,6 +199,8 @@ export interface JobStore {
   listJobsOfMessage(messageRowId: string): Promise<JobRow[]>;
   /** The job's receipts and notices, oldest first. */
   listOutboxOfJob(jobId: string): Promise<OutboxRow[]>;
+  /** Notes on a sent receipt that it bounced (product.md §6); false when there is no such receipt. */
+  recordReceiptBounce(jobId: string, kind: OutboxKind, detail: string): Promise<boolean>;
   /** Recorded webhook events of these Telnyx fax ids, in the order they occurred. */
   listEventsOfFaxes(faxIds: readonly string[]): Promise<WebhookEventRow[]>;
 }

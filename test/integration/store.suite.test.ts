@@ -303,6 +303,15 @@ describe.each(['sqlite', 'postgres'] as const)('JobStore on %s', (dialect) => {
     expect((await store.listAttempts(job!.id))[0]).toMatchObject({ state: 'delivered', fax_id: null });
   });
 
+  test('a bounce is noted on the receipt it returns, and only there', async () => {
+    const [job] = await claimed('owner-a');
+    await store.completeWork(job!.id, 'owner-a', { outbox: [{ kind: 'receipt_failed' }] }, NOW);
+    expect(await store.recordReceiptBounce(job!.id, 'receipt_delivered', 'bounced')).toBe(false);
+    expect(await store.recordReceiptBounce(job!.id, 'receipt_failed', 'bounced: 5.1.1')).toBe(true);
+    const rows = await store.listOutboxOfJob(job!.id);
+    expect(rows.map((row) => [row.kind, row.last_error])).toEqual([['receipt_failed', 'bounced: 5.1.1']]);
+  });
+
   test('the same receipt is queued once per job and kind, even when a transition is applied twice', async () => {
     const [job] = await claimed('owner-a');
     const twice: Transition = { outbox: [{ kind: 'receipt_delivered', payload: { n: 1 } }] };

@@ -9,7 +9,14 @@ import { claimInboundFaxes, getInboundFax, recordInboundFax, updateInboundFax } 
 import { acceptMessage, findRecentMessage, getDocument, getMessage } from './intake.js';
 import { countJobs, getJob, listAttempts, listJobs, renewLease } from './jobs.js';
 import { migratePostgres } from './migrate.js';
-import { leaseJob, listEventsOfFaxes, listJobsOfMessage, listOutboxOfJob, retryJob } from './operator.js';
+import {
+  leaseJob,
+  listEventsOfFaxes,
+  listJobsOfMessage,
+  listOutboxOfJob,
+  recordReceiptBounce,
+  retryJob,
+} from './operator.js';
 import { claimOutbox, countOutbox, markOutboxRetry, markOutboxSent } from './outbox.js';
 import { processEvent } from './processEvent.js';
 import { listExpiredDocuments, markDocumentDeleted } from './retention.js';
@@ -105,6 +112,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     retryJob: guard(retryJob),
     listJobsOfMessage: guard(listJobsOfMessage),
     listOutboxOfJob: guard(listOutboxOfJob),
+    recordReceiptBounce: guard(recordReceiptBounce),
     listEventsOfFaxes: guard(listEventsOfFaxes),
   };
 }

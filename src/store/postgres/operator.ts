@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 
-import type { JobRow, OutboxRow, WebhookEventRow } from '../jobStore.js';
+import type { JobRow, OutboxKind, OutboxRow, WebhookEventRow } from '../jobStore.js';
 import { JOB_COLUMNS } from './jobColumns.js';
 
 /*
@@ -71,4 +71,18 @@ export async function listEventsOfFaxes(pool: Pool, faxIds: readonly string[]): 
     [faxIds],
   );
   return rows;
+}
+
+export async function recordReceiptBounce(
+  pool: Pool,
+  jobId: string,
+  kind: OutboxKind,
+  detail: string,
+): Promise<boolean> {
+  const { rowCount } = await pool.query('UPDATE outbox SET last_error = $1 WHERE job_id = $2 AND kind = $3', [
+    detail,
+    jobId,
+    kind,
+  ]);
+  return (rowCount ?? 0) > 0;
 }

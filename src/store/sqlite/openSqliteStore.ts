@@ -99,6 +99,7 @@ export function openSqliteStore(file: string): JobStore {
     retryJob: guard(operator.retryJob),
     listJobsOfMessage: guard(operator.listJobsOfMessage),
     listOutboxOfJob: guard(operator.listOutboxOfJob),
+    recordReceiptBounce: guard(operator.recordReceiptBounce),
     listEventsOfFaxes: guard(operator.listEventsOfFaxes),
   };
 }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 
-import type { JobRow, OutboxRow, WebhookEventRow } from '../jobStore.js';
+import type { JobRow, OutboxKind, OutboxRow, WebhookEventRow } from '../jobStore.js';
 
 /**
  * What the operator's CLI needs beyond the workers' operations (`faxbridge job`, `retry`, `cancel`): reading
@@ -20,6 +20,10 @@ export function makeSqliteOperator(db: Database.Database) {
   });
 
   return {
+    recordReceiptBounce: (jobId: string, kind: OutboxKind, detail: string) =>
+      db.prepare('UPDATE outbox SET last_error = ? WHERE job_id = ? AND kind = ?').run(detail, jobId, kind)
+        .changes > 0,
+
     /**
      * Leases one job whatever its run_at, if it is still in progress and nobody holds a live lease on it. A
      * worker whose lease is taken this way can no longer write the job (completeWork checks the owner).
