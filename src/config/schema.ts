@@ -199,6 +199,16 @@ export const configSchema = z.strictObject({
       from: z.string().optional(),
       smtp_url: z.url('expected smtp://host:port or smtps://host:port').optional(),
       max_attachment_size: size.prefault('20MB'),
+      /** Subject templates with {placeholders} (src/receipts/templates.ts); each defaults to product.md's text. */
+      subjects: z
+        .strictObject({
+          accepted: z.string().min(1).optional(),
+          delivered: z.string().min(1).optional(),
+          failed: z.string().min(1).optional(),
+          inbound: z.string().min(1).optional(),
+          inbound_failed: z.string().min(1).optional(),
+        })
+        .prefault({}),
     })
     .prefault({}),
   receipts: z

@@ -14,6 +14,7 @@ import {
   composeInboundFax,
   type InboundFaxInput,
 } from '../receipts/composeInbound.js';
+import { subjectsFromConfig } from '../receipts/templates.js';
 import { attachablePath } from '../storage/attachablePath.js';
 import type { DocumentStorage } from '../storage/documentStorage.js';
 import type { DocumentRow, JobStore, OutboxRow } from '../store/jobStore.js';
@@ -49,6 +50,7 @@ export function makeInboundMailComposer(
       timezone: config.timezone,
       from: config.mail.from,
       domain: config.smtp.hostname,
+      subjects: subjectsFromConfig(config.mail.subjects),
     };
     if (payload.mail === 'trouble') {
       return composeDownloadTrouble({

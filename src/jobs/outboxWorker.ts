@@ -11,6 +11,7 @@ import type { UrlSigner } from '../lib/urlSigner.js';
 import type { Logger } from '../log.js';
 import { composeAdminNotice } from '../receipts/composeAdminNotice.js';
 import { composeReceipt, type OutgoingMail, type ReceiptInput } from '../receipts/composeReceipt.js';
+import { subjectsFromConfig } from '../receipts/templates.js';
 import { attachablePath, removeTemporaryAttachments } from '../storage/attachablePath.js';
 import type { DocumentStorage } from '../storage/documentStorage.js';
 import type { JobStore, OutboxRow } from '../store/jobStore.js';
@@ -174,6 +175,7 @@ export async function composeJobReceipt(
     timezone: config.timezone,
     from: config.mail.from,
     domain: config.smtp.hostname,
+    subjects: subjectsFromConfig(config.mail.subjects),
   });
 }
 

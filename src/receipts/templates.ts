@@ -49,3 +49,20 @@ export function pickSubject(
   const custom = overrides?.[kind];
   return custom && custom.trim() ? custom : DEFAULT_SUBJECTS[kind];
 }
+
+/** The `mail.subjects` config keys (snake_case, as in YAML) as composer templates. */
+export function subjectsFromConfig(subjects: {
+  accepted?: string;
+  delivered?: string;
+  failed?: string;
+  inbound?: string;
+  inbound_failed?: string;
+}): Partial<SubjectTemplates> {
+  return {
+    accepted: subjects.accepted,
+    delivered: subjects.delivered,
+    failed: subjects.failed,
+    inbound: subjects.inbound,
+    inboundFailed: subjects.inbound_failed,
+  };
+}
