@@ -5,8 +5,8 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 
 import { FaxError } from '../errors.js';
+import { checkCrossKeyRules } from './crossKeyRules.js';
 import { configSchema, type RawConfig } from './schema.js';
-import { checkSmtpSecurityRules } from './securityRules.js';
 
 /** A validated, frozen configuration with the sandbox decision and derived defaults applied. */
 export interface Config extends RawConfig {
@@ -249,79 +249,6 @@ function resolveDatabaseUrl(url: string | undefined, baseDir: string, dataDir: s
   if (!url) return `sqlite:${path.join(dataDir, 'faxbridge.db')}`;
   if (url.startsWith('sqlite:')) return `sqlite:${path.resolve(baseDir, url.slice('sqlite:'.length))}`;
   return url;
-}
-
-function checkCrossKeyRules(
-  config: Config,
-  publicUrlGiven: boolean,
-): { problems: ConfigProblem[]; warnings: ConfigProblem[] } {
-  const problems: ConfigProblem[] = [];
-  const warnings: ConfigProblem[] = [];
-  if (!config.sandbox) {
-    if (config.senders.length === 0)
-      problems.push({ key: 'senders', message: 'required outside sandbox mode' });
-    if (!config.telnyx.public_key) {
-      problems.push({
-        key: 'telnyx.public_key',
-        message: 'required outside sandbox mode (or TELNYX_PUBLIC_KEY)',
-      });
-    }
-    if (!config.telnyx.connection_id) {
-      problems.push({
-        key: 'telnyx.connection_id',
-        message: 'required outside sandbox mode (or TELNYX_CONNECTION_ID)',
-      });
-    }
-    if (!publicUrlGiven) {
-      problems.push({
-        key: 'http.public_url',
-        message: 'required outside sandbox mode: how Telnyx reaches us',
-      });
-    } else if (!config.http.public_url.startsWith('https://')) {
-      warnings.push({
-        key: 'http.public_url',
-        message: 'is not https: Telnyx will fetch documents in clear',
-      });
-    }
-  }
-  if (config.telnyx.public_key && Buffer.from(config.telnyx.public_key, 'base64').length !== 32) {
-    problems.push({
-      key: 'telnyx.public_key',
-      message: 'expected the base64 of a 32-byte Ed25519 public key',
-    });
-  }
-  if (config.storage.driver === 's3' && !config.storage.s3) {
-    problems.push({ key: 'storage.s3', message: 'required when storage.driver is s3 (bucket at least)' });
-  }
-  if (config.storage.url_ttl > 7 * 24 * 3600 * 1000) {
-    problems.push({ key: 'storage.url_ttl', message: 'at most 7d (the limit of presigned URLs)' });
-  }
-  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(config.database.url)) {
-    problems.push({ key: 'database.url', message: 'expected sqlite:PATH or postgres://…' });
-  }
-  const matches = new Set<string>();
-  config.senders.forEach((sender, index) => {
-    const key = sender.match.toLowerCase();
-    if (matches.has(key)) problems.push({ key: `senders.${index}.match`, message: `${key} is listed twice` });
-    matches.add(key);
-  });
-  const numbers = new Set<string>();
-  config.inbound.forEach((route, index) => {
-    if (numbers.has(route.number)) {
-      problems.push({ key: `inbound.${index}.number`, message: `${route.number} is routed twice` });
-    }
-    numbers.add(route.number);
-  });
-  const security = checkSmtpSecurityRules(config);
-  problems.push(...security.problems);
-  warnings.push(...security.warnings);
-  if (config.admin.length === 0 && !numbers.has('*') && !config.sandbox) {
-    warnings.push({
-      key: 'admin',
-      message: 'no admin addresses and no "*" route: unrouted faxes have nowhere to go',
-    });
-  }
-  return { problems, warnings };
 }
 
 function deepFreeze<T>(value: T): T {
