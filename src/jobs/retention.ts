@@ -94,11 +94,21 @@ export interface RetentionLoop {
 }
 
 /** Sweeps at start and then every `intervalMs` (default hourly). */
+/** Webhook event ids are remembered for 7 days (product.md §5); Telnyx does not redeliver older ones. */
+export const EVENT_MEMORY = 7 * DAY;
+
+/** Forgets processed events past EVENT_MEMORY, whatever retention.days says: they are not documents. */
+export async function forgetOldEvents(deps: Pick<RetentionDeps, 'store' | 'clock' | 'log'>): Promise<number> {
+  const forgotten = await deps.store.forgetEvents(deps.clock.now() - EVENT_MEMORY);
+  if (forgotten > 0) deps.log.info({ events: forgotten }, 'forgot webhook events older than 7 days');
+  return forgotten;
+}
+
 export function startRetentionLoop(deps: RetentionDeps, intervalMs = HOUR): RetentionLoop {
   let running: Promise<unknown> | null = null;
   const sweep = () => {
     if (running) return;
-    running = sweepRetention(deps)
+    running = Promise.all([sweepRetention(deps), forgetOldEvents(deps)])
       .catch((error: unknown) => deps.log.error({ err: coerceError(error) }, 'retention sweep failed'))
       .finally(() => (running = null));
   };

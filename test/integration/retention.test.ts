@@ -156,6 +156,8 @@ describe('retention in the daemon', () => {
           'delivered',
         );
         received = await receiveFax(first, '+15550001111');
+        const sentFax = (await first.daemon.store.listAttempts(jobId)).map((a) => a.fax_id!);
+        expect((await first.daemon.store.listEventsOfFaxes(sentFax)).length).toBeGreaterThan(0);
       } finally {
         await first.stop();
       }
@@ -174,6 +176,14 @@ describe('retention in the daemon', () => {
         expect(existsSync(fileOf(later, received))).toBe(false);
         expect((await jobDocument(store, jobId!)).deleted_at).not.toBeNull();
         expect(await store.getJob(jobId!)).toMatchObject({ status: 'delivered', to_number: '+15551234567' });
+        // Event ids are remembered for 7 days only (product.md §5): a month later the job's events are gone.
+        const faxIds = (await store.listAttempts(jobId!)).flatMap((a) => (a.fax_id ? [a.fax_id] : []));
+        expect(faxIds).toHaveLength(1);
+        await waitFor(
+          async () => (await store.listEventsOfFaxes(faxIds)).length === 0,
+          10_000,
+          'events forgotten',
+        );
         const faxes = simulator.faxes().filter((fax) => fax.direction === 'inbound');
         expect(await store.getInboundFax(faxes[0]!.id)).toMatchObject({
           status: 'mailed',

@@ -3,6 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import { INBOUND_UPDATE_COLUMNS } from '../inboundTypes.js';
 import type { InboundFaxChange, InboundFaxRow, InboundOutboxEntry, NewInboundFax } from '../jobStore.js';
 import { newOutboxId } from '../transitionColumns.js';
+import { insertDocument } from './insertDocument.js';
 import { withTransaction } from './transaction.js';
 
 /**
@@ -109,19 +110,7 @@ export async function updateInboundFax(
     }
     const document = change.document;
     if (document) {
-      await client.query(
-        `INSERT INTO documents (id, storage_key, sha256, size, pages, filename, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [
-          document.id,
-          document.storage_key,
-          document.sha256,
-          document.size,
-          document.pages,
-          document.filename,
-          document.created_at,
-        ],
-      );
+      await insertDocument(client, document);
       values.push(document.id);
       sets.push(`document_id = $${values.length}`);
     }

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 
 import type { DocumentRow, JobRow, MessageRow, NewMessage } from '../jobStore.js';
 import { newOutboxId } from '../transitionColumns.js';
+import { insertDocument } from './insertDocument.js';
 import { JOB_COLUMNS } from './jobColumns.js';
 import { type Queryable, withTransaction } from './transaction.js';
 
@@ -12,19 +13,7 @@ import { type Queryable, withTransaction } from './transaction.js';
 export async function acceptMessage(pool: Pool, input: NewMessage, now: number): Promise<JobRow[]> {
   return withTransaction(pool, async (client) => {
     const { document, message } = input;
-    await client.query(
-      `INSERT INTO documents (id, storage_key, sha256, size, pages, filename, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        document.id,
-        document.storage_key,
-        document.sha256,
-        document.size,
-        document.pages,
-        document.filename,
-        document.created_at,
-      ],
-    );
+    await insertDocument(client, document);
     await client.query(
       `INSERT INTO messages (id, sender, sender_name, envelope_from, message_id, subject, references_json,
          document_id, session_id, received_at)

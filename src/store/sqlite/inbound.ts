@@ -9,6 +9,7 @@ import type {
   WebhookEventRow,
 } from '../jobStore.js';
 import { newOutboxId } from '../transitionColumns.js';
+import { INSERT_DOCUMENT_SQL } from './insertDocument.js';
 
 /** SQLite has no boolean: `partial` is stored as 0/1 and read back as a boolean. */
 type StoredInboundFax = Omit<InboundFaxRow, 'partial'> & { partial: number };
@@ -31,10 +32,7 @@ export function makeSqliteInbound(db: Database.Database) {
     `INSERT INTO outbox (id, kind, job_id, payload_json, status, run_at, created_at)
      VALUES (?, ?, NULL, ?, 'pending', ?, ?)`,
   );
-  const insertDocument = db.prepare(
-    `INSERT INTO documents (id, storage_key, sha256, size, pages, filename, created_at)
-     VALUES (@id, @storage_key, @sha256, @size, @pages, @filename, @created_at)`,
-  );
+  const insertDocument = db.prepare(INSERT_DOCUMENT_SQL);
   const markEvent = db.prepare(
     'UPDATE webhook_events SET processed_at = ?, outcome = ? WHERE id = ? AND processed_at IS NULL',
   );

@@ -2,12 +2,10 @@ import type Database from 'better-sqlite3';
 
 import type { DocumentRow, JobRow, MessageRow, NewMessage } from '../jobStore.js';
 import { newOutboxId } from './applyTransition.js';
+import { INSERT_DOCUMENT_SQL } from './insertDocument.js';
 
 export function makeSqliteIntake(db: Database.Database) {
-  const insertDocument = db.prepare(
-    `INSERT INTO documents (id, storage_key, sha256, size, pages, filename, created_at)
-     VALUES (@id, @storage_key, @sha256, @size, @pages, @filename, @created_at)`,
-  );
+  const insertDocument = db.prepare(INSERT_DOCUMENT_SQL);
   const insertMessage = db.prepare(
     `INSERT INTO messages (id, sender, sender_name, envelope_from, message_id, subject, references_json, document_id,
        session_id, received_at)
