@@ -3,7 +3,7 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { freePort } from './freePort.js';
+import { freePort } from '../../test/helpers/freePort.js';
 
 /**
  * The real daemon as a separate process (`node dist/src/cli.js start --config FILE`), so that its CPU time and

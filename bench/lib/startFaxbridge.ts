@@ -1,5 +1,5 @@
+import { freePort } from '../../test/helpers/freePort.js';
 import { type DaemonChild, startDaemonChild } from './daemonChild.js';
-import { freePort } from './freePort.js';
 import { SIMULATOR_API_KEY, type SimulatorChild, startSimulatorChild } from './simulatorChild.js';
 
 /**

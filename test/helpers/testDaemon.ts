@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -10,6 +9,9 @@ import { loadConfig } from '../../src/config/loadConfig.js';
 import { type Daemon, type DaemonOptions, startDaemon } from '../../src/daemon.js';
 import { makeLogger, makeSilentLogger } from '../../src/log.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { freePort } from './freePort.js';
+
+export { freePort };
 
 export interface TestDaemon {
   daemon: Daemon;
@@ -113,18 +115,6 @@ async function productionEnv(simulator: Simulator): Promise<Record<string, strin
     FAXBRIDGE_HTTP__LISTEN: `127.0.0.1:${port}`,
     FAXBRIDGE_HTTP__PUBLIC_URL: `http://127.0.0.1:${port}`,
   };
-}
-
-/** A port nobody listens on right now (bound to 0 and released), for configs that need it in advance. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export interface SmtpOutcome {

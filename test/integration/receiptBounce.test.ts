@@ -74,6 +74,16 @@ describe('a bounce of a receipt (product.md §6)', () => {
     expect(await env.daemon.store.listJobs({})).toHaveLength(1);
   });
 
+  it('answers a null-sender message that names no receipt of ours in plain words, and faxes nothing', async () => {
+    const faxesBefore = env.simulator.faxes().length;
+    const result = await sendMail(env.smtpPort, {
+      envelope: { from: '', to: 'fax@fax.localhost' },
+      raw: bounceOf('<someone-else@mx.example.com>'),
+    });
+    expect(result.response).toBe('250 2.0.0 Accepted; it names no fax receipt of this gateway');
+    expect(env.simulator.faxes()).toHaveLength(faxesBefore);
+  });
+
   it('refuses a message with a real sender to the receipts address (no relay through it)', async () => {
     const result = await sendMail(env.smtpPort, {
       from: 'mallory@example.com',
