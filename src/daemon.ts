@@ -1,8 +1,9 @@
 import path from 'node:path';
 
-import { makeMailer } from './clients/mailer.js';
-import { makeTelnyxClient } from './clients/telnyx.js';
+import { openStorage } from './blobs/openStorage.js';
+import { loadUrlSecret } from './blobs/urlSecret.js';
 import type { Config } from './config/loadConfig.js';
+import { type EventDeps, processEvent, processPendingEvents } from './events/processEvents.js';
 import { makeHttpApp } from './http/app.js';
 import { type HttpListener, listen } from './http/listen.js';
 import { makeMediaHandler } from './http/media.js';
@@ -12,8 +13,6 @@ import { makeSignatureVerifier } from './http/verifySignature.js';
 import { makeInboundMailComposer } from './inbound/composeInboundMail.js';
 import { makeInboundEventHandler } from './inbound/handleInboundEvent.js';
 import { startInboundWorker } from './inbound/inboundWorker.js';
-import { startOutboxLoop } from './jobs/outboxWorker.js';
-import { type EventDeps, processEvent, processPendingEvents } from './jobs/processEvents.js';
 import { startRetentionLoop } from './jobs/retention.js';
 import { startJobRunner } from './jobs/runner.js';
 import { workJob } from './jobs/sendFax.js';
@@ -21,14 +20,15 @@ import { type Clock, systemClock } from './lib/clock.js';
 import { MINUTE, SECOND } from './lib/units.js';
 import { makeUrlSigner } from './lib/urlSigner.js';
 import type { Logger } from './log.js';
+import { makeMailer } from './mail/mailer.js';
+import { startOutboxLoop } from './mail/outboxWorker.js';
 import { makeMetrics, type Metrics } from './metrics.js';
 import { makeMetricHooks } from './metricsHooks.js';
 import type { DnsResolver } from './smtp/senderAuth.js';
 import { type SmtpListener, startSmtpListener } from './smtp/server.js';
-import { openStorage } from './storage/openStorage.js';
-import { loadUrlSecret } from './storage/urlSecret.js';
 import type { JobStore } from './store/jobStore.js';
 import { openStore } from './store/openStore.js';
+import { makeTelnyxClient } from './telnyx/client.js';
 
 export interface DaemonOptions {
   config: Config;

@@ -1,9 +1,9 @@
-import { decodeClientState } from './clients/telnyx.js';
 import type { WebhookResult } from './http/telnyxWebhook.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './log.js';
 import { type Metrics, observeFinal, observeTransition, reasonLabel } from './metrics.js';
 import type { JobRow, JobStore, OutboxRow, Transition, WebhookEventRow } from './store/jobStore.js';
+import { decodeClientState } from './telnyx/client.js';
 
 /** The daemon's hooks (SMTP, webhook, worker, events, outbox) turned into counter and histogram updates. */
 export interface MetricHooks {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
-import { makeTelnyxClient } from '../clients/telnyx.js';
 import type { Config } from '../config/loadConfig.js';
 import { MINUTE } from '../lib/units.js';
 import type { JobRow, JobStore, Transition } from '../store/jobStore.js';
+import { makeTelnyxClient } from '../telnyx/client.js';
 import { CONFIG_OPTION, configFileOf, parseCommandArgs } from './args.js';
 import { type CliIo, type Command, EXIT, ProblemError } from './io.js';
 import { withStore } from './offline.js';

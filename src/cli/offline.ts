@@ -1,8 +1,8 @@
+import type { DocumentStorage } from '../blobs/documentStorage.js';
+import { openStorage } from '../blobs/openStorage.js';
+import { loadUrlSecret } from '../blobs/urlSecret.js';
 import { type Config, ConfigError, loadConfig } from '../config/loadConfig.js';
 import { makeUrlSigner } from '../lib/urlSigner.js';
-import type { DocumentStorage } from '../storage/documentStorage.js';
-import { openStorage } from '../storage/openStorage.js';
-import { loadUrlSecret } from '../storage/urlSecret.js';
 import type { JobStore } from '../store/jobStore.js';
 import { openStore } from '../store/openStore.js';
 import { type CliIo, ProblemError } from './io.js';

@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
+import { inspectPdf } from '../documents/inspectPdf.js';
 import { checkFaxNumber } from '../domain/phoneNumber.js';
 import { findSender } from '../domain/senders.js';
-import { inspectPdf } from '../pdf/inspectPdf.js';
 import { newId } from '../smtp/receive.js';
 import { CONFIG_OPTION, configFileOf, listOption, parseCommandArgs, stringOption } from './args.js';
 import { type Command, EXIT, ProblemError, UsageError } from './io.js';

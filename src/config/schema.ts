@@ -199,7 +199,7 @@ export const configSchema = z.strictObject({
       from: z.string().optional(),
       smtp_url: z.url('expected smtp://host:port or smtps://host:port').optional(),
       max_attachment_size: size.prefault('20MB'),
-      /** Subject templates with {placeholders} (src/receipts/templates.ts); each defaults to product.md's text. */
+      /** Subject templates with {placeholders} (src/mail/templates.ts); each defaults to product.md's text. */
       subjects: z
         .strictObject({
           accepted: z.string().min(1).optional(),

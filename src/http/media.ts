@@ -1,8 +1,8 @@
 import type Koa from 'koa';
 
+import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Clock } from '../lib/clock.js';
 import type { UrlSigner } from '../lib/urlSigner.js';
-import type { DocumentStorage } from '../storage/documentStorage.js';
 
 /**
  * GET /media/<key>?expires=…&sig=…: the document bytes for Telnyx, straight 200 (Telnyx follows no

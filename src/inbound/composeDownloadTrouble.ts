@@ -2,8 +2,8 @@
  * The admin's notice that a received fax could not be downloaded yet (product.md §7: "retry with backoff and
  * tell the admin"). Pure; the Message-ID comes from the fax id, so a resend after a crash repeats it.
  */
-import type { OutgoingMail } from '../clients/mailer.js';
-import { formatFields, formatTime } from '../receipts/formatTimes.js';
+import { formatFields, formatTime } from '../mail/formatTimes.js';
+import type { OutgoingMail } from '../mail/mailer.js';
 import {
   autoHeaders,
   E164,
@@ -11,8 +11,8 @@ import {
   FOOTER,
   makeMessageId,
   recipientSetHash,
-} from '../receipts/mailParts.js';
-import { toHeaderText } from '../receipts/templates.js';
+} from '../mail/mailParts.js';
+import { toHeaderText } from '../mail/templates.js';
 
 export interface DownloadTroubleInput {
   faxId: string;

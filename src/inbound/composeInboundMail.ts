@@ -5,18 +5,14 @@
  * deletes the document.
  */
 
-import type { OutgoingMail } from '../clients/mailer.js';
+import { attachablePath } from '../blobs/attachablePath.js';
+import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
 import { DAY } from '../lib/units.js';
 import type { UrlSigner } from '../lib/urlSigner.js';
-import {
-  composeInboundFailure,
-  composeInboundFax,
-  type InboundFaxInput,
-} from '../receipts/composeInbound.js';
-import { subjectsFromConfig } from '../receipts/templates.js';
-import { attachablePath } from '../storage/attachablePath.js';
-import type { DocumentStorage } from '../storage/documentStorage.js';
+import { composeInboundFailure, composeInboundFax, type InboundFaxInput } from '../mail/composeInbound.js';
+import type { OutgoingMail } from '../mail/mailer.js';
+import { subjectsFromConfig } from '../mail/templates.js';
 import type { DocumentRow, JobStore, OutboxRow } from '../store/jobStore.js';
 import { composeDownloadTrouble } from './composeDownloadTrouble.js';
 import { INBOUND_OUTBOX_KIND, type InboundMailPayload } from './routing.js';

@@ -5,7 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 
-import type { TelnyxClient, TelnyxOutcome } from '../clients/telnyx.js';
+import type { TelnyxClient, TelnyxOutcome } from '../telnyx/client.js';
 import { downloadMedia } from './downloadMedia.js';
 
 export type FetchOutcome =

@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 
 import { Agent } from 'undici';
 
-import type { TelnyxClient } from '../clients/telnyx.js';
 import { coerceError } from '../errors.js';
 import { startPollingLoop } from '../lib/pollingLoop.js';
 import { MINUTE, SECOND } from '../lib/units.js';
+import type { TelnyxClient } from '../telnyx/client.js';
 import { pollMissedFaxes } from './pollMissedFaxes.js';
 import { type ProcessDeps, processReceivedFax } from './processReceivedFax.js';
 

@@ -3,8 +3,8 @@
  * faxes of the last 24 hours (`GET /faxes?filter[direction][eq]=inbound`, product.md §7) and records any
  * received or failed fax it has no row for; from there it goes the same way as a webhook.
  */
-import type { TelnyxClient } from '../clients/telnyx.js';
 import { DAY } from '../lib/units.js';
+import type { TelnyxClient } from '../telnyx/client.js';
 import { inboundFromFax, type RecordDeps, recordInbound } from './recordInbound.js';
 
 export interface PollDeps extends RecordDeps {

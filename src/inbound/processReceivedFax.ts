@@ -10,12 +10,12 @@ import path from 'node:path';
 
 import type { Dispatcher } from 'undici';
 
-import type { TelnyxClient } from '../clients/telnyx.js';
+import type { DocumentStorage } from '../blobs/documentStorage.js';
+import { loadPdf, tryCountPages } from '../documents/loadPdf.js';
 import { calculateDelay } from '../lib/backoff.js';
 import { DAY, MINUTE, SECOND } from '../lib/units.js';
-import { loadPdf, tryCountPages } from '../pdf/loadPdf.js';
-import type { DocumentStorage } from '../storage/documentStorage.js';
 import type { InboundFaxChange, InboundFaxRow } from '../store/jobStore.js';
+import type { TelnyxClient } from '../telnyx/client.js';
 import { fetchReceivedFax } from './fetchReceivedFax.js';
 import type { RecordDeps } from './recordInbound.js';
 import { adminRecipients, inboundMailEntry, routeInbound } from './routing.js';

@@ -3,11 +3,11 @@
  * from a webhook event or from the missed-webhook poll alike. One row per fax id: duplicates, replays and the
  * poll racing a webhook all end in one row, so in one email.
  */
-import type { TelnyxFax } from '../clients/telnyx.js';
 import type { Config } from '../config/loadConfig.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import type { InboundOutboxEntry, JobStore, NewInboundFax } from '../store/jobStore.js';
+import type { TelnyxFax } from '../telnyx/client.js';
 import { inboundMailEntry, routeInbound } from './routing.js';
 
 /** Counted for /metrics (`faxbridge_inbound_received_total`, `faxbridge_inbound_unrouted_total`). */

@@ -7,12 +7,12 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
+import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
 import { coerceError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import { DAY, HOUR } from '../lib/units.js';
 import type { Logger } from '../log.js';
-import type { DocumentStorage } from '../storage/documentStorage.js';
 import type { JobStore } from '../store/jobStore.js';
 
 export interface RetentionDeps {

@@ -1,4 +1,4 @@
-import { encodeClientState, type TelnyxClient, type TelnyxOutcome } from '../clients/telnyx.js';
+import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
 import { INTERNAL_FAILURE_REASONS } from '../domain/failureReasons.js';
 import { decideOutbound, failJob, type OutboundPolicy } from '../domain/outboundDecision.js';
@@ -6,8 +6,8 @@ import { calculateDelay } from '../lib/backoff.js';
 import type { Clock } from '../lib/clock.js';
 import { DAY, MINUTE, SECOND } from '../lib/units.js';
 import type { Logger } from '../log.js';
-import type { DocumentStorage } from '../storage/documentStorage.js';
 import type { AttemptRow, JobRow, JobStore, Transition } from '../store/jobStore.js';
+import { encodeClientState, type TelnyxClient, type TelnyxOutcome } from '../telnyx/client.js';
 
 export interface SendFaxDeps {
   config: Config;

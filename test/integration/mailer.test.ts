@@ -8,6 +8,8 @@ import { simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { FaxError } from '../../src/errors.js';
+import { makeLogger } from '../../src/log.js';
 import {
   emlFileName,
   type Mailer,
@@ -15,9 +17,7 @@ import {
   MailTransientError,
   makeMailer,
   type OutgoingMail,
-} from '../../src/clients/mailer.js';
-import { FaxError } from '../../src/errors.js';
-import { makeLogger } from '../../src/log.js';
+} from '../../src/mail/mailer.js';
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
 const PASSWORD = 's3cret-relay-pa55';

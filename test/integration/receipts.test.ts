@@ -6,14 +6,14 @@ import path from 'node:path';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { makeMailer } from '../../src/clients/mailer.js';
+import { makeLocalStorage } from '../../src/blobs/localStorage.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
-import { drainOutbox } from '../../src/jobs/outboxWorker.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { makeUrlSigner } from '../../src/lib/urlSigner.js';
 import { makeSilentLogger } from '../../src/log.js';
+import { makeMailer } from '../../src/mail/mailer.js';
+import { drainOutbox } from '../../src/mail/outboxWorker.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { makeLocalStorage } from '../../src/storage/localStorage.js';
 import type { JobStore } from '../../src/store/jobStore.js';
 import { openStore } from '../../src/store/openStore.js';
 import { makePdf } from '../helpers/pdfFixtures.js';

@@ -4,12 +4,12 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { makeLocalStorage } from '../../src/blobs/localStorage.js';
 import { sweepRetention } from '../../src/jobs/retention.js';
 import { DAY } from '../../src/lib/units.js';
 import { makeUrlSigner } from '../../src/lib/urlSigner.js';
 import { makeSilentLogger } from '../../src/log.js';
 import { startSimulator } from '../../src/simulator/index.js';
-import { makeLocalStorage } from '../../src/storage/localStorage.js';
 import type { DocumentRow, JobStore } from '../../src/store/jobStore.js';
 import { type InboundEnv, makeMovableClock, SIM_SEED_BYTE, startInboundEnv } from '../helpers/inboundEnv.js';
 import { makePdf } from '../helpers/pdfFixtures.js';

@@ -7,9 +7,9 @@ import type { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { makeS3Storage, type S3DocumentStorage } from '../../src/blobs/s3Storage.js';
 import { FaxError } from '../../src/errors.js';
 import { MB } from '../../src/lib/units.js';
-import { makeS3Storage, type S3DocumentStorage } from '../../src/storage/s3Storage.js';
 import { type LocalS3, startLocalS3 } from '../helpers/s3rver.js';
 import { freePort } from '../helpers/testDaemon.js';
 

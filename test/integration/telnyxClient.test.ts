@@ -19,7 +19,7 @@ import {
   type TelnyxClient,
   type TelnyxClientOptions,
   type TelnyxFax,
-} from '../../src/clients/telnyx.js';
+} from '../../src/telnyx/client.js';
 
 const API_KEY = 'KEY0123_super_secret_api_key';
 const VERSION = (

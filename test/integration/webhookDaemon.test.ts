@@ -3,9 +3,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { encodeClientState } from '../../src/clients/telnyx.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import type { AttemptRow, JobRow } from '../../src/store/jobStore.js';
+import { encodeClientState } from '../../src/telnyx/client.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
 import {
   makeWebhookKeyPair,

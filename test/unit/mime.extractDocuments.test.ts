@@ -6,8 +6,8 @@ import { PassThrough, Readable } from 'node:stream';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { extractDocuments } from '../../src/documents/extractDocuments.js';
 import { FaxError } from '../../src/errors.js';
-import { extractDocuments } from '../../src/mime/extractDocuments.js';
 import {
   composeEml,
   composeEmlStream,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { checkPdfStructure } from '../../src/pdf/pdfStructure.js';
+import { checkPdfStructure } from '../../src/documents/pdfStructure.js';
 import { makePdf, manyObjectsPdf, objectStreamBombPdf } from '../helpers/pdfFixtures.js';
 
 /* Object count and object-stream inflation limits, read from the raw bytes before pdf-lib parses (issue 7). */

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
+import { inspectPdf } from '../../src/documents/inspectPdf.js';
 import { makeLogger } from '../../src/log.js';
-import { inspectPdf } from '../../src/pdf/inspectPdf.js';
 import { encryptPdf, garbagePdf, makePdf, skipWithoutQpdf, truncatePdf } from '../helpers/pdfFixtures.js';
 
 let dir: string;

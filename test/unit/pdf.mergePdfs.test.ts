@@ -5,9 +5,9 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { inspectPdf } from '../../src/documents/inspectPdf.js';
+import { mergePdfs } from '../../src/documents/mergePdfs.js';
 import { FaxError } from '../../src/errors.js';
-import { inspectPdf } from '../../src/pdf/inspectPdf.js';
-import { mergePdfs } from '../../src/pdf/mergePdfs.js';
 import { encryptPdf, garbagePdf, makePdf, readPageLabels, skipWithoutQpdf } from '../helpers/pdfFixtures.js';
 
 let dir: string;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
+import { withPdfLibWarningsRedirected } from '../../src/documents/redirectPdfLibWarnings.js';
 import { makeLogger } from '../../src/log.js';
-import { withPdfLibWarningsRedirected } from '../../src/pdf/redirectPdfLibWarnings.js';
 
 afterEach(() => {
   vi.restoreAllMocks();

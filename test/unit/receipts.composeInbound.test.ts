@@ -5,7 +5,7 @@ import {
   composeInboundFax,
   type InboundFailureInput,
   type InboundFaxInput,
-} from '../../src/receipts/composeInbound.js';
+} from '../../src/mail/composeInbound.js';
 
 const MB = 1024 * 1024;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { INTERNAL_FAILURE_REASONS } from '../../src/domain/failureReasons.js';
-import { composeReceipt, type ReceiptInput } from '../../src/receipts/composeReceipt.js';
+import { composeReceipt, type ReceiptInput } from '../../src/mail/composeReceipt.js';
 
 const ACCEPTED_AT = new Date('2026-11-27T14:03:05Z');
 const FINISHED_AT = new Date('2026-11-27T14:09:40Z');

@@ -7,7 +7,7 @@ import {
   formatTime,
   formatUtc,
   pluralize,
-} from '../../src/receipts/formatTimes.js';
+} from '../../src/mail/formatTimes.js';
 
 const WINTER = new Date('2026-01-15T23:30:00Z');
 const SUMMER = new Date('2026-07-15T12:00:09Z');

@@ -5,7 +5,7 @@ import {
   classifyTransportError,
   describeErrors,
   parseErrorEnvelope,
-} from '../../src/clients/telnyx/classify.js';
+} from '../../src/telnyx/classify.js';
 
 function codeError(code: string, message = code): Error {
   return Object.assign(new Error(message), { code });

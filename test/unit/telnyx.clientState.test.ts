@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { decodeClientState, encodeClientState } from '../../src/clients/telnyx.js';
+import { decodeClientState, encodeClientState } from '../../src/telnyx/client.js';
 
 describe('encodeClientState', () => {
   it('is base64 of `<jobId>:<attempt>`', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseRetryAfter } from '../../src/clients/telnyx.js';
+import { parseRetryAfter } from '../../src/telnyx/client.js';
 
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
-import { defaultUserAgent } from '../../src/clients/telnyx/userAgent.js';
+import { defaultUserAgent } from '../../src/telnyx/userAgent.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -14,7 +14,7 @@ describe('defaultUserAgent', () => {
   });
 
   it('finds the same package.json from the deeper dist/ layout', () => {
-    const compiled = new URL('../../dist/src/clients/telnyx/userAgent.js', import.meta.url).href;
+    const compiled = new URL('../../dist/src/telnyx/userAgent.js', import.meta.url).href;
     expect(defaultUserAgent(compiled)).toBe(`faxbridge/${version}`);
   });
 

@@ -5,10 +5,10 @@ import { Readable } from 'node:stream';
 import { type AttachmentStream, MailParser, type MessageText } from 'mailparser';
 
 import { MB } from '../lib/units.js';
-import { hasPdfMagic, PDF_SNIFF_BYTES } from '../pdf/pdfMagic.js';
 import { type MessageHeaderFields, readHeaderFields } from './messageHeaders.js';
 import { makeParserOptions, toMimeError, tooManyParts } from './mimeLimits.js';
 import { measurePart, peekHead, savePart } from './partSniffer.js';
+import { hasPdfMagic, PDF_SNIFF_BYTES } from './pdfMagic.js';
 
 /**
  * Turns an incoming email, as it streams in, into the fax document's parts (product.md §3 "The document"): every

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
-import { type Mailer, MailPermanentError } from '../clients/mailer.js';
+import { attachablePath, removeTemporaryAttachments } from '../blobs/attachablePath.js';
+import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
 import { coerceError } from '../errors.js';
 import { calculateDelay } from '../lib/backoff.js';
@@ -9,12 +10,11 @@ import { startPollingLoop } from '../lib/pollingLoop.js';
 import { DAY, MINUTE, SECOND } from '../lib/units.js';
 import type { UrlSigner } from '../lib/urlSigner.js';
 import type { Logger } from '../log.js';
-import { composeAdminNotice } from '../receipts/composeAdminNotice.js';
-import { composeReceipt, type OutgoingMail, type ReceiptInput } from '../receipts/composeReceipt.js';
-import { subjectsFromConfig } from '../receipts/templates.js';
-import { attachablePath, removeTemporaryAttachments } from '../storage/attachablePath.js';
-import type { DocumentStorage } from '../storage/documentStorage.js';
 import type { JobStore, OutboxRow } from '../store/jobStore.js';
+import { composeAdminNotice } from './composeAdminNotice.js';
+import { composeReceipt, type OutgoingMail, type ReceiptInput } from './composeReceipt.js';
+import { type Mailer, MailPermanentError } from './mailer.js';
+import { subjectsFromConfig } from './templates.js';
 
 export interface OutboxDeps {
   config: Config;

@@ -2,10 +2,10 @@
  * Receipts to the sender of an email→fax job (product.md §6). Pure: the same input always gives the same
  * mail, Message-ID included, so the durable outbox can compose again after a crash and resend safely.
  */
-import type { OutgoingMail } from '../clients/mailer.js';
 import { describeFailure } from '../domain/failureReasons.js';
 import { formatBytes } from '../lib/units.js';
 import { formatDuration, formatFields, formatTime, pluralize } from './formatTimes.js';
+import type { OutgoingMail } from './mailer.js';
 import {
   autoHeaders,
   envelopeAddress,
@@ -17,8 +17,8 @@ import {
 } from './mailParts.js';
 import { pickSubject, renderTemplate, type SubjectTemplates, toHeaderText } from './templates.js';
 
-export type { OutgoingMail } from '../clients/mailer.js';
 export { composeInboundFailure, composeInboundFax } from './composeInbound.js';
+export type { OutgoingMail } from './mailer.js';
 
 export interface AttemptSummary {
   attempt: number;

@@ -1,11 +1,11 @@
-import { decodeClientState } from '../clients/telnyx.js';
 import type { Config } from '../config/loadConfig.js';
 import { decideOutbound, statusOfEvent } from '../domain/outboundDecision.js';
 import { coerceError } from '../errors.js';
+import { outboundPolicy } from '../jobs/sendFax.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import type { JobStore, WebhookEventRow } from '../store/jobStore.js';
-import { outboundPolicy } from './sendFax.js';
+import { decodeClientState } from '../telnyx/client.js';
 
 export interface EventDeps {
   config: Config;

@@ -3,10 +3,10 @@
  * an incoming fax failed. Pure; Message-IDs come from the fax id and the recipient set, so a retry after a
  * crash repeats the same id and a second route set gets its own.
  */
-import type { OutgoingMail } from '../clients/mailer.js';
 import { describeFailure } from '../domain/failureReasons.js';
 import { formatBytes } from '../lib/units.js';
 import { formatDuration, formatFields, formatTime, pluralize } from './formatTimes.js';
+import type { OutgoingMail } from './mailer.js';
 import {
   autoHeaders,
   E164,

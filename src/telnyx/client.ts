@@ -6,9 +6,9 @@
 import { Agent } from 'undici';
 
 import { SECOND } from '../lib/units.js';
-import { classifyHttpStatus, type TelnyxFailure } from './telnyx/classify.js';
-import { tryParseFaxEnvelope, tryParseFaxPage } from './telnyx/parseFax.js';
-import { callTelnyx, type TelnyxCall, type TelnyxResponse, type TransportDeps } from './telnyx/transport.js';
+import { classifyHttpStatus, type TelnyxFailure } from './classify.js';
+import { tryParseFaxEnvelope, tryParseFaxPage } from './parseFax.js';
+import { callTelnyx, type TelnyxCall, type TelnyxResponse, type TransportDeps } from './transport.js';
 import type {
   ListFaxesFilter,
   SendFaxRequest,
@@ -16,12 +16,12 @@ import type {
   TelnyxClientOptions,
   TelnyxFax,
   TelnyxOutcome,
-} from './telnyx/types.js';
-import { defaultUserAgent } from './telnyx/userAgent.js';
+} from './types.js';
+import { defaultUserAgent } from './userAgent.js';
 
-export { decodeClientState, encodeClientState } from './telnyx/clientState.js';
-export { parseRetryAfter } from './telnyx/retryAfter.js';
-export type * from './telnyx/types.js';
+export { decodeClientState, encodeClientState } from './clientState.js';
+export { parseRetryAfter } from './retryAfter.js';
+export type * from './types.js';
 
 const DEFAULT_TIMEOUT_MS = 30 * SECOND;
 /** undici's own default; a shorter call timeout lowers it so a dead host fails as "never sent" within the deadline. */

@@ -3,8 +3,8 @@
  * event the outcome is unknown, "and the admin is told"). Pure; the Message-ID comes from the job, so a resend
  * after a crash repeats it.
  */
-import type { OutgoingMail } from '../clients/mailer.js';
 import { formatFields, formatTime } from './formatTimes.js';
+import type { OutgoingMail } from './mailer.js';
 import { autoHeaders, envelopeAddress, FOOTER, makeMessageId } from './mailParts.js';
 import { toHeaderText } from './templates.js';
 
