@@ -1,9 +1,23 @@
 /**
- * Recipient numbers (product.md §3 "Recipients"): the local part of a fax address is parsed into E.164,
- * placed in a country, and checked against the operator's allowed countries and blocked ranges. Pure: the
+ * Recipient numbers: the local part of a fax address is parsed into E.164, placed in a country, and checked
+ * against the operator's allowed countries and blocked ranges (docs/behaviour.md, "Recipients"). Pure: the
  * SMTP layer turns a refusal into `550 5.1.1 <reason>`, so every reason is plain words naming the number.
+ *
+ * Numbering facts (which country owns a +1 area code, how a resident of a country writes a national number)
+ * come from libphonenumber-js, which follows Google's numbering metadata; the policy stays here. Its `min`
+ * metadata is enough: for calling codes that several countries share (+1, +7, +44, ...) it carries the same
+ * per-country patterns as `max`, so the region of a number is the same; `max` only adds per-type digit
+ * checks for other countries, which would refuse numbers in newly opened ranges before the library learns
+ * them, and doubles the size.
  */
-import { CALLING_CODE_COUNTRIES, NANP_AREA_CODE_COUNTRIES, NATIONAL_DIALLING } from './countryCodes.js';
+import type { CountryCode, NumberingPlan } from 'libphonenumber-js/min';
+import {
+  getCountryCallingCode,
+  isSupportedCountry,
+  Metadata,
+  parsePhoneNumberFromString,
+  validatePhoneNumberLength,
+} from 'libphonenumber-js/min';
 
 export type NumberVerdict =
   /** `country` is ISO 3166 alpha-2, or '??' for codes that belong to no country (+800, +881…). */
@@ -23,15 +37,19 @@ export interface NumberPolicy {
 /** E.164 allows at most 15 digits; fewer than 8 is no real subscriber number anywhere. */
 const MIN_DIGITS = 8;
 const MAX_DIGITS = 15;
-/** Longest key in CALLING_CODE_COUNTRIES (e.g. '3906698' for the Vatican). */
-const LONGEST_CALLING_PREFIX = 7;
 
 /** Characters people write between digit groups; they carry no meaning. */
 const SEPARATORS = /[ \-.()]/g;
 /** Dial-string controls: DTMF (#, *), pauses (, ;) and parameters (;ext=, ;isub=). None can be faxed to. */
 const DIAL_CONTROLS = /[#*,;=]/;
 
-const NANP_COUNTRIES = new Set(['US', ...NANP_AREA_CODE_COUNTRIES.values()]);
+/**
+ * +1 555 is in service nowhere in the North American Numbering Plan; examples, the documentation and the
+ * built-in simulator's outcome numbers use it so that no real line is ever dialled. libphonenumber places it
+ * in no country, which would make every example refused under the default `allowed_countries: [US]`, so it
+ * counts as the US. It reaches no real line, so it cannot carry a toll-fraud call anywhere.
+ */
+const FICTIONAL_NANP = /^1555\d{7}$/;
 
 /** Syntax and normalisation only: no policy. */
 export function parseFaxNumber(localPart: string, defaultCountry: string): NumberVerdict {
@@ -62,24 +80,22 @@ export function parseFaxNumber(localPart: string, defaultCountry: string): Numbe
   let international: string;
   if (compact.startsWith('+')) {
     international = compact.slice(1);
-  } else if (NANP_COUNTRIES.has(country)) {
+  } else if (isSupportedCountry(country) && getCountryCallingCode(country) === '1') {
     // NANP national form: 10 digits, or 11 with the leading 1 people dial for long distance.
     if (compact.length === 10) international = `1${compact}`;
     else if (compact.length === 11 && compact.startsWith('1')) international = compact;
     else if (compact.length === 11) return refuse('an 11-digit number must start with 1');
     else return refuse(compact.length < 10 ? 'too few digits' : 'too many digits');
   } else if (compact.startsWith('00')) {
-    // '00' is the international prefix in most non-NANP countries (ITU-T E.164 recommends it). Countries
-    // that use another one (Japan 010, Australia 0011) also accept numbers written with '+', so we do not
-    // model those; 00 is accepted whatever the default country, as long as it is not NANP.
+    // '00' is the international prefix in most non-NANP countries (ITU-T E.164 recommends it), accepted
+    // whatever the default country is, as long as it is not NANP (where 00 means the operator).
     international = compact.slice(2);
+  } else if (!isSupportedCountry(country)) {
+    return refuse(`add the country code (national numbers of ${country} are not understood)`);
   } else {
-    const national = NATIONAL_DIALLING.get(country);
-    if (!national) return refuse(`add the country code (national numbers of ${country} are not understood)`);
-    if (!compact.startsWith(national.trunkPrefix)) {
-      return refuse(`national numbers in ${country} start with ${national.trunkPrefix}; otherwise add "+"`);
-    }
-    international = national.callingCode + compact.slice(national.trunkPrefix.length);
+    const national = nationalToInternational(compact, country);
+    if (!national.ok) return refuse(national.why);
+    international = national.digits;
   }
 
   if (international.length < MIN_DIGITS) return refuse('too few digits');
@@ -102,6 +118,17 @@ export function checkFaxNumber(localPart: string, policy: NumberPolicy): NumberV
   if (!verdict.ok) return verdict;
   const { e164, country } = verdict;
 
+  // A blocked range is named before the country: it is the more specific reason, and ranges such as
+  // +1976 are in no country at all.
+  for (const prefix of policy.blockedPrefixes) {
+    const digits = prefix.replace(/\D/g, '');
+    // An empty prefix would block everything; config validation forbids it, so ignore it rather than guess.
+    if (digits !== '' && e164.startsWith(`+${digits}`)) {
+      return { ok: false, reason: `${e164} is a blocked number range (+${digits})` };
+    }
+  }
+  // A number whose country cannot be told ('??') is allowed only by "*": an area code or range the
+  // numbering data does not know yet may belong to any country sharing the calling code.
   const allowed = policy.allowedCountries.map((c) => c.toUpperCase());
   if (!allowed.includes('*') && !allowed.includes(country)) {
     const where = country === '??' ? 'in no country' : `in ${country}`;
@@ -111,28 +138,50 @@ export function checkFaxNumber(localPart: string, policy: NumberPolicy): NumberV
       reason: `${e164} is ${where}, which this gateway does not fax to (allowed: ${list})`,
     };
   }
-  for (const prefix of policy.blockedPrefixes) {
-    const digits = prefix.replace(/\D/g, '');
-    // An empty prefix would block everything; config validation forbids it, so ignore it rather than guess.
-    if (digits !== '' && e164.startsWith(`+${digits}`)) {
-      return { ok: false, reason: `${e164} is a blocked number range (+${digits})` };
-    }
-  }
   return verdict;
 }
 
-/** ISO 3166 alpha-2 of an E.164 number ('+' optional), or '??' when its code belongs to no country. */
+/**
+ * ISO 3166 alpha-2 of an E.164 number ('+' optional), or '??' when it belongs to no country (+800, +882...)
+ * or its country cannot be told (an unassigned +1 area code, a range of +44 that no territory sharing the
+ * code claims). Within +1 the area code decides: Canada and the Caribbean share the US country code.
+ */
 export function countryOfE164(e164: string): string {
   const digits = e164.replace(/^\+/, '');
-  if (digits.startsWith('1')) {
-    // Within +1 the area code decides: Canada and the Caribbean share the US country code.
-    return NANP_AREA_CODE_COUNTRIES.get(digits.slice(1, 4)) ?? 'US';
+  if (FICTIONAL_NANP.test(digits)) return 'US';
+  return parsePhoneNumberFromString(`+${digits}`)?.country ?? '??';
+}
+
+/**
+ * A national number as residents of `country` write it, to international digits (no '+'). The trunk prefix
+ * ('0' in most of Europe, '8' in Russia, '06' in Hungary) is required where the country has one, so that a
+ * number missing its area code is not silently read as another number.
+ */
+function nationalToInternational(
+  compact: string,
+  country: CountryCode,
+): { ok: true; digits: string } | { ok: false; why: string } {
+  const trunk = trunkPrefixOf(country);
+  if (trunk !== undefined && !compact.startsWith(trunk)) {
+    return { ok: false, why: `national numbers in ${country} start with ${trunk}; otherwise add "+"` };
   }
-  for (let length = Math.min(LONGEST_CALLING_PREFIX, digits.length); length > 0; length--) {
-    const country = CALLING_CODE_COUNTRIES.get(digits.slice(0, length));
-    if (country) return country;
-  }
-  return '??';
+  const parsed = parsePhoneNumberFromString(compact, country);
+  if (parsed?.isPossible()) return { ok: true, digits: parsed.number.slice(1) };
+  const length = validatePhoneNumberLength(compact, country);
+  if (length === 'TOO_SHORT') return { ok: false, why: 'too few digits' };
+  if (length === 'TOO_LONG') return { ok: false, why: 'too many digits' };
+  return { ok: false, why: `it is not a number of ${country}; check the digits or add the country code` };
+}
+
+/** The typings of libphonenumber-js omit `nationalPrefix()`, which its numbering plans have. */
+type PlanWithPrefix = NumberingPlan & { nationalPrefix?: () => unknown };
+
+function trunkPrefixOf(country: CountryCode): string | undefined {
+  const metadata = new Metadata();
+  metadata.selectNumberingPlan(country);
+  const prefix = (metadata.numberingPlan as PlanWithPrefix | undefined)?.nationalPrefix?.();
+  // Countries without one (Italy, Spain, Mexico) store a placeholder that is not a non-empty string.
+  return typeof prefix === 'string' && prefix !== '' ? prefix : undefined;
 }
 
 /**

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 
-import { CALLING_CODE_COUNTRIES, NANP_AREA_CODE_COUNTRIES } from '../../src/domain/countryCodes.js';
 import type { NumberPolicy, NumberVerdict } from '../../src/domain/phoneNumber.js';
 import { checkFaxNumber, countryOfE164, parseFaxNumber } from '../../src/domain/phoneNumber.js';
 
@@ -37,6 +36,9 @@ describe('parseFaxNumber accepts', () => {
     ['+7 727 123 4567', 'US', '+77271234567', 'KZ'],
     ['+44 1534 123456', 'US', '+441534123456', 'JE'],
     ['+882 1234 5678', 'US', '+88212345678', '??'],
+    // Brazil's national form: trunk 0, optional two-digit carrier code, area code, number.
+    ['0 21 11 2345-6789', 'BR', '+551123456789', 'BR'],
+    ['(011) 2345-6789', 'BR', '+551123456789', 'BR'],
   ])('%s (default %s) → %s in %s', (given, defaultCountry, e164, country) => {
     expect(parseFaxNumber(given, defaultCountry)).toEqual({ ok: true, e164, country });
   });
@@ -69,7 +71,9 @@ describe('parseFaxNumber refuses', () => {
     ['5551234567=1', 'US', 'it contains "="'],
     ['555_123_4567', 'US', 'it contains "_"'],
     ['301234567', 'DE', 'national numbers in DE start with 0'],
-    ['02 1234 5678', 'BR', 'add the country code'],
+    ['11 2345 6789', 'BR', 'national numbers in BR start with 0'],
+    ['030 1234567', 'AQ', 'add the country code'],
+    ['030', 'DE', 'too few digits'],
   ])('%j (default %s): %s', (given, defaultCountry, problem) => {
     const verdict = parseFaxNumber(given, defaultCountry);
     expect(verdict.ok).toBe(false);
@@ -167,6 +171,48 @@ describe('checkFaxNumber', () => {
           '"1-155-123-4567" is not a fax number: area code 155 does not exist (area codes start with 2-9)',
       },
     ],
+    [
+      '+1 809 555 0100',
+      US_ONLY,
+      { ok: false, reason: '+18095550100 is in DO, which this gateway does not fax to (allowed: US)' },
+    ],
+    [
+      '+1 684 555 0100',
+      US_ONLY,
+      { ok: false, reason: '+16845550100 is in AS, which this gateway does not fax to (allowed: US)' },
+    ],
+    [
+      '+1 670 555 0100',
+      US_ONLY,
+      { ok: false, reason: '+16705550100 is in MP, which this gateway does not fax to (allowed: US)' },
+    ],
+    [
+      '+1 273 555 0100',
+      US_ONLY,
+      { ok: false, reason: '+12735550100 is in CA, which this gateway does not fax to (allowed: US)' },
+    ],
+    [
+      '416 555 0100',
+      { ...US_ONLY, allowedCountries: ['CA'] },
+      { ok: true, e164: '+14165550100', country: 'CA' },
+    ],
+    // Area codes opened in the 2020s are US, as an operator of a US-only gateway expects.
+    ['+1 472 555 0100', US_ONLY, { ok: true, e164: '+14725550100', country: 'US' }],
+    ['826-555-0100', US_ONLY, { ok: true, e164: '+18265550100', country: 'US' }],
+    // An area code in service nowhere could be opened for any NANP country: only "*" allows it.
+    [
+      '+1 299 555 0100',
+      US_ONLY,
+      {
+        ok: false,
+        reason: '+12995550100 is in no country, which this gateway does not fax to (allowed: US)',
+      },
+    ],
+    [
+      '+1 299 555 0100',
+      { ...US_ONLY, allowedCountries: ['*'] },
+      { ok: true, e164: '+12995550100', country: '??' },
+    ],
   ])('%s', (given, policy, expected) => {
     expect(checkFaxNumber(given, policy)).toEqual(expected);
   });
@@ -195,28 +241,58 @@ describe('countryOfE164', () => {
     ['+97150123456', 'AE'],
     ['+80012345678', '??'],
     ['+2812345678', '??'],
+    ['+18765550100', 'JM'],
+    ['+16845550100', 'AS'],
+    ['+16705550100', 'MP'],
+    ['+12735550100', 'CA'],
+    ['+14725550100', 'US'],
+    ['+12995550100', '??'],
+    ['+15555550101', 'US'],
   ])('%s → %s', (e164, country) => {
     expect(countryOfE164(e164)).toBe(country);
   });
 
-  it('covers every Canadian area code in the brief, and each maps to CA', () => {
-    const canada = [...NANP_AREA_CODE_COUNTRIES]
-      .filter(([, country]) => country === 'CA')
-      .map(([area]) => area);
-    expect(canada).toHaveLength(58);
-    for (const area of canada) expect(countryOfE164(`+1${area}5550100`)).toBe('CA');
+  it('places every Canadian area code in service in CA', () => {
+    const canada = (
+      '204 226 236 249 250 257 263 273 289 306 343 354 365 367 368 382 403 416 418 428 431 437 438 450 ' +
+      '468 474 506 514 519 548 579 581 584 587 600 604 613 622 639 647 672 683 705 709 742 753 778 780 ' +
+      '782 807 819 825 867 873 879 902 905 942'
+    ).split(' ');
+    for (const area of canada) expect(countryOfE164(`+1${area}5550100`), area).toBe('CA');
   });
 
-  it('has well-formed tables: digit keys, two-letter countries, no duplicate area codes', () => {
-    for (const [code, country] of CALLING_CODE_COUNTRIES) {
-      expect(code).toMatch(/^[1-9]\d{0,6}$/);
-      expect(country).toMatch(/^[A-Z]{2}$/);
+  it('places every Caribbean and Pacific +1 area code outside the US', () => {
+    const elsewhere: Record<string, string> = {
+      '242': 'BS',
+      '246': 'BB',
+      '264': 'AI',
+      '268': 'AG',
+      '284': 'VG',
+      '340': 'VI',
+      '345': 'KY',
+      '441': 'BM',
+      '473': 'GD',
+      '649': 'TC',
+      '658': 'JM',
+      '664': 'MS',
+      '670': 'MP',
+      '671': 'GU',
+      '684': 'AS',
+      '721': 'SX',
+      '758': 'LC',
+      '767': 'DM',
+      '784': 'VC',
+      '787': 'PR',
+      '809': 'DO',
+      '829': 'DO',
+      '849': 'DO',
+      '868': 'TT',
+      '869': 'KN',
+      '876': 'JM',
+      '939': 'PR',
+    };
+    for (const [area, country] of Object.entries(elsewhere)) {
+      expect(countryOfE164(`+1${area}5550100`), area).toBe(country);
     }
-    for (const [area, country] of NANP_AREA_CODE_COUNTRIES) {
-      expect(area).toMatch(/^[2-9]\d\d$/);
-      expect(country).toMatch(/^[A-Z]{2}$/);
-    }
-    // A Map silently keeps the last of two equal keys; 58 Canadian + 27 others means none collided.
-    expect(NANP_AREA_CODE_COUNTRIES.size).toBe(58 + 27);
   });
 });
