@@ -1,12 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 
-import { removeSimulatorInfo, writeSimulatorInfo } from './cli/simulatorInfo.js';
 import type { Config } from './config/loadConfig.js';
 import { type Daemon, startDaemon } from './daemon.js';
 import { coerceError } from './errors.js';
 import { MINUTE } from './lib/units.js';
 import type { Logger } from './log.js';
 import { describeMagicNumbers, type Simulator, startSimulator } from './simulator/index.js';
+import { removeSimulatorInfo, writeSimulatorInfo } from './simulator/simulatorInfo.js';
 
 export interface Running {
   daemon: Daemon;

@@ -1,4 +1,4 @@
-import { newId } from '../smtp/receive.js';
+import { newId } from '../lib/ids.js';
 import { CONFIG_OPTION, configFileOf, parseCommandArgs } from './args.js';
 import { type Command, EXIT, ProblemError } from './io.js';
 import { withStore } from './offline.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { inspectPdf } from '../documents/inspectPdf.js';
 import { checkFaxNumber } from '../domain/phoneNumber.js';
 import { findSender } from '../domain/senders.js';
-import { newId } from '../smtp/receive.js';
+import { newId } from '../lib/ids.js';
 import { CONFIG_OPTION, configFileOf, listOption, parseCommandArgs, stringOption } from './args.js';
 import { type Command, EXIT, ProblemError, UsageError } from './io.js';
 import { openDocuments, withStore } from './offline.js';

@@ -8,10 +8,10 @@ import { request } from 'undici';
 
 import { coerceError } from '../errors.js';
 import { SECOND } from '../lib/units.js';
+import { readSimulatorInfo, type SimulatorInfo, simulatorInfoPath } from '../simulator/simulatorInfo.js';
 import { CONFIG_OPTION, configFileOf, parseCommandArgs, stringOption } from './args.js';
 import { type CliIo, type Command, EXIT, ProblemError, UsageError } from './io.js';
 import { loadConfigOrExplain } from './offline.js';
-import { readSimulatorInfo, type SimulatorInfo, simulatorInfoPath } from './simulatorInfo.js';
 
 const E164 = /^\+[1-9]\d{7,14}$/;
 const MAX_PAGES = 350;

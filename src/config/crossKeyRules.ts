@@ -1,5 +1,5 @@
-import type { Config, ConfigProblem } from './loadConfig.js';
 import { checkSmtpSecurityRules } from './securityRules.js';
+import type { Config, ConfigProblem } from './types.js';
 
 /** SigV4 presigned URLs live at most a week (node-stack.md §4). */
 const PRESIGNED_URL_LIMIT_MS = 7 * 24 * 3600 * 1000;

@@ -7,37 +7,9 @@ import type { z } from 'zod';
 import { FaxError } from '../errors.js';
 import { checkCrossKeyRules } from './crossKeyRules.js';
 import { configSchema, type RawConfig } from './schema.js';
+import type { Config, ConfigProblem, LoadedConfig } from './types.js';
 
-/** A validated, frozen configuration with the sandbox decision and derived defaults applied. */
-export interface Config extends RawConfig {
-  /** No Telnyx API key anywhere: the built-in simulator stands in for Telnyx (product.md §1). */
-  sandbox: boolean;
-  /** The file the config came from (null when running on defaults and environment only). */
-  config_file: string | null;
-  smtp: RawConfig['smtp'] & {
-    domains: string[];
-    allowed_countries: string[];
-    blocked_prefixes: string[];
-    hostname: string;
-    trusted_relays: string[];
-  };
-  /** public_url was not configured but derived from http.listen (sandbox and tests). */
-  http: RawConfig['http'] & { public_url: string; public_url_derived: boolean };
-  mail: RawConfig['mail'] & { from: string };
-  database: { url: string };
-  /** Per-sender limits with their defaults applied; 0 means no limit. */
-  limits: { faxes_per_hour: number; pages_per_day: number };
-}
-
-export interface ConfigProblem {
-  key: string;
-  message: string;
-}
-
-export interface LoadedConfig {
-  config: Config;
-  warnings: ConfigProblem[];
-}
+export type { Config, ConfigProblem, LoadedConfig } from './types.js';
 
 /**
  * Premium-rate, revenue-share and similar ranges dialled at a caller's expense (toll fraud pays the fraudster per

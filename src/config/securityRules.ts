@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 
 import { parsePasswordHash } from '../lib/passwordHash.js';
-import type { Config, ConfigProblem } from './loadConfig.js';
+import type { Config, ConfigProblem } from './types.js';
 
 /**
  * Cross-key rules of the SMTP security settings (issue 7), so that `check-config` catches a listener that could

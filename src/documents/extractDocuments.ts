@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { type AttachmentStream, MailParser, type MessageText } from 'mailparser';
 
 import { MB } from '../lib/units.js';
+import type { ExtractLimits } from './extractLimits.js';
 import { type MessageHeaderFields, readHeaderFields } from './messageHeaders.js';
 import { makeParserOptions, toMimeError, tooManyParts } from './mimeLimits.js';
 import { measurePart, peekHead, savePart } from './partSniffer.js';
@@ -42,14 +43,7 @@ export interface ExtractedMessage extends MessageHeaderFields {
   others: OtherPart[];
 }
 
-export interface ExtractLimits {
-  /** How many levels of attached (forwarded) messages are opened. */
-  maxDepth: number;
-  /** Attachments over the message and all the messages it forwards (MIME nodes per message: 4× this + 16). */
-  maxParts: number;
-  /** Bytes of header per MIME part (mailparser's maxHeadSize). */
-  maxHeaderSize: number;
-}
+export type { ExtractLimits } from './extractLimits.js';
 
 export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = { maxDepth: 3, maxParts: 100, maxHeaderSize: 1 * MB };
 

@@ -2,7 +2,7 @@ import type { MailParserOptions } from 'mailparser';
 
 import { FaxError } from '../errors.js';
 import { formatBytes } from '../lib/units.js';
-import type { ExtractLimits } from './extractDocuments.js';
+import type { ExtractLimits } from './extractLimits.js';
 
 /**
  * mailparser options for faxbridge: bounded, and without the text conversions only a mail client needs. Text and

@@ -1,6 +1,6 @@
 import type { AttemptRow, JobRow, Transition } from '../store/jobStore.js';
-import { FINAL_JOB_STATUSES } from '../store/types.js';
 import { classifyFailure, INTERNAL_FAILURE_REASONS, type RetryClass } from './failureReasons.js';
+import { FINAL_JOB_STATUSES } from './jobStatus.js';
 
 /** Telnyx fax statuses in the order a fax moves through them (product.md §5); never backwards. */
 const STATUS_RANK: Record<string, number> = {

@@ -12,6 +12,7 @@ import { mergePdfs } from '../documents/mergePdfs.js';
 import { qpdfDecrypt } from '../documents/qpdf.js';
 import { findSender } from '../domain/senders.js';
 import type { Clock } from '../lib/clock.js';
+import { newId } from '../lib/ids.js';
 import { DAY, formatBytes, MB } from '../lib/units.js';
 import type { Logger } from '../log.js';
 import type { JobStore } from '../store/jobStore.js';
@@ -246,8 +247,4 @@ async function decryptedCopy(
   for await (const chunk of createReadStream(target)) hash.update(chunk as Buffer);
   const { size } = await stat(target);
   return { path: target, filename: pdf.filename, pages: pdf.pages, size, sha256: hash.digest('hex') };
-}
-
-export function newId(prefix: string): string {
-  return `${prefix}_${randomBytes(12).toString('base64url')}`;
 }

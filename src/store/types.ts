@@ -2,9 +2,9 @@
  * Rows as the daemon sees them, shared by the SQLite and PostgreSQL stores. Times are epoch milliseconds.
  */
 
-/** Where a job is in its life. Only `queued` and `placed` jobs are picked up by workers (when due). */
-export type JobStatus = 'queued' | 'placed' | 'delivered' | 'failed' | 'canceled';
-export const FINAL_JOB_STATUSES: readonly JobStatus[] = ['delivered', 'failed', 'canceled'];
+import type { JobStatus } from '../domain/jobStatus.js';
+
+export type { JobStatus };
 
 export interface DocumentRow {
   id: string;
