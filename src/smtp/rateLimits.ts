@@ -11,6 +11,8 @@ import type { JobStore } from '../store/jobStore.js';
 export interface ConnectionRateLimiter {
   /** Records a connection from `address`; false when it is one more than allowed in the last minute. */
   allow(address: string): boolean;
+  /** How many client addresses it holds state for (what a spoofed-address flood would grow). */
+  trackedAddresses(): number;
 }
 
 /** Above this many tracked addresses, a call prunes every expired one (bounded memory under a spoofed flood). */
@@ -40,6 +42,7 @@ export function makeConnectionRateLimiter(perMinute: number, clock: Clock): Conn
       seen.set(address, times.length > perMinute + 1 ? times.slice(-perMinute - 1) : times);
       return times.length <= perMinute;
     },
+    trackedAddresses: () => seen.size,
   };
 }
 

