@@ -31,10 +31,19 @@ async function oneMailOf(env: InboundEnv, faxId: string): Promise<RelayedMail> {
   return mail!;
 }
 
-/** Lets duplicates (webhook copies, a poll, the outbox) have their chance to show up before counting. */
+/**
+ * Waits until duplicates (webhook copies, a poll, the outbox) would have shown up before counting: every
+ * webhook copy answered, every recorded event processed, every queued mail handed to the relay.
+ */
 async function settle(env: InboundEnv): Promise<void> {
   await env.simulator.waitForIdle();
-  await new Promise((resolve) => setTimeout(resolve, 600));
+  const { store } = env.daemon;
+  await waitFor(
+    async () =>
+      (await store.listUnprocessedEvents(1)).length === 0 && (await store.countOutbox('pending')) === 0,
+    10_000,
+    'events processed and mail sent',
+  );
 }
 
 /** The simulator has no Fax Application webhook of its own here: each fax names the daemon's. */

@@ -28,7 +28,6 @@ const MAIL_FROM = 'Fax Gateway <gateway@fax.localhost>';
 const MAIL_FROM_ADDRESS = 'gateway@fax.localhost';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const relayYaml = (relay: TestRelay, extra = '') =>
   `mail:\n  from: "${MAIL_FROM}"\n  smtp_url: ${relay.url}\n${extra}`;
@@ -80,8 +79,8 @@ async function settle(env: TestDaemon, simulator: Simulator): Promise<void> {
     15_000,
     'daemon idle',
   );
-  // A second receipt, if the daemon were to send one, would be on its way by now.
-  await sleep(300);
+  // Nothing is pending in the outbox or the event table, so a second receipt could only come from a job
+  // that is still running, and none is.
 }
 
 const postsTo = (simulator: Simulator, to: string) =>
@@ -216,7 +215,7 @@ describe('receipts', () => {
     });
     expect(result.ok).toBe(false);
     expect(result.code).toBeGreaterThanOrEqual(500);
-    await sleep(300);
+    // Jobs are stored before a 250 is sent, so after a refusal the job table already says all there is.
     expect((await env.daemon.store.listJobs({ limit: 1000 })).length).toBe(jobsBefore);
     expect(postsTo(simulator, to)).toHaveLength(0);
     expect(receiptsFor(relay, to)).toHaveLength(0);
@@ -321,7 +320,12 @@ describe('a relay that defers mail', () => {
 
     relay.fail(null);
     await waitFor(() => relay.messages.length > 0, 10_000, 'the receipt after recovery');
-    await sleep(500);
+    // Once the outbox holds nothing pending, every send it will make has been made.
+    await waitFor(
+      async () => (await second.daemon.store.countOutbox('pending')) === 0,
+      10_000,
+      'outbox drained',
+    );
     expect(relay.messages).toHaveLength(1);
     const [receipt] = relay.messages;
     expect(receipt!.parsed.subject).toBe(`Fax to ${to} delivered (2 pages)`);

@@ -158,7 +158,7 @@ describe('secrets in logs', () => {
     };
     const refused = await fetch(`${env.httpUrl}/webhooks/telnyx`, { method: 'POST', headers: forged, body });
     expect(refused.status).toBe(401);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor(() => log.includes('webhook refused: signature check failed'), 5000, 'the refusal logged');
 
     // The log is real and covers the whole run...
     expect(log).toContain('smtp auth failed');

@@ -301,11 +301,17 @@ describe('SMTP replies (sandbox daemon, max_recipients 2)', () => {
     const first = await message();
     expect(first.response).toMatch(new RegExp(`^250 2\\.0\\.0 Queued ${JOB_ID} \\+15557000081$`));
     await waitFor(() => env.simulator.faxes().find((fax) => fax.to === '+15557000081'));
-    const before = await countsOf(env);
     const second = await message();
     expect(second.response).toBe(first.response);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await expectNothingQueued(env, before);
+    // A later message is the barrier: a second fax for the first number would have been placed before its.
+    const later = await pdfMail(env.smtpPort, `+15557000082@${DOMAIN}`, [
+      { filename: 'b.pdf', content: await makePdf(1) },
+    ]);
+    expect(later.response).toMatch(/^250 /);
+    await waitFor(() => env.simulator.faxes().find((fax) => fax.to === '+15557000082'));
+    expect(env.simulator.faxes().filter((fax) => fax.to === '+15557000081')).toHaveLength(1);
+    const jobs = await env.daemon.store.listJobs({ limit: 100_000 });
+    expect(jobs.filter((job) => job.to_number === '+15557000081')).toHaveLength(1);
   });
 
   it('swaks sending a PDF attachment gets 250', async () => {

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -192,7 +192,8 @@ describe('connection limits and deadlines', () => {
     await smtp.command('RCPT TO:<+15551234567@fax.localhost>');
     expect(await smtp.command('DATA')).toMatch(/^354 /);
     smtp.write('From: alice@example.com\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\r\n');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const tmp = path.join(env.dataDir, 'tmp');
+    await waitFor(() => existsSync(tmp) && readdirSync(tmp).length > 0, 5000, 'the message being parsed');
     smtp.close();
     await waitFor(() => readdirSync(path.join(env.dataDir, 'tmp')).length === 0, 5000, 'work files removed');
   });

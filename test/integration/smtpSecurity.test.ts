@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/lib/passwordHash.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
 import { openSmtpDialogue } from '../helpers/smtpDialogue.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/testDaemon.js';
+import { startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
 
 /*
  * SMTP TLS and AUTH (issue 7): STARTTLS and implicit TLS with the configured certificate (reloaded on SIGHUP),
@@ -212,8 +212,8 @@ describe('SMTP TLS and AUTH, submission mode', () => {
     copyFileSync(`${FIXTURES}second.cert.pem`, path.join(tlsDir, 'cert.pem'));
     copyFileSync(`${FIXTURES}second.key.pem`, path.join(tlsDir, 'key.pem'));
     process.kill(process.pid, 'SIGHUP');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await presentedCert(port)).toBe(fingerprint(`${FIXTURES}second.cert.pem`));
+    const second = fingerprint(`${FIXTURES}second.cert.pem`);
+    await waitFor(async () => (await presentedCert(port)) === second, 5000, 'the new certificate');
     // STARTTLS uses the new one too.
     const ca = readFileSync(`${FIXTURES}second.cert.pem`);
     expect((await send(env.smtpPort, fax('alice@example.com'), { auth: alice, ca })).response).toMatch(

@@ -217,8 +217,8 @@ describe('POST /webhooks/telnyx on the running daemon', () => {
     const answer = (await response.json()) as { error?: string };
     expect(answer.error).toMatch(/\w+/);
 
-    // Give a wrongly accepted event the time it would need to be acted on before looking.
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // An event is recorded before its answer is sent, so a refused one has left no row by now, and with no
+    // row there is nothing for the daemon to act on later.
     expect(eventCount()).toBe(0);
     expect(await env.daemon.store.getJob(job.id)).toEqual(job);
     expect(await env.daemon.store.listAttempts(job.id)).toEqual(attempts);
@@ -249,7 +249,14 @@ describe('POST /webhooks/telnyx on the running daemon', () => {
     expect(retried.status).toBe(200);
     expect(await retried.json()).toEqual({ result: 'duplicate' });
 
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Every recorded event processed and no mail pending: a second receipt would be in the relay by now.
+    await waitFor(
+      async () =>
+        (await env.daemon.store.listUnprocessedEvents(1)).length === 0 &&
+        (await env.daemon.store.countOutbox('pending')) === 0,
+      10_000,
+      'events processed and mail sent',
+    );
     expect(eventCount()).toBe(1);
     expect(relay.messages).toHaveLength(1);
     expect(relay.messages[0]!.parsed.subject).toBe(`Fax to ${TO} delivered (2 pages)`);
