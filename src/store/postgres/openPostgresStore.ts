@@ -6,7 +6,7 @@ import { applyIfLeased } from './completeWork.js';
 import { parsePostgresUrl } from './connectionConfig.js';
 import { forgetEvents, listUnprocessedEvents, recordEvent } from './events.js';
 import { claimInboundFaxes, getInboundFax, recordInboundFax, updateInboundFax } from './inbound.js';
-import { acceptMessage, findRecentMessage, getDocument, getMessage } from './intake.js';
+import { acceptMessage, findResentMessage, getDocument, getMessage } from './intake.js';
 import { countJobs, getJob, listAttempts, listJobs, renewLease } from './jobs.js';
 import { migratePostgres } from './migrate.js';
 import {
@@ -77,7 +77,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       closed = true;
       await pool.end();
     },
-    findRecentMessage: guard(findRecentMessage),
+    findResentMessage: guard(findResentMessage),
     acceptMessage: guard(acceptMessage),
     countSenderUsage: guard(countSenderUsage),
     getJob: guard(getJob),

@@ -8,9 +8,9 @@ export function makeSqliteIntake(db: Database.Database) {
   const insertDocument = db.prepare(INSERT_DOCUMENT_SQL);
   const insertMessage = db.prepare(
     `INSERT INTO messages (id, sender, sender_name, envelope_from, message_id, subject, references_json, document_id,
-       session_id, received_at)
+       session_id, received_at, dedupe_key)
      VALUES (@id, @sender, @sender_name, @envelope_from, @message_id, @subject, @references_json, @document_id,
-       @session_id, @received_at)`,
+       @session_id, @received_at, @dedupe_key)`,
   );
   const insertJob = db.prepare(
     `INSERT INTO jobs (id, message_row_id, to_number, from_number, sender, status, attempt, max_attempts, run_at,
@@ -22,10 +22,20 @@ export function makeSqliteIntake(db: Database.Database) {
      VALUES (?, 'receipt_accepted', ?, '{}', 'pending', ?, ?)`,
   );
   const jobsOfMessage = db.prepare(`SELECT * FROM jobs WHERE message_row_id = ? ORDER BY rowid`);
+  const holderOfKey = db.prepare(`SELECT * FROM messages WHERE dedupe_key = ?`);
+  const releaseKey = db.prepare(`UPDATE messages SET dedupe_key = NULL WHERE id = ?`);
 
   const accept = db.transaction((input: NewMessage, now: number): JobRow[] => {
+    const key = input.message.dedupe_key ?? null;
+    // Inside the IMMEDIATE transaction nobody else writes, so this check and the inserts below are one step.
+    const holder = key === null ? undefined : (holderOfKey.get(key) as MessageRow | undefined);
+    if (holder && holder.received_at >= (input.resend_since ?? -Infinity)) {
+      return jobsOfMessage.all(holder.id) as JobRow[];
+    }
+    // The same mail again after the resend window is a new fax; the old message gives up the key.
+    if (holder) releaseKey.run(holder.id);
     insertDocument.run(input.document);
-    insertMessage.run(input.message);
+    insertMessage.run({ ...input.message, dedupe_key: key });
     for (const job of input.jobs) {
       insertJob.run({
         ...job,
@@ -42,14 +52,9 @@ export function makeSqliteIntake(db: Database.Database) {
   return {
     acceptMessage: (input: NewMessage, now: number): JobRow[] => accept.immediate(input, now),
 
-    findRecentMessage(sender: string, messageId: string, since: number) {
-      const message = db
-        .prepare(
-          `SELECT * FROM messages WHERE sender = ? AND message_id = ? AND received_at >= ?
-           ORDER BY received_at DESC LIMIT 1`,
-        )
-        .get(sender, messageId, since) as MessageRow | undefined;
-      if (!message) return null;
+    findResentMessage(dedupeKey: string, since: number) {
+      const message = holderOfKey.get(dedupeKey) as MessageRow | undefined;
+      if (!message || message.received_at < since) return null;
       return { message, jobs: jobsOfMessage.all(message.id) as JobRow[] };
     },
 

@@ -59,7 +59,7 @@ export function openSqliteStore(file: string): JobStore {
     close: async () => {
       if (db.open) db.close();
     },
-    findRecentMessage: guard(intake.findRecentMessage),
+    findResentMessage: guard(intake.findResentMessage),
     acceptMessage: guard(intake.acceptMessage),
     countSenderUsage: guard(senderUsage.countSenderUsage),
     getJob: guard(jobs.getJob),
