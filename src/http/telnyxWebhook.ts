@@ -109,10 +109,37 @@ async function tryReadRawBody(ctx: Koa.Context): Promise<Buffer | 'too_large' | 
 }
 
 /**
+ * Real events nest about five levels. A deeper one is refused as malformed: JSON.parse copes with thousands of
+ * levels, but recording the event stringifies it again, which overflows the stack, and that failure would be a
+ * 503 that Telnyx retries for days.
+ */
+const MAX_JSON_DEPTH = 64;
+
+/** True when brackets outside strings nest deeper than `limit`; one pass over the bytes, no parsing. */
+function jsonNestingExceeds(bytes: Buffer, limit: number): boolean {
+  const QUOTE = 0x22;
+  const BACKSLASH = 0x5c;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) inString = true;
+    else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (byte === 0x5d || byte === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
  * Accepts only the `{data: {id, event_type, …}}` envelope real deliveries use (telnyx-fax-api.md §5.1); the
  * wrapper-less shape from old doc samples is refused with 400 rather than guessed at.
  */
 export function tryParseTelnyxEvent(rawBody: Buffer): TelnyxEvent | null {
+  if (jsonNestingExceeds(rawBody, MAX_JSON_DEPTH)) return null;
   let parsed: unknown;
   try {
     parsed = JSON.parse(rawBody.toString('utf8'));
