@@ -10,6 +10,7 @@ import { formatBytes } from '../lib/units.js';
 import type { Logger } from '../log.js';
 import { installEnhancedCodePassthrough } from './enhancedCodes.js';
 import { makeSmtpGuards } from './guards.js';
+import { installQuotedRecipientSpaces } from './quotedRecipients.js';
 import type { ReceiveDeps } from './receive.js';
 import { receiveMessage } from './receive.js';
 import { classifyRecipient, faxNumbersOf } from './recipients.js';
@@ -45,6 +46,7 @@ export function addressOf(mailbox: string): string {
 
 export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
   installEnhancedCodePassthrough();
+  installQuotedRecipientSpaces();
   const { config, log } = deps;
   const smtp = config.smtp;
   const clientAllowed = makeAddressMatcher(smtp.allowed_clients);
