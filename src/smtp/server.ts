@@ -64,7 +64,7 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
     return error;
   };
   const sessionLog = (session: SMTPServerSession) => log.child({ session: session.id });
-  // TLS, AUTH, rate and sender limits, sender authentication (issue 7); its options override the ones below.
+  // Connection limits, TLS, AUTH, sender limits and sender authentication; the listener options are its own.
   const guards = await makeSmtpGuards(deps);
 
   const server = new SMTPServer({
@@ -72,15 +72,12 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
     banner: 'faxbridge ESMTP fax gateway',
     size: smtp.max_message_size,
     hideENHANCEDSTATUSCODES: false,
-    disabledCommands: ['AUTH', ...(smtp.tls ? [] : ['STARTTLS'])],
-    authOptional: true,
     disableReverseLookup: true,
     logger: false,
-    maxClients: 200,
-    socketTimeout: 120_000,
     closeTimeout: config.shutdown_grace,
     ...guards.serverOptions,
     onAuth: guards.onAuth,
+    onClose: (session) => guards.onClose(session),
 
     onConnect(session, callback) {
       if (!clientAllowed(session.remoteAddress)) {
