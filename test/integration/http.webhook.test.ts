@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
 
 import type Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -553,6 +554,31 @@ async function waitForValue<T>(probe: () => Promise<T | null>): Promise<T> {
 }
 
 describe('listen', () => {
+  it('the request timeout cuts slow uploads only: a download slower than it still arrives whole', async () => {
+    const app = makeHttpApp({
+      log: makeLogger({ level: 'silent' }, { write: () => undefined }),
+      webhook: {
+        log: makeLogger({ level: 'silent' }, { write: () => undefined }),
+        verify: makeSignatureVerifier(key.publicKeyBase64, { now: () => NOW_SEC * 1000 }),
+        record: async () => 'recorded',
+      },
+      ready: async () => ({ ok: true, checks: {} }),
+      // A document that trickles out over more than ten request timeouts (and two timeout checks), as a 50 MB fax does to a slow reader.
+      media: (ctx) => {
+        let sent = 0;
+        ctx.body = new Readable({
+          read() {
+            setTimeout(() => this.push(sent++ < 25 ? 'x'.repeat(1000) : null), 100);
+          },
+        });
+      },
+    });
+    const listener = await listen(app, { host: '127.0.0.1', port: 0, requestTimeoutMs: 200 });
+    listeners.push(listener);
+    const response = await fetch(`${listener.url}/media/slow.pdf`);
+    expect((await response.text()).length).toBe(25_000);
+  });
+
   it('drops connections beyond maxConnections, and serves again once one closes', async () => {
     const harness = await startApp({ maxConnections: 2 });
     const { port } = new URL(harness.url);
