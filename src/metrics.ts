@@ -15,6 +15,8 @@ export interface Metrics {
   jobsAccepted: Counter;
   /** Refusals by stable reason label (relay_denied, bad_number, too_large, no_pdf, bad_pdf, unavailable…). */
   smtpRejected: Counter<'reason'>;
+  /** SMTP AUTH refused: `invalid` (wrong user or password) or `locked` (after too many failures). */
+  smtpAuthFailures: Counter<'result'>;
   /** Faxes Telnyx accepted (POST /faxes answered 202), retries included. */
   faxAttempts: Counter;
   faxesDelivered: Counter;
@@ -101,6 +103,9 @@ export function makeMetrics(options: MetricsOptions = {}): Metrics {
     smtpAccepted: counter('faxbridge_smtp_accepted_total', 'Messages accepted (250) with fax jobs'),
     jobsAccepted: counter('faxbridge_jobs_accepted_total', 'Fax jobs accepted, one per recipient number'),
     smtpRejected: counter('faxbridge_smtp_rejected_total', 'SMTP refusals by reason', ['reason']),
+    smtpAuthFailures: counter('faxbridge_smtp_auth_failures_total', 'SMTP AUTH attempts refused, by result', [
+      'result',
+    ]),
     faxAttempts: counter('faxbridge_fax_attempts_total', 'Faxes placed with Telnyx (retries included)'),
     faxesDelivered: counter('faxbridge_faxes_delivered_total', 'Fax jobs delivered'),
     faxesFailed: counter('faxbridge_faxes_failed_total', 'Fax jobs that finally failed, by reason', [

@@ -32,7 +32,11 @@ export function makeMetricHooks(deps: {
       metrics.smtpAccepted.inc();
       metrics.jobsAccepted.inc(jobs);
     },
-    onRejected: (reason) => metrics.smtpRejected.inc({ reason: reasonLabel(reason) }),
+    onRejected(reason) {
+      metrics.smtpRejected.inc({ reason: reasonLabel(reason) });
+      if (reason === 'auth_failed') metrics.smtpAuthFailures.inc({ result: 'invalid' });
+      if (reason === 'auth_locked') metrics.smtpAuthFailures.inc({ result: 'locked' });
+    },
     onWebhook: (result) => metrics.webhooks.inc({ result }),
     onWorked(job, transition) {
       if (transition) observeTransition(metrics, job, transition, clock.now());

@@ -142,10 +142,14 @@ export const configSchema = z.strictObject({
        */
       trusted_relays: stringList(cidr).optional(),
       max_clients: int(1, 100_000).default(100),
+      /** Sessions one client address may hold at once; trusted relays are exempt. */
+      max_clients_per_address: int(1, 100_000).default(10),
+      /** Of max_clients, the slots only trusted relays may use; default a fifth of max_clients. */
+      relay_slots: int(0, 100_000).optional(),
       /** New connections per client address per minute (trusted relays are exempt); 0 turns it off. */
       connections_per_minute: int(0, 1_000_000).default(60),
       /** Idle time allowed while the client owes us a command or data. */
-      socket_timeout: duration.prefault('2m'),
+      socket_timeout: duration.prefault('1m'),
       /** Longest a DATA transfer may take, however slowly the bytes trickle in. */
       data_timeout: duration.prefault('15m'),
     })

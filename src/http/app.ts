@@ -35,7 +35,9 @@ const MAX_LOGGED_PATH_CHARS = 200;
 export function makeHttpApp(deps: HttpDeps): Koa {
   // No AsyncLocalStorage: the per-request logger travels on ctx.state, which costs nothing per request.
   const app = new Koa({ asyncLocalStorage: false });
-  const router = new Router();
+  // Paths are matched exactly as written: `/MEDIA/…` or `/Webhooks/telnyx` are not our routes, and a proxy rule
+  // or a log filter written for the real spelling must not be sidestepped by changing its case.
+  const router = new Router({ sensitive: true });
 
   router.post('/webhooks/telnyx', makeTelnyxWebhookHandler(deps.webhook));
   router.get('/healthz', makeHealthHandler());

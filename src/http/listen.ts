@@ -13,6 +13,8 @@ export interface ListenOptions {
   requestTimeoutMs?: number;
   /** How long close() lets in-flight requests finish before cutting their sockets. */
   closeGraceMs?: number;
+  /** Open connections at once; beyond it new ones are dropped. */
+  maxConnections?: number;
 }
 
 export interface HttpListener {
@@ -23,7 +25,22 @@ export interface HttpListener {
   close(): Promise<void>;
 }
 
+/**
+ * Node's requestTimeout covers receiving the request (headers and body) only, not sending the answer: a
+ * Telnyx fetch of a 50 MB document may take minutes once its short GET has arrived. So 30 s cuts slow or
+ * stalled uploads (a webhook is a few KB) without touching downloads.
+ */
 const DEFAULT_REQUEST_TIMEOUT_MS = 30 * SECOND;
+/**
+ * Telnyx opens a handful of connections and the probes one each; far more at once is a flood. Node drops
+ * connections above this as they arrive, so the process's sockets and per-connection memory stay bounded.
+ */
+const DEFAULT_MAX_CONNECTIONS = 1024;
+/**
+ * How often Node looks for requests past their header or request timeout. Its default (30 s) would let a
+ * stalled upload live up to twice its timeout.
+ */
+const TIMEOUT_CHECK_INTERVAL_MS = 1 * SECOND;
 const DEFAULT_CLOSE_GRACE_MS = 5 * SECOND;
 /** Slowloris guard: the headers must arrive well within the request budget. */
 const HEADERS_TIMEOUT_MS = 10 * SECOND;
@@ -36,7 +53,8 @@ const KEEP_ALIVE_TIMEOUT_MS = 5 * SECOND;
 /** Starts `app` on host:port and returns its stop (style.md §11). Rejects if the port cannot be bound. */
 export async function listen(app: Koa, options: ListenOptions): Promise<HttpListener> {
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const server = createServer(app.callback());
+  const server = createServer({ connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }, app.callback());
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   server.requestTimeout = requestTimeoutMs;
   server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;

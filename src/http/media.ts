@@ -16,6 +16,8 @@ export function makeMediaHandler(deps: {
 }): Koa.Middleware {
   const prefix = deps.prefix ?? '/media/';
   return async (ctx) => {
+    // Every answer here is either a PDF or a JSON refusal; a browser must never guess it is HTML.
+    ctx.set('X-Content-Type-Options', 'nosniff');
     const key = ctx.path.slice(prefix.length);
     const query = ctx.query as { expires?: string; sig?: string };
     const verdict = deps.signer.verify(`${prefix}${key}`, query, deps.clock.now());

@@ -9,11 +9,14 @@ import { SECOND } from '../lib/units.js';
  */
 export type VerifyFailure = 'missing_headers' | 'bad_timestamp' | 'stale_timestamp' | 'bad_signature';
 export type VerifyResult = { ok: true } | { ok: false; reason: VerifyFailure };
-export type SignatureVerifier = (
-  rawBody: Buffer,
-  signature: string | undefined,
-  timestamp: string | undefined,
-) => VerifyResult;
+export interface SignatureVerifier {
+  (rawBody: Buffer, signature: string | undefined, timestamp: string | undefined): VerifyResult;
+  /**
+   * Every check that needs no body: both headers present, the timestamp well formed and within the window, the
+   * signature 64 bytes. Run before the body is read, so a request that cannot be valid costs no memory.
+   */
+  checkHeaders(signature: string | undefined, timestamp: string | undefined): VerifyResult;
+}
 
 export interface SignatureVerifierOptions {
   /** Allowed distance between the signed timestamp and now, in seconds, checked in both directions. */
@@ -44,14 +47,23 @@ export function makeSignatureVerifier(
   const toleranceMs = (options.toleranceSec ?? DEFAULT_TOLERANCE_SEC) * SECOND;
   const now = options.now ?? Date.now;
 
-  return (rawBody, signature, timestamp) => {
+  const checkHeaders: SignatureVerifier['checkHeaders'] = (signature, timestamp) => {
     if (!signature || !timestamp) return refuse('missing_headers');
     if (!TIMESTAMP_PATTERN.test(timestamp)) return refuse('bad_timestamp');
     // Both directions: a timestamp far in the future is as suspect as an old one (replay with a skewed clock).
     if (Math.abs(now() - Number(timestamp) * SECOND) > toleranceMs) return refuse('stale_timestamp');
+    if (Buffer.from(signature, 'base64').length !== ED25519_SIGNATURE_BYTES) return refuse('bad_signature');
+    return { ok: true };
+  };
 
+  const verifyRequest = (
+    rawBody: Buffer,
+    signature: string | undefined,
+    timestamp: string | undefined,
+  ): VerifyResult => {
+    const headers = checkHeaders(signature, timestamp);
+    if (!headers.ok || !signature || !timestamp) return headers;
     const signatureBytes = Buffer.from(signature, 'base64');
-    if (signatureBytes.length !== ED25519_SIGNATURE_BYTES) return refuse('bad_signature');
 
     // The exact bytes: a body decoded to a string and re-encoded fails on any invalid UTF-8 byte (node-stack.md §6).
     const signed = Buffer.concat([Buffer.from(`${timestamp}|`, 'ascii'), rawBody]);
@@ -62,6 +74,7 @@ export function makeSignatureVerifier(
       return refuse('bad_signature');
     }
   };
+  return Object.assign(verifyRequest, { checkHeaders });
 }
 
 function refuse(reason: VerifyFailure): VerifyResult {

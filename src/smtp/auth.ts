@@ -6,8 +6,9 @@ import type {
 
 import type { AuthUserRule } from '../domain/senderTrust.js';
 import { hashPassword, parsePasswordHash, verifyPassword } from '../lib/passwordHash.js';
-import { SECOND } from '../lib/units.js';
+import { MINUTE, SECOND } from '../lib/units.js';
 import type { Logger } from '../log.js';
+import type { AuthLock, AuthThrottle } from './authThrottle.js';
 import { smtpReply } from './replies.js';
 
 /**
@@ -35,6 +36,10 @@ export async function makeAuthHandler(deps: {
   log: Logger;
   onRejected?: (reason: string) => void;
   failureDelayMs?: number;
+  /** Per-connection, per-account and per-address limits on wrong passwords. */
+  throttle: AuthThrottle;
+  /** Ends the session's connection (after its reply was sent). */
+  closeConnection: (session: SMTPServerSession) => void;
 }): Promise<OnAuth> {
   const { users, log } = deps;
   // Checked against for unknown users, so that they cost as much as known ones (same scrypt cost).
@@ -59,8 +64,22 @@ export async function makeAuthHandler(deps: {
     }
     const name = (auth.username ?? '').trim();
     const user = byName.get(name.toLowerCase());
+    const remote = session.remoteAddress;
+    const refuseLocked = (lock: AuthLock) => {
+      deps.onRejected?.('auth_locked');
+      slog.warn(
+        { user: user ? user.user : '(unknown user)', locked: lock.what, remote, until: lock.until },
+        'smtp auth refused: locked after too many failed logins',
+      );
+      callback(lockedReply(lock));
+    };
+    const lockBefore = deps.throttle.lockOf(name, remote);
+    if (lockBefore) return refuseLocked(lockBefore);
     verifyPassword(auth.password ?? '', user ? user.password_hash : decoy).then(
       (ok) => {
+        // A lock that began while this password was being checked holds for it too, the right one included.
+        const lockAfter = deps.throttle.lockOf(name, remote);
+        if (lockAfter) return refuseLocked(lockAfter);
         if (ok && user) {
           slog.info(
             { user: user.user, method: auth.method, remote: session.remoteAddress },
@@ -69,15 +88,32 @@ export async function makeAuthHandler(deps: {
           return callback(null, { user: user.user });
         }
         // An unknown name is not logged: people type their password into the user field.
+        const { closeConnection, locked } = deps.throttle.recordFailure(session.id, name, remote);
         slog.warn(
-          { user: user ? user.user : '(unknown user)', method: auth.method, remote: session.remoteAddress },
+          { user: user ? user.user : '(unknown user)', method: auth.method, remote },
           'smtp auth failed',
         );
+        if (locked) {
+          slog.warn(
+            { user: user ? user.user : '(unknown user)', locked: locked.what, remote, until: locked.until },
+            'smtp auth locked after too many failed logins',
+          );
+        }
         deps.onRejected?.('auth_failed');
-        setTimeout(
-          () => callback(smtpReply(535, '5.7.8', 'Authentication credentials invalid', 'auth_failed')),
-          delay,
-        ).unref();
+        setTimeout(() => {
+          if (!closeConnection) {
+            return callback(smtpReply(535, '5.7.8', 'Authentication credentials invalid', 'auth_failed'));
+          }
+          callback(
+            smtpReply(
+              421,
+              '4.7.0',
+              'Authentication credentials invalid, and too many failed logins on this connection; closing it',
+              'auth_failed',
+            ),
+          );
+          deps.closeConnection(session);
+        }, delay).unref();
       },
       (error: unknown) => {
         slog.error({ err: error }, 'smtp auth could not be checked');
@@ -85,6 +121,18 @@ export async function makeAuthHandler(deps: {
       },
     );
   };
+}
+
+/** 454: temporary (RFC 4954), so a client that is not guessing simply tries again later. */
+function lockedReply(lock: AuthLock) {
+  const minutes = Math.max(1, Math.ceil(lock.remainingMs / MINUTE));
+  const whose = lock.what === 'account' ? 'for this account' : 'from your address';
+  return smtpReply(
+    454,
+    '4.7.0',
+    `Too many failed logins ${whose}; logins are refused for ${minutes} more minutes`,
+    'auth_locked',
+  );
 }
 
 /** The user's rule by the name AUTH accepted (session.user), for `send_as` checks. */

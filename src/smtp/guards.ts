@@ -11,6 +11,8 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import type { JobStore } from '../store/jobStore.js';
 import { findAuthUser, makeAuthHandler, type OnAuth } from './auth.js';
+import { makeAuthThrottle } from './authThrottle.js';
+import { makeConnectionSlots } from './connectionSlots.js';
 import { makeMessageGuard, type MessageGuard } from './messageGuard.js';
 import { makeConnectionRateLimiter, makeSenderQuota } from './rateLimits.js';
 import type { SmtpReplyError } from './replies.js';
@@ -34,9 +36,12 @@ export interface SmtpGuardDeps {
 }
 
 export interface SmtpGuards {
+  /** The listener's limits, TLS and AUTH options: decided here only, server.ts does not set them. */
   serverOptions: Partial<SMTPServerOptions>;
   onAuth: OnAuth;
   onConnect(session: SMTPServerSession): SmtpReplyError | null;
+  /** Every session's end, refused or not: gives back its connection slot. */
+  onClose(session: SMTPServerSession): void;
   onMailFrom(address: SMTPServerAddress, session: SMTPServerSession): SmtpReplyError | null;
   /** `numbers`: the fax numbers accepted so far in this envelope. */
   onRcptTo(
@@ -63,15 +68,25 @@ export async function makeSmtpGuards(deps: SmtpGuardDeps): Promise<SmtpGuards> {
   const smtp = config.smtp;
   const trusted = makeAddressMatcher(smtp.trusted_relays);
   const connections = makeConnectionRateLimiter(smtp.connections_per_minute, clock);
+  const slots = makeConnectionSlots({
+    maxClients: smtp.max_clients,
+    perAddress: smtp.max_clients_per_address,
+    relaySlots: smtp.trusted_relays.length > 0 ? (smtp.relay_slots ?? Math.floor(smtp.max_clients / 5)) : 0,
+  });
+  const authThrottle = makeAuthThrottle(clock);
   const quota = makeSenderQuota({ store, clock, limits: config.limits });
+  const servers: SMTPServer[] = [];
   const onAuth = await makeAuthHandler({
     users: smtp.auth,
     allowInsecure: smtp.allow_insecure_auth,
     log,
     onRejected: deps.onRejected,
+    throttle: authThrottle,
+    closeConnection: (session) => {
+      for (const connection of connectionsOf(session)) connection.close();
+    },
   });
   const tlsFiles = smtp.tls ? readTlsFiles(smtp.tls) : null;
-  const servers: SMTPServer[] = [];
   let implicitTls: ImplicitTlsListener | null = null;
   let reloader: ReturnType<typeof watchTlsReload> | null = null;
   const sessionLog = (session: SMTPServerSession) => log.child({ session: session.id });
@@ -86,19 +101,25 @@ export async function makeSmtpGuards(deps: SmtpGuardDeps): Promise<SmtpGuards> {
     // Submission mode asks for AUTH in onMailFrom, with our own reply; bounces and relayed mail need none.
     authOptional: true,
     allowInsecureAuth: smtp.allow_insecure_auth,
-    maxClients: smtp.max_clients,
+    // The slots above decide who gets a session, with a reason in the reply. The library's own count also
+    // holds sockets not yet greeted (and TLS handshakes), so it is only a backstop against descriptor floods.
+    maxClients: 2 * smtp.max_clients,
     socketTimeout: smtp.socket_timeout,
     ...(tlsFiles ? { cert: tlsFiles.cert, key: tlsFiles.key } : {}),
   };
 
+  /** The library's connection objects of `session` (one, on whichever listener it arrived). */
+  function* connectionsOf(session: SMTPServerSession) {
+    for (const server of servers) {
+      for (const connection of server.connections) if (connection.id === session.id) yield connection;
+    }
+  }
+
   /** Closes the connection of `session` with a reply, from outside a command handler (the DATA deadline). */
   const hangUp = (session: SMTPServerSession, reply: SmtpReplyError): void => {
-    for (const server of servers) {
-      for (const connection of server.connections) {
-        if (connection.id !== session.id) continue;
-        connection.send(reply.responseCode, reply.message, false);
-        connection.close();
-      }
+    for (const connection of connectionsOf(session)) {
+      connection.send(reply.responseCode, reply.message, false);
+      connection.close();
     }
   };
 
@@ -107,9 +128,28 @@ export async function makeSmtpGuards(deps: SmtpGuardDeps): Promise<SmtpGuards> {
     onAuth,
 
     onConnect(session) {
-      if (trusted(session.remoteAddress) || connections.allow(session.remoteAddress)) return null;
-      sessionLog(session).warn({ remote: session.remoteAddress }, 'too many connections from this address');
-      return refuse(securityReplies.tooManyConnections(smtp.connections_per_minute));
+      const remote = session.remoteAddress;
+      const isTrusted = trusted(remote);
+      if (!isTrusted && !connections.allow(remote)) {
+        sessionLog(session).warn({ remote }, 'too many connections from this address');
+        return refuse(securityReplies.tooManyConnections(smtp.connections_per_minute));
+      }
+      const full = slots.admit(session.id, remote, isTrusted);
+      if (!full) return null;
+      sessionLog(session).warn(
+        { remote, limit: full.kind, max: full.max, open: slots.size() },
+        'no free slot',
+      );
+      return refuse(
+        full.kind === 'address_full'
+          ? securityReplies.tooManyOpenConnections(full.max)
+          : securityReplies.listenerFull(full.max),
+      );
+    },
+
+    onClose(session) {
+      slots.release(session.id);
+      authThrottle.forgetSession(session.id);
     },
 
     onMailFrom(address, session) {

@@ -25,6 +25,7 @@ export type SmtpRejectReason =
   | 'tls_required'
   | 'auth_required'
   | 'auth_failed'
+  | 'auth_locked'
   | 'sender_not_authenticated'
   | 'too_many_connections'
   | 'timeout'

@@ -26,6 +26,20 @@ export const securityReplies = {
       `Too many connections from your address (at most ${perMinute} a minute); try again later`,
       'too_many_connections',
     ),
+  tooManyOpenConnections: (max: number) =>
+    smtpReply(
+      421,
+      '4.7.0',
+      `Too many open connections from your address (at most ${max} at once); try again later`,
+      'too_many_connections',
+    ),
+  listenerFull: (max: number) =>
+    smtpReply(
+      421,
+      '4.7.0',
+      `Too many connected clients (at most ${max}); try again in a moment`,
+      'too_many_connections',
+    ),
   dataTimeout: (seconds: number) =>
     smtpReply(421, '4.4.2', `The message took longer than ${seconds} s to arrive; closing`, 'timeout'),
 };

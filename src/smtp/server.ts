@@ -11,6 +11,7 @@ import { formatBytes } from '../lib/units.js';
 import type { Logger } from '../log.js';
 import { installEnhancedCodePassthrough } from './enhancedCodes.js';
 import { makeSmtpGuards } from './guards.js';
+import { installQuotedRecipientSpaces } from './quotedRecipients.js';
 import type { ReceiveDeps } from './receive.js';
 import { receiveMessage } from './receive.js';
 import { classifyRecipient, faxNumbersOf } from './recipients.js';
@@ -46,6 +47,7 @@ export function addressOf(mailbox: string): string {
 
 export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
   installEnhancedCodePassthrough();
+  installQuotedRecipientSpaces();
   const { config, log } = deps;
   const smtp = config.smtp;
   const clientAllowed = makeAddressMatcher(smtp.allowed_clients);
@@ -63,7 +65,7 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
     return error;
   };
   const sessionLog = (session: SMTPServerSession) => log.child({ session: session.id });
-  // TLS, AUTH, rate and sender limits, sender authentication (issue 7); its options override the ones below.
+  // Connection limits, TLS, AUTH, sender limits and sender authentication; the listener options are its own.
   const guards = await makeSmtpGuards(deps);
 
   const server = new SMTPServer({
@@ -71,15 +73,12 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
     banner: 'faxbridge ESMTP fax gateway',
     size: smtp.max_message_size,
     hideENHANCEDSTATUSCODES: false,
-    disabledCommands: ['AUTH', ...(smtp.tls ? [] : ['STARTTLS'])],
-    authOptional: true,
     disableReverseLookup: true,
     logger: false,
-    maxClients: 200,
-    socketTimeout: 120_000,
     closeTimeout: config.shutdown_grace,
     ...guards.serverOptions,
     onAuth: guards.onAuth,
+    onClose: (session) => guards.onClose(session),
 
     onConnect(session, callback) {
       if (!clientAllowed(session.remoteAddress)) {

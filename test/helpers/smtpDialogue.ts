@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 /**
  * A hand-driven SMTP client for tests that must act between two protocol steps (send half of DATA, then signal
@@ -15,10 +16,28 @@ export interface SmtpDialogue {
   socket: Socket;
 }
 
-export async function openSmtpDialogue(port: number, host = '127.0.0.1'): Promise<SmtpDialogue> {
-  const socket = connect({ port, host });
+export interface DialogueOptions {
+  /** Connect from this local address (127.0.0.2 … are loopback on Linux: another client to the daemon). */
+  localAddress?: string;
+  /** Speak TLS from the first byte (the implicit-TLS port), trusting `ca`. */
+  tls?: { ca: Buffer; servername?: string };
+}
+
+export async function openSmtpDialogue(
+  port: number,
+  host = '127.0.0.1',
+  options: DialogueOptions = {},
+): Promise<SmtpDialogue> {
+  const { localAddress, tls } = options;
+  const socket: Socket = tls
+    ? tlsConnect({
+        socket: connect({ port, host, localAddress }),
+        ca: tls.ca,
+        servername: tls.servername ?? 'localhost',
+      })
+    : connect({ port, host, localAddress });
   await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
+    socket.once(tls ? 'secureConnect' : 'connect', resolve);
     socket.once('error', reject);
   });
   let buffer = '';

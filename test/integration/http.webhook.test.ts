@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
 
 import type Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,6 +49,8 @@ interface HarnessOptions {
   ready?: { ok: boolean; checks: Record<string, string> };
   media?: Koa.Middleware;
   onLogLine?: (line: string) => void;
+  maxInFlightBytes?: number;
+  maxConnections?: number;
 }
 
 const listeners: HttpListener[] = [];
@@ -85,6 +89,7 @@ async function startApp(options: HarnessOptions = {}): Promise<Harness> {
         }),
       afterRecord: options.afterRecord ?? ((event) => void followedUp.push(event)),
       onResult: (result) => void results.push(result),
+      maxInFlightBytes: options.maxInFlightBytes,
     },
     ready: async () => {
       readyCallCount += 1;
@@ -92,7 +97,7 @@ async function startApp(options: HarnessOptions = {}): Promise<Harness> {
     },
     ...(options.media ? { media: options.media } : {}),
   });
-  const listener = await listen(app, { host: '127.0.0.1', port: 0 });
+  const listener = await listen(app, { host: '127.0.0.1', port: 0, maxConnections: options.maxConnections });
   listeners.push(listener);
   return { url: listener.url, recorded, followedUp, results, logLines, readyCalls: () => readyCallCount };
 }
@@ -101,9 +106,45 @@ function post(harness: Harness, body: string | Buffer, headers: Record<string, s
   return fetch(`${harness.url}/webhooks/telnyx`, { method: 'POST', body, headers });
 }
 
+const sockets: Socket[] = [];
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+});
+
+/**
+ * Sends a POST's headers (and `bodyBytes` of its body, out of `length`) over a raw socket and leaves it
+ * unfinished. `answer` resolves with the status line, if the server answers at all.
+ */
+async function startUpload(
+  url: string,
+  headers: Record<string, string>,
+  length: number,
+  bodyBytes = 0,
+): Promise<{ socket: Socket; answer: Promise<string> }> {
+  const { port } = new URL(url);
+  const socket = connect(Number(port), '127.0.0.1');
+  sockets.push(socket);
+  socket.on('error', () => undefined);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const lines = Object.entries({ ...headers, 'content-length': String(length) }).map(
+    ([name, value]) => `${name}: ${value}`,
+  );
+  socket.write(`POST /webhooks/telnyx HTTP/1.1\r\nhost: test\r\n${lines.join('\r\n')}\r\n\r\n`);
+  if (bodyBytes > 0) socket.write(Buffer.alloc(bodyBytes, 0x20));
+  let received = '';
+  const answer = new Promise<string>((resolve) => {
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (received.includes('\r\n\r\n')) resolve(received);
+    });
+    socket.once('close', () => resolve(received));
+  });
+  return { socket, answer };
+}
+
 /** Resolves when `list` has at least `count` entries; afterRecord runs after the response, so poll briefly. */
 async function waitForLength(list: unknown[], count: number): Promise<void> {
-  const deadline = Date.now() + 2000;
+  const deadline = Date.now() + 10_000;
   while (list.length < count) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} entries`);
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -305,6 +346,38 @@ describe('POST /webhooks/telnyx', () => {
     expect(harness.recorded).toEqual([]);
   });
 
+  it('answers 401 to missing or stale signature headers without waiting for the body, and closes', async () => {
+    const harness = await startApp();
+    const unsigned = await startUpload(harness.url, { 'content-type': 'application/json' }, 1 * MB);
+    const stale = await startUpload(harness.url, signWebhook('{}', key.secretKey, NOW_SEC - 301), 1 * MB);
+    for (const upload of [unsigned, stale]) {
+      const answer = await upload.answer;
+      expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+      expect(answer.toLowerCase()).toContain('connection: close');
+    }
+    expect(harness.results).toEqual(['missing_headers', 'stale_timestamp']);
+  });
+
+  it('answers 503 with Retry-After while the bodies being read would pass the cap, 200 again after', async () => {
+    const harness = await startApp({ maxInFlightBytes: 2 * MB });
+    // Two slow uploads with plausible headers hold 1 MB each; their bodies never finish.
+    await startUpload(harness.url, signWebhook('x', key.secretKey, NOW_SEC), 1 * MB, 10);
+    await startUpload(harness.url, signWebhook('y', key.secretKey, NOW_SEC), 1 * MB, 10);
+    const signed = () => post(harness, deliveredBody, signWebhook(deliveredBody, key.secretKey, NOW_SEC));
+    const busy = await waitForValue(async () => {
+      const response = await signed();
+      return response.status === 503 ? response : null;
+    });
+    expect(busy.headers.get('retry-after')).toBe('5');
+    expect(await busy.json()).toEqual({ error: 'busy' });
+    for (const socket of sockets.splice(0)) socket.destroy();
+    const accepted = await waitForValue(async () => {
+      const response = await signed();
+      return response.status === 200 ? response : null;
+    });
+    expect(accepted.status).toBe(200);
+  });
+
   it('answers 503 when the event cannot be recorded, so Telnyx retries', async () => {
     const followedUp: TelnyxEvent[] = [];
     const harness = await startApp({
@@ -341,7 +414,7 @@ describe('POST /webhooks/telnyx', () => {
       const response = await post(harness, body, signWebhook(body, key.secretKey, NOW_SEC));
       expect(response.status).toBe(200);
     }
-    const deadline = Date.now() + 2000;
+    const deadline = Date.now() + 10_000;
     while (!harness.logLines.join('').includes('async follow-up exploded') && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -480,7 +553,66 @@ describe('makeCachedReadiness', () => {
   });
 });
 
+/** Polls `probe` until it returns a value (10 s at most). */
+async function waitForValue<T>(probe: () => Promise<T | null>): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe('listen', () => {
+  it('the request timeout cuts slow uploads only: a download slower than it still arrives whole', async () => {
+    const app = makeHttpApp({
+      log: makeLogger({ level: 'silent' }, { write: () => undefined }),
+      webhook: {
+        log: makeLogger({ level: 'silent' }, { write: () => undefined }),
+        verify: makeSignatureVerifier(key.publicKeyBase64, { now: () => NOW_SEC * 1000 }),
+        record: async () => 'recorded',
+      },
+      ready: async () => ({ ok: true, checks: {} }),
+      // A document that trickles out over more than ten request timeouts (and two timeout checks), as a 50 MB fax does to a slow reader.
+      media: (ctx) => {
+        let sent = 0;
+        ctx.body = new Readable({
+          read() {
+            setTimeout(() => this.push(sent++ < 25 ? 'x'.repeat(1000) : null), 100);
+          },
+        });
+      },
+    });
+    const listener = await listen(app, { host: '127.0.0.1', port: 0, requestTimeoutMs: 200 });
+    listeners.push(listener);
+    const response = await fetch(`${listener.url}/media/slow.pdf`);
+    expect((await response.text()).length).toBe(25_000);
+  });
+
+  it('drops connections beyond maxConnections, and serves again once one closes', async () => {
+    const harness = await startApp({ maxConnections: 2 });
+    const { port } = new URL(harness.url);
+    const open = async () => {
+      const socket = connect(Number(port), '127.0.0.1');
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      return socket;
+    };
+    const first = await open();
+    await open();
+    await expect(fetch(`${harness.url}/healthz`)).rejects.toThrow();
+    first.destroy();
+    const healthy = await waitForValue(() =>
+      fetch(`${harness.url}/healthz`).then(
+        (response) => (response.status === 200 ? response : null),
+        () => null,
+      ),
+    );
+    expect(healthy.status).toBe(200);
+  });
+
   it('closes idle keep-alive sockets when it closes, then refuses new requests', async () => {
     const harness = await startApp();
     const listener = listeners.pop()!;

@@ -316,6 +316,46 @@ describe('SMTP replies (sandbox daemon, max_recipients 2)', () => {
     expect(jobs.filter((job) => job.to_number === '+15557000081')).toHaveLength(1);
   });
 
+  it('a quoted number with spaces and brackets is read as the number, and faxed', async () => {
+    const smtp = await rawSmtp(env.smtpPort);
+    try {
+      await smtp.command('EHLO client.example.com');
+      expect(await smtp.command('MAIL FROM:<alice@example.com>')).toMatch(/^250 /);
+      expect(await smtp.command(`RCPT TO:<"+1 (555) 700-0093"@${DOMAIN}>`)).toMatch(/^250 /);
+      // A quoted local part that is no number is still refused by our check, naming it.
+      expect(await smtp.command(`RCPT TO:<"call me"@${DOMAIN}>`)).toMatch(/^550 5\.1\.1 .*callme.*letters/);
+      expect(await smtp.command('DATA')).toMatch(/^354 /);
+      const eml = await composeEml({
+        from: 'alice@example.com',
+        to: `"+1 (555) 700-0093"@${DOMAIN}`,
+        subject: 'Quoted',
+        attachments: [{ filename: 'q.pdf', content: await makePdf(1), contentType: 'application/pdf' }],
+      });
+      expect(await smtp.data(eml)).toMatch(new RegExp(`^250 2\\.0\\.0 Queued ${JOB_ID} \\+15557000093$`));
+    } finally {
+      smtp.close();
+    }
+    await waitFor(() => env.simulator.faxes().find((fax) => fax.to === '+15557000093'));
+  });
+
+  it('swaks to a quoted number with spaces gets 250', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fb-swaks-'));
+    try {
+      const file = path.join(dir, 'swaks.pdf');
+      writeFileSync(file, await makePdf(1));
+      const args = ['--server', `127.0.0.1:${env.smtpPort}`, '--from', 'alice@example.com'];
+      args.push('--to', `"+1 (555) 700-0094"@${DOMAIN}`, '--attach-type', 'application/pdf');
+      const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) => {
+        execFile('swaks', [...args, '--attach', `@${file}`], { timeout: 30_000 }, (error, out, err) =>
+          error ? reject(new Error(`${error.message}\n${out}\n${err}`)) : resolve({ stdout: out }),
+        );
+      });
+      expect(stdout).toMatch(new RegExp(`<- {2}250 2\\.0\\.0 Queued ${JOB_ID} \\+15557000094`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('swaks sending a PDF attachment gets 250', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'fb-swaks-'));
     try {

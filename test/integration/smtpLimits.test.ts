@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOUR, MINUTE } from '../../src/lib/units.js';
 import { makeDnsTable } from '../helpers/dnsTable.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
-import { openSmtpDialogue, tryConnect } from '../helpers/smtpDialogue.js';
+import { openSmtpDialogue, type SmtpDialogue, tryConnect } from '../helpers/smtpDialogue.js';
 import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
 
 /*
@@ -205,6 +205,52 @@ describe('connection limits and deadlines', () => {
       to: '+15551234567@fax.localhost',
       subject: 'x',
       attachments: [{ filename: 'a.pdf', content: pdf }],
+    });
+    expect(result.response).toMatch(/^250 2\.0\.0 Queued /);
+  });
+});
+
+describe('connection slots: idle clients cannot lock the relay out', () => {
+  let env: TestDaemon;
+  const held: SmtpDialogue[] = [];
+
+  beforeAll(async () => {
+    // Defaults for max_clients (100), max_clients_per_address (10) and relay_slots (a fifth); only 127.0.0.1
+    // is the office's relay, every other loopback address plays another host of the allowed networks.
+    env = await startTestDaemon({ smtpYaml: 'trusted_relays: [127.0.0.1/32]' });
+  });
+  afterAll(async () => {
+    for (const smtp of held) smtp.close();
+    await env.stop();
+  });
+
+  /** Opens a session from `localAddress` and keeps it idle; resolves with its first reply. */
+  async function hold(localAddress: string): Promise<string> {
+    const smtp = await openSmtpDialogue(env.smtpPort, '127.0.0.1', { localAddress });
+    held.push(smtp);
+    return smtp.reply();
+  }
+
+  it('one address holds at most 10 sessions: the 11th gets 421 4.7.0 with the reason', async () => {
+    for (let i = 0; i < 10; i++) expect(await hold('127.0.0.2')).toMatch(/^220 /);
+    expect(await hold('127.0.0.2')).toBe(
+      '421 4.7.0 Too many open connections from your address (at most 10 at once); try again later',
+    );
+  });
+
+  it('100 idle sessions from other addresses leave room for the trusted relay, which still faxes', async () => {
+    const hosts = Array.from({ length: 90 }, (_, i) => `127.0.0.${i + 3}`);
+    const greetings = await Promise.all(hosts.map(hold));
+    // 10 held above + 70 here fill the 80 slots open to everyone; the rest are told why.
+    expect(greetings.filter((greeting) => greeting.startsWith('220 '))).toHaveLength(70);
+    expect(greetings.filter((greeting) => !greeting.startsWith('220 '))).toEqual(
+      Array(20).fill('421 4.7.0 Too many connected clients (at most 100); try again in a moment'),
+    );
+    const result = await sendMail(env.smtpPort, {
+      from: 'alice@example.com',
+      to: '+15551234567@fax.localhost',
+      subject: 'through the reserved slots',
+      attachments: [{ filename: 'a.pdf', content: await makePdf(1), contentType: 'application/pdf' }],
     });
     expect(result.response).toMatch(/^250 2\.0\.0 Queued /);
   });

@@ -10,6 +10,7 @@ import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { hashPassword } from '../../src/lib/passwordHash.js';
+import { MINUTE, SECOND } from '../../src/lib/units.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
 import { openSmtpDialogue } from '../helpers/smtpDialogue.js';
 import { startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
@@ -114,7 +115,7 @@ describe('SMTP TLS and AUTH, submission mode', () => {
     });
   });
   afterAll(async () => {
-    await env.stop();
+    await env?.stop();
     rmSync(tlsDir, { recursive: true, force: true });
   });
 
@@ -246,7 +247,7 @@ describe('SMTP AUTH in relay mode', () => {
     });
   });
   afterAll(async () => {
-    await env.stop();
+    await env?.stop();
   });
 
   it('an authenticated sender skips SPF/DKIM/DMARC; an unauthenticated one is checked', async () => {
@@ -265,5 +266,108 @@ describe('SMTP AUTH in relay mode', () => {
     const anonymous = await send(env.smtpPort, message);
     expect(anonymous.response).toMatch(/^451 4\.4\.3 /);
     expect(asked).toBeGreaterThan(0);
+  });
+});
+
+describe('SMTP AUTH guessing: closed per connection, locked per account and per address', () => {
+  let offset = 0;
+  const clock = { now: () => Date.now() + offset };
+  const sink = new PassThrough();
+  let log = '';
+  sink.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
+  let env: TestDaemon;
+  let tlsPort: number;
+  const ca = readFileSync(`${FIXTURES}first.cert.pem`);
+
+  beforeAll(async () => {
+    const [alice, scanner] = await Promise.all([
+      hashPassword('alice-secret', FAST),
+      hashPassword('scanner-secret', FAST),
+    ]);
+    env = await startTestDaemon({
+      smtpYaml: [
+        `tls: { cert: ${FIXTURES}first.cert.pem, key: ${FIXTURES}first.key.pem }`,
+        'tls_listen: 127.0.0.1:0',
+        'auth:',
+        `  - { user: alice@example.com, password_hash: "${alice}" }`,
+        `  - { user: scanner, password_hash: "${scanner}", send_as: [frontdesk@example.com] }`,
+      ].join('\n'),
+      clock,
+      logDestination: sink,
+    });
+    tlsPort = env.daemon.smtp.tlsAddress()!.port;
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  const plain = (user: string, pass: string) =>
+    `AUTH PLAIN ${Buffer.from(`\0${user}\0${pass}`).toString('base64')}`;
+
+  /** One TLS session from `localAddress` trying each password in turn; the replies, then whether it was closed. */
+  async function tryPasswords(localAddress: string, user: string, passwords: string[]) {
+    const smtp = await openSmtpDialogue(tlsPort, '127.0.0.1', { localAddress, tls: { ca } });
+    const closed = new Promise<void>((resolve) => smtp.socket.once('close', () => resolve()));
+    const replies: string[] = [];
+    try {
+      await smtp.reply();
+      await smtp.command('EHLO client.test');
+      for (const pass of passwords) replies.push(await smtp.command(plain(user, pass)));
+      if (replies.at(-1)?.startsWith('421 ')) await closed;
+      return replies;
+    } finally {
+      smtp.close();
+    }
+  }
+
+  it('the third wrong password on one connection gets 421 4.7.0 and the connection is closed', async () => {
+    expect(await tryPasswords('127.0.0.2', 'alice@example.com', ['a', 'b', 'c'])).toEqual([
+      '535 5.7.8 Authentication credentials invalid',
+      '535 5.7.8 Authentication credentials invalid',
+      '421 4.7.0 Authentication credentials invalid, and too many failed logins on this connection; closing it',
+    ]);
+  });
+
+  it('10 wrong passwords for one account in 15 minutes lock it, the right password included, for 15 minutes', async () => {
+    // 3 above, 7 more from three other addresses at once (as a guesser with many connections would).
+    await Promise.all([
+      tryPasswords('127.0.0.3', 'alice@example.com', ['d', 'e', 'f']),
+      tryPasswords('127.0.0.4', 'alice@example.com', ['g', 'h', 'i']),
+      tryPasswords('127.0.0.5', 'alice@example.com', ['j']),
+    ]);
+    expect(await tryPasswords('127.0.0.6', 'alice@example.com', ['alice-secret'])).toEqual([
+      '454 4.7.0 Too many failed logins for this account; logins are refused for 15 more minutes',
+    ]);
+    // Another account from the same address is not affected.
+    expect(await tryPasswords('127.0.0.6', 'scanner', ['scanner-secret'])).toEqual([
+      '235 2.7.0 Authentication successful',
+    ]);
+    offset += 15 * MINUTE + SECOND;
+    expect(await tryPasswords('127.0.0.6', 'alice@example.com', ['alice-secret'])).toEqual([
+      '235 2.7.0 Authentication successful',
+    ]);
+  });
+
+  it('10 wrong logins from one address lock that address, whatever the names tried', async () => {
+    const names = (from: number) => Array.from({ length: 3 }, (_, i) => `guess${from + i}@example.com`);
+    await Promise.all([0, 3, 6].map((from) => tryPasswords('127.0.0.7', names(from)[0]!, ['x', 'y', 'z'])));
+    expect(await tryPasswords('127.0.0.7', 'nobody@example.com', ['w'])).toEqual([
+      '535 5.7.8 Authentication credentials invalid',
+    ]);
+    expect(await tryPasswords('127.0.0.7', 'alice@example.com', ['alice-secret'])).toEqual([
+      '454 4.7.0 Too many failed logins from your address; logins are refused for 15 more minutes',
+    ]);
+    expect(await tryPasswords('127.0.0.8', 'alice@example.com', ['alice-secret'])).toEqual([
+      '235 2.7.0 Authentication successful',
+    ]);
+  });
+
+  it('counts the failures in faxbridge_smtp_auth_failures_total and logs the lockouts, never a password', async () => {
+    const metrics = await (await fetch(`${env.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^faxbridge_smtp_auth_failures_total\{result="invalid"\} 20$/m);
+    expect(metrics).toMatch(/^faxbridge_smtp_auth_failures_total\{result="locked"\} 2$/m);
+    expect(log).toContain('smtp auth locked after too many failed logins');
+    expect(log).not.toContain('alice-secret');
+    expect(log).not.toContain('scanner-secret');
   });
 });

@@ -94,8 +94,8 @@ describe('POST /webhooks/telnyx on the running daemon', () => {
     });
   }
 
-  const post = (body: string | Buffer, headers: Record<string, string>) =>
-    fetch(`${env.httpUrl}/webhooks/telnyx`, { method: 'POST', headers, body });
+  const post = (body: string | Buffer, headers: Record<string, string>, path = '/webhooks/telnyx') =>
+    fetch(`${env.httpUrl}${path}`, { method: 'POST', headers, body });
 
   const withoutHeader = (headers: Record<string, string>, ...names: string[]) =>
     Object.fromEntries(Object.entries(headers).filter(([name]) => !names.includes(name)));
@@ -103,7 +103,7 @@ describe('POST /webhooks/telnyx on the running daemon', () => {
   interface BadRequest {
     name: string;
     status: number;
-    request: () => { body: string | Buffer; headers: Record<string, string> };
+    request: () => { body: string | Buffer; headers: Record<string, string>; path?: string };
   }
 
   const badRequests: BadRequest[] = [
@@ -200,6 +200,26 @@ describe('POST /webhooks/telnyx on the running daemon', () => {
       },
     },
     {
+      name: 'an event nested 5,000 levels deep (validly signed)',
+      status: 400,
+      request: () => {
+        const event = JSON.parse(deliveredEvent()) as { data: { payload: Record<string, unknown> } };
+        const body = JSON.stringify(event).replace(
+          '"payload":{',
+          `"payload":{"extra":${'['.repeat(5000)}${']'.repeat(5000)},`,
+        );
+        return { body, headers: signWebhook(body, telnyxKey.secretKey) };
+      },
+    },
+    {
+      name: 'the webhook path in other letter case (validly signed)',
+      status: 404,
+      request: () => {
+        const body = deliveredEvent();
+        return { body, headers: signWebhook(body, telnyxKey.secretKey), path: '/Webhooks/Telnyx' };
+      },
+    },
+    {
       name: 'body over 1 MB (validly signed)',
       status: 413,
       request: () => {
@@ -212,8 +232,8 @@ describe('POST /webhooks/telnyx on the running daemon', () => {
   ];
 
   it.each(badRequests)('$name → $status with a reason, and nothing changes', async ({ status, request }) => {
-    const { body, headers } = request();
-    const response = await post(body, headers);
+    const { body, headers, path } = request();
+    const response = await post(body, headers, path);
     expect(response.status).toBe(status);
     const answer = (await response.json()) as { error?: string };
     expect(answer.error).toMatch(/\w+/);
@@ -224,6 +244,21 @@ describe('POST /webhooks/telnyx on the running daemon', () => {
     expect(await env.daemon.store.getJob(job.id)).toEqual(job);
     expect(await env.daemon.store.listAttempts(job.id)).toEqual(attempts);
     expect(relay.messages).toHaveLength(0);
+  });
+
+  it('serves the fax document with nosniff, and only under its exact lower-case path', async () => {
+    const mediaUrl = new URL(simulator.faxes().find((fax) => fax.to === TO)!.mediaUrl!);
+    // The link may have expired since the fax was placed; either answer must carry the header.
+    const served = await fetch(mediaUrl);
+    expect([200, 410]).toContain(served.status);
+    expect(served.headers.get('x-content-type-options')).toBe('nosniff');
+    await served.arrayBuffer();
+    const shouted = new URL(mediaUrl);
+    shouted.pathname = shouted.pathname.replace('/media/', '/MEDIA/');
+    const refused = await fetch(shouted);
+    expect(refused.status).toBe(404);
+    expect(await refused.json()).toEqual({ error: 'not_found' });
+    expect((await fetch(`${env.httpUrl}/HEALTHZ`)).status).toBe(404);
   });
 
   it('the same event, validly signed 298 s ago, is recorded and acted on once; its duplicates are no-ops', async () => {

@@ -37,6 +37,12 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.smtp)).toBe(true);
   });
 
+  it('closes idle SMTP sessions after a minute and caps sessions per address by default', () => {
+    const { config } = loadConfig(null, {});
+    expect(config.smtp.socket_timeout).toBe(60_000);
+    expect(config.smtp.max_clients_per_address).toBe(10);
+  });
+
   it('names every bad key, including unquoted numbers and ids', () => {
     const file = writeConfig(`
 smtp:
