@@ -308,3 +308,44 @@ describe('faxbridge cancel of a fax Telnyx is sending', () => {
     expect(refused.stderr).toMatch(/already delivered/);
   });
 });
+
+describe('faxbridge job and jobs print control characters from mail as visible escapes', () => {
+  let env: TestDaemon;
+  beforeAll(async () => {
+    env = await startTestDaemon();
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('shows an ESC in the subject and a file name as \\x1b, never as the raw byte', async () => {
+    const result = await sendMail(env.smtpPort, {
+      from: 'mallory@example.com',
+      to: '+15551230000@fax.localhost',
+      subject: 'Invoice \x1b[31mRED\x1b[0m \x1b]52;c;cGF5bG9hZA==\x07 \u009b2J',
+      attachments: [
+        { filename: 'scan\x1b[2J\u202egpj.pdf', content: await makePdf(1), contentType: 'application/pdf' },
+      ],
+    });
+    expect(result.code).toBe(250);
+    const jobId = result.response.split(' ')[3]!;
+    const config = path.join(env.dataDir, 'faxbridge.yaml');
+    const stored = await env.daemon.store.getMessage((await env.daemon.store.getJob(jobId))!.message_row_id);
+    // The controls really reached the store: what the operator's terminal must be protected from.
+    expect(stored?.subject).toContain('\x1b[31m');
+
+    const shown = await cli(['job', '--config', config, jobId]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/);
+    expect(shown.stdout).toContain('Invoice \\x1b[31mRED\\x1b[0m \\x1b]52;c;cGF5bG9hZA==\\x07 \\x9b2J');
+    expect(shown.stdout).toContain('scan\\x1b[2J\\u202egpj.pdf');
+
+    const json = await cli(['job', '--config', config, '--json', jobId]);
+    expect(json.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/);
+    const parsed = JSON.parse(json.stdout) as { message: { subject: string } };
+    expect(parsed.message.subject).toBe(stored!.subject);
+
+    const listed = await cli(['jobs', '--config', config, '--json']);
+    expect(listed.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/);
+  });
+});
