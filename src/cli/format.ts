@@ -5,6 +5,7 @@
  * Subjects, file names and bounce texts come from strangers' mail; printed raw, `\x1b[2J` or an OSC 52
  * sequence would act on the operator's terminal, and U+202E would show a file name backwards.
  */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const UNSAFE_FOR_TERMINAL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** Text from mail made safe to print: every control shown as a visible escape (`\x1b`, `\u202e`). */
