@@ -141,6 +141,11 @@ export const configSchema = z.strictObject({
        * Default loopback; in sandbox every client (sandbox restricts no sender), see loadConfig.
        */
       trusted_relays: stringList(cidr).optional(),
+      /**
+       * Acknowledges a relay-mode listener reachable from other hosts whose allowed_clients or trusted_relays
+       * include every address (0.0.0.0/0, ::/0); without it such a config is refused outside sandbox.
+       */
+      allow_open_access: bool.default(false),
       max_clients: int(1, 100_000).default(100),
       /** New connections per client address per minute (trusted relays are exempt); 0 turns it off. */
       connections_per_minute: int(0, 1_000_000).default(60),
