@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 
 import { type Dispatcher, request } from 'undici';
 
+import { PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
 import { MB, MINUTE, SECOND } from '../lib/units.js';
 
 export type DownloadOutcome =
@@ -83,7 +84,7 @@ export async function downloadMedia(
   });
   try {
     // `flush` makes the bytes durable before documents.put moves the file into storage.
-    await pipeline(body, meter, createWriteStream(target, { flush: true }));
+    await pipeline(body, meter, createWriteStream(target, { flush: true, mode: PRIVATE_FILE_MODE }));
   } catch (error) {
     await rm(target, { force: true });
     return { kind: 'failed', reason: `media download failed: ${describe(error)}` };

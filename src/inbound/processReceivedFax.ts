@@ -5,7 +5,7 @@
  * the fax id's, so a second copy overwrites the first); after the commit the outbox owns the email.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { Dispatcher } from 'undici';
@@ -13,6 +13,7 @@ import type { Dispatcher } from 'undici';
 import type { DocumentStorage } from '../blobs/documentStorage.js';
 import { loadPdf, tryCountPages } from '../documents/loadPdf.js';
 import { calculateDelay } from '../lib/backoff.js';
+import { makePrivateDir } from '../lib/privateFiles.js';
 import { DAY, MINUTE, SECOND } from '../lib/units.js';
 import type { InboundFaxChange, InboundFaxRow } from '../store/jobStore.js';
 import type { TelnyxClient } from '../telnyx/client.js';
@@ -42,7 +43,7 @@ export async function processReceivedFax(
 ): Promise<void> {
   const log = deps.log.child({ fax: row.fax_id });
   const tmpDir = path.join(deps.config.data_dir, 'tmp');
-  await mkdir(tmpDir, { recursive: true });
+  await makePrivateDir(tmpDir);
   const target = path.join(tmpDir, `inbound-${randomBytes(6).toString('hex')}.pdf`);
   try {
     const fetched = await fetchReceivedFax(deps, row, target);
