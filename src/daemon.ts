@@ -48,6 +48,8 @@ export interface DaemonOptions {
   metrics?: Metrics;
   /** How often Telnyx is polled for inbound faxes whose webhook was missed (default 5 min); tests shorten it. */
   missedFaxPollMs?: number;
+  /** TEST KNOB, not a config key: deadline for fetching one received fax (production: 5 min). */
+  inboundFetchDeadlineMs?: number;
   /** DNS for SPF/DKIM/DMARC checks of relayed mail (not a config key: tests serve records from a table). */
   dnsResolver?: DnsResolver;
 }
@@ -199,6 +201,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     counters: inboundCounters,
     pollMs: options.pollMs,
     missedPollMs: options.missedFaxPollMs,
+    fetchDeadlineMs: options.inboundFetchDeadlineMs,
     onQueued: () => outbox.wake(),
   });
   const retention = startRetentionLoop({

@@ -177,6 +177,11 @@ export const configSchema = z.strictObject({
       public_key: z.string().optional(),
       connection_id: quoted('connection_id').optional(),
       request_timeout: duration.prefault('30s'),
+      /**
+       * Non-public networks a received fax's media_url may point into (there, http is accepted too). Outside
+       * sandbox every other private, loopback or link-local address is refused, and links must be https.
+       */
+      inbound_media_networks: stringList(cidr).default([]),
     })
     .prefault({}),
   senders: z
