@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 
 import { FaxError } from '../../errors.js';
-import { preparePrivateDatabaseFile,PRIVATE_DIR_MODE } from '../../lib/privateFiles.js';
+import { preparePrivateDatabaseFile, PRIVATE_DIR_MODE } from '../../lib/privateFiles.js';
 import type { JobStore } from '../jobStore.js';
 import { SQLITE_MIGRATIONS } from '../migrations/sqlite.js';
 import { makeSqliteEvents } from './events.js';
