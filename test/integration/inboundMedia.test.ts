@@ -226,6 +226,29 @@ describe('outside sandbox, media links must lead to public addresses', () => {
     expect(paths.filter((p) => p.startsWith('GET /media') || p.includes('/media/'))).toEqual([]);
     expect(mailsOf(env, fax.id)).toHaveLength(1);
   });
+
+  it('checks the address a name resolves to: a link to localhost never reaches the server', async () => {
+    // The signature's timestamp is checked against the daemon's clock, moved forward by the test before.
+    env.clock.offsetMs = 0;
+    const media = await startMediaServer();
+    try {
+      const faxId = await receiveSigned(env, `${media.url.replace('127.0.0.1', 'localhost')}/text`);
+      const row = await waitFor(
+        async () => {
+          const current = await env.daemon.store.getInboundFax(faxId);
+          return current?.attempts === 1 && current.lease_owner === null ? current : null;
+        },
+        10_000,
+        'the first attempt to end',
+      );
+      expect(row.last_error).toMatch(
+        /points to (127\.0\.0\.1|::1), a private, loopback or link-local address/,
+      );
+      expect(media.hits).toEqual([]);
+    } finally {
+      await media.close();
+    }
+  });
 });
 
 describe('outside sandbox, telnyx.inbound_media_networks allows a private media host', () => {
