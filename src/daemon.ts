@@ -17,6 +17,7 @@ import { startRetentionLoop } from './jobs/retention.js';
 import { startJobRunner } from './jobs/runner.js';
 import { workJob } from './jobs/sendFax.js';
 import { type Clock, systemClock } from './lib/clock.js';
+import { makePrivateDir, tightenTree } from './lib/privateFiles.js';
 import { MINUTE, SECOND } from './lib/units.js';
 import { makeUrlSigner } from './lib/urlSigner.js';
 import type { Logger } from './log.js';
@@ -47,6 +48,8 @@ export interface DaemonOptions {
   metrics?: Metrics;
   /** How often Telnyx is polled for inbound faxes whose webhook was missed (default 5 min); tests shorten it. */
   missedFaxPollMs?: number;
+  /** TEST KNOB, not a config key: deadline for fetching one received fax (production: 5 min). */
+  inboundFetchDeadlineMs?: number;
   /** DNS for SPF/DKIM/DMARC checks of relayed mail (not a config key: tests serve records from a table). */
   dnsResolver?: DnsResolver;
 }
@@ -69,6 +72,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { log } = options;
   let config = options.config;
   const clock = options.clock ?? systemClock;
+  await makeDataDirPrivate(config.data_dir, log);
   const store = await openStore(config.database.url, {
     onPoolError: (error) => log.warn({ err: error }, 'database connection lost; the next query reconnects'),
   });
@@ -197,6 +201,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     counters: inboundCounters,
     pollMs: options.pollMs,
     missedPollMs: options.missedFaxPollMs,
+    fetchDeadlineMs: options.inboundFetchDeadlineMs,
     onQueued: () => outbox.wake(),
   });
   const retention = startRetentionLoop({
@@ -272,6 +277,29 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await store.close();
     },
   };
+}
+
+/**
+ * Everything under data_dir is owner-only; a data dir left 0755 with 0644 files by an older version is
+ * tightened once, here, and the log says so.
+ */
+async function makeDataDirPrivate(dataDir: string, log: Logger): Promise<void> {
+  await makePrivateDir(dataDir);
+  // Made here, before SMTP spools messages into it with whatever mode the process's umask gives.
+  await makePrivateDir(path.join(dataDir, 'tmp'));
+  const { tightened, failed } = await tightenTree(dataDir);
+  if (tightened > 0) {
+    log.info(
+      { dataDir, entries: tightened },
+      'made files and folders in data_dir readable by their owner only',
+    );
+  }
+  if (failed.length > 0) {
+    log.warn(
+      { dataDir, entries: failed.length, first: failed.slice(0, 5) },
+      'could not make some files in data_dir owner-only; other local users may read them',
+    );
+  }
 }
 
 function eventRow(event: TelnyxEvent, now: number) {

@@ -1,8 +1,7 @@
-import { mkdir } from 'node:fs/promises';
-
 import type { Config } from './config/loadConfig.js';
 import { type Daemon, startDaemon } from './daemon.js';
 import { coerceError } from './errors.js';
+import { makePrivateDir } from './lib/privateFiles.js';
 import { MINUTE } from './lib/units.js';
 import type { Logger } from './log.js';
 import { describeMagicNumbers, type Simulator, startSimulator } from './simulator/index.js';
@@ -19,7 +18,7 @@ export interface Running {
  * webhooks with its own key), then the daemon. Owns nothing global; signals are the CLI's business.
  */
 export async function run(config: Config, log: Logger): Promise<Running> {
-  await mkdir(config.data_dir, { recursive: true });
+  await makePrivateDir(config.data_dir);
   let simulator: Simulator | null = null;
   if (config.sandbox) {
     simulator = await startSimulator({

@@ -1,8 +1,9 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
+import { makePrivateDir, PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
 import type { DocumentStorage } from './documentStorage.js';
 
 const TEMP_FOLDER = ['tmp', 'attachments'];
@@ -18,10 +19,10 @@ export async function attachablePath(
 ): Promise<string> {
   if (documents.localPath) return documents.localPath(key);
   const dir = path.join(dataDir, ...TEMP_FOLDER);
-  await mkdir(dir, { recursive: true });
+  await makePrivateDir(dir);
   const file = path.join(dir, path.basename(key));
   const { stream } = await documents.openRead(key);
-  await pipeline(stream, createWriteStream(file));
+  await pipeline(stream, createWriteStream(file, { mode: PRIVATE_FILE_MODE }));
   return file;
 }
 

@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { access, constants, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, constants, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { FaxError } from '../errors.js';
+import { makePrivateDir, PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
 import type { UrlSigner } from '../lib/urlSigner.js';
 import type { DocumentStorage } from './documentStorage.js';
 
@@ -29,7 +30,9 @@ export function makeLocalStorage(options: {
 
     async put(key, sourcePath) {
       const target = fileOf(key);
-      await mkdir(path.dirname(target), { recursive: true });
+      await makePrivateDir(path.dirname(target));
+      // The file keeps its mode through the rename; whoever wrote it, a stored document is owner-only.
+      await chmod(sourcePath, PRIVATE_FILE_MODE);
       await fsyncPath(sourcePath);
       try {
         await rename(sourcePath, target);
@@ -65,10 +68,10 @@ export function makeLocalStorage(options: {
 
     async ping() {
       try {
-        await mkdir(root, { recursive: true });
+        await makePrivateDir(root);
         await access(root, constants.W_OK);
         const probe = path.join(root, '.ping');
-        await writeFile(probe, String(Date.now()));
+        await writeFile(probe, String(Date.now()), { mode: PRIVATE_FILE_MODE });
         await rm(probe, { force: true });
       } catch (error) {
         throw new FaxError(

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+
+import { makePrivateDir, PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
 
 /**
  * The HMAC key for signed links: `http.url_secret` when configured (required for several instances), else
@@ -15,8 +17,8 @@ export async function loadUrlSecret(configured: string | undefined, dataDir: str
   } catch {
     // Not there yet: make one below.
   }
-  await mkdir(dataDir, { recursive: true });
+  await makePrivateDir(dataDir);
   const secret = randomBytes(32).toString('base64url');
-  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  await writeFile(file, `${secret}\n`, { mode: PRIVATE_FILE_MODE });
   return secret;
 }

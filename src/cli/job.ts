@@ -2,7 +2,7 @@ import { describeFailure } from '../domain/failureReasons.js';
 import { formatBytes } from '../lib/units.js';
 import type { JobStore } from '../store/jobStore.js';
 import { CONFIG_OPTION, configFileOf, parseCommandArgs } from './args.js';
-import { formatFields, formatTable, formatTime } from './format.js';
+import { formatFields, formatTable, formatTime, printableJson } from './format.js';
 import { type CliIo, type Command, EXIT, ProblemError } from './io.js';
 import { withStore } from './offline.js';
 
@@ -31,7 +31,7 @@ Exit codes: 0 shown, 1 no such job (or a configuration problem), 2 usage.`,
     const id = parsed.positionals[0]!;
     return withStore(configFileOf(parsed), io, async ({ store }) => {
       const history = await loadHistory(store, id);
-      if (parsed.values.json) io.out(JSON.stringify(history, null, 2));
+      if (parsed.values.json) io.out(printableJson(JSON.stringify(history, null, 2)));
       else printHistory(io, history);
       return EXIT.ok;
     });

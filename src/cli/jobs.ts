@@ -1,6 +1,6 @@
 import type { JobStatus } from '../store/jobStore.js';
 import { CONFIG_OPTION, configFileOf, parseCommandArgs, stringOption } from './args.js';
-import { formatTable, formatTime } from './format.js';
+import { formatTable, formatTime, printableJson } from './format.js';
 import { type Command, EXIT, UsageError } from './io.js';
 import { withStore } from './offline.js';
 
@@ -42,7 +42,7 @@ Exit codes: 0 listed (possibly nothing), 1 configuration or database problem, 2 
         limit: Number(limitText),
       });
       if (parsed.values.json) {
-        for (const job of jobs) io.out(JSON.stringify(job));
+        for (const job of jobs) io.out(printableJson(JSON.stringify(job)));
         return EXIT.ok;
       }
       if (jobs.length === 0) {

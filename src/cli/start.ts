@@ -40,6 +40,9 @@ Exit codes: 0 stopped cleanly, 1 could not start (the reason is printed or logge
       else io.err(coerceError(error).message);
       return EXIT.problems;
     }
+    // Files are created owner-only by the modules that own them; the mask also covers temporary files made by
+    // every other module and by child processes (converters), and this command owns the process.
+    process.umask(0o077);
     const log = makeLogger();
     for (const warning of loaded.warnings) log.warn({ key: warning.key }, warning.message);
     return runUntilSignalled(log, loaded.config.shutdown_grace, () => run(loaded.config, log));

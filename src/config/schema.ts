@@ -141,6 +141,11 @@ export const configSchema = z.strictObject({
        * Default loopback; in sandbox every client (sandbox restricts no sender), see loadConfig.
        */
       trusted_relays: stringList(cidr).optional(),
+      /**
+       * Acknowledges a relay-mode listener reachable from other hosts whose allowed_clients or trusted_relays
+       * include every address (0.0.0.0/0, ::/0); without it such a config is refused outside sandbox.
+       */
+      allow_open_access: bool.default(false),
       max_clients: int(1, 100_000).default(100),
       /** Sessions one client address may hold at once; trusted relays are exempt. */
       max_clients_per_address: int(1, 100_000).default(10),
@@ -176,6 +181,11 @@ export const configSchema = z.strictObject({
       public_key: z.string().optional(),
       connection_id: quoted('connection_id').optional(),
       request_timeout: duration.prefault('30s'),
+      /**
+       * Non-public networks a received fax's media_url may point into (there, http is accepted too). Outside
+       * sandbox every other private, loopback or link-local address is refused, and links must be https.
+       */
+      inbound_media_networks: stringList(cidr).default([]),
     })
     .prefault({}),
   senders: z

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 
+import { makeAddressMatcher } from '../lib/cidr.js';
 import { parsePasswordHash } from '../lib/passwordHash.js';
 import type { Config, ConfigProblem } from './types.js';
 
@@ -62,7 +63,58 @@ export function checkSmtpSecurityRules(config: Config): {
   if (smtp.allow_insecure_auth && smtp.auth.length > 0 && !config.sandbox) {
     warnings.push({ key: 'smtp.allow_insecure_auth', message: 'passwords may cross the network in clear' });
   }
+  problems.push(...openAccessProblems(config));
+  const writable = worldWritableWarning(config.config_file);
+  if (writable) warnings.push(writable);
   return { problems, warnings };
+}
+
+const isLoopback = makeAddressMatcher(['127.0.0.0/8', '::1/128']);
+
+/**
+ * A relay-mode listener reachable from other hosts that admits, or trusts, every address lets anybody on the
+ * network fax at the office's expense (trusted relays even skip SPF/DKIM/DMARC). Submission mode is exempt: every
+ * message needs AUTH there. Sandbox faxes nothing for real.
+ */
+function openAccessProblems(config: Config): ConfigProblem[] {
+  const smtp = config.smtp;
+  if (config.sandbox || smtp.mode !== 'relay' || smtp.allow_open_access) return [];
+  const listeners = [smtp.listen, ...(smtp.tls_listen ? [smtp.tls_listen] : [])];
+  const exposed = listeners.find(({ host }) => host !== 'localhost' && !isLoopback(host));
+  if (!exposed) return [];
+  const where = `${exposed.host}:${exposed.port}`;
+  const problems: ConfigProblem[] = [];
+  for (const key of ['allowed_clients', 'trusted_relays'] as const) {
+    const everyone = smtp[key].find(isEveryAddress);
+    if (!everyone) continue;
+    problems.push({
+      key: `smtp.${key}`,
+      message:
+        `${everyone} ${key === 'trusted_relays' ? 'trusts' : 'admits'} every address and ${where} is reachable ` +
+        'from other hosts: anybody could send faxes at your expense. List your own networks or mail servers, ' +
+        'or set smtp.allow_open_access: true if that is intended',
+    });
+  }
+  return problems;
+}
+
+/** `0.0.0.0/0`, `::/0` (any prefix length 0): the whole address space. */
+function isEveryAddress(range: string): boolean {
+  return range.split('/')[1] === '0';
+}
+
+/** Any local user who can write the config can redirect faxes, mail and secrets. */
+function worldWritableWarning(file: string | null): ConfigProblem | null {
+  if (!file) return null;
+  try {
+    if ((statSync(file).mode & 0o002) === 0) return null;
+  } catch {
+    return null;
+  }
+  return {
+    key: '(file)',
+    message: `${file} is writable by every local user: anyone on this machine could change where faxes and mail go (chmod o-w)`,
+  };
 }
 
 /** Loads the PEM files the way the listener will, so a wrong path or a key that fits no certificate shows here. */

@@ -1,7 +1,7 @@
 /**
  * Streams a received fax's `media_url` (a presigned S3 link valid about 10 minutes, telnyx-fax-api.md §5.2)
- * into a file, hashing as it goes, with a size cap and timeouts. Nothing is thrown: the caller decides what a
- * failure means (refresh the link, or retry later).
+ * into a file, hashing as it goes, with a size cap and timeouts, and checks that the bytes are a PDF. Nothing
+ * is thrown: the caller decides what a failure means (refresh the link, or retry later).
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -11,12 +11,17 @@ import { pipeline } from 'node:stream/promises';
 
 import { type Dispatcher, request } from 'undici';
 
+import { hasPdfMagic, PDF_SNIFF_BYTES } from '../documents/pdfMagic.js';
+import { PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
 import { MB, MINUTE, SECOND } from '../lib/units.js';
 
 export type DownloadOutcome =
   | { kind: 'ok'; size: number; sha256: string }
-  /** The link was refused (expired, or never valid): a refreshed link may work. */
-  | { kind: 'refused'; status: number }
+  /**
+   * The link was refused (expired, or never valid), points where media may not come from, or served
+   * something other than a PDF: a refreshed link may work.
+   */
+  | { kind: 'refused'; reason: string }
   /** Network trouble, a server error, or a body over the cap: try again later. */
   | { kind: 'failed'; reason: string };
 
@@ -38,6 +43,7 @@ const BODY_TIMEOUT_MS = 60 * SECOND;
 const REFUSED_STATUSES = new Set([400, 401, 403, 404, 410]);
 
 class TooLargeError extends Error {}
+class NotPdfError extends Error {}
 
 export async function downloadMedia(
   url: string,
@@ -57,12 +63,13 @@ export async function downloadMedia(
       bodyTimeout: BODY_TIMEOUT_MS,
     });
   } catch (error) {
+    if (isAddressRefusal(error)) return { kind: 'refused', reason: (error as Error).message };
     return { kind: 'failed', reason: `media download failed: ${describe(error)}` };
   }
   const { statusCode, headers, body } = response;
   if (statusCode < 200 || statusCode >= 300) {
     await body.dump().catch(() => undefined);
-    if (REFUSED_STATUSES.has(statusCode)) return { kind: 'refused', status: statusCode };
+    if (REFUSED_STATUSES.has(statusCode)) return { kind: 'refused', reason: `refused with ${statusCode}` };
     return { kind: 'failed', reason: `media server answered ${statusCode}` };
   }
   const declared = Number(headers['content-length']);
@@ -73,22 +80,41 @@ export async function downloadMedia(
 
   const hash = createHash('sha256');
   let size = 0;
+  // Whatever the server calls it, only a PDF is mailed as one (a page of HTML or metrics text is not a fax).
+  let head: Buffer | null = Buffer.alloc(0);
+  const notPdf = () => new NotPdfError('media is not a PDF (no %PDF- in its first 1024 bytes)');
   const meter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
       if (size > maxBytes) return callback(new TooLargeError(`media is over the ${maxBytes}-byte limit`));
+      if (head) {
+        head = Buffer.concat([head, chunk.subarray(0, PDF_SNIFF_BYTES - head.length)]);
+        if (head.length >= PDF_SNIFF_BYTES) {
+          if (!hasPdfMagic(head)) return callback(notPdf());
+          head = null;
+        }
+      }
       hash.update(chunk);
       callback(null, chunk);
+    },
+    flush(callback) {
+      callback(head && !hasPdfMagic(head) ? notPdf() : null);
     },
   });
   try {
     // `flush` makes the bytes durable before documents.put moves the file into storage.
-    await pipeline(body, meter, createWriteStream(target, { flush: true }));
+    await pipeline(body, meter, createWriteStream(target, { flush: true, mode: PRIVATE_FILE_MODE }));
   } catch (error) {
     await rm(target, { force: true });
+    if (error instanceof NotPdfError) return { kind: 'refused', reason: error.message };
     return { kind: 'failed', reason: `media download failed: ${describe(error)}` };
   }
   return { kind: 'ok', size, sha256: hash.digest('hex') };
+}
+
+/** The media connector refused the address (see mediaConnector.ts). */
+function isAddressRefusal(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'EMEDIAREFUSED';
 }
 
 /** Messages only: never the URL, whose query string is a credential. */

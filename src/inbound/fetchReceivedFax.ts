@@ -40,7 +40,7 @@ export async function fetchReceivedFax(
     if (first.kind === 'ok') return { ...first, mediaUrl: fax.media_url, refreshed: false };
     // A network error or 5xx says nothing about the link; it is tried again as it is, later.
     if (first.kind === 'failed') return { kind: 'failed', reason: first.reason, mediaUrl: fax.media_url };
-    refusal = `media_url refused with ${first.status}`;
+    refusal = `media_url ${first.reason}`;
   }
 
   const refreshed = await deps.telnyx.refreshFaxMedia(fax.fax_id, deps.signal);
@@ -70,7 +70,7 @@ export async function fetchReceivedFax(
   }
   const second = await download(fresh);
   if (second.kind === 'ok') return { ...second, mediaUrl: fresh, refreshed: true };
-  const why = second.kind === 'refused' ? `refreshed media_url refused with ${second.status}` : second.reason;
+  const why = second.kind === 'refused' ? `refreshed media_url ${second.reason}` : second.reason;
   return { kind: 'failed', reason: `${refusal}; ${why}`, mediaUrl: fresh };
 }
 

@@ -11,6 +11,7 @@ import { coerceError } from '../errors.js';
 import { startPollingLoop } from '../lib/pollingLoop.js';
 import { MINUTE, SECOND } from '../lib/units.js';
 import type { TelnyxClient } from '../telnyx/client.js';
+import { makeMediaConnector } from './mediaConnector.js';
 import { pollMissedFaxes } from './pollMissedFaxes.js';
 import { type ProcessDeps, processReceivedFax } from './processReceivedFax.js';
 
@@ -27,9 +28,13 @@ export interface InboundWorker {
   stop(): Promise<void>;
 }
 
-/** Long enough for a slow 60 MB download; a crashed worker's fax is retried after it. */
+/** Longer than a fetch's deadline (processReceivedFax); a crashed worker's fax is retried after it. */
 const LEASE_MS = 10 * MINUTE;
-const BATCH = 4;
+/**
+ * Faxes fetched at once. Each slot is independent: a new fax starts as soon as any slot frees, so one slow
+ * media server holds one slot, not the faxes behind it.
+ */
+const SLOTS = 4;
 const CONNECT_TIMEOUT_MS = 10 * SECOND;
 
 export function startInboundWorker(deps: InboundWorkerDeps): InboundWorker {
@@ -37,23 +42,38 @@ export function startInboundWorker(deps: InboundWorkerDeps): InboundWorker {
   const pollMs = deps.pollMs ?? 2 * SECOND;
   const missedPollMs = deps.missedPollMs ?? 5 * MINUTE;
   const abort = new AbortController();
-  // Media links are on S3 (Telnyx's, or the simulator in sandbox): one pool, closed on stop.
-  const dispatcher = new Agent({ connect: { timeout: CONNECT_TIMEOUT_MS }, keepAliveTimeout: 4 * SECOND });
+  // Media links are on S3 (Telnyx's, or the simulator in sandbox): one pool, closed on stop. Its connector
+  // refuses addresses a media link must not lead to.
+  const connect = makeMediaConnector(
+    { sandbox: deps.config.sandbox, allowedNetworks: deps.config.telnyx.inbound_media_networks },
+    { timeoutMs: CONNECT_TIMEOUT_MS },
+  );
+  const dispatcher = new Agent({ connect, keepAliveTimeout: 4 * SECOND });
   const work: ProcessDeps = { ...deps, dispatcher, signal: abort.signal };
   let stopped = false;
+  const inFlight = new Set<Promise<void>>();
   const loop = startPollingLoop(async () => {
     try {
-      for (;;) {
-        if (stopped) return;
-        const rows = await deps.store.claimInboundFaxes(owner, deps.clock.now(), LEASE_MS, BATCH);
-        if (rows.length === 0) return;
-        await Promise.all(
-          rows.map((row) =>
-            processReceivedFax(work, row, owner).catch((error: unknown) =>
-              deps.log.error({ err: coerceError(error), fax: row.fax_id }, 'inbound fax processing failed'),
-            ),
-          ),
+      while (!stopped && inFlight.size < SLOTS) {
+        const rows = await deps.store.claimInboundFaxes(
+          owner,
+          deps.clock.now(),
+          LEASE_MS,
+          SLOTS - inFlight.size,
         );
+        if (rows.length === 0) return;
+        for (const row of rows) {
+          const task: Promise<void> = processReceivedFax(work, row, owner)
+            .catch((error: unknown) =>
+              deps.log.error({ err: coerceError(error), fax: row.fax_id }, 'inbound fax processing failed'),
+            )
+            .finally(() => {
+              inFlight.delete(task);
+              // A slot is free: claim the next due fax now rather than at the next poll.
+              loop.wake();
+            });
+          inFlight.add(task);
+        }
       }
     } catch (error) {
       deps.log.error({ err: coerceError(error) }, 'inbound pass failed');
@@ -79,6 +99,7 @@ export function startInboundWorker(deps: InboundWorkerDeps): InboundWorker {
       // Downloads in flight are cut short; their rows are handed back due now, for the next start.
       abort.abort();
       await loop.stop();
+      await Promise.all(inFlight);
       await polling;
       await dispatcher.close();
     },

@@ -5,7 +5,7 @@
  * the fax id's, so a second copy overwrites the first); after the commit the outbox owns the email.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { Dispatcher } from 'undici';
@@ -13,6 +13,7 @@ import type { Dispatcher } from 'undici';
 import type { DocumentStorage } from '../blobs/documentStorage.js';
 import { loadPdf, tryCountPages } from '../documents/loadPdf.js';
 import { calculateDelay } from '../lib/backoff.js';
+import { makePrivateDir } from '../lib/privateFiles.js';
 import { DAY, MINUTE, SECOND } from '../lib/units.js';
 import type { InboundFaxChange, InboundFaxRow } from '../store/jobStore.js';
 import type { TelnyxClient } from '../telnyx/client.js';
@@ -26,9 +27,16 @@ export interface ProcessDeps extends RecordDeps {
   dispatcher: Dispatcher;
   maxBytes?: number;
   signal?: AbortSignal;
+  /** The whole fetch of one fax (download, refresh, second download) ends by then (default 5 min). */
+  fetchDeadlineMs?: number;
 }
 
 const RETRY_BACKOFF = { baseMs: 30 * SECOND, maxMs: 30 * MINUTE };
+/**
+ * A media server that sends a byte now and then defeats idle timeouts; past this the fetch is given up and
+ * retried later like any failed download. Well inside the lease, so no other worker takes the fax meanwhile.
+ */
+const FETCH_DEADLINE_MS = 5 * MINUTE;
 /** Failed download rounds (each one tried a refresh) before the admin is told; told once. */
 const TELL_ADMIN_AFTER_ATTEMPTS = 3;
 /** After this the fax is given up and its recipients are told it could not be fetched. */
@@ -42,10 +50,16 @@ export async function processReceivedFax(
 ): Promise<void> {
   const log = deps.log.child({ fax: row.fax_id });
   const tmpDir = path.join(deps.config.data_dir, 'tmp');
-  await mkdir(tmpDir, { recursive: true });
+  await makePrivateDir(tmpDir);
   const target = path.join(tmpDir, `inbound-${randomBytes(6).toString('hex')}.pdf`);
   try {
-    const fetched = await fetchReceivedFax(deps, row, target);
+    const deadlineMs = deps.fetchDeadlineMs ?? FETCH_DEADLINE_MS;
+    const deadline = AbortSignal.timeout(deadlineMs);
+    const signal = deps.signal ? AbortSignal.any([deps.signal, deadline]) : deadline;
+    let fetched = await fetchReceivedFax({ ...deps, signal }, row, target);
+    if (fetched.kind === 'failed' && deadline.aborted) {
+      fetched = { ...fetched, reason: `not fetched within ${deadlineMs / SECOND} s: ${fetched.reason}` };
+    }
     let change: InboundFaxChange;
     if (fetched.kind === 'ok') {
       if (fetched.refreshed) log.info('media_url had expired; downloaded through a refreshed link');

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, createWriteStream } from 'node:fs';
-import { access, mkdir, open, rename, rm } from 'node:fs/promises';
+import { access, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import nodemailer from 'nodemailer';
 
 import { FaxError } from '../errors.js';
+import { makePrivateDir, PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
 import type { Logger } from '../log.js';
 
 export interface OutgoingMail {
@@ -229,7 +230,7 @@ async function writeAtomically(dir: string, name: string, content: Readable | Bu
   const source = Buffer.isBuffer(content) ? Readable.from([content]) : content;
   try {
     // `flush` fsyncs the file before it is closed (Node >= 20.10).
-    await pipeline(source, createWriteStream(tmpPath, { flags: 'wx', mode: 0o640, flush: true }));
+    await pipeline(source, createWriteStream(tmpPath, { flags: 'wx', mode: PRIVATE_FILE_MODE, flush: true }));
   } catch (err) {
     await rm(tmpPath, { force: true });
     throw err;
@@ -257,7 +258,7 @@ function makeOutboxMailer(outboxDir: string, log: Logger): Mailer {
   return {
     async send(mail) {
       try {
-        await mkdir(outboxDir, { recursive: true });
+        await makePrivateDir(outboxDir);
         const info = await transport.sendMail(messageOptions(mail));
         const file = await writeAtomically(outboxDir, emlFileName(mail.messageId), info.message);
         log.debug({ messageId: mail.messageId, file }, 'mail: written to outbox');
@@ -273,7 +274,7 @@ function makeOutboxMailer(outboxDir: string, log: Logger): Mailer {
     },
     async verify() {
       try {
-        await mkdir(outboxDir, { recursive: true });
+        await makePrivateDir(outboxDir);
         await access(outboxDir, fsConstants.W_OK);
       } catch (err) {
         throw new MailTransientError(`mail: outbox ${outboxDir} is not writable`, { cause: err });

@@ -48,6 +48,10 @@ export interface InboundEnvOptions {
   relay?: TestRelay;
   dataDir?: string;
   clock?: MovableClock;
+  /** Environment applied to the config (e.g. TELNYX_API_KEY for production mode). */
+  env?: Record<string, string>;
+  /** Test knob: deadline for fetching one received fax. */
+  fetchDeadlineMs?: number;
 }
 
 /**
@@ -69,7 +73,7 @@ export async function startInboundEnv(options: InboundEnvOptions = {}): Promise<
     file,
     `data_dir: ${JSON.stringify(dataDir)}\nsmtp:\n  listen: 127.0.0.1:0\nhttp:\n  listen: 127.0.0.1:0\n${options.yaml ?? ''}`,
   );
-  const { config } = loadConfig(file, { FAXBRIDGE_MAIL__SMTP_URL: relay.url });
+  const { config } = loadConfig(file, { FAXBRIDGE_MAIL__SMTP_URL: relay.url, ...options.env });
   const daemon = await startDaemon({
     config,
     log: process.env.FB_TEST_LOG
@@ -79,6 +83,7 @@ export async function startInboundEnv(options: InboundEnvOptions = {}): Promise<
     clock,
     pollMs: 100,
     missedFaxPollMs: options.missedFaxPollMs,
+    inboundFetchDeadlineMs: options.fetchDeadlineMs,
   });
   return {
     daemon,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -306,5 +306,106 @@ describe('faxbridge cancel of a fax Telnyx is sending', () => {
     const refused = await cli(['cancel', '--config', path.join(env.dataDir, 'faxbridge.yaml'), jobId]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/already delivered/);
+  });
+});
+
+// eslint-disable-next-line no-control-regex -- what a terminal acts on (tab and newline are layout)
+const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/;
+
+describe('faxbridge job and jobs print control characters from mail as visible escapes', () => {
+  let env: TestDaemon;
+  beforeAll(async () => {
+    env = await startTestDaemon();
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('shows an ESC in the subject and a file name as \\x1b, never as the raw byte', async () => {
+    const result = await sendMail(env.smtpPort, {
+      from: 'mallory@example.com',
+      to: '+15551230000@fax.localhost',
+      subject: 'Invoice \x1b[31mRED\x1b[0m \x1b]52;c;cGF5bG9hZA==\x07 \u009b2J',
+      attachments: [
+        { filename: 'scan\x1b[2J\u202egpj.pdf', content: await makePdf(1), contentType: 'application/pdf' },
+      ],
+    });
+    expect(result.code).toBe(250);
+    const jobId = result.response.split(' ')[3]!;
+    const config = path.join(env.dataDir, 'faxbridge.yaml');
+    const stored = await env.daemon.store.getMessage((await env.daemon.store.getJob(jobId))!.message_row_id);
+    // The controls really reached the store: what the operator's terminal must be protected from.
+    expect(stored?.subject).toContain('\x1b[31m');
+
+    const shown = await cli(['job', '--config', config, jobId]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).not.toMatch(RAW_CONTROL);
+    expect(shown.stdout).toContain('Invoice \\x1b[31mRED\\x1b[0m \\x1b]52;c;cGF5bG9hZA==\\x07 \\x9b2J');
+    expect(shown.stdout).toContain('scan\\x1b[2J\\u202egpj.pdf');
+
+    const json = await cli(['job', '--config', config, '--json', jobId]);
+    expect(json.stdout).not.toMatch(RAW_CONTROL);
+    const parsed = JSON.parse(json.stdout) as { message: { subject: string } };
+    expect(parsed.message.subject).toBe(stored!.subject);
+
+    const listed = await cli(['jobs', '--config', config, '--json']);
+    expect(listed.stdout).not.toMatch(RAW_CONTROL);
+  });
+});
+
+describe('faxbridge check-config on a config that lets anybody fax, or that anybody may edit', () => {
+  let dir: string;
+  const production = (smtp: string) =>
+    [
+      'telnyx:',
+      '  api_key: KEY',
+      `  public_key: "${Buffer.alloc(32, 1).toString('base64')}"`,
+      '  connection_id: "1"',
+      'http:',
+      '  public_url: https://fax.example.com',
+      'senders:',
+      '  - match: "*@example.com"',
+      '    from_number: "+15550001111"',
+      'admin: [it@example.com]',
+      'smtp:',
+      smtp,
+    ].join('\n');
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'fb-cli-open-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exits 1 on a public listener open to every address, 0 once acknowledged', async () => {
+    const open = path.join(dir, 'open.yaml');
+    writeFileSync(open, production('  listen: 0.0.0.0:25\n  allowed_clients: [0.0.0.0/0, ::/0]'), {
+      mode: 0o600,
+    });
+    const refused = await cli(['check-config', open]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^smtp\.allowed_clients: 0\.0\.0\.0\/0 admits every address/m);
+    const start = await cli(['start', '--config', open]);
+    expect(start.code).toBe(1);
+    expect(start.stderr).toMatch(/^smtp\.allowed_clients: /m);
+
+    const acknowledged = path.join(dir, 'acknowledged.yaml');
+    writeFileSync(
+      acknowledged,
+      production('  listen: 0.0.0.0:25\n  allowed_clients: [0.0.0.0/0]\n  allow_open_access: true'),
+      { mode: 0o600 },
+    );
+    const ok = await cli(['check-config', acknowledged]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+  });
+
+  it('warns on a world-writable config file but still exits 0', async () => {
+    const file = path.join(dir, 'writable.yaml');
+    writeFileSync(file, `data_dir: ${JSON.stringify(dir)}\n`);
+    chmodSync(file, 0o666);
+    const result = await cli(['check-config', file]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^warning: \(file\): .*writable\.yaml is writable by every local user/m);
+    chmodSync(file, 0o644);
+    expect((await cli(['check-config', file])).stderr).toBe('');
   });
 });

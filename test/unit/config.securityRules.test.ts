@@ -78,3 +78,55 @@ describe('SMTP security cross-key rules', () => {
     expect(config.smtp.trusted_relays).toEqual(['127.0.0.0/8', '::1/128']);
   });
 });
+
+describe('a config that lets anybody fax', () => {
+  const PRODUCTION = [
+    'telnyx:',
+    '  api_key: KEY',
+    `  public_key: "${Buffer.alloc(32, 1).toString('base64')}"`,
+    '  connection_id: "1"',
+    'http:',
+    '  public_url: https://fax.example.com',
+    'senders:',
+    '  - match: "*@example.com"',
+    '    from_number: "+15550001111"',
+    'admin: [it@example.com]',
+  ].join('\n');
+  const open = (smtp: string, base = PRODUCTION) => problems(`${base}\nsmtp:\n${smtp}\n`);
+
+  it('is refused outside sandbox when a reachable relay listener admits or trusts every address', () => {
+    expect(open('  listen: 0.0.0.0:25\n  allowed_clients: [0.0.0.0/0]')).toEqual([
+      expect.stringMatching(
+        /^smtp\.allowed_clients: 0\.0\.0\.0\/0 admits every address and 0\.0\.0\.0:25 .*allow_open_access/,
+      ),
+    ]);
+    expect(open('  listen: "[::]:25"\n  trusted_relays: [10.0.0.0/8, ::/0]')).toEqual([
+      expect.stringMatching(/^smtp\.trusted_relays: ::\/0 trusts every address/),
+    ]);
+    expect(
+      open('  listen: 192.0.2.10:25\n  allowed_clients: [::/0]\n  trusted_relays: [0.0.0.0/0]'),
+    ).toHaveLength(2);
+    // The implicit-TLS listener counts as well.
+    expect(
+      open(
+        `  listen: 127.0.0.1:25\n  tls_listen: 0.0.0.0:465\n  tls: { cert: ${TLS}first.cert.pem, key: ${TLS}first.key.pem }\n  allowed_clients: [0.0.0.0/0]`,
+      ),
+    ).toHaveLength(1);
+  });
+
+  it('is accepted when acknowledged, on loopback, in submission mode, or in sandbox', () => {
+    expect(open('  listen: 0.0.0.0:25\n  allowed_clients: [0.0.0.0/0]\n  allow_open_access: true')).toEqual(
+      [],
+    );
+    expect(open('  listen: 127.0.0.1:25\n  allowed_clients: [0.0.0.0/0]\n  trusted_relays: [::/0]')).toEqual(
+      [],
+    );
+    expect(open('  listen: 0.0.0.0:25\n  allowed_clients: [10.0.0.0/8, 192.168.0.0/16]')).toEqual([]);
+    expect(
+      open(
+        `  listen: 0.0.0.0:587\n  allowed_clients: [0.0.0.0/0, ::/0]\n  mode: submission\n  allow_insecure_auth: true\n  auth: [{ user: a@example.com, password_hash: "${HASH}" }]`,
+      ),
+    ).toEqual([]);
+    expect(open('  listen: 0.0.0.0:2525\n  allowed_clients: [0.0.0.0/0]', '')).toEqual([]);
+  });
+});

@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 
 import { FaxError } from '../../errors.js';
+import { preparePrivateDatabaseFile, PRIVATE_DIR_MODE } from '../../lib/privateFiles.js';
 import type { JobStore } from '../jobStore.js';
 import { SQLITE_MIGRATIONS } from '../migrations/sqlite.js';
 import { makeSqliteEvents } from './events.js';
@@ -22,7 +23,10 @@ import { makeSqliteSenderUsage } from './senderUsage.js';
  * serialise on SQLite's lock (busy_timeout), claims run in IMMEDIATE transactions.
  */
 export function openSqliteStore(file: string): JobStore {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    mkdirSync(path.dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
+    preparePrivateDatabaseFile(file);
+  }
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
