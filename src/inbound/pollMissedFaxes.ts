@@ -26,8 +26,12 @@ export async function pollMissedFaxes(deps: PollDeps, windowMs = DAY): Promise<n
     );
     return 0;
   }
+  // One odd entry must not stall the poll for every other fax: it is skipped and named in the log.
+  for (const entry of listed.value.unreadable) {
+    log.warn({ fax: entry.id, entry: entry.snippet }, 'missed-fax poll: skipped a list entry it cannot read');
+  }
   let found = 0;
-  for (const listedFax of listed.value) {
+  for (const listedFax of listed.value.faxes) {
     const fax = inboundFromFax(listedFax, clock.now());
     // Known faxes are skipped without a write transaction: this runs every few minutes over a day of faxes.
     if (!fax || (await store.getInboundFax(fax.fax_id))) continue;

@@ -151,7 +151,17 @@ async function reconcile(
   );
   const now = deps.clock.now();
   if (listed.kind !== 'ok') return apiError(deps, job, listed, now);
-  const fax = listed.value.find((candidate) => candidate.client_state === attempt.client_state);
+  const fax = listed.value.faxes.find((candidate) => candidate.client_state === attempt.client_state);
+  // An entry we cannot read may be this attempt's fax (its client_state says so, or it carries none we can
+  // read): calling it absent would send a second fax, so the answer counts as uncertain and we ask again later.
+  const maybeOurs = listed.value.unreadable.filter(
+    (entry) => entry.client_state === null || entry.client_state === attempt.client_state,
+  );
+  if (!fax && maybeOurs.length > 0) {
+    const reason = `GET /faxes listed an entry that may be this attempt's fax but cannot be read: ${maybeOurs[0]!.snippet}`;
+    log.warn({ attempt: attempt.attempt, entries: maybeOurs.length }, reason);
+    return apiError(deps, job, { kind: 'uncertain', status: null, reason }, now);
+  }
   if (!fax) {
     log.info({ attempt: attempt.attempt }, 'reconciled: Telnyx has no fax for this attempt; sending it');
     return 'absent';

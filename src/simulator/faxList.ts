@@ -1,6 +1,7 @@
 import type { FaxRecord } from './faxStore.js';
 import { toApiFax } from './faxStore.js';
 import { envelope, type ErrorEnvelope, type TelnyxError, telnyxError } from './telnyxErrors.js';
+import type { InjectedResponse } from './types.js';
 
 /**
  * `GET /v2/faxes` (SPEC `ListFaxes`; telnyx-fax-api.md §2): deepObject filters `filter[to][eq]`,
@@ -69,7 +70,9 @@ export function listFaxes(records: FaxRecord[], query: URLSearchParams): ListAns
         (bounds.lt === undefined || created < bounds.lt)
       );
     })
-    .reverse();
+    .reverse()
+    // Newest first by creation time, as Telnyx orders; seeded faxes may be dated after later requests.
+    .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
 
   const start = (pageNumber - 1) * pageSize;
   return {
@@ -90,4 +93,25 @@ function readInteger(query: URLSearchParams, name: string, fallback: number): nu
   const text = query.get(name);
   if (text === null) return fallback;
   return /^\d+$/.test(text) ? Number(text) : null;
+}
+
+/**
+ * Test controls on a real `GET /faxes` answer (InjectedResponse `omitTotalPages`, `patchEntries`): the shapes
+ * Telnyx has been seen to send, which the daemon must survive. Any other body passes through untouched.
+ */
+export function reshapeList(
+  body: unknown,
+  controls: Pick<InjectedResponse, 'omitTotalPages' | 'patchEntries'>,
+): unknown {
+  const list = body as { data?: unknown; meta?: Record<string, unknown> } | undefined;
+  if (!list || !Array.isArray(list.data)) return body;
+  const patch = controls.patchEntries;
+  const matches = (entry: Record<string, unknown>) =>
+    !!patch && Object.entries(patch.match).every(([key, value]) => entry[key] === value);
+  const data = (list.data as Array<Record<string, unknown>>).map((entry) =>
+    matches(entry) ? { ...entry, ...patch!.set } : entry,
+  );
+  const meta = { ...list.meta };
+  if (controls.omitTotalPages) delete meta.total_pages;
+  return { ...list, data, meta };
 }

@@ -13,6 +13,7 @@ import { TELNYX_MAX_MEDIA_BYTES, TELNYX_MAX_PAGES } from './mediaFetch.js';
 import { makeMediaVault } from './mediaVault.js';
 import type { OutboundDeps } from './outbound.js';
 import { makeOutcomePlanner } from './outcomes.js';
+import { seedFaxes } from './seedFaxes.js';
 import { startSimServer } from './server.js';
 import { makeSigner } from './signer.js';
 import type { SimFax, Simulator, SimulatorOptions } from './types.js';
@@ -21,6 +22,7 @@ import { makeWebhookDispatcher } from './webhooks.js';
 export { describeMagicNumbers, MAGIC_NUMBERS, type MagicNumber, type MagicOutcome } from './magicNumbers.js';
 export type {
   FaxDirection,
+  FaxSeed,
   FaxStatus,
   InboundOptions,
   InjectedResponse,
@@ -121,6 +123,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     deliveries: () => webhooks.deliveries(),
     failNumber: (to, failureReasons) => outbound.planner.failNumber(to, failureReasons),
     injectResponses: (path, responses) => injections.add(path, responses),
+    seedFaxes: (seed) => seedFaxes(store, seed).map((record) => snapshot(record.fax)),
     webhookMode: (mode) => webhooks.setMode(mode),
     sendInbound: async (inboundOptions) => snapshot((await startInboundFax(inbound, inboundOptions)).fax),
     waitForIdle: () => tracker.idle(),

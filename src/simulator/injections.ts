@@ -7,8 +7,16 @@ import type { InjectedResponse } from './types.js';
  */
 export interface InjectionQueue {
   add(key: string, responses: InjectedResponse[]): void;
-  /** Takes the next injection for this request: exact path first, then its route template. */
-  take(method: string, path: string, template: string | null): InjectedResponse | undefined;
+  /**
+   * Takes the next injection for this request: exact path first, then its route template. One whose
+   * `whenQuery` this request does not satisfy stays queued for a later request.
+   */
+  take(
+    method: string,
+    path: string,
+    template: string | null,
+    query?: URLSearchParams,
+  ): InjectedResponse | undefined;
 }
 
 export function normalizeInjectionKey(key: string): string {
@@ -22,10 +30,12 @@ export function normalizeInjectionKey(key: string): string {
 export function makeInjectionQueue(): InjectionQueue {
   const queues = new Map<string, InjectedResponse[]>();
 
-  function shift(key: string): InjectedResponse | undefined {
+  function shift(key: string, query: URLSearchParams | undefined): InjectedResponse | undefined {
     const queue = queues.get(key);
-    const next = queue?.shift();
-    if (queue && queue.length === 0) queues.delete(key);
+    const index = queue?.findIndex((response) => fitsQuery(response, query)) ?? -1;
+    if (!queue || index < 0) return undefined;
+    const [next] = queue.splice(index, 1);
+    if (queue.length === 0) queues.delete(key);
     return next;
   }
 
@@ -34,14 +44,20 @@ export function makeInjectionQueue(): InjectionQueue {
       const normalized = normalizeInjectionKey(key);
       queues.set(normalized, [...(queues.get(normalized) ?? []), ...responses]);
     },
-    take(method, path, template) {
+    take(method, path, template, query) {
       const candidates = [`${method} ${path}`, `* ${path}`];
       if (template !== null) candidates.push(`${method} ${template}`, `* ${template}`);
       for (const key of candidates) {
-        const next = shift(key);
+        const next = shift(key, query);
         if (next) return next;
       }
       return undefined;
     },
   };
+}
+
+/** True when every `whenQuery` parameter has that value in the request (the daemon's other GET /faxes pass by). */
+function fitsQuery(response: InjectedResponse, query: URLSearchParams | undefined): boolean {
+  if (!response.whenQuery) return true;
+  return Object.entries(response.whenQuery).every(([name, value]) => query?.get(name) === value);
 }

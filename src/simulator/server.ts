@@ -5,6 +5,7 @@ import { coerceError } from '../errors.js';
 import { MB } from '../lib/units.js';
 import type { Logger } from '../log.js';
 import type { ActivityTracker } from './activity.js';
+import { reshapeList } from './faxList.js';
 import type { InjectionQueue } from './injections.js';
 import {
   type ApiRequest,
@@ -109,7 +110,7 @@ async function serve(
     return finish({ status: 401, body: defaultErrorBody(401) });
   }
   const route = matchRoute(method, path);
-  const injection = deps.injections.take(method, path, route?.template ?? null);
+  const injection = deps.injections.take(method, path, route?.template ?? null, url.searchParams);
   if (!injection) return finish(route ? handleApi(deps.routes, request, route) : NOT_FOUND);
 
   entry.injected = true;
@@ -126,12 +127,15 @@ async function answerInjected(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<ApiResponse | null> {
-  const real = injection.afterCreate && route ? handleApi(deps.routes, request, route) : null;
+  const reshapes = injection.omitTotalPages === true || injection.patchEntries !== undefined;
+  const real = (injection.afterCreate || reshapes) && route ? handleApi(deps.routes, request, route) : null;
   if (injection.hangMs !== undefined) await waitUnlessGone(injection.hangMs, res, deps.tracker.signal);
   if (injection.destroySocket || req.socket.destroyed) return null;
 
   const status = injection.status ?? real?.status ?? 500;
-  const body = injection.body ?? (real && real.status === status ? real.body : defaultErrorBody(status));
+  const body =
+    injection.body ??
+    (real && real.status === status ? reshapeList(real.body, injection) : defaultErrorBody(status));
   const headers = { ...(status === 429 ? RATE_LIMIT_HEADERS : {}), ...injection.headers };
   return { status, body, headers };
 }

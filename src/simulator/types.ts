@@ -133,6 +133,18 @@ export interface InjectedResponse {
   hangMs?: number;
   /** Destroy the connection instead of answering (after `hangMs`, if any). */
   destroySocket?: boolean;
+  /**
+   * Only for a request with these query parameter values, e.g. `{'filter[to][eq]': '+1…'}`; other requests
+   * pass by and leave the injection queued.
+   */
+  whenQuery?: Record<string, string>;
+  /** `GET /faxes`: the real list without `meta.total_pages` (Telnyx has answered so). */
+  omitTotalPages?: boolean;
+  /**
+   * `GET /faxes`: the real list with `set` merged into every entry whose fields equal all of `match`, e.g.
+   * `{match: {to: '+1…'}, set: {from: null}}` for an entry of an unexpected shape.
+   */
+  patchEntries?: { match: Record<string, unknown>; set: Record<string, unknown> };
 }
 
 export interface InboundOptions {
@@ -148,6 +160,17 @@ export interface InboundOptions {
   mediaTtlMs?: number;
 }
 
+export interface FaxSeed {
+  to: string;
+  count: number;
+  from?: string;
+  direction?: FaxDirection;
+  /** Default `delivered` (outbound) or `received` (inbound). */
+  status?: FaxStatus;
+  /** Epoch ms. */
+  createdAt?: number;
+}
+
 export interface Simulator {
   /** Base URL such as `http://127.0.0.1:PORT/v2`: what the daemon uses as `telnyx.api_url`. */
   url: string;
@@ -158,6 +181,11 @@ export interface Simulator {
   deliveries(): SimDelivery[];
   failNumber(to: string, failureReasons: string[] | string): void;
   injectResponses(path: string, responses: InjectedResponse[]): void;
+  /**
+   * Adds finished faxes that only GET /faxes shows (no media, no webhooks), for paging tests: `count` faxes to
+   * `to`, created at `createdAt` (default now; a later time lists them before the faxes placed meanwhile).
+   */
+  seedFaxes(seed: FaxSeed): SimFax[];
   webhookMode(mode: WebhookMode): void;
   sendInbound(opts: InboundOptions): Promise<SimFax>;
   waitForIdle(): Promise<void>;

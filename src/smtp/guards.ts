@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { SMTPServer, SMTPServerAddress, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 
 import type { Config } from '../config/loadConfig.js';
+import { originalEnvelopeSender } from '../domain/envelopeSender.js';
 import { describeBreach } from '../domain/senderQuota.js';
 import { mayUserSendAs } from '../domain/senderTrust.js';
 import { makeAddressMatcher } from '../lib/cidr.js';
@@ -128,7 +129,9 @@ export async function makeSmtpGuards(deps: SmtpGuardDeps): Promise<SmtpGuards> {
     async onRcptTo(session, e164, numbers) {
       const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
       if (!sender || numbers.includes(e164)) return null;
-      const breach = await quota.check(sender.toLowerCase(), { faxes: numbers.length + 1, pages: 0 });
+      // Keyed by the sender behind a BATV/SRS rewrite, whose tag changes with every message.
+      const key = originalEnvelopeSender(sender).toLowerCase();
+      const breach = await quota.check(key, { faxes: numbers.length + 1, pages: 0 });
       if (!breach) return null;
       sessionLog(session).warn({ sender, limit: breach.limit, max: breach.max }, 'sender limit reached');
       return refuse(securityReplies.limitReached(describeBreach(sender, breach)));

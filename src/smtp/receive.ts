@@ -10,6 +10,7 @@ import { extractDocuments, type ExtractedMessage } from '../documents/extractDoc
 import { inspectPdf } from '../documents/inspectPdf.js';
 import { mergePdfs } from '../documents/mergePdfs.js';
 import { qpdfDecrypt } from '../documents/qpdf.js';
+import { resendKey } from '../domain/resendKey.js';
 import { findSender } from '../domain/senders.js';
 import type { Clock } from '../lib/clock.js';
 import { DAY, formatBytes, MB } from '../lib/units.js';
@@ -24,6 +25,8 @@ import { SizeGuard } from './sizeGuard.js';
 /** Telnyx's limits for one fax (telnyx-fax-api.md §1.3). */
 export const MAX_FAX_PAGES = 350;
 export const MAX_FAX_BYTES = 50 * MB;
+/** A mail sent again within this time is answered with its existing jobs (a client that lost our 250). */
+const RESEND_WINDOW = DAY;
 
 export interface ReceiveDeps {
   config: Config;
@@ -99,8 +102,18 @@ async function queueFax(
   if (!rule) throw replies.senderNotAllowed(sender);
   await tx.checks?.authorizeSender(sender);
 
-  if (mail.messageId) {
-    const earlier = await store.findRecentMessage(sender, mail.messageId, clock.now() - DAY);
+  // A resend is this sender's same Message-ID with the same documents and numbers (domain/resendKey.ts).
+  const dedupeKey = mail.messageId
+    ? resendKey({
+        sender,
+        messageId: mail.messageId,
+        documentHashes: mail.pdfs.map((pdf) => pdf.sha256),
+        numbers: tx.numbers,
+      })
+    : null;
+  const resendSince = clock.now() - RESEND_WINDOW;
+  if (dedupeKey) {
+    const earlier = await store.findResentMessage(dedupeKey, resendSince);
     if (earlier) {
       tx.log.info({ messageId: mail.messageId }, 'resent message answered with its existing jobs');
       return replies.queued(earlier.jobs.map((job) => ({ id: job.id, to: job.to_number })));
@@ -140,13 +153,26 @@ async function queueFax(
         document_id: documentId,
         session_id: tx.sessionId,
         received_at: now,
+        dedupe_key: dedupeKey,
       },
       jobs: tx.numbers.map((to) => ({ id: newId('fx'), to_number: to, from_number: rule.fromNumber })),
       max_attempts: config.retry.max_attempts,
       accepted_receipt: config.receipts.on_accepted,
+      resend_since: resendSince,
     },
     now,
   );
+  if (jobs.some((job) => job.message_row_id !== messageRowId)) {
+    // Another session stored this very mail while we prepared it: answer as to any resend, keep no copy.
+    tx.log.info(
+      { messageId: mail.messageId },
+      'same message delivered twice at once; answered with its jobs',
+    );
+    await documents.delete(storageKey).catch((error: unknown) => {
+      tx.log.warn({ err: error, key: storageKey }, 'could not delete the unused copy of a resent document');
+    });
+    return replies.queued(jobs.map((job) => ({ id: job.id, to: job.to_number })));
+  }
   for (const job of jobs) {
     tx.log.info({ job: job.id, to: job.to_number, pages: document.pages, sender }, 'fax queued');
   }

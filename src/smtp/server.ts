@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 
 import type { Config } from '../config/loadConfig.js';
+import { originalEnvelopeSender } from '../domain/envelopeSender.js';
 import { findSender } from '../domain/senders.js';
 import { coerceError, FaxError } from '../errors.js';
 import { makeAddressMatcher } from '../lib/cidr.js';
@@ -92,8 +93,9 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
       const guarded = guards.onMailFrom(address, session);
       if (guarded) return callback(guarded);
       const sender = address.address;
-      // A null sender is fine for bounces of our receipts; for fax recipients it is refused at RCPT.
-      if (sender && !findSender(config.senders, sender, config.sandbox)) {
+      // A null sender is fine for bounces of our receipts; for fax recipients it is refused at RCPT. A gateway's
+      // BATV or SRS rewrite is judged as the sender it stands for.
+      if (sender && !findSender(config.senders, originalEnvelopeSender(sender), config.sandbox)) {
         sessionLog(session).info({ sender }, 'envelope sender not allowed to fax');
         return callback(refuse('sender_not_allowed', replies.senderNotAllowed(sender)));
       }

@@ -32,6 +32,11 @@ export interface NewMessage {
   max_attempts: number;
   /** Queue an "accepted" receipt in the same transaction (receipts.on_accepted). */
   accepted_receipt: boolean;
+  /**
+   * With `message.dedupe_key`: an earlier message holding that key and received since this time is the same
+   * mail, so nothing is stored and its jobs are returned; an older holder gives the key up.
+   */
+  resend_since?: number;
 }
 
 /** The change a worker makes to a job it holds, applied atomically with its attempt and outbox rows. */
@@ -103,11 +108,16 @@ export interface JobStore {
   close(): Promise<void>;
 
   // Intake
-  findRecentMessage(
-    sender: string,
-    messageId: string,
+  /** The message holding this resend key, received since `since`, and its jobs: a client resending a mail. */
+  findResentMessage(
+    dedupeKey: string,
     since: number,
   ): Promise<{ message: MessageRow; jobs: JobRow[] } | null>;
+  /**
+   * Stores the document, message and jobs atomically and returns the jobs. When another message already holds
+   * `message.dedupe_key` within the resend window (two sessions racing with one mail), nothing is stored and
+   * that message's jobs are returned instead: their `message_row_id` is not `input.message.id`.
+   */
   acceptMessage(input: NewMessage, now: number): Promise<JobRow[]>;
   /** Jobs created for this (header From) sender since `since`, and their pages: the per-sender limits. */
   countSenderUsage(sender: string, since: number): Promise<SenderUsage>;

@@ -7,7 +7,7 @@ import { claimOutbox } from './sql/claimOutbox.js';
 import { applyIfLeased } from './sql/completeWork.js';
 import { countSenderUsage } from './sql/countSenderUsage.js';
 import { forgetEvents, listUnprocessedEvents, recordEvent } from './sql/events.js';
-import { acceptMessage, findRecentMessage } from './sql/intake.js';
+import { acceptMessage, findResentMessage } from './sql/intake.js';
 import { releaseOrphanedLeases, renewLease } from './sql/leases.js';
 import { markOutboxRetry, markOutboxSent } from './sql/markOutbox.js';
 import {
@@ -59,7 +59,7 @@ export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
       await db.query('SELECT 1');
     },
     close: () => db.close(),
-    findRecentMessage: on(findRecentMessage),
+    findResentMessage: on(findResentMessage),
     acceptMessage: on(acceptMessage),
     countSenderUsage: on(countSenderUsage),
     getJob: on(getJob),

@@ -34,6 +34,11 @@ export interface MessageRow {
   document_id: string;
   session_id: string | null;
   received_at: number;
+  /**
+   * What makes a later mail a resend of this one (sender, Message-ID, document and recipients, hashed; see
+   * domain/resendKey.ts), unique while the resend window lasts; NULL without a Message-ID or once released.
+   */
+  dedupe_key?: string | null;
 }
 
 export interface JobRow {

@@ -16,6 +16,7 @@ import type {
   TelnyxClientOptions,
   TelnyxFax,
   TelnyxOutcome,
+  UnreadableFax,
 } from './types.js';
 import { defaultUserAgent } from './userAgent.js';
 
@@ -130,6 +131,7 @@ export function makeTelnyxClient(options: TelnyxClientOptions): TelnyxClient {
 
     async listFaxes(filter, signal) {
       const faxes: TelnyxFax[] = [];
+      const skipped: UnreadableFax[] = [];
       for (let page = 1; ; page++) {
         if (page > MAX_PAGES) {
           const reason = `GET /faxes returned more than ${MAX_PAGES} pages of ${PAGE_SIZE}; narrow the filter`;
@@ -141,12 +143,16 @@ export function makeTelnyxClient(options: TelnyxClientOptions): TelnyxClient {
           return parsed ? { kind: 'ok', value: parsed } : unreadable(call, response);
         });
         if (outcome.kind !== 'ok') return outcome;
+        const { entries, totalPages } = outcome.value;
         faxes.push(...outcome.value.faxes);
-        const total = outcome.value.totalPages;
-        // An empty page ends the walk too, so a wrong total_pages cannot loop us through empty pages.
-        if (total === null || page >= total || outcome.value.faxes.length === 0) break;
+        skipped.push(...outcome.value.unreadable);
+        // A full page may have a successor whatever meta says (Telnyx has answered without total_pages, and
+        // stopping there made reconciliation miss a fax and send it again); an empty page always ends the walk,
+        // so a wrong total_pages cannot loop us through empty pages.
+        const more = entries >= PAGE_SIZE || (totalPages !== null && page < totalPages);
+        if (entries === 0 || !more) break;
       }
-      return { kind: 'ok', value: faxes };
+      return { kind: 'ok', value: { faxes, unreadable: skipped } };
     },
 
     refreshFaxMedia: (id, signal) => actionCall(id, 'refresh', signal),

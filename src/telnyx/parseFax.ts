@@ -1,4 +1,4 @@
-import type { TelnyxFax } from './types.js';
+import type { TelnyxFax, UnreadableFax } from './types.js';
 
 /**
  * Minimal shape checks on 2xx bodies. Telnyx adds fields often (telnyx-fax-api.md §0), so unknown fields pass
@@ -34,18 +34,43 @@ export function tryParseFaxEnvelope(text: string): TelnyxFax | null {
 
 export interface FaxPage {
   faxes: TelnyxFax[];
-  /** `meta.total_pages`, or null when Telnyx did not say (then this page is the last). */
+  unreadable: UnreadableFax[];
+  /** Entries on the page, readable or not: a full page means there may be another. */
+  entries: number;
+  /** `meta.total_pages`, or null when Telnyx did not say or said something that is not an integer. */
   totalPages: number | null;
 }
 
-/** `{ data: Fax[], meta: PaginationMeta }` or null. One malformed fax voids the page: a reconciliation that silently
- * skipped it could miss the fax it is looking for and send a duplicate. */
+const SNIPPET_CHARS = 200;
+
+/**
+ * `{ data: Fax[], meta: PaginationMeta }`, read entry by entry: one odd entry (a new field type, `from: null`)
+ * is set aside instead of voiding the page, so the other faxes still count. Null when the body itself cannot
+ * be read (not JSON, no `data` array): the caller must treat that as "unknown", never as "no faxes".
+ */
 export function tryParseFaxPage(text: string): FaxPage | null {
-  const body = parseJson(text) as { data?: unknown; meta?: { total_pages?: unknown } } | undefined;
-  if (!Array.isArray(body?.data) || !body.data.every(isTelnyxFax)) return null;
-  const total = body.meta?.total_pages;
+  const body = parseJson(text) as { data?: unknown; meta?: { total_pages?: unknown } | null } | undefined;
+  if (!Array.isArray(body?.data)) return null;
+  const faxes: TelnyxFax[] = [];
+  const unreadable: UnreadableFax[] = [];
+  for (const entry of body.data as unknown[]) {
+    if (isTelnyxFax(entry)) faxes.push(entry);
+    else unreadable.push(describeUnreadable(entry));
+  }
+  const total = typeof body.meta === 'object' && body.meta !== null ? body.meta.total_pages : undefined;
   return {
-    faxes: body.data,
+    faxes,
+    unreadable,
+    entries: body.data.length,
     totalPages: typeof total === 'number' && Number.isInteger(total) ? total : null,
+  };
+}
+
+function describeUnreadable(entry: unknown): UnreadableFax {
+  const fields = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : {};
+  return {
+    id: typeof fields.id === 'string' ? fields.id : null,
+    client_state: typeof fields.client_state === 'string' ? fields.client_state : null,
+    snippet: (JSON.stringify(entry) ?? String(entry)).slice(0, SNIPPET_CHARS),
   };
 }

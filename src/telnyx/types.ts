@@ -71,10 +71,29 @@ export interface ListFaxesFilter {
   createdBefore?: Date;
 }
 
+/** A list entry that is not a readable fax: skipped, but what little it says is kept for the caller to judge. */
+export interface UnreadableFax {
+  /** The entry's `id` when it is a string. */
+  id: string | null;
+  /** The entry's `client_state` when it is a string: reconciliation must not call such a fax absent. */
+  client_state: string | null;
+  /** The entry as received, shortened, for the log. */
+  snippet: string;
+}
+
+/** What GET /faxes listed: the faxes, and the entries that could not be read as one (skipped, for the log). */
+export interface FaxList {
+  faxes: TelnyxFax[];
+  unreadable: UnreadableFax[];
+}
+
 export interface TelnyxClient {
   sendFax(req: SendFaxRequest, signal?: AbortSignal): Promise<TelnyxOutcome<TelnyxFax>>;
-  /** Follows every page (`page[size]=250`) until `meta.total_pages`; any failing page decides the outcome. */
-  listFaxes(filter: ListFaxesFilter, signal?: AbortSignal): Promise<TelnyxOutcome<TelnyxFax[]>>;
+  /**
+   * Follows every page (`page[size]=250`) while a page is full or `meta.total_pages` says there are more; any
+   * failing or unreadable page decides the outcome. Entries that are not readable faxes come back apart.
+   */
+  listFaxes(filter: ListFaxesFilter, signal?: AbortSignal): Promise<TelnyxOutcome<FaxList>>;
   /** An unknown id is `rejected` with status 404. */
   getFax(id: string, signal?: AbortSignal): Promise<TelnyxOutcome<TelnyxFax>>;
   /** Asks Telnyx for a fresh `media_url` on an inbound fax; read it back with `getFax`. */

@@ -294,8 +294,10 @@ describe('SMTP replies (sandbox daemon, max_recipients 2)', () => {
   }, 120_000);
 
   it('the same Message-ID from the same sender again: 250 with the same jobs, no second fax', async () => {
-    const message = async () =>
-      pdfMail(env.smtpPort, `+15557000081@${DOMAIN}`, [{ filename: 'a.pdf', content: await makePdf(1) }], {
+    // The same bytes both times: a resend carries the very document (another one would be a new fax).
+    const pdf = await makePdf(1);
+    const message = () =>
+      pdfMail(env.smtpPort, `+15557000081@${DOMAIN}`, [{ filename: 'a.pdf', content: pdf }], {
         messageId: '<resent-1@example.com>',
       });
     const first = await message();

@@ -60,7 +60,13 @@ const id = (prefix: string) => `${prefix}_${randomBytes(6).toString('hex')}`;
 
 function newMessage(
   numbers: string[],
-  options: { sender?: string; messageId?: string; at?: number; acceptedReceipt?: boolean } = {},
+  options: {
+    sender?: string;
+    messageId?: string;
+    at?: number;
+    acceptedReceipt?: boolean;
+    dedupeKey?: string;
+  } = {},
 ): NewMessage {
   const documentId = id('doc');
   const at = options.at ?? NOW;
@@ -85,6 +91,7 @@ function newMessage(
       document_id: documentId,
       session_id: 'session-1',
       received_at: at,
+      dedupe_key: options.dedupeKey ?? null,
     },
     jobs: numbers.map((to) => ({ id: id('fx'), to_number: to, from_number: '+15550001111' })),
     max_attempts: 3,
@@ -145,8 +152,11 @@ describe.each(['sqlite', 'postgres'] as const)('JobStore on %s', (dialect) => {
     opened = [];
   });
 
-  test('acceptMessage stores the jobs in recipient order; findRecentMessage finds the resend', async () => {
-    const input = newMessage(['+15550002222', '+15550003333', '+15550004444'], { acceptedReceipt: true });
+  test('acceptMessage stores the jobs in recipient order; findResentMessage finds the resend', async () => {
+    const input = newMessage(['+15550002222', '+15550003333', '+15550004444'], {
+      acceptedReceipt: true,
+      dedupeKey: 'key-1',
+    });
     const jobs = await store.acceptMessage(input, NOW);
     expect(jobs.map((job) => job.to_number)).toEqual(['+15550002222', '+15550003333', '+15550004444']);
     expect(jobs[0]).toMatchObject({
@@ -159,18 +169,43 @@ describe.each(['sqlite', 'postgres'] as const)('JobStore on %s', (dialect) => {
       created_at: NOW,
       sender: 'alice@example.com',
     });
+
     // Times are numbers on both stores (pg returns int8 as strings unless told otherwise).
     expect(typeof jobs[0]!.created_at).toBe('number');
     expect(await store.countOutbox('pending')).toBe(3);
 
-    const found = await store.findRecentMessage('alice@example.com', input.message.message_id!, NOW - 1000);
+    const found = await store.findResentMessage('key-1', NOW - 1000);
     expect(found?.message).toEqual(input.message);
     expect(found?.jobs.map((job) => job.id)).toEqual(jobs.map((job) => job.id));
-    expect(await store.findRecentMessage('alice@example.com', input.message.message_id!, NOW + 1)).toBeNull();
-    expect(await store.findRecentMessage('bob@example.com', input.message.message_id!, 0)).toBeNull();
+    expect(await store.findResentMessage('key-1', NOW + 1)).toBeNull();
+    expect(await store.findResentMessage('key-2', 0)).toBeNull();
     expect(await store.getMessage(input.message.id)).toEqual(input.message);
     expect(await store.getDocument(input.document.id)).toEqual({ ...input.document, deleted_at: null });
     expect(await store.getJob(jobs[1]!.id)).toEqual(jobs[1]);
+  });
+
+  test('acceptMessage stores a mail once per resend key, even from two instances at the same instant', async () => {
+    const other = await open();
+    const first = newMessage(['+15550002222', '+15550003333'], { dedupeKey: 'same-mail' });
+    const second = newMessage(['+15550002222', '+15550003333'], { dedupeKey: 'same-mail' });
+    const [a, b] = await Promise.all([
+      store.acceptMessage({ ...first, resend_since: NOW - 1000 }, NOW),
+      other.acceptMessage({ ...second, resend_since: NOW - 1000 }, NOW),
+    ]);
+    expect(a.map((job) => job.id)).toEqual(b.map((job) => job.id));
+    expect(await store.listJobs({})).toHaveLength(2);
+    const winner = a[0]!.message_row_id;
+    const loser = winner === first.message.id ? second : first;
+    expect(await store.getMessage(loser.message.id)).toBeNull();
+    // The loser's document row is not left behind without a message.
+    expect(await store.getDocument(loser.document.id)).toBeNull();
+
+    // After the resend window the same mail is a new fax, and the key moves to it.
+    const later = newMessage(['+15550002222', '+15550003333'], { dedupeKey: 'same-mail', at: NOW + 5000 });
+    const again = await store.acceptMessage({ ...later, resend_since: NOW + 1 }, NOW + 5000);
+    expect(again.map((job) => job.message_row_id)).toEqual([later.message.id, later.message.id]);
+    expect((await store.findResentMessage('same-mail', 0))?.message.id).toBe(later.message.id);
+    expect((await store.getMessage(winner))?.dedupe_key).toBeNull();
   });
 
   test('claimJobs: two owners never get the same job, and only due jobs are handed out', async () => {

@@ -377,7 +377,7 @@ describe('listFaxes', () => {
       createdBefore,
     });
 
-    expect(outcome).toEqual({ kind: 'ok', value: pages.flat() });
+    expect(outcome).toEqual({ kind: 'ok', value: { faxes: pages.flat(), unreadable: [] } });
     expect(
       telnyx.received.map((r) => [r.method, r.url.pathname, r.url.searchParams.get('page[number]')]),
     ).toEqual([
@@ -399,10 +399,10 @@ describe('listFaxes', () => {
     }
   });
 
-  it('stops after one page when meta is missing, and sends no filter it was not given', async () => {
+  it('a short page without meta is the last, and no filter it was not given is sent', async () => {
     const telnyx = await startTelnyx((_req, res) => json(res, 200, { data: [fax(1)] }));
     const outcome = await client(telnyx.apiUrl).listFaxes({});
-    expect(outcome).toEqual({ kind: 'ok', value: [fax(1)] });
+    expect(outcome).toEqual({ kind: 'ok', value: { faxes: [fax(1)], unreadable: [] } });
     expect([...telnyx.received[0]!.url.searchParams.keys()]).toEqual(['page[number]', 'page[size]']);
   });
 
@@ -419,8 +419,56 @@ describe('listFaxes', () => {
     expect(telnyx.received).toHaveLength(2);
   });
 
-  it('a page with a malformed fax is uncertain rather than silently short', async () => {
-    const telnyx = await startTelnyx((_req, res) => json(res, 200, { data: [fax(1), { id: 42 }] }));
+  it.each([
+    ['no meta', undefined],
+    ['total_pages missing', { page_number: 1, page_size: 250 }],
+    ['total_pages not an integer', { page_number: 1, page_size: 250, total_pages: '2' }],
+    ['total_pages saying 1', { page_number: 1, page_size: 250, total_pages: 1 }],
+  ])('pages on while a page is full, whatever meta says (%s)', async (_what, meta) => {
+    const full = Array.from({ length: 250 }, (_, i) => fax(i + 1));
+    const telnyx = await startTelnyx((req, res) => {
+      const number = Number(req.url.searchParams.get('page[number]'));
+      json(res, 200, { data: number === 1 ? full : number === 2 ? [fax(251)] : [], meta });
+    });
+    const outcome = await client(telnyx.apiUrl).listFaxes({});
+    expect(outcome).toEqual({ kind: 'ok', value: { faxes: [...full, fax(251)], unreadable: [] } });
+    expect(telnyx.received).toHaveLength(2);
+  });
+
+  it('a full last page is followed by one empty page, then the walk ends', async () => {
+    const full = Array.from({ length: 250 }, (_, i) => fax(i + 1));
+    const telnyx = await startTelnyx((req, res) =>
+      json(res, 200, { data: req.url.searchParams.get('page[number]') === '1' ? full : [] }),
+    );
+    const outcome = await client(telnyx.apiUrl).listFaxes({});
+    expect(outcome).toMatchObject({ kind: 'ok', value: { faxes: full } });
+    expect(telnyx.received).toHaveLength(2);
+  });
+
+  it('an entry that is not a readable fax is set apart; the rest of the page still counts', async () => {
+    const odd = { ...fax(2), from: null };
+    const telnyx = await startTelnyx((_req, res) => json(res, 200, { data: [fax(1), odd, 42, fax(3)] }));
+    expect(await client(telnyx.apiUrl).listFaxes({})).toEqual({
+      kind: 'ok',
+      value: {
+        faxes: [fax(1), fax(3)],
+        unreadable: [
+          { id: odd.id, client_state: odd.client_state, snippet: JSON.stringify(odd).slice(0, 200) },
+          { id: null, client_state: null, snippet: '42' },
+        ],
+      },
+    });
+  });
+
+  it.each([
+    ['not JSON', '<html>maintenance</html>'],
+    ['no data array', JSON.stringify({ data: { id: 1 } })],
+    ['JSON null', 'null'],
+  ])('an unreadable answer (%s) is uncertain, never an empty list', async (_what, body) => {
+    const telnyx = await startTelnyx((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(body);
+    });
     expect(await client(telnyx.apiUrl).listFaxes({})).toMatchObject({ kind: 'uncertain', status: 200 });
   });
 });

@@ -147,4 +147,14 @@ CREATE INDEX documents_live ON documents (created_at) WHERE deleted_at IS NULL;
     version: 3,
     sql: `CREATE INDEX jobs_sender_recent ON jobs (sender, created_at);`,
   },
+  {
+    // A resend (same sender, Message-ID, document and recipients) must be taken once even when two sessions
+    // deliver it at the same instant: the unique key makes the check and the insert one atomic step. Messages
+    // without a Message-ID, and those whose resend window has passed, hold NULL (NULLs never collide).
+    version: 4,
+    sql: `
+ALTER TABLE messages ADD COLUMN dedupe_key TEXT;
+CREATE UNIQUE INDEX messages_dedupe ON messages (dedupe_key);
+`,
+  },
 ];
