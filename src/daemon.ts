@@ -44,6 +44,11 @@ export interface DaemonOptions {
    * doubling to 30 min), so relay-outage tests finish in seconds.
    */
   outboxBackoffMs?: number;
+  /**
+   * TEST KNOB, not a config key: how long a worker's claim on a job or an outbox row lasts (production: one
+   * minute each), so that tests of a crashed instance's work being taken over finish in seconds.
+   */
+  leaseMs?: number;
   /** Prometheus registry and counters; one per daemon (made here when not given). */
   metrics?: Metrics;
   /** How often Telnyx is polled for inbound faxes whose webhook was missed (default 5 min); tests shorten it. */
@@ -165,6 +170,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         options.outboxBackoffMs === undefined
           ? undefined
           : { baseMs: options.outboxBackoffMs, maxMs: 4 * options.outboxBackoffMs },
+      leaseMs: options.leaseMs,
     },
     options.pollMs,
   );
@@ -173,6 +179,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clock,
     log: log.child({ component: 'worker' }),
     pollMs: options.pollMs,
+    leaseMs: options.leaseMs,
     work: async (job, owner, jobLog, signal) => {
       const transition = await workJob(
         { config, store, documents, telnyx, clock },

@@ -1,5 +1,5 @@
 import type { Config } from './config/loadConfig.js';
-import { type Daemon, startDaemon } from './daemon.js';
+import { type Daemon, type DaemonOptions, startDaemon } from './daemon.js';
 import { coerceError } from './errors.js';
 import { makePrivateDir } from './lib/privateFiles.js';
 import { MINUTE } from './lib/units.js';
@@ -16,8 +16,13 @@ export interface Running {
 /**
  * Starts faxbridge: in sandbox mode the built-in Telnyx simulator first (it stands in for the API and signs
  * webhooks with its own key), then the daemon. Owns nothing global; signals are the CLI's business.
+ * `testKnobs` are the daemon's test-only options a test may set on a real daemon process (see cli/start.ts).
  */
-export async function run(config: Config, log: Logger): Promise<Running> {
+export async function run(
+  config: Config,
+  log: Logger,
+  testKnobs: Pick<DaemonOptions, 'leaseMs'> = {},
+): Promise<Running> {
   await makePrivateDir(config.data_dir);
   let simulator: Simulator | null = null;
   if (config.sandbox) {
@@ -39,6 +44,7 @@ export async function run(config: Config, log: Logger): Promise<Running> {
     log.info({ numbers: describeMagicNumbers() }, 'sandbox: these destination numbers fail on purpose');
   }
   const daemon = await startDaemon({
+    ...testKnobs,
     config,
     log,
     telnyx: simulator ? { apiUrl: simulator.url, apiKey: '', publicKey: simulator.publicKey } : undefined,

@@ -43,11 +43,30 @@ Exit codes: 0 stopped cleanly, 1 could not start (the reason is printed or logge
     // Files are created owner-only by the modules that own them; the mask also covers temporary files made by
     // every other module and by child processes (converters), and this command owns the process.
     process.umask(0o077);
+    const leaseMs = testLeaseMs(process.env);
+    if (leaseMs === null) {
+      io.err(`${TEST_LEASE_VARIABLE} must be a whole number of milliseconds, at least 1000`);
+      return EXIT.problems;
+    }
     const log = makeLogger();
     for (const warning of loaded.warnings) log.warn({ key: warning.key }, warning.message);
-    return runUntilSignalled(log, loaded.config.shutdown_grace, () => run(loaded.config, log));
+    return runUntilSignalled(log, loaded.config.shutdown_grace, () => run(loaded.config, log, { leaseMs }));
   },
 };
+
+/**
+ * TEST KNOB, deliberately not a config key (and not FAXBRIDGE_…, which names config keys): the lease length of
+ * jobs and mails, so that tests that SIGKILL a daemon process see its work taken over in seconds rather than
+ * after the production minute. Undefined when unset; null when set to something unusable.
+ */
+const TEST_LEASE_VARIABLE = 'FB_TEST_LEASE_MS';
+
+function testLeaseMs(env: NodeJS.ProcessEnv): number | undefined | null {
+  const value = env[TEST_LEASE_VARIABLE];
+  if (value === undefined || value === '') return undefined;
+  const ms = Number(value);
+  return Number.isInteger(ms) && ms >= 1000 ? ms : null;
+}
 
 /**
  * Installs the signal handlers before starting, so a SIGTERM that arrives while the daemon is still starting

@@ -29,6 +29,8 @@ export interface OutboxDeps {
   onSent?: (row: OutboxRow) => void;
   /** Wait before resending after a transient relay error; production uses MAIL_BACKOFF, tests a short one. */
   backoff?: { baseMs: number; maxMs: number };
+  /** How long a claimed row is this worker's; production uses LEASE, takeover tests a few seconds. */
+  leaseMs?: number;
 }
 
 /** A relay that stays down this long turns a pending mail into a dead one (and is logged loudly). */
@@ -55,7 +57,7 @@ const RECEIPT_KINDS: Record<string, ReceiptInput['kind']> = {
  */
 export async function drainOutbox(deps: OutboxDeps, owner: string, limit = 1): Promise<number> {
   const { store, clock, log } = deps;
-  const rows = await store.claimOutbox(owner, clock.now(), LEASE, limit);
+  const rows = await store.claimOutbox(owner, clock.now(), deps.leaseMs ?? LEASE, limit);
   for (const row of rows) {
     const rowLog = log.child({ outbox: row.id, kind: row.kind, job: row.job_id ?? undefined });
     try {

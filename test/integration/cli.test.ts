@@ -190,7 +190,7 @@ describe('faxbridge send, jobs, job, retry and cancel on a data dir', () => {
     const retry = /^Queued ([A-Za-z0-9_-]{8,40}) \+15551234567 \(retry of (\S+)\)$/m.exec(retried.stdout);
     expect(retry?.[2]).toBe(jobId);
 
-    const store = openSqliteStore(path.join(dir, 'faxbridge.db'));
+    const store = await openSqliteStore(path.join(dir, 'faxbridge.db'));
     try {
       const fresh = await store.getJob(retry![1]!);
       expect(fresh).toMatchObject({ status: 'queued', attempt: 0, to_number: '+15551234567' });

@@ -152,7 +152,8 @@ describe('crash recovery with the daemon as a child process', () => {
     );
     await first.kill('SIGKILL');
 
-    // The dead worker's lease on the job has to run out first (2 minutes), then the job is reconciled.
+    // The restarted daemon frees the dead one's leases as it starts (one daemon owns a SQLite file), so the
+    // job is taken up at once; its attempt is still "posting", so the worker asks GET /faxes before any resend.
     await pool.start({ dir: dataDir, yaml: yaml(simulator.url) });
     await waitFor(
       () => readJobs(dataDir).find((job) => job.status === 'delivered'),

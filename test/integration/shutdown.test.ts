@@ -96,7 +96,7 @@ describe('graceful shutdown (daemon as a child process)', () => {
     expect(exit).toEqual({ code: 0, signal: null });
     expect(daemon.output()).toMatch(/"msg":"stopped"/);
 
-    const store = openSqliteStore(path.join(dataDir, 'faxbridge.db'));
+    const store = await openSqliteStore(path.join(dataDir, 'faxbridge.db'));
     try {
       const job = await store.getJob(jobId);
       expect(job?.status).toBe('placed');

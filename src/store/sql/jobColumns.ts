@@ -1,8 +1,9 @@
 import type { JobRow } from '../jobStore.js';
 
 /**
- * Every JobRow column, in table order. The jobs table also has `seq` (an ordering aid, see
- * migrations/postgres.ts), so job queries list their columns instead of `SELECT *`.
+ * Every JobRow column, in table order. On PostgreSQL the jobs table also has `seq` (an ordering aid, see
+ * migrations/postgres.ts and insertionOrder in dialect.ts), so job queries list their columns instead of
+ * `SELECT *`, on both dialects.
  */
 const JOB_ROW_KEYS = [
   'id',

@@ -1,0 +1,99 @@
+import type { Db } from './db.js';
+import type { JobStore } from './jobStore.js';
+import { migrate } from './migrate.js';
+import { claimInboundFaxes, getInboundFax } from './sql/claimInboundFaxes.js';
+import { claimJobs } from './sql/claimJobs.js';
+import { claimOutbox } from './sql/claimOutbox.js';
+import { applyIfLeased } from './sql/completeWork.js';
+import { countSenderUsage } from './sql/countSenderUsage.js';
+import { forgetEvents, listUnprocessedEvents, recordEvent } from './sql/events.js';
+import { acceptMessage, findResentMessage } from './sql/intake.js';
+import { releaseOrphanedLeases, renewLease } from './sql/leases.js';
+import { markOutboxRetry, markOutboxSent } from './sql/markOutbox.js';
+import {
+  leaseJob,
+  listEventsOfFaxes,
+  listJobsOfMessage,
+  listOutboxOfJob,
+  recordReceiptBounce,
+  retryJob,
+} from './sql/operator.js';
+import { processEvent } from './sql/processEvent.js';
+import {
+  countJobs,
+  countOutbox,
+  getDocument,
+  getJob,
+  getMessage,
+  listAttempts,
+  listJobs,
+} from './sql/reads.js';
+import { recordInboundFax } from './sql/recordInboundFax.js';
+import { listExpiredDocuments, markDocumentDeleted } from './sql/retention.js';
+import { updateInboundFax } from './sql/updateInboundFax.js';
+
+export interface JobStoreOptions {
+  /** PostgreSQL `?schema=`: created by migrate() when missing. */
+  schema?: string | null;
+  /** Clock for schema_migrations.applied_at. */
+  now?: () => number;
+}
+
+/**
+ * The JobStore: every operation of src/store/sql, bound to one database. Nothing here knows the dialect
+ * except the one operation only the embedded store has (releaseOrphanedLeases).
+ */
+export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
+  const now = options.now ?? Date.now;
+  const on =
+    <A extends unknown[], R>(operation: (db: Db, ...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      operation(db, ...args);
+
+  return {
+    dialect: db.dialect,
+    migrate: async () => {
+      await migrate(db, { schema: options.schema ?? null, now: now() });
+    },
+    ping: async () => {
+      await db.query('SELECT 1');
+    },
+    close: () => db.close(),
+    findResentMessage: on(findResentMessage),
+    acceptMessage: on(acceptMessage),
+    countSenderUsage: on(countSenderUsage),
+    getJob: on(getJob),
+    getMessage: on(getMessage),
+    getDocument: on(getDocument),
+    listAttempts: on(listAttempts),
+    listJobs: on(listJobs),
+    countJobs: on(countJobs),
+    claimJobs: on(claimJobs),
+    // One daemon owns a SQLite file; on PostgreSQL other live instances hold leases (see leases.ts).
+    ...(db.dialect === 'sqlite' ? { releaseOrphanedLeases: on(releaseOrphanedLeases) } : {}),
+    renewLease: on(renewLease),
+    completeWork: (jobId, owner, transition, at) => applyIfLeased(db, jobId, owner, transition, at, true),
+    applyWhileLeased: (jobId, owner, transition, at) =>
+      applyIfLeased(db, jobId, owner, transition, at, false),
+    recordEvent: on(recordEvent),
+    listUnprocessedEvents: on(listUnprocessedEvents),
+    processEvent: on(processEvent),
+    forgetEvents: on(forgetEvents),
+    claimOutbox: on(claimOutbox),
+    markOutboxSent: on(markOutboxSent),
+    markOutboxRetry: on(markOutboxRetry),
+    countOutbox: on(countOutbox),
+    recordInboundFax: on(recordInboundFax),
+    claimInboundFaxes: on(claimInboundFaxes),
+    updateInboundFax: on(updateInboundFax),
+    getInboundFax: on(getInboundFax),
+    listExpiredDocuments: on(listExpiredDocuments),
+    markDocumentDeleted: on(markDocumentDeleted),
+    leaseJob: on(leaseJob),
+    retryJob: on(retryJob),
+    listJobsOfMessage: on(listJobsOfMessage),
+    listOutboxOfJob: on(listOutboxOfJob),
+    recordReceiptBounce: on(recordReceiptBounce),
+    listEventsOfFaxes: on(listEventsOfFaxes),
+  };
+}

@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import type { Db } from '../../src/store/db.js';
+import { openSqliteDb } from '../../src/store/sqlite/sqliteDb.js';
+
+/*
+ * The SQLite side of the database port: better-sqlite3 is synchronous, the port is async, so the adapter must
+ * keep transactions whole (nothing of anyone else's runs inside one) and speak PostgreSQL's `$n` placeholders.
+ */
+describe('SQLite database port', () => {
+  let dir = '';
+  let file = '';
+  const opened: Db[] = [];
+  const open = () => {
+    const db = openSqliteDb(file);
+    opened.push(db);
+    return db;
+  };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'fb-sqlitedb-'));
+    file = path.join(dir, 'port.db');
+    await open().exec('CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, flag INTEGER)');
+    await opened[0]!.query('INSERT INTO counter (id, n) VALUES (1, 0)');
+  });
+
+  afterEach(async () => {
+    for (const db of opened.splice(0)) await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const increment = (db: Db) =>
+    db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ n: number }>('SELECT n FROM counter WHERE id = $1', [1]);
+      // A read-modify-write: lost updates appear at once if another transaction ran in between.
+      await tx.query('UPDATE counter SET n = $1 WHERE id = $2', [rows[0]!.n + 1, 1]);
+    });
+
+  it('transactions on one connection and on two connections to one file never interleave', async () => {
+    const [a, b] = [opened[0]!, open()];
+    await Promise.all(Array.from({ length: 50 }, (_, i) => increment(i % 2 === 0 ? a : b)));
+    const { rows } = await a.query<{ n: number }>('SELECT n FROM counter');
+    expect(rows[0]!.n).toBe(50);
+  });
+
+  it('a statement outside the transaction waits for its COMMIT instead of joining it', async () => {
+    const db = opened[0]!;
+    let inside: Promise<unknown> | null = null;
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('UPDATE counter SET n = 99');
+        inside = db.query<{ n: number }>('SELECT n FROM counter');
+        await tx.query('UPDATE counter SET n = 100');
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    // The read ran after the ROLLBACK: it saw neither 99 nor 100.
+    expect(await inside).toMatchObject({ rows: [{ n: 0 }] });
+  });
+
+  it('binds $n placeholders by number (repeats included), booleans as 0/1 and undefined as NULL', async () => {
+    const db = opened[0]!;
+    await db.query('UPDATE counter SET n = $2 + $2, flag = $1 WHERE id = $3', [true, 21, 1]);
+    expect((await db.query('SELECT n, flag FROM counter')).rows).toEqual([{ n: 42, flag: 1 }]);
+    await db.query('UPDATE counter SET flag = $1', [undefined]);
+    expect((await db.query('SELECT flag FROM counter')).rows).toEqual([{ flag: null }]);
+    expect((await db.query('UPDATE counter SET n = n + 1')).rowCount).toBe(1);
+  });
+
+  it('a closed database answers database_unavailable, retryable', async () => {
+    const db = open();
+    await db.close();
+    await expect(db.query('SELECT 1')).rejects.toMatchObject({
+      code: 'database_unavailable',
+      retryable: true,
+    });
+  });
+});
