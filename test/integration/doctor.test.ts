@@ -9,7 +9,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { CLI_PATH } from '../helpers/daemonProcess.js';
+import { CLI_PATH, startDaemonProcess } from '../helpers/daemonProcess.js';
 import { freePort } from '../helpers/freePort.js';
 import { startTestRelay, type TestRelay } from '../helpers/testRelay.js';
 
@@ -239,6 +239,21 @@ describe('faxbridge doctor', () => {
     expect(run.code).toBe(1);
     expect(line(run, 'http.public_url')).toMatch(/^PROBLEM .*did not answer: .*ECONNREFUSED/);
     expect(line(run, 'mail relay')).toMatch(/^PROBLEM .*at connect: .*ECONNREFUSED/);
+  });
+
+  it('recognises the running daemon behind public_url by its instance id', async () => {
+    const file = writeConfig('running');
+    const daemon = await startDaemonProcess({
+      dir: path.join(dir, 'running'),
+      yaml: readFileSync(file, 'utf8'),
+    });
+    try {
+      const run = await doctor(file);
+      expect(line(run, 'http.public_url')).toMatch(/^ok .*reaches this faxbridge$/);
+      expect(run.code).toBe(0);
+    } finally {
+      await daemon.kill('SIGTERM');
+    }
   });
 
   it('runs in sandbox mode against the built-in simulator', async () => {
