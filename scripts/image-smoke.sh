@@ -191,17 +191,17 @@ if ! buildah bud --isolation chroot "${ULIMITS[@]}" --layers --format docker \
   fail "buildah bud failed (last lines above)"
 fi
 build_seconds=$(elapsed "$t0")
-image_size=$(buildah inspect --type image --format '{{.Docker.Size}}' "$IMAGE" 2>/dev/null || true)
 image_size_h=$(buildah images --format '{{.Size}}' "$IMAGE" | head -1)
 say "image built in $build_seconds s; size $image_size_h"
 
 # --- run it ----------------------------------------------------------------------------------------------
-image_json() { buildah inspect --type image --format "{{json .Docker.Config.$1}}" "$IMAGE"; }
-entrypoint=$(image_json Entrypoint)
-cmd=$(image_json Cmd)
-mapfile -t argv < <(node -e 'for (const a of [...(JSON.parse(process.argv[1]) ?? []), ...(JSON.parse(process.argv[2]) ?? [])]) console.log(a)' "$entrypoint" "$cmd")
+buildah inspect --type image "$IMAGE" >"$work/image.json"
+# The entry point and command as `docker run` would join them, one argument per line.
+mapfile -t argv < <(node -e '
+  const c = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).Docker.config;
+  for (const a of [...(c.Entrypoint ?? []), ...(c.Cmd ?? [])]) console.log(a);' "$work/image.json")
 [ ${#argv[@]} -gt 0 ] || fail "the image has no ENTRYPOINT/CMD"
-image_user=$(buildah inspect --type image --format '{{.Docker.Config.User}}' "$IMAGE")
+image_user=$(node -e 'console.log(JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).Docker.config.User ?? "")' "$work/image.json")
 [ "$image_user" = node ] || fail "the image's USER is '$image_user', expected node"
 
 # Free ports on loopback: the host network is shared with whatever else runs on this machine.
@@ -296,4 +296,4 @@ if [ "${IMAGE_SMOKE_KEEP_IMAGE:-}" != 1 ]; then
   # Dangling layers of earlier builds add up on a machine that keeps its storage; the cache stays.
   buildah rmi --prune >/dev/null 2>&1 || true
 fi
-say "OK: image $IMAGE, ${image_size:-?} bytes ($image_size_h), build $build_seconds s, total $(elapsed "$started_at") s"
+say "OK: image $IMAGE, size $image_size_h, build $build_seconds s, total $(elapsed "$started_at") s"
