@@ -36,10 +36,23 @@ fail() {
 }
 elapsed() { echo $(($(date +%s) - $1)); }
 
+# Every process below $1 (buildah run → buildah-chroot-runtime → buildah-chroot-exec → node), deepest last.
+descendants() {
+  local parent=$1 child
+  for child in $(ps -e -o pid=,ppid= | awk -v p="$parent" '$2 == p { print $1 }'); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+
 cleanup() {
   local status=$?
   set +e
   if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
+    # buildah's chroot helpers outlive a killed `buildah run`, so the whole tree goes, node first.
+    local pids
+    pids=$(descendants "$daemon_pid" | tac)
+    [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
     kill -KILL "$daemon_pid" 2>/dev/null
     wait "$daemon_pid" 2>/dev/null
   fi
@@ -215,11 +228,18 @@ daemon_log="$work/daemon.log"
 base_url="http://127.0.0.1:$http_port"
 
 container=$(buildah from --quiet "$IMAGE")
+data_owner=$(buildah run --isolation chroot "$container" -- stat -c %U /data) \
+  || fail "could not inspect /data in the image"
+[ "$data_owner" = node ] || fail "/data belongs to '$data_owner', expected node (the image's USER)"
 say "running ${argv[*]} as $image_user (SMTP 127.0.0.1:$smtp_port, HTTP 127.0.0.1:$http_port)"
 # chroot isolation shares the host's network and PID namespaces, so the daemon's pid is visible here and
 # SIGTERM goes to it directly, as `docker stop` would send it.
-buildah run --isolation chroot "${ULIMITS[@]}" \
-  -v "$data:/data" \
+# buildah gives a path the image declares as a VOLUME (/data) a throwaway copy even when -v names it, so the
+# state goes to a bind mount beside it, where this script can read the receipts; /data itself is checked to
+# be the node user's above.
+buildah run --isolation chroot \
+  -v "$data:/smoke-data" \
+  -e FAXBRIDGE_DATA_DIR=/smoke-data \
   -e FAXBRIDGE_SMTP__LISTEN="127.0.0.1:$smtp_port" \
   -e FAXBRIDGE_HTTP__LISTEN="127.0.0.1:$http_port" \
   "$container" -- "${argv[@]}" >"$daemon_log" 2>&1 &
@@ -238,31 +258,27 @@ wait_for() {
   fail "timed out after $limit s waiting for: $what"
 }
 
-wait_for "curl -fsS -o /dev/null $base_url/healthz" 60
+wait_for "curl -fsS -o /dev/null $base_url/healthz 2>/dev/null" 60
 say "/healthz: 200"
 grep -q sandbox "$daemon_log" || { show_log; fail "the first log lines do not say sandbox"; }
 
-# The node process: the descendant of `buildah run` whose command line is the entry point.
+# The node process: the descendant of `buildah run` that runs the entry point's program (buildah resolves it
+# to its full path, and Node renames its main thread, so compare the basename of the first argument).
 node_pid=""
-for pid in $(ps -e -o pid=); do
-  [ -r "/proc/$pid/cmdline" ] || continue
-  if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "^${argv[0]} ${argv[1]} "; then
-    p=$pid
-    while [ "$p" -gt 1 ]; do
-      [ "$p" -eq "$daemon_pid" ] && { node_pid=$pid; break 2; }
-      p=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 1)
-    done
-  fi
+for pid in $(descendants "$daemon_pid"); do
+  arg0=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -1)
+  [ "$(basename "${arg0:-none}")" = "$(basename "${argv[0]}")" ] && node_pid=$pid
 done
 [ -n "$node_pid" ] || fail "could not find the daemon's node process under buildah run (pid $daemon_pid)"
 uid=$(awk '/^Uid:/ { print $2 }' "/proc/$node_pid/status")
 [ "$uid" = 1000 ] || fail "the daemon runs as uid $uid, expected 1000 (node)"
 say "daemon pid $node_pid runs as uid $uid (node)"
 
-wait_for "curl -fsS -o /dev/null $base_url/readyz" 60
+wait_for "curl -fsS -o /dev/null $base_url/readyz 2>/dev/null" 60
 say "/readyz: 200"
 
-# A fax from the sandbox: any sender, the simulator delivers, the receipt is an .eml in /data/outbox.
+# A fax from the sandbox: any sender, the simulator delivers, the receipt is an .eml in /data/outbox. The
+# number is written without its + because swaks's option parser takes a leading + as an option (+1 is implied).
 node -e '
   const { PDFDocument, StandardFonts } = require(process.argv[1]);
   (async () => {
@@ -271,7 +287,7 @@ node -e '
     page.drawText("faxbridge image smoke test", { x: 72, y: 700, size: 18, font: await doc.embedFont(StandardFonts.Helvetica) });
     require("node:fs").writeFileSync(process.argv[2], await doc.save());
   })();' "$PWD/node_modules/pdf-lib" "$work/smoke.pdf"
-swaks --server 127.0.0.1 --port "$smtp_port" --from smoke@example.com --to +15551234567@fax.localhost \
+swaks --server 127.0.0.1 --port "$smtp_port" --from smoke@example.com --to 15551234567@fax.localhost \
   --header 'Subject: image smoke test' --attach @"$work/smoke.pdf" --attach-type application/pdf \
   >"$work/swaks.log" 2>&1 || { tail -20 "$work/swaks.log" >&2; fail "swaks: the fax was not accepted"; }
 grep -q '250 2.0.0 Queued' "$work/swaks.log" || { cat "$work/swaks.log" >&2; fail "no '250 2.0.0 Queued' reply"; }
