@@ -11,7 +11,7 @@
 # base image in buildah's storage under the same key, and buildah's layer cache for the Dockerfile.
 #
 # Usage: scripts/image-smoke.sh            (as root; installs buildah, debootstrap, swaks when missing)
-# Env:   FAXBRIDGE_CI_CACHE (default /var/cache/faxbridge-ci), IMAGE_SMOKE_KEEP_IMAGE=1 to keep the image.
+# Env:   FAXBRIDGE_CI_CACHE (default /var/cache/faxbridge-ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -308,8 +308,9 @@ say "SIGTERM: exit 0"
 
 buildah rm "$container" >/dev/null
 container=""
-if [ "${IMAGE_SMOKE_KEEP_IMAGE:-}" != 1 ]; then
-  # Dangling layers of earlier builds add up on a machine that keeps its storage; the cache stays.
-  buildah rmi --prune >/dev/null 2>&1 || true
-fi
+# The untagged intermediate images are buildah's layer cache (--layers): they stay, so that the next run
+# rebuilds only what changed. Base images of earlier keys are never used again.
+for old_base in $(buildah images --format '{{.Name}}:{{.Tag}}' | grep '^localhost/faxbridge-ci-node:' | grep -v -F "$image_key"); do
+  buildah rmi "$old_base" >/dev/null 2>&1 || true
+done
 say "OK: image $IMAGE, size $image_size_h, build $build_seconds s, total $(elapsed "$started_at") s"
