@@ -1,5 +1,6 @@
 import { cancelCommand } from './cancel.js';
 import { checkConfigCommand } from './checkConfig.js';
+import { doctorCommand } from './doctor.js';
 import { hashPasswordCommand } from './hashPassword.js';
 import type { Command } from './io.js';
 import { jobCommand } from './job.js';
@@ -16,6 +17,7 @@ import { startCommand } from './start.js';
 export const COMMANDS: readonly Command[] = [
   startCommand,
   checkConfigCommand,
+  doctorCommand,
   sendCommand,
   simulateCommand,
   jobsCommand,

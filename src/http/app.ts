@@ -40,7 +40,7 @@ export function makeHttpApp(deps: HttpDeps): Koa {
   const router = new Router({ sensitive: true });
 
   router.post('/webhooks/telnyx', makeTelnyxWebhookHandler(deps.webhook));
-  router.get('/healthz', makeHealthHandler());
+  router.get('/healthz', makeHealthHandler(randomUUID()));
   router.get('/readyz', makeReadyHandler(deps.ready, { log: deps.log }));
   // path-to-regexp 8 syntax: `{*path}` is a named wildcard; a bare `*` throws (node-stack.md §6).
   if (deps.media) router.get('/media/{*path}', deps.media);

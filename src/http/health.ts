@@ -23,11 +23,14 @@ export interface ReadyHandlerOptions {
 
 const DEFAULT_READY_CACHE_MS = 30 * SECOND;
 
-/** GET /healthz: 200 while the process can answer at all; it checks nothing else on purpose. */
-export function makeHealthHandler(): Koa.Middleware {
+/**
+ * GET /healthz: 200 while the process can answer at all; it checks nothing else on purpose. `instance` is a
+ * random id per process, so `faxbridge doctor` can tell that http.public_url reaches this very daemon.
+ */
+export function makeHealthHandler(instance: string): Koa.Middleware {
   return (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { status: 'ok' };
+    ctx.body = { status: 'ok', instance };
   };
 }
 

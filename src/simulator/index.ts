@@ -41,6 +41,7 @@ const DEFAULT_STEP_MS = 50;
 const DEFAULT_WEBHOOK_TIMEOUT_MS = 2 * SECOND;
 const DEFAULT_FETCH_TIMEOUT_MS = 30 * SECOND;
 const DEFAULT_CONNECTION_ID = 'sim-fax-app';
+const DEFAULT_OUTBOUND_VOICE_PROFILE_ID = 'sim-outbound-profile';
 
 /**
  * Starts a Telnyx Programmable Fax stand-in on its own HTTP port: the daemon points `telnyx.api_url` at
@@ -99,7 +100,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const injections = makeInjectionQueue();
   const server = await startSimServer(
     {
-      routes: { store, outbound, inbound, connectionId: options.connectionId },
+      routes: {
+        store,
+        outbound,
+        inbound,
+        connectionId: options.connectionId,
+        account: {
+          connectionId: options.connectionId ?? DEFAULT_CONNECTION_ID,
+          phoneNumbers: options.phoneNumbers ?? null,
+          outboundVoiceProfileId:
+            options.outboundVoiceProfileId === undefined
+              ? DEFAULT_OUTBOUND_VOICE_PROFILE_ID
+              : options.outboundVoiceProfileId,
+        },
+      },
       injections,
       tracker,
       apiKey: options.apiKey,

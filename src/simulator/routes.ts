@@ -1,3 +1,4 @@
+import { type AccountDeps, getFaxApplication, listPhoneNumbers } from './account.js';
 import { listFaxes } from './faxList.js';
 import type { FaxStore } from './faxStore.js';
 import { toApiFax } from './faxStore.js';
@@ -36,6 +37,7 @@ export interface RouteDeps {
   outbound: OutboundDeps;
   inbound: InboundDeps;
   connectionId: string | undefined;
+  account: AccountDeps;
 }
 
 const ROUTES: Array<{ method: string; pattern: RegExp; template: string }> = [
@@ -49,6 +51,8 @@ const ROUTES: Array<{ method: string; pattern: RegExp; template: string }> = [
     pattern: /^\/faxes\/([^/]+)\/actions\/refresh$/,
     template: '/faxes/{id}/actions/refresh',
   },
+  { method: 'GET', pattern: /^\/fax_applications\/([^/]+)$/, template: '/fax_applications/{id}' },
+  { method: 'GET', pattern: /^\/phone_numbers$/, template: '/phone_numbers' },
 ];
 
 export function matchRoute(method: string, path: string): RouteMatch | null {
@@ -68,6 +72,8 @@ export function handleApi(deps: RouteDeps, request: ApiRequest, route: RouteMatc
   const key = `${request.method} ${route.template}`;
   if (key === 'POST /faxes') return sendFax(deps, request);
   if (key === 'GET /faxes') return listFaxes(deps.store.all(), request.query);
+  if (key === 'GET /fax_applications/{id}') return getFaxApplication(deps.account, route.id ?? '');
+  if (key === 'GET /phone_numbers') return listPhoneNumbers(deps.account, request.query);
 
   const record = route.id === null ? undefined : deps.store.get(route.id);
   if (!record) return NOT_FOUND;

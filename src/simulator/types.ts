@@ -25,6 +25,10 @@ export interface SimulatorOptions {
   apiKey?: string;
   /** The accepted `connection_id`; other values get 422. Any value is accepted when unset. */
   connectionId?: string;
+  /** The numbers on the simulated account (`GET /phone_numbers`); every E.164 number when unset. */
+  phoneNumbers?: string[];
+  /** The Fax Application's outbound voice profile; null simulates an application without one. */
+  outboundVoiceProfileId?: string | null;
   /** 32-byte Ed25519 seed for webhook signatures; a random one is generated when absent. */
   signingSeed?: Uint8Array;
   /** Where events go when a fax has no `webhook_url` (the Fax Application's `webhook_event_url`). */

@@ -458,7 +458,8 @@ describe('probes and routing', () => {
     const harness = await startApp();
     const response = await fetch(`${harness.url}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok' });
+    // `instance` tells `faxbridge doctor` which process answered through http.public_url.
+    expect(await response.json()).toEqual({ status: 'ok', instance: expect.any(String) });
   });
 
   it('GET /readyz answers 200 with the checks, and reuses the answer within 30 s', async () => {
