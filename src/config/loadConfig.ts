@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 
+import { NANP_AREA_CODE_COUNTRIES } from '../domain/countryCodes.js';
 import { FaxError } from '../errors.js';
 import { checkCrossKeyRules } from './crossKeyRules.js';
 import { configSchema, type RawConfig } from './schema.js';
@@ -24,6 +25,7 @@ export interface Config extends RawConfig {
   /** public_url was not configured but derived from http.listen (sandbox and tests). */
   http: RawConfig['http'] & { public_url: string; public_url_derived: boolean };
   mail: RawConfig['mail'] & { from: string };
+  documents: RawConfig['documents'] & { paper: 'letter' | 'a4' };
   database: { url: string };
   /** Per-sender limits with their defaults applied; 0 means no limit. */
   limits: { faxes_per_hour: number; pages_per_day: number };
@@ -232,12 +234,18 @@ function finish(raw: RawConfig, baseDir: string, file: string | null): Config {
     http: { ...raw.http, public_url: publicUrl, public_url_derived: raw.http.public_url === undefined },
     mail: { ...raw.mail, from: raw.mail.from ?? `Fax <fax@${domains[0]}>` },
     database: { url: resolveDatabaseUrl(raw.database.url, baseDir, dataDir) },
+    documents: { ...raw.documents, paper: raw.documents.paper ?? defaultPaper(raw.smtp.default_country) },
     // The simulator costs nothing, so sandbox has no limits unless asked; real faxes cost money.
     limits: {
       faxes_per_hour: raw.limits.faxes_per_hour ?? (sandbox ? 0 : 60),
       pages_per_day: raw.limits.pages_per_day ?? (sandbox ? 0 : 1000),
     },
   };
+}
+
+/** The +1 countries (US, Canada, the Caribbean) use Letter paper; nearly everyone else uses A4. */
+function defaultPaper(country: string): 'letter' | 'a4' {
+  return country === 'US' || [...NANP_AREA_CODE_COUNTRIES.values()].includes(country) ? 'letter' : 'a4';
 }
 
 function hostForUrl(host: string): string {
