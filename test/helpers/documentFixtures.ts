@@ -67,10 +67,12 @@ export function makeHeic(dir: string): string {
  */
 export function makeFaxTiff(dir: string, pages: number, density = '204x196'): string {
   const path = join(dir, `scan-${pages}p-${density}.tif`);
+  // A fax page is 1728 pixels across; down, 1100 lines in normal resolution or 2200 in fine, for ~11 in.
+  const height = density.endsWith('x98') ? 1100 : 2200;
   const frames: string[] = [];
   for (let n = 1; n <= pages; n++) {
     const bars = Array.from({ length: n - 1 }, (_, i) => ['-draw', `rectangle 600,${400 + i * 60} 1600,${420 + i * 60}`]).flat();
-    frames.push('(', '-size', '1728x1100', 'xc:white', '-fill', 'black', '-draw', 'rectangle 0,0 300,150', ...bars, ')');
+    frames.push('(', '-size', `1728x${height}`, 'xc:white', '-fill', 'black', '-draw', 'rectangle 0,0 300,150', ...bars, ')');
   }
   magick([...frames, '-units', 'PixelsPerInch', '-density', density, '-monochrome', '-compress', 'Group4', path]);
   return path;
