@@ -22,10 +22,26 @@ function magick(args: string[]): void {
 }
 
 /** A white picture with the mark (a black square a fifth of the width) at its top-left, as a person sees it. */
-export function makeMarkedImage(dir: string, name: string, width: number, height: number, extra: string[] = []): string {
+export function makeMarkedImage(
+  dir: string,
+  name: string,
+  width: number,
+  height: number,
+  extra: string[] = [],
+): string {
   const path = join(dir, name);
   const side = Math.round(width / 5);
-  magick(['-size', `${width}x${height}`, 'xc:white', '-fill', 'black', '-draw', `rectangle 0,0 ${side},${side}`, ...extra, path]);
+  magick([
+    '-size',
+    `${width}x${height}`,
+    'xc:white',
+    '-fill',
+    'black',
+    '-draw',
+    `rectangle 0,0 ${side},${side}`,
+    ...extra,
+    path,
+  ]);
   return path;
 }
 
@@ -38,9 +54,15 @@ export function makeMarkedImage(dir: string, name: string, width: number, height
 export function makeExifRotatedJpeg(dir: string): string {
   const path = join(dir, 'IMG_0001.jpg');
   magick(['-size', '400x300', 'xc:white', '-fill', 'black', '-draw', 'rectangle 0,240 60,299', path]);
-  const tiff = Buffer.from('4949 2a00 08000000 0100 1201 0300 01000000 0600 0000 00000000'.replace(/ /g, ''), 'hex');
+  const tiff = Buffer.from(
+    '4949 2a00 08000000 0100 1201 0300 01000000 0600 0000 00000000'.replace(/ /g, ''),
+    'hex',
+  );
   const body = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
-  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 0xff]), body]);
+  const app1 = Buffer.concat([
+    Buffer.from([0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 0xff]),
+    body,
+  ]);
   const jpeg = readFileSync(path);
   writeFileSync(path, Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]));
   return path;
@@ -71,10 +93,34 @@ export function makeFaxTiff(dir: string, pages: number, density = '204x196'): st
   const height = density.endsWith('x98') ? 1100 : 2200;
   const frames: string[] = [];
   for (let n = 1; n <= pages; n++) {
-    const bars = Array.from({ length: n - 1 }, (_, i) => ['-draw', `rectangle 600,${400 + i * 60} 1600,${420 + i * 60}`]).flat();
-    frames.push('(', '-size', `1728x${height}`, 'xc:white', '-fill', 'black', '-draw', 'rectangle 0,0 300,150', ...bars, ')');
+    const bars = Array.from({ length: n - 1 }, (_, i) => [
+      '-draw',
+      `rectangle 600,${400 + i * 60} 1600,${420 + i * 60}`,
+    ]).flat();
+    frames.push(
+      '(',
+      '-size',
+      `1728x${height}`,
+      'xc:white',
+      '-fill',
+      'black',
+      '-draw',
+      'rectangle 0,0 300,150',
+      ...bars,
+      ')',
+    );
   }
-  magick([...frames, '-units', 'PixelsPerInch', '-density', density, '-monochrome', '-compress', 'Group4', path]);
+  magick([
+    ...frames,
+    '-units',
+    'PixelsPerInch',
+    '-density',
+    density,
+    '-monochrome',
+    '-compress',
+    'Group4',
+    path,
+  ]);
   return path;
 }
 

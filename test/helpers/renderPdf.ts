@@ -37,7 +37,18 @@ export interface Rendered {
 /** Renders one page (1-based) in grey at `dpi`. */
 export function renderPage(path: string, page: number, dpi = 36): Rendered {
   const prefix = join(path, '..', `render-${process.pid}-${page}`);
-  execFileSync('pdftoppm', ['-gray', '-r', String(dpi), '-f', String(page), '-l', String(page), '-singlefile', path, prefix]);
+  execFileSync('pdftoppm', [
+    '-gray',
+    '-r',
+    String(dpi),
+    '-f',
+    String(page),
+    '-l',
+    String(page),
+    '-singlefile',
+    path,
+    prefix,
+  ]);
   const file = `${prefix}.pgm`;
   const data = readFileSync(file);
   rmSync(file);
@@ -50,7 +61,10 @@ export function renderPage(path: string, page: number, dpi = 36): Rendered {
 }
 
 /** The bounding box of dark pixels, as fractions of the page (0,0 top-left), or null for a blank page. */
-export function inkBox(image: Rendered, threshold = 96): { left: number; top: number; right: number; bottom: number } | null {
+export function inkBox(
+  image: Rendered,
+  threshold = 96,
+): { left: number; top: number; right: number; bottom: number } | null {
   let left = Infinity;
   let top = Infinity;
   let right = -1;
@@ -66,7 +80,12 @@ export function inkBox(image: Rendered, threshold = 96): { left: number; top: nu
     }
   }
   if (right < 0) return null;
-  return { left: left / image.width, top: top / image.height, right: (right + 1) / image.width, bottom: (bottom + 1) / image.height };
+  return {
+    left: left / image.width,
+    top: top / image.height,
+    right: (right + 1) / image.width,
+    bottom: (bottom + 1) / image.height,
+  };
 }
 
 /** Share of dark pixels on the page. */

@@ -29,7 +29,7 @@ const pad4 = (data: Buffer): Buffer => Buffer.concat([data, Buffer.alloc((4 - (d
 
 /** One MAPI property list with string8 and binary values. */
 function mapiProps(props: { id: number; type: 0x1e | 0x102 | 0x03; value: Buffer | number }[]): Buffer {
-  const parts = [Buffer.alloc(4)];
+  const parts: Buffer[] = [Buffer.alloc(4)];
   parts[0]!.writeUInt32LE(props.length);
   for (const prop of props) {
     const tag = Buffer.alloc(4);

@@ -107,7 +107,9 @@ describe('convertImage', () => {
   it('calls a damaged image unreadable', async () => {
     const path = join(dir, 'broken.jpg');
     writeFileSync(path, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1]));
-    const error = await convertImage(path, `${path}.pdf`, { ...options, format: 'jpeg' }).catch((e: unknown) => e);
+    const error = await convertImage(path, `${path}.pdf`, { ...options, format: 'jpeg' }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ConvertError);
     expect((error as ConvertError).code).toBe('unreadable');
   });

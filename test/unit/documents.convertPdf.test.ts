@@ -27,7 +27,12 @@ async function markedPdf(size: [number, number], rotate = 0): Promise<PDFDocumen
   const doc = await PDFDocument.create();
   const page = doc.addPage(size);
   page.drawRectangle({ x: 0, y: size[1] - 100, width: 100, height: 100, color: rgb(0, 0, 0) });
-  page.drawText('Quarterly report', { x: 150, y: size[1] / 2, size: 24, font: await doc.embedFont(StandardFonts.Helvetica) });
+  page.drawText('Quarterly report', {
+    x: 150,
+    y: size[1] / 2,
+    size: 24,
+    font: await doc.embedFont(StandardFonts.Helvetica),
+  });
   if (rotate) page.setRotation(degrees(rotate));
   return doc;
 }

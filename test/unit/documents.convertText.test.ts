@@ -39,7 +39,10 @@ describe('convertText', () => {
   });
 
   it('reads Windows Notepad UTF-16 and legacy windows-1252 text', async () => {
-    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('Notepad sagt Grüezi\r\n', 'utf16le')]);
+    const utf16 = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('Notepad sagt Grüezi\r\n', 'utf16le'),
+    ]);
     expect((await convert('unicode.txt', utf16)).text).toContain('Notepad sagt Grüezi');
     const cp1252 = Buffer.from([...Buffer.from('Caf', 'latin1'), 0xe9, 0x20, 0x80, 0x35]);
     expect((await convert('legacy.txt', cp1252)).text).toContain('Café €5');
@@ -47,7 +50,11 @@ describe('convertText', () => {
 
   it('starts a new page at each form feed and wraps long lines instead of cutting them', async () => {
     const long = `${'word '.repeat(60)}END`;
-    const { result, output, text } = await convert('report.txt', `first page\n${long}\n\fsecond page\n\f`, 'a4');
+    const { result, output, text } = await convert(
+      'report.txt',
+      `first page\n${long}\n\fsecond page\n\f`,
+      'a4',
+    );
     expect(result.pages).toBe(2);
     expect(pdfPages(output)).toHaveLength(2);
     expect(text).toContain('END');

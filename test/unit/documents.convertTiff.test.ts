@@ -36,12 +36,20 @@ describe('convertTiff', () => {
 
     const listing = execFileSync('pdfimages', ['-list', output], { encoding: 'utf8' });
     // Columns: page num type width height color comp bpc enc …
-    const rows = listing.split('\n').slice(2).filter(Boolean).map((line) => line.trim().split(/\s+/));
-    expect(rows.map((row) => [row[3], row[4], row[5], row[7]])).toEqual(Array(3).fill(['1728', '2200', 'gray', '1']));
+    const rows = listing
+      .split('\n')
+      .slice(2)
+      .filter(Boolean)
+      .map((line) => line.trim().split(/\s+/));
+    expect(rows.map((row) => [row[3], row[4], row[5], row[7]])).toEqual(
+      Array(3).fill(['1728', '2200', 'gray', '1']),
+    );
 
     const extracted = join(dir, 'extracted');
     execFileSync('pdfimages', ['-png', output, extracted]);
-    const files = readdirSync(dir).filter((name) => name.startsWith('extracted')).sort();
+    const files = readdirSync(dir)
+      .filter((name) => name.startsWith('extracted'))
+      .sort();
     expect(files).toHaveLength(3);
     for (const [page, file] of files.entries()) {
       const fromPdf = await sharp(join(dir, file)).extractChannel(0).raw().toBuffer();

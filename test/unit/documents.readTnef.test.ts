@@ -17,7 +17,7 @@ beforeAll(() => {
 });
 
 describe('readTnef', () => {
-  it('finds the PDF and the Word file inside, by their long names, as Debian\'s tnef does', async () => {
+  it("finds the PDF and the Word file inside, by their long names, as Debian's tnef does", async () => {
     const pdf = await makePdf(2, { label: 'contract' });
     const docx = Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(200, 7)]);
     const winmail = encodeTnef([
@@ -47,12 +47,17 @@ describe('readTnef', () => {
   });
 
   it(`refuses more than ${MAX_ATTACHMENTS} attachments`, () => {
-    const many = Array.from({ length: MAX_ATTACHMENTS + 1 }, (_, i) => ({ longName: `${i}.txt`, data: Buffer.from('x') }));
+    const many = Array.from({ length: MAX_ATTACHMENTS + 1 }, (_, i) => ({
+      longName: `${i}.txt`,
+      data: Buffer.from('x'),
+    }));
     expect(() => readTnef(encodeTnef(many))).toThrow(expect.objectContaining({ code: 'too_large' }));
   });
 
   it('gives a file with a path in its name only its last part', () => {
-    const [file] = readTnef(encodeTnef([{ longName: '..\\..\\Windows\\evil.pdf', data: Buffer.from('%PDF-1.4') }]));
+    const [file] = readTnef(
+      encodeTnef([{ longName: '..\\..\\Windows\\evil.pdf', data: Buffer.from('%PDF-1.4') }]),
+    );
     expect(file!.name).toBe('evil.pdf');
   });
 });

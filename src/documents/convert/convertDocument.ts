@@ -38,7 +38,11 @@ export async function convertDocument(
     case 'office':
       if (options.office === 'off') throw new ConvertError('unsupported', REFUSAL_ADVICE.officeOff);
       if (/^https?:\/\//i.test(options.office)) {
-        return convertOfficeGotenberg(inputPath, outputPath, { ...options, format: kind.format, url: options.office });
+        return convertOfficeGotenberg(inputPath, outputPath, {
+          ...options,
+          format: kind.format,
+          url: options.office,
+        });
       }
       return convertOfficeLocal(inputPath, outputPath, { ...options, format: kind.format });
     case 'archive':

@@ -52,3 +52,9 @@ export function toConvertError(error: unknown, what: string): ConvertError {
   }
   return new ConvertError('unreadable', `the ${what} could not be read (${detail})`, { cause: error });
 }
+
+/** The timeout refusal, worded the same for every converter: "took longer than 60 s to convert". */
+export function conversionTimedOut(timeoutMs: number): ConvertError {
+  const limit = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`;
+  return new ConvertError('timeout', `took longer than ${limit} to convert`);
+}

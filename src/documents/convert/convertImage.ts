@@ -64,16 +64,22 @@ export async function addImageToPdf(
     });
   let encoded: { data: Buffer; info: OutputInfo };
   try {
-    encoded = await (PHOTO_FORMATS.has(format as ImageFormat)
-      ? pipeline.jpeg({ quality: 85 })
-      : pipeline.png({ compressionLevel: 9 })
+    encoded = await (
+      PHOTO_FORMATS.has(format as ImageFormat)
+        ? pipeline.jpeg({ quality: 85 })
+        : pipeline.png({ compressionLevel: 9 })
     ).toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw toConvertError(error, 'image');
   }
   const embedded =
     encoded.info.format === 'jpeg' ? await doc.embedJpg(encoded.data) : await doc.embedPng(encoded.data);
-  addImagePage(doc, embedded.ref, { width: encoded.info.width, height: encoded.info.height, aspect }, options.paper);
+  addImagePage(
+    doc,
+    embedded.ref,
+    { width: encoded.info.width, height: encoded.info.height, aspect },
+    options.paper,
+  );
 }
 
 async function openImage(bytes: Buffer, format: ImageFormat | 'tiff', page = 0): Promise<Sharp> {

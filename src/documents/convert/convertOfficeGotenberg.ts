@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { fetch, FormData } from 'undici';
 
-import { ConvertError } from './convertErrors.js';
+import { conversionTimedOut, ConvertError } from './convertErrors.js';
 import type { ConvertOptions, ConvertResult } from './convertOptions.js';
 import { convertPdf } from './convertPdf.js';
 import type { OfficeFormat } from './documentKind.js';
@@ -21,7 +21,10 @@ export async function convertOfficeGotenberg(
   outputPath: string,
   options: ConvertOptions & { format: OfficeFormat; url: string },
 ): Promise<ConvertResult> {
-  const endpoint = new URL('forms/libreoffice/convert', options.url.endsWith('/') ? options.url : `${options.url}/`);
+  const endpoint = new URL(
+    'forms/libreoffice/convert',
+    options.url.endsWith('/') ? options.url : `${options.url}/`,
+  );
   const form = new FormData();
   // Gotenberg picks LibreOffice's import filter by the file name's extension.
   form.append('files', new Blob([await readFile(inputPath)]), `document.${options.format}`);
@@ -37,17 +40,23 @@ export async function convertOfficeGotenberg(
     body = new Uint8Array(await response.arrayBuffer());
   } catch (error) {
     if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-      throw new ConvertError('timeout', `took longer than ${Math.round(options.timeoutMs / 1000)} s to convert`);
+      throw conversionTimedOut(options.timeoutMs);
     }
     throw new ConvertError('unavailable', `the Office converter at ${endpoint.origin} cannot be reached`, {
       cause: error,
     });
   }
   if (response.status === 503 || response.status === 429 || response.status >= 500) {
-    throw new ConvertError('unavailable', `the Office converter answered ${response.status}; try again later`);
+    throw new ConvertError(
+      'unavailable',
+      `the Office converter answered ${response.status}; try again later`,
+    );
   }
   if (response.status !== 200) {
-    throw new ConvertError('unreadable', 'cannot be opened by the Office converter: it is damaged or not an Office file');
+    throw new ConvertError(
+      'unreadable',
+      'cannot be opened by the Office converter: it is damaged or not an Office file',
+    );
   }
   const workDir = await mkdtemp(join(tmpdir(), 'faxbridge-gotenberg-'));
   try {

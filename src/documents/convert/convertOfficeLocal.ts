@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { ConvertError } from './convertErrors.js';
+import { conversionTimedOut, ConvertError } from './convertErrors.js';
 import type { ConvertOptions, ConvertResult } from './convertOptions.js';
 import { convertPdf } from './convertPdf.js';
 import type { OfficeFormat } from './documentKind.js';
@@ -41,7 +41,10 @@ export async function convertOfficeLocal(
     const made = await stat(produced).catch(() => null);
     // soffice exits 0 even when it could not load the file ("Error: source file could not be loaded").
     if (!made || made.size === 0) {
-      throw new ConvertError('unreadable', 'cannot be opened by LibreOffice: it is damaged or not an Office file');
+      throw new ConvertError(
+        'unreadable',
+        'cannot be opened by LibreOffice: it is damaged or not an Office file',
+      );
     }
     return await convertPdf(produced, outputPath, options);
   } finally {
@@ -49,7 +52,13 @@ export async function convertOfficeLocal(
   }
 }
 
-function runSoffice(binary: string, workDir: string, source: string, outDir: string, timeoutMs: number): Promise<void> {
+function runSoffice(
+  binary: string,
+  workDir: string,
+  source: string,
+  outDir: string,
+  timeoutMs: number,
+): Promise<void> {
   const profile = pathToFileURL(join(workDir, 'profile')).href;
   const args = [
     '--headless',
@@ -93,9 +102,17 @@ function runSoffice(binary: string, workDir: string, source: string, outDir: str
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (error.code === 'ENOENT') {
-        reject(new ConvertError('unavailable', 'the Office converter (LibreOffice) is not installed', { cause: error }));
+        reject(
+          new ConvertError('unavailable', 'the Office converter (LibreOffice) is not installed', {
+            cause: error,
+          }),
+        );
       } else {
-        reject(new ConvertError('unavailable', `the Office converter could not start: ${error.message}`, { cause: error }));
+        reject(
+          new ConvertError('unavailable', `the Office converter could not start: ${error.message}`, {
+            cause: error,
+          }),
+        );
       }
     });
     child.on('close', (code, signal) => {
@@ -103,10 +120,13 @@ function runSoffice(binary: string, workDir: string, source: string, outDir: str
       // Whatever soffice left running in its group (a hung soffice.bin after oosplash exited) goes too.
       killGroup();
       if (timedOut) {
-        reject(new ConvertError('timeout', `took longer than ${Math.round(timeoutMs / 1000)} s to convert`));
+        reject(conversionTimedOut(timeoutMs));
       } else if (code !== 0) {
         reject(
-          new ConvertError('unreadable', `cannot be converted by LibreOffice (exit ${code ?? signal}): ${output.trim()}`),
+          new ConvertError(
+            'unreadable',
+            `cannot be converted by LibreOffice (exit ${code ?? signal}): ${output.trim()}`,
+          ),
         );
       } else {
         resolve();

@@ -66,7 +66,9 @@ async function tryLoad(bytes: Uint8Array): Promise<PDFDocument | 'encrypted'> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (ENCRYPTED_MESSAGE.test(message)) return 'encrypted';
-    throw new ConvertError('unreadable', 'cannot be read: it is damaged or not really a PDF', { cause: error });
+    throw new ConvertError('unreadable', 'cannot be read: it is damaged or not really a PDF', {
+      cause: error,
+    });
   }
 }
 
@@ -80,7 +82,10 @@ async function decryptOwnerOnly(bytes: Uint8Array, timeoutMs: number): Promise<U
     const result = await runQpdf(['--decrypt', input, output], timeoutMs);
     // Exit code 3 means warnings only: the output was written.
     if (result.exitCode !== 0 && result.exitCode !== 3) {
-      throw new ConvertError('unreadable', /password/i.test(result.stderr) ? 'needs a password to open' : 'cannot be read');
+      throw new ConvertError(
+        'unreadable',
+        /password/i.test(result.stderr) ? 'needs a password to open' : 'cannot be read',
+      );
     }
     return await readFile(output);
   } catch (error) {

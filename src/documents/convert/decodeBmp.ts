@@ -32,12 +32,16 @@ export function decodeBmp(bytes: Buffer, maxPixels: number): RawImage {
     throw new ConvertError('too_large', `the BMP image is ${width}×${height} pixels, too large to fax`);
   }
   if (![BI_RGB, BI_BITFIELDS, BI_ALPHABITFIELDS].includes(compression)) {
-    throw new ConvertError('unsupported', 'is a compressed (RLE) BMP; save it as PNG or JPEG and attach that');
+    throw new ConvertError(
+      'unsupported',
+      'is a compressed (RLE) BMP; save it as PNG or JPEG and attach that',
+    );
   }
   const masks = colourMasks(bytes, headerSize, bitCount, compression);
   const palette = readPalette(bytes, headerSize, bitCount, os2);
   const stride = Math.ceil((width * bitCount) / 32) * 4;
-  if (dataOffset + stride * height > bytes.length) throw new ConvertError('unreadable', 'the BMP image is truncated');
+  if (dataOffset + stride * height > bytes.length)
+    throw new ConvertError('unreadable', 'the BMP image is truncated');
 
   const data = Buffer.alloc(width * height * 4);
   for (let row = 0; row < height; row++) {
@@ -59,7 +63,8 @@ export function decodeBmp(bytes: Buffer, maxPixels: number): RawImage {
         data[out + 2] = bytes[source + x * 3]!;
         data[out + 3] = 255;
       } else {
-        const value = bitCount === 16 ? bytes.readUInt16LE(source + x * 2) : bytes.readUInt32LE(source + x * 4);
+        const value =
+          bitCount === 16 ? bytes.readUInt16LE(source + x * 2) : bytes.readUInt32LE(source + x * 4);
         data[out] = channel(value, masks.red);
         data[out + 1] = channel(value, masks.green);
         data[out + 2] = channel(value, masks.blue);
@@ -85,7 +90,12 @@ function colourMasks(bytes: Buffer, headerSize: number, bitCount: number, compre
   return { red: 0xff0000, green: 0xff00, blue: 0xff, alpha: 0 };
 }
 
-function readPalette(bytes: Buffer, headerSize: number, bitCount: number, os2: boolean): [number, number, number][] {
+function readPalette(
+  bytes: Buffer,
+  headerSize: number,
+  bitCount: number,
+  os2: boolean,
+): [number, number, number][] {
   if (bitCount > 8) return [];
   const entrySize = os2 ? 3 : 4;
   const used = os2 ? 0 : bytes.readUInt32LE(46);

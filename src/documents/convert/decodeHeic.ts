@@ -19,7 +19,10 @@ export async function decodeHeic(bytes: Buffer, maxPixels: number): Promise<RawI
   const primary = images[0];
   if (!primary) throw new ConvertError('unreadable', 'the HEIC file holds no image');
   if (primary.width * primary.height > maxPixels) {
-    throw new ConvertError('too_large', `the photo is ${primary.width}×${primary.height} pixels, too large to fax`);
+    throw new ConvertError(
+      'too_large',
+      `the photo is ${primary.width}×${primary.height} pixels, too large to fax`,
+    );
   }
   try {
     const { width, height, data } = await primary.decode();

@@ -24,7 +24,8 @@ const CP1252_HIGH =
 
 function decodeWindows1252(bytes: Buffer): string {
   let out = '';
-  for (const byte of bytes) out += byte >= 0x80 && byte < 0xa0 ? CP1252_HIGH[byte - 0x80] : String.fromCharCode(byte);
+  for (const byte of bytes)
+    out += byte >= 0x80 && byte < 0xa0 ? CP1252_HIGH[byte - 0x80] : String.fromCharCode(byte);
   return out;
 }
 
@@ -41,7 +42,8 @@ export function layoutText(text: string, columns: number, linesPerPage: number):
     for (const line of section.split('\n')) lines.push(...wrapLine(expandTabs(line), columns));
     // A file ending in a newline has no extra empty line at its end.
     if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-    for (let i = 0; i < Math.max(lines.length, 1); i += linesPerPage) pages.push(lines.slice(i, i + linesPerPage));
+    for (let i = 0; i < Math.max(lines.length, 1); i += linesPerPage)
+      pages.push(lines.slice(i, i + linesPerPage));
   }
   // A trailing form feed (common in printouts) makes no blank last page.
   while (pages.length > 1 && pages[pages.length - 1]!.every((line) => line === '')) pages.pop();

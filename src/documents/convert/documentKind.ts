@@ -2,13 +2,15 @@
  * The kinds of attachment faxbridge recognises by their bytes, and what becomes of each. `office` carries the file
  * extension LibreOffice and Gotenberg expect, since both choose their import filter partly by the name.
  */
-export type OfficeFormat =
-  'doc' | 'docx' | 'odt' | 'rtf' | 'xls' | 'xlsx' | 'ods' | 'ppt' | 'pptx' | 'odp';
+export type OfficeFormat = 'doc' | 'docx' | 'odt' | 'rtf' | 'xls' | 'xlsx' | 'ods' | 'ppt' | 'pptx' | 'odp';
 
 export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'bmp' | 'webp' | 'heic' | 'avif';
 
 export type DocumentKind =
-  | { kind: 'pdf'; /** Bytes before `%PDF-` (a BOM, blank lines, a printer's PJL header) to cut off. */ offset: number }
+  | {
+      kind: 'pdf';
+      /** Bytes before `%PDF-` (a BOM, blank lines, a printer's PJL header) to cut off. */ offset: number;
+    }
   | { kind: 'tiff' }
   | { kind: 'image'; format: ImageFormat }
   | { kind: 'text' }

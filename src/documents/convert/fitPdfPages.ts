@@ -1,7 +1,7 @@
 import { degrees, type PDFDocument, PDFName, type PDFPage } from 'pdf-lib';
 
 import { type Matrix, multiply, wrapPageContent } from './pageContent.js';
-import { isPaperSized, PAPER_SIZES, type Paper, placementMatrix, placeOnPaper } from './paper.js';
+import { isPaperSized, type Paper, PAPER_SIZES, placementMatrix, placeOnPaper } from './paper.js';
 
 /**
  * Redraws every page onto the fax paper: portrait, landscape pages turned upright, larger pages scaled down to fit
@@ -18,7 +18,8 @@ function fitPage(page: PDFPage, paper: Paper): void {
   const turned = rotation === 90 || rotation === 270;
   const visibleWidth = turned ? box.height : box.width;
   const visibleHeight = turned ? box.width : box.height;
-  if (rotation === 0 && box.x === 0 && box.y === 0 && isPaperSized(visibleWidth, visibleHeight, paper)) return;
+  if (rotation === 0 && box.x === 0 && box.y === 0 && isPaperSized(visibleWidth, visibleHeight, paper))
+    return;
 
   // Content coordinates → visible page (origin at its lower-left, /Rotate applied clockwise as viewers do) →
   // placement on the paper.

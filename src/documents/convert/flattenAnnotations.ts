@@ -90,7 +90,9 @@ function appearanceMatrix(page: PDFPage, annot: PDFDict, stream: PDFStream): Mat
   if (!rect || !bbox) return null;
   stream.dict.set(PDFName.of('Type'), PDFName.of('XObject'));
   stream.dict.set(PDFName.of('Subtype'), PDFName.of('Form'));
-  const own = (numbers(stream.dict.lookupMaybe(PDFName.of('Matrix'), PDFArray), 6) ?? [1, 0, 0, 1, 0, 0]) as Matrix;
+  const own = (numbers(stream.dict.lookupMaybe(PDFName.of('Matrix'), PDFArray), 6) ?? [
+    1, 0, 0, 1, 0, 0,
+  ]) as Matrix;
   const corners = [
     [bbox[0]!, bbox[1]!],
     [bbox[2]!, bbox[1]!],
@@ -99,7 +101,12 @@ function appearanceMatrix(page: PDFPage, annot: PDFDict, stream: PDFStream): Mat
   ].map(([x, y]) => multiply([1, 0, 0, 1, x!, y!], own));
   const xs = corners.map((m) => m[4]);
   const ys = corners.map((m) => m[5]);
-  const box = { x: Math.min(...xs), y: Math.min(...ys), w: Math.max(...xs) - Math.min(...xs), h: Math.max(...ys) - Math.min(...ys) };
+  const box = {
+    x: Math.min(...xs),
+    y: Math.min(...ys),
+    w: Math.max(...xs) - Math.min(...xs),
+    h: Math.max(...ys) - Math.min(...ys),
+  };
   const rectX = Math.min(rect[0]!, rect[2]!);
   const rectY = Math.min(rect[1]!, rect[3]!);
   const sx = box.w > 0 ? Math.abs(rect[2]! - rect[0]!) / box.w : 1;

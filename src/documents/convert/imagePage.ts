@@ -8,7 +8,7 @@ import {
 } from 'pdf-lib';
 
 import { type Matrix, multiply } from './pageContent.js';
-import { IMAGE_MARGIN, PAPER_SIZES, type Paper, placementMatrix, placeOnPaper } from './paper.js';
+import { IMAGE_MARGIN, type Paper, PAPER_SIZES, placementMatrix, placeOnPaper } from './paper.js';
 
 /**
  * One image on one page of fax paper: turned upright when landscape, scaled to fit inside the margin (up or down:

@@ -13,8 +13,18 @@ const PT_LONG = 0x0003;
 const MULTI = 0x1000;
 const VARIABLE = new Set([PT_STRING8, PT_UNICODE, PT_BINARY, PT_OBJECT]);
 const FIXED_SIZES: Record<number, number> = {
-  0x0001: 4, 0x0002: 4, 0x0003: 4, 0x0004: 4, 0x0005: 8, 0x0006: 8, 0x0007: 8, 0x000a: 4, 0x000b: 4,
-  0x0014: 8, 0x0040: 8, 0x0048: 16,
+  0x0001: 4,
+  0x0002: 4,
+  0x0003: 4,
+  0x0004: 4,
+  0x0005: 8,
+  0x0006: 8,
+  0x0007: 8,
+  0x000a: 4,
+  0x000b: 4,
+  0x0014: 8,
+  0x0040: 8,
+  0x0048: 16,
 };
 /** No real attachment has more; a larger count is a damaged or hostile file. */
 const MAX_PROPERTIES = 1000;

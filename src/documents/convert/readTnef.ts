@@ -37,7 +37,8 @@ export function readTnef(bytes: Buffer): TnefAttachment[] {
     const id = bytes.readUInt32LE(at + 1);
     const length = bytes.readUInt32LE(at + 5);
     const start = at + 9;
-    if (start + length + 2 > bytes.length) throw new ConvertError('unreadable', 'the winmail.dat is truncated');
+    if (start + length + 2 > bytes.length)
+      throw new ConvertError('unreadable', 'the winmail.dat is truncated');
     const data = bytes.subarray(start, start + length);
     at = start + length + 2; // two checksum bytes follow every attribute
     if (level !== LEVEL_ATTACHMENT) continue;
@@ -62,10 +63,7 @@ export function readTnef(bytes: Buffer): TnefAttachment[] {
     }));
 }
 
-function applyProperties(
-  current: { longName?: string; data?: Buffer; skip?: boolean },
-  data: Buffer,
-): void {
+function applyProperties(current: { longName?: string; data?: Buffer; skip?: boolean }, data: Buffer): void {
   let props: ReturnType<typeof readMapiProperties>;
   try {
     props = readMapiProperties(data);

@@ -70,7 +70,11 @@ function sniffImage(head: Buffer): ImageFormat | null {
   if (startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
   if (ascii(head, 'GIF87a') || ascii(head, 'GIF89a')) return 'gif';
   // BMP: "BM", then the header size of a known DIB header at offset 14 (12, 40, 52, 56, 64, 108 or 124 bytes).
-  if (ascii(head, 'BM') && head.length >= 18 && [12, 40, 52, 56, 64, 108, 124].includes(head.readUInt32LE(14))) {
+  if (
+    ascii(head, 'BM') &&
+    head.length >= 18 &&
+    [12, 40, 52, 56, 64, 108, 124].includes(head.readUInt32LE(14))
+  ) {
     return 'bmp';
   }
   if (ascii(head, 'RIFF') && ascii(head, 'WEBP', 8)) return 'webp';
@@ -111,7 +115,8 @@ function zipKind(head: Buffer, tail: Buffer | undefined): DocumentKind {
   const mimetype = entries.find((entry) => entry.name === 'mimetype')?.stored?.toString('latin1') ?? '';
   const odf = odfFormat(mimetype);
   if (odf) return { kind: 'office', format: odf };
-  const names = [...entries.map((entry) => entry.name), ...(tail ? centralDirectoryNames(tail) : [])];
+  // A small file is all in `head`, its central directory included.
+  const names = [...entries.map((entry) => entry.name), ...centralDirectoryNames(tail ?? head)];
   if (names.includes('[Content_Types].xml')) {
     if (names.some((name) => name.startsWith('word/'))) return { kind: 'office', format: 'docx' };
     if (names.some((name) => name.startsWith('xl/'))) return { kind: 'office', format: 'xlsx' };

@@ -24,7 +24,20 @@ const TAG = {
   yResolution: 283,
 } as const;
 
-const TYPE_SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8 };
+const TYPE_SIZES: Record<number, number> = {
+  1: 1,
+  2: 1,
+  3: 2,
+  4: 4,
+  5: 8,
+  6: 1,
+  7: 1,
+  8: 2,
+  9: 4,
+  10: 8,
+  11: 4,
+  12: 8,
+};
 
 export function readTiffPages(bytes: Buffer, maxPages: number): TiffPage[] {
   if (bytes.length < 8) throw new ConvertError('unreadable', 'the TIFF file is truncated');
