@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 
 import { convertDocument } from '../src/documents/convert/convertDocument.js';
 import { sniffDocumentFile } from '../src/documents/convert/sniffDocumentKind.js';
-import { libreOfficeConvert,MAGICK, makeFaxTiff, makeFixtureDir } from '../test/helpers/documentFixtures.js';
+import { libreOfficeConvert, MAGICK, makeFaxTiff, makeFixtureDir } from '../test/helpers/documentFixtures.js';
 import { waitForIdleMachine } from './lib/machine.js';
 import { round } from './lib/stats.js';
 

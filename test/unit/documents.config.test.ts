@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import type { ConfigError} from '../../src/config/loadConfig.js';
+import type { ConfigError } from '../../src/config/loadConfig.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 
 /* The documents.* keys: paper by country unless set, where Office files go, how long a conversion may take. */
