@@ -1,8 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ConvertError } from '../../src/documents/convert/convertErrors.js';
 import { convertImage } from '../../src/documents/convert/convertImage.js';
@@ -29,6 +29,7 @@ let dir: string;
 beforeAll(() => {
   dir = makeFixtureDir();
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function convert(path: string, paper: 'letter' | 'a4' = 'letter') {
   const kind = await sniffDocumentFile(path);

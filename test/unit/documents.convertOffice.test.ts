@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gotenberg?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Command lines of processes still running that were started for conversions in a work folder of ours. */

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { degrees, PDFDocument, PDFName, rgb, StandardFonts } from 'pdf-lib';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { convertPdf } from '../../src/documents/convert/convertPdf.js';
 import { sniffDocumentFile } from '../../src/documents/convert/sniffDocumentKind.js';
@@ -19,6 +19,7 @@ let dir: string;
 beforeAll(() => {
   dir = makeFixtureDir();
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const options = { paper: 'letter' as const, timeoutMs: 60_000 };
 

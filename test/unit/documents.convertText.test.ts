@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { convertText } from '../../src/documents/convert/convertText.js';
 import { sniffDocumentFile } from '../../src/documents/convert/sniffDocumentKind.js';
@@ -13,6 +13,7 @@ let dir: string;
 beforeAll(() => {
   dir = makeFixtureDir();
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const options = { paper: 'letter' as const, timeoutMs: 60_000 };
 

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { convertTiff } from '../../src/documents/convert/convertTiff.js';
 import { sniffDocumentFile } from '../../src/documents/convert/sniffDocumentKind.js';
@@ -18,6 +18,7 @@ let dir: string;
 beforeAll(() => {
   dir = makeFixtureDir();
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const options = { paper: 'letter' as const, timeoutMs: 60_000 };
 

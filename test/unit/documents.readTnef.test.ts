@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { MAX_ATTACHMENTS, readTnef } from '../../src/documents/convert/readTnef.js';
 import { sniffDocumentKind } from '../../src/documents/convert/sniffDocumentKind.js';
@@ -15,6 +15,7 @@ let dir: string;
 beforeAll(() => {
   dir = makeFixtureDir();
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('readTnef', () => {
   it("finds the PDF and the Word file inside, by their long names, as Debian's tnef does", async () => {

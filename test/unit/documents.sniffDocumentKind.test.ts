@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { DocumentKind } from '../../src/documents/convert/documentKind.js';
 import { sniffDocumentFile, sniffDocumentKind } from '../../src/documents/convert/sniffDocumentKind.js';
@@ -83,6 +83,7 @@ describe('sniffDocumentKind on files made by real tools', () => {
   beforeAll(() => {
     dir = makeFixtureDir();
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('calls a stored ZIP an archive even when a PDF sits in its first kilobyte', async () => {
     writeFileSync(join(dir, 'invoice.pdf'), PDF);
