@@ -34,10 +34,16 @@ RUN printf '{"extends":"./tsconfig.json","compilerOptions":{"noEmit":false,"sour
 
 FROM ${NODE_IMAGE} AS runtime
 # The runtime's Debian packages, one per line. qpdf opens PDFs with an owner password (bank statements,
-# e-signed documents) that pdf-lib cannot check.
+# e-signed documents) that pdf-lib cannot check; poppler-utils renders page previews; LibreOffice converts
+# Office files (documents.office: local); DejaVu renders text pages and Unicode names.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       qpdf \
+      poppler-utils \
+      fonts-dejavu-core \
+      libreoffice-writer-nogui \
+      libreoffice-calc-nogui \
+      libreoffice-impress-nogui \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production \

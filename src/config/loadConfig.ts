@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 
+import { isNanpCountry } from '../domain/phoneNumber.js';
 import { FaxError } from '../errors.js';
 import { checkCrossKeyRules } from './crossKeyRules.js';
 import { configSchema, type RawConfig } from './schema.js';
@@ -204,12 +205,18 @@ function finish(raw: RawConfig, baseDir: string, file: string | null): Config {
     http: { ...raw.http, public_url: publicUrl, public_url_derived: raw.http.public_url === undefined },
     mail: { ...raw.mail, from: raw.mail.from ?? `Fax <fax@${domains[0]}>` },
     database: { url: resolveDatabaseUrl(raw.database.url, baseDir, dataDir) },
+    documents: { ...raw.documents, paper: raw.documents.paper ?? defaultPaper(raw.smtp.default_country) },
     // The simulator costs nothing, so sandbox has no limits unless asked; real faxes cost money.
     limits: {
       faxes_per_hour: raw.limits.faxes_per_hour ?? (sandbox ? 0 : 60),
       pages_per_day: raw.limits.pages_per_day ?? (sandbox ? 0 : 1000),
     },
   };
+}
+
+/** The +1 countries (US, Canada, the Caribbean) use Letter paper; nearly everyone else uses A4. */
+function defaultPaper(country: string): 'letter' | 'a4' {
+  return isNanpCountry(country) ? 'letter' : 'a4';
 }
 
 function hostForUrl(host: string): string {

@@ -265,6 +265,22 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   database: z.strictObject({ url: z.string().optional() }).prefault({}),
+  /** How attachments become fax pages. */
+  documents: z
+    .strictObject({
+      /** Default: letter when smtp.default_country dials +1, else a4 (see loadConfig). */
+      paper: z.enum(['letter', 'a4']).optional(),
+      /** local: LibreOffice on this machine; off: Office files refused; or the http(s) URL of a Gotenberg. */
+      office: z
+        .string()
+        .refine(
+          (value) => value === 'local' || value === 'off' || /^https?:\/\/[^\s/]+/i.test(value),
+          'expected local, off or the http(s) URL of a Gotenberg service',
+        )
+        .default('local'),
+      convert_timeout: duration.prefault('60s'),
+    })
+    .prefault({}),
   shutdown_grace: duration.prefault('25s'),
 });
 

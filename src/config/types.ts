@@ -20,6 +20,8 @@ export interface Config extends RawConfig {
   /** public_url was not configured but derived from http.listen (sandbox and tests). */
   http: RawConfig['http'] & { public_url: string; public_url_derived: boolean };
   mail: RawConfig['mail'] & { from: string };
+  /** Paper size resolved from the default country when not set (Letter for +1 countries, A4 elsewhere). */
+  documents: RawConfig['documents'] & { paper: 'letter' | 'a4' };
   database: { url: string };
   /** Per-sender limits with their defaults applied; 0 means no limit. */
   limits: { faxes_per_hour: number; pages_per_day: number };

@@ -192,3 +192,8 @@ function printable(text: string): string {
   const ascii = text.replace(/[^\x20-\x7e]/g, '?');
   return ascii.length > 64 ? `${ascii.slice(0, 61)}...` : ascii;
 }
+
+/** True for countries of the North American Numbering Plan (+1): the US, Canada and the Caribbean. */
+export function isNanpCountry(country: string): boolean {
+  return isSupportedCountry(country) && getCountryCallingCode(country) === '1';
+}
