@@ -204,6 +204,11 @@ function finish(raw: RawConfig, baseDir: string, file: string | null): Config {
     http: { ...raw.http, public_url: publicUrl, public_url_derived: raw.http.public_url === undefined },
     mail: { ...raw.mail, from: raw.mail.from ?? `Fax <fax@${domains[0]}>` },
     database: { url: resolveDatabaseUrl(raw.database.url, baseDir, dataDir) },
+    cover: {
+      ...raw.cover,
+      logo: raw.cover.logo && path.resolve(baseDir, raw.cover.logo),
+      template: raw.cover.template && path.resolve(baseDir, raw.cover.template),
+    },
     // The simulator costs nothing, so sandbox has no limits unless asked; real faxes cost money.
     limits: {
       faxes_per_hour: raw.limits.faxes_per_hour ?? (sandbox ? 0 : 60),
