@@ -27,8 +27,8 @@ export async function acceptMessage(pool: Pool, input: NewMessage, now: number):
     // the row: two sessions racing with one mail store it once, whichever commits first.
     const inserted = await client.query(
       `INSERT INTO messages (id, sender, sender_name, envelope_from, message_id, subject, references_json,
-         document_id, session_id, received_at, dedupe_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         document_id, session_id, received_at, dedupe_key, cover_json)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT (dedupe_key) DO NOTHING`,
       [
         message.id,
@@ -42,6 +42,7 @@ export async function acceptMessage(pool: Pool, input: NewMessage, now: number):
         message.session_id,
         message.received_at,
         key,
+        message.cover_json ?? null,
       ],
     );
     if (inserted.rowCount === 0) return jobsOfKeyHolder(client, document.id, key!);

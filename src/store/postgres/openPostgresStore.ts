@@ -21,6 +21,7 @@ import { claimOutbox, countOutbox, markOutboxRetry, markOutboxSent } from './out
 import { processEvent } from './processEvent.js';
 import { listExpiredDocuments, markDocumentDeleted } from './retention.js';
 import { countSenderUsage } from './senderUsage.js';
+import { getTransmittedDocument, recordTransmittedDocument } from './transmitted.js';
 import { asPostgresStoreError } from './storeError.js';
 
 export interface PostgresStoreOptions {
@@ -114,5 +115,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     listOutboxOfJob: guard(listOutboxOfJob),
     recordReceiptBounce: guard(recordReceiptBounce),
     listEventsOfFaxes: guard(listEventsOfFaxes),
+    recordTransmittedDocument: guard(recordTransmittedDocument),
+    getTransmittedDocument: guard(getTransmittedDocument),
   };
 }

@@ -8,9 +8,9 @@ export function makeSqliteIntake(db: Database.Database) {
   const insertDocument = db.prepare(INSERT_DOCUMENT_SQL);
   const insertMessage = db.prepare(
     `INSERT INTO messages (id, sender, sender_name, envelope_from, message_id, subject, references_json, document_id,
-       session_id, received_at, dedupe_key)
+       session_id, received_at, dedupe_key, cover_json)
      VALUES (@id, @sender, @sender_name, @envelope_from, @message_id, @subject, @references_json, @document_id,
-       @session_id, @received_at, @dedupe_key)`,
+       @session_id, @received_at, @dedupe_key, @cover_json)`,
   );
   const insertJob = db.prepare(
     `INSERT INTO jobs (id, message_row_id, to_number, from_number, sender, status, attempt, max_attempts, run_at,
@@ -35,7 +35,7 @@ export function makeSqliteIntake(db: Database.Database) {
     // The same mail again after the resend window is a new fax; the old message gives up the key.
     if (holder) releaseKey.run(holder.id);
     insertDocument.run(input.document);
-    insertMessage.run({ ...input.message, dedupe_key: key });
+    insertMessage.run({ ...input.message, dedupe_key: key, cover_json: input.message.cover_json ?? null });
     for (const job of input.jobs) {
       insertJob.run({
         ...job,

@@ -14,6 +14,7 @@ import { makeSqliteOperator } from './operator.js';
 import { makeSqliteOutbox } from './outbox.js';
 import { makeSqliteRetention } from './retention.js';
 import { makeSqliteSenderUsage } from './senderUsage.js';
+import { makeSqliteTransmitted } from './transmitted.js';
 
 /**
  * The embedded store: one file, WAL, synchronous=FULL so that a commit is on disk before we answer 250
@@ -46,6 +47,7 @@ export function openSqliteStore(file: string): JobStore {
   const events = makeSqliteEvents(db);
   const outbox = makeSqliteOutbox(db);
   const operator = makeSqliteOperator(db);
+  const transmitted = makeSqliteTransmitted(db);
   const inbound = makeSqliteInbound(db);
   const retention = makeSqliteRetention(db);
   const senderUsage = makeSqliteSenderUsage(db);
@@ -101,6 +103,8 @@ export function openSqliteStore(file: string): JobStore {
     listOutboxOfJob: guard(operator.listOutboxOfJob),
     recordReceiptBounce: guard(operator.recordReceiptBounce),
     listEventsOfFaxes: guard(operator.listEventsOfFaxes),
+    recordTransmittedDocument: guard(transmitted.recordTransmittedDocument),
+    getTransmittedDocument: guard(transmitted.getTransmittedDocument),
   };
 }
 

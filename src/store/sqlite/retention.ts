@@ -13,6 +13,8 @@ export function makeSqliteRetention(db: Database.Database) {
        AND NOT EXISTS (
          SELECT 1 FROM messages m JOIN jobs j ON j.message_row_id = m.id
          WHERE m.document_id = d.id AND j.status IN ('queued', 'placed'))
+       AND NOT EXISTS (
+         SELECT 1 FROM jobs t WHERE t.transmitted_document_id = d.id AND t.status IN ('queued', 'placed'))
      ORDER BY d.created_at LIMIT ?`,
   );
   const markDeleted = db.prepare('UPDATE documents SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL');
