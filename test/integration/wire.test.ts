@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import UPNG from '@pdf-lib/upng';
+import { simpleParser } from 'mailparser';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -133,5 +135,36 @@ describe('the transmitted PDF', () => {
     // One transmitted PDF for both attempts: what is stored is what was sent each time.
     const media = env.simulator.faxes().map((simFax) => simFax.media?.sha256);
     expect(media[0]).toBe(media[1]);
+  });
+});
+
+describe('proof of what was sent', () => {
+  it('the delivered receipt shows the first transmitted page inline, header line band included', async () => {
+    env = await startTestDaemon();
+    const jobId = await fax(env, '+15557654325', { subject: 'Proof please' });
+    const eml = await waitFor(
+      () => {
+        const dir = path.join(env!.dataDir, 'outbox');
+        const files = existsSync(dir) ? readdirSync(dir) : [];
+        const found = files
+          .map((name) => readFileSync(path.join(dir, name), 'utf8'))
+          .find((text) => text.includes(`Fax to +15557654325 delivered`));
+        return found;
+      },
+      15_000,
+      'delivered receipt',
+    );
+    const mail = await simpleParser(eml, { keepCidLinks: true });
+    const png = mail.attachments.find((part) => part.contentType === 'image/png');
+    expect(png?.cid).toBeTruthy();
+    expect(mail.html).toContain(`cid:${png!.cid}`);
+    const image = UPNG.decode(new Uint8Array(png!.content).buffer);
+    const rgba = new Uint8Array(UPNG.toRGBA8(image)[0]!);
+    // The header line sits in the top 18 of 792 points: some of those rows must hold dark pixels.
+    const bandRows = Math.ceil((image.height * 18) / 792);
+    let dark = 0;
+    for (let i = 0; i < image.width * bandRows * 4; i += 4) if (rgba[i]! < 128) dark += 1;
+    expect(dark).toBeGreaterThan(50);
+    expect(jobId).toBeTruthy();
   });
 });
