@@ -86,6 +86,16 @@ describe('the transmitted PDF', () => {
     expect(simFax?.media?.sha256).toBe(sha256(sent.bytes));
     expect(simFax?.pageCount).toBe(3);
     expect(simFax?.request).toMatchObject({ quality: 'high' });
+
+    // `faxbridge job ID --pdf FILE` writes exactly that PDF.
+    const out = path.join(env.dataDir, 'sent.pdf');
+    const cli = spawnSync(
+      process.execPath,
+      ['dist/src/cli.js', 'job', '--config', path.join(env.dataDir, 'faxbridge.yaml'), '--pdf', out, jobId],
+      { encoding: 'utf8' },
+    );
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(sha256(readFileSync(out))).toBe(sha256(sent.bytes));
   });
 
   it('[nocover] wins over cover.default; [fine] asks for very_high', async () => {
