@@ -21,8 +21,8 @@ import { claimOutbox, countOutbox, markOutboxRetry, markOutboxSent } from './out
 import { processEvent } from './processEvent.js';
 import { listExpiredDocuments, markDocumentDeleted } from './retention.js';
 import { countSenderUsage } from './senderUsage.js';
-import { getTransmittedDocument, recordTransmittedDocument } from './transmitted.js';
 import { asPostgresStoreError } from './storeError.js';
+import { getTransmittedDocument, recordTransmittedDocument } from './transmitted.js';
 
 export interface PostgresStoreOptions {
   /**
