@@ -34,6 +34,8 @@ const LETTER: [number, number] = [612, 792];
  */
 export async function buildTransmittedPdf(request: TransmitRequest): Promise<TransmittedPdf> {
   const document = await PDFDocument.load(request.document, { updateMetadata: false });
+  // Nothing to add: the document goes byte for byte as it was stored.
+  if (!request.headerText && !request.cover) return { pdf: request.document, pages: document.getPageCount() };
   const sources: PDFDocument[] = [];
   let coverPages = 0;
   if (request.cover?.template) {
