@@ -1,27 +1,32 @@
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+
+import type { Config } from '../config/loadConfig.js';
 import { describeFailure } from '../domain/failureReasons.js';
 import { formatBytes } from '../lib/units.js';
 import type { JobStore } from '../store/jobStore.js';
 import { CONFIG_OPTION, configFileOf, parseCommandArgs } from './args.js';
 import { formatFields, formatTable, formatTime, printableJson } from './format.js';
 import { type CliIo, type Command, EXIT, ProblemError } from './io.js';
-import { withStore } from './offline.js';
+import { openDocuments, withStore } from './offline.js';
 
 /** `faxbridge job ID`: everything recorded about one job, for answering "what happened to my fax?". */
 export const jobCommand: Command = {
   name: 'job',
   summary: 'show one job: attempts, Telnyx events, receipts',
-  help: `Usage: faxbridge job ID [--json] [--config FILE]
+  help: `Usage: faxbridge job ID [--json] [--pdf FILE] [--config FILE]
 
 Shows one fax job: its state, the message and document it came from, every attempt placed with Telnyx, the
 webhook events recorded for those faxes, the receipts and notices queued for it, and the other jobs of the
-same message (other recipients, retries). --json prints the same as one JSON object.
+same message (other recipients, retries). --json prints the same as one JSON object. --pdf FILE writes the
+PDF that was transmitted (cover page, header lines, document): what the recipient got.
 
 Exit codes: 0 shown, 1 no such job (or a configuration problem), 2 usage.`,
 
   async run(args, io) {
     const parsed = parseCommandArgs(
       args,
-      { ...CONFIG_OPTION, json: { type: 'boolean' } },
+      { ...CONFIG_OPTION, json: { type: 'boolean' }, pdf: { type: 'string' } },
       { min: 1, max: 1 },
     );
     if (parsed.help) {
@@ -29,14 +34,28 @@ Exit codes: 0 shown, 1 no such job (or a configuration problem), 2 usage.`,
       return EXIT.ok;
     }
     const id = parsed.positionals[0]!;
-    return withStore(configFileOf(parsed), io, async ({ store }) => {
+    return withStore(configFileOf(parsed), io, async ({ config, store }) => {
       const history = await loadHistory(store, id);
+      const pdfFile = parsed.values.pdf;
+      if (typeof pdfFile === 'string') await writeTransmitted(config, store, id, pdfFile);
       if (parsed.values.json) io.out(printableJson(JSON.stringify(history, null, 2)));
       else printHistory(io, history);
       return EXIT.ok;
     });
   },
 };
+
+/** Copies the job's transmitted PDF out of storage; a problem when the job has none (yet) or it was deleted. */
+async function writeTransmitted(config: Config, store: JobStore, id: string, file: string): Promise<void> {
+  const sent = await store.getTransmittedDocument(id);
+  if (!sent)
+    throw new ProblemError(`job ${id} has no transmitted PDF yet (it is built before the first attempt)`);
+  if (sent.deleted_at !== null)
+    throw new ProblemError(`the transmitted PDF of job ${id} was deleted by retention`);
+  const documents = await openDocuments(config);
+  const { stream } = await documents.openRead(sent.storage_key);
+  await pipeline(stream, createWriteStream(file));
+}
 
 export type JobHistory = Awaited<ReturnType<typeof loadHistory>>;
 

@@ -206,6 +206,11 @@ function finish(raw: RawConfig, baseDir: string, file: string | null): Config {
     mail: { ...raw.mail, from: raw.mail.from ?? `Fax <fax@${domains[0]}>` },
     database: { url: resolveDatabaseUrl(raw.database.url, baseDir, dataDir) },
     documents: { ...raw.documents, paper: raw.documents.paper ?? defaultPaper(raw.smtp.default_country) },
+    cover: {
+      ...raw.cover,
+      logo: raw.cover.logo && path.resolve(baseDir, raw.cover.logo),
+      template: raw.cover.template && path.resolve(baseDir, raw.cover.template),
+    },
     // The simulator costs nothing, so sandbox has no limits unless asked; real faxes cost money.
     limits: {
       faxes_per_hour: raw.limits.faxes_per_hour ?? (sandbox ? 0 : 60),

@@ -83,6 +83,32 @@ const senderPattern = z.string().regex(/^(\*|[^\s@]+)@[^\s@]+$/, 'expected an ad
 
 export const RETRY_CLASSES = ['busy', 'no_answer', 'dropped', 'channel_limit'] as const;
 
+/** Telnyx's `quality` values for POST /faxes (its API reference lists exactly these). */
+export const FAX_QUALITIES = ['normal', 'high', 'very_high', 'ultra_light', 'ultra_dark'] as const;
+const quality = z.enum(FAX_QUALITIES);
+
+/** Placeholders a header line may use; any other `{word}` is a typo the operator should hear about. */
+export const HEADER_PLACEHOLDERS = [
+  'date',
+  'time',
+  'from_name',
+  'from_number',
+  'to_number',
+  'page',
+  'pages',
+] as const;
+const headerText = z
+  .string()
+  .min(1)
+  .max(200, 'keep the header line under 200 characters: it must fit on one line')
+  .refine(
+    (text) =>
+      [...text.matchAll(/\{(\w+)\}/g)].every((m) =>
+        (HEADER_PLACEHOLDERS as readonly string[]).includes(m[1]!),
+      ),
+    `unknown placeholder; use ${HEADER_PLACEHOLDERS.map((name) => `{${name}}`).join(' ')}`,
+  );
+
 export const configSchema = z.strictObject({
   data_dir: z.string().default('./var'),
   timezone: z
@@ -186,6 +212,8 @@ export const configSchema = z.strictObject({
        * sandbox every other private, loopback or link-local address is refused, and links must be https.
        */
       inbound_media_networks: stringList(cidr).default([]),
+      /** The fax resolution asked of Telnyx when neither a subject tag nor the sender's entry says. */
+      quality: quality.default('high'),
     })
     .prefault({}),
   senders: z
@@ -193,6 +221,11 @@ export const configSchema = z.strictObject({
       z.strictObject({
         match: z.string().regex(/^(\*|[^\s@]+)@[^\s@]+$/, 'expected an address or *@domain'),
         from_number: e164,
+        /** Shown as {from_name} and on the cover page; default header.sender_name. */
+        name: z.string().min(1).max(100).optional(),
+        /** A cover page unless the subject says [nocover]; default cover.default. */
+        cover: bool.optional(),
+        quality: quality.optional(),
       }),
     )
     .default([]),
@@ -282,6 +315,27 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   shutdown_grace: duration.prefault('25s'),
+  cover: z
+    .strictObject({
+      default: bool.default(false),
+      /** Printed on every cover page (a confidentiality notice, typically). */
+      notice: z.string().max(1000).optional(),
+      /** PNG or JPEG shown at the top of the built-in cover page. */
+      logo: z.string().min(1).optional(),
+      /** A PDF whose form fields are filled and flattened instead of the built-in layout. */
+      template: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  header: z
+    .strictObject({
+      enabled: bool.default(true),
+      text: headerText.default(
+        '{date} {time}  FROM: {from_name}  {from_number}  TO: {to_number}  P.{page}/{pages}',
+      ),
+      /** {from_name} for senders whose entry has no `name`. */
+      sender_name: z.string().min(1).max(100).optional(),
+    })
+    .prefault({}),
 });
 
 export type RawConfig = z.output<typeof configSchema>;

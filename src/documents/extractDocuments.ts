@@ -41,6 +41,8 @@ export interface ExtractedMessage extends MessageHeaderFields {
   pdfs: FoundPdf[];
   /** Attachments and inline images that are not PDFs, for the "no PDF" reply. */
   others: OtherPart[];
+  /** The message's own plain-text body (never a forwarded message's), for a cover page's comments. */
+  text: string | null;
 }
 
 export type { ExtractLimits } from './extractLimits.js';
@@ -55,6 +57,7 @@ interface Extraction {
   others: OtherPart[];
   seen: Set<string>;
   attachments: number;
+  text: string | null;
 }
 
 export async function extractDocuments(
@@ -70,11 +73,12 @@ export async function extractDocuments(
     others: [],
     seen: new Set(),
     attachments: 0,
+    text: null,
   };
   try {
     await mkdir(workDir, { recursive: true });
     const headers = await parseMessage({ input, ownsInput: false, run, depth: 0, partPrefix: null, signal });
-    return { ...headers, pdfs: run.pdfs, others: run.others };
+    return { ...headers, pdfs: run.pdfs, others: run.others, text: run.text };
   } catch (error) {
     await Promise.all(run.pdfs.map((pdf) => rm(pdf.path, { force: true })));
     throw error;
@@ -117,6 +121,8 @@ async function parseMessage(task: ParseTask): Promise<MessageHeaderFields> {
     input.pipe(parser);
     for await (const item of parser as AsyncIterable<AttachmentStream | MessageText>) {
       if (item.type === 'attachment') await handleAttachment(item, task, stop.signal);
+      // mailparser derives plain text from an HTML-only body, so `text` is there for either kind.
+      else if (item.type === 'text' && task.depth === 0) run.text = item.text ?? null;
     }
     if (stop.signal.aborted) throw stop.signal.reason;
     failed = false;

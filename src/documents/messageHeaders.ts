@@ -11,6 +11,8 @@ export interface MessageHeaderFields {
   inReplyTo: string | null;
   references: string[];
   date: Date | null;
+  /** To and Cc mailboxes with their display names, for the cover page's "to" line. */
+  recipients: Array<{ address: string; name: string }>;
 }
 
 /** A plain addr-spec check: something@something with no spaces. Deliverability is not ours to judge here. */
@@ -47,6 +49,7 @@ export function readHeaderFields(
     inReplyTo: asString(parsed.get('in-reply-to')),
     references: asStringList(parsed.get('references')),
     date: date && !Number.isNaN(date.getTime()) ? date : null,
+    recipients: [...addressList(parsed.get('to')), ...addressList(parsed.get('cc'))],
   };
 }
 
@@ -57,6 +60,18 @@ export function readHeaderFields(
 function headerValue(line: string): string {
   const value = line.slice(line.indexOf(':') + 1).replace(/\r?\n(?=[ \t])/g, '');
   return Buffer.from(value, 'latin1').toString('utf8').trim();
+}
+
+/** mailparser's AddressObject (or a list of them, for repeated headers), groups flattened. */
+function addressList(value: unknown): Array<{ address: string; name: string }> {
+  type Entry = { address?: string; name?: string; group?: Entry[] };
+  const objects = (Array.isArray(value) ? value : [value]) as Array<{ value?: Entry[] } | undefined>;
+  const flat = (entries: Entry[]): Entry[] =>
+    entries.flatMap((entry) => (entry.group ? flat(entry.group) : [entry]));
+  return objects
+    .flatMap((object) => flat(object?.value ?? []))
+    .filter((entry) => typeof entry.address === 'string' && entry.address.length > 0)
+    .map((entry) => ({ address: entry.address!, name: entry.name ?? '' }));
 }
 
 function asString(value: unknown): string | null {

@@ -26,3 +26,17 @@ export function findSender(
   if (rule) return { fromNumber: rule.from_number, rule: rule.match };
   return sandbox ? { fromNumber: SANDBOX_FROM_NUMBER, rule: '(sandbox)' } : null;
 }
+
+/** The `senders` entry that applies to an address (exact before `*@domain`), for its name, cover and quality. */
+export function findSenderEntry<Rule extends SenderRule>(
+  rules: readonly Rule[],
+  address: string,
+): Rule | null {
+  const wanted = address.trim().toLowerCase();
+  const domain = wanted.slice(wanted.lastIndexOf('@') + 1);
+  return (
+    rules.find((rule) => rule.match.toLowerCase() === wanted) ??
+    rules.find((rule) => rule.match.toLowerCase() === `*@${domain}`) ??
+    null
+  );
+}

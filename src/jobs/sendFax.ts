@@ -2,12 +2,15 @@ import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
 import { INTERNAL_FAILURE_REASONS } from '../domain/failureReasons.js';
 import { decideOutbound, failJob, type OutboundPolicy } from '../domain/outboundDecision.js';
+import { findSenderEntry } from '../domain/senders.js';
+import { chooseQuality, parseSubjectTags } from '../domain/subjectTags.js';
 import { calculateDelay } from '../lib/backoff.js';
 import type { Clock } from '../lib/clock.js';
 import { DAY, MINUTE, SECOND } from '../lib/units.js';
 import type { Logger } from '../log.js';
 import type { AttemptRow, JobRow, JobStore, Transition } from '../store/jobStore.js';
 import { encodeClientState, type TelnyxClient, type TelnyxOutcome } from '../telnyx/client.js';
+import { ensureTransmittedDocument } from './transmittedDocument.js';
 
 export interface SendFaxDeps {
   config: Config;
@@ -16,6 +19,9 @@ export interface SendFaxDeps {
   telnyx: TelnyxClient;
   clock: Clock;
 }
+
+/** Failures after which the next attempt is placed with `t38_enabled: false`. */
+const T38_SUSPECT = new Set(['fax_signaling_error', 'invalid_ecm_response_from_receiver']);
 
 /** Backoff for API errors (not counted as attempts): 5 s doubling to 10 min, jittered. */
 const API_BACKOFF = { baseMs: 5 * SECOND, maxMs: 10 * MINUTE };
@@ -51,9 +57,9 @@ export async function workJob(
   if (current?.state === 'posting') {
     const found = await reconcile(deps, job, current, log, signal);
     if (found !== 'absent') return found;
-    return postFax(deps, job, current.attempt, owner, log, signal);
+    return postFax(deps, job, current.attempt, owner, log, signal, attempts);
   }
-  return postFax(deps, job, job.attempt + 1, owner, log, signal);
+  return postFax(deps, job, job.attempt + 1, owner, log, signal, attempts);
 }
 
 async function postFax(
@@ -62,7 +68,8 @@ async function postFax(
   attempt: number,
   owner: string,
   log: Logger,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  attempts: AttemptRow[],
 ): Promise<Transition | null> {
   const { config, store, documents, telnyx, clock } = deps;
   const message = await store.getMessage(job.message_row_id);
@@ -70,6 +77,24 @@ async function postFax(
   if (!document || document.deleted_at !== null) {
     return {
       job: failJob('document_missing', 'the stored document is no longer available', clock.now()),
+      outbox: [{ kind: 'receipt_failed' }],
+    };
+  }
+  const transmitted = await ensureTransmittedDocument(
+    deps,
+    job,
+    message!,
+    document,
+    owner,
+    clock.now(),
+  ).catch((error: unknown) => {
+    log.error({ err: error }, 'the transmitted PDF (cover page, header lines) could not be built');
+    return error instanceof Error ? error : new Error(String(error));
+  });
+  if (!transmitted || transmitted instanceof Error) {
+    const why = transmitted ? `: ${transmitted.message}` : '';
+    return {
+      job: failJob('document_missing', `the fax could not be prepared for sending${why}`, clock.now()),
       outbox: [{ kind: 'receipt_failed' }],
     };
   }
@@ -86,7 +111,9 @@ async function postFax(
     startedAt,
   );
   if (!held) return null;
-  const mediaUrl = await documents.mediaUrl(document.storage_key, config.storage.url_ttl, startedAt);
+  const mediaUrl = await documents.mediaUrl(transmitted.storage_key, config.storage.url_ttl, startedAt);
+  const entry = findSenderEntry(config.senders, job.sender);
+  const previous = attempts.find((row) => row.attempt === attempt - 1);
   log.info({ attempt, of: job.max_attempts }, 'sending fax to Telnyx');
   const outcome = await telnyx.sendFax(
     {
@@ -96,6 +123,9 @@ async function postFax(
       media_url: mediaUrl,
       webhook_url: `${config.http.public_url}/webhooks/telnyx`,
       client_state: clientState,
+      quality: chooseQuality(parseSubjectTags(message!.subject), entry?.quality, config.telnyx.quality),
+      // T.38 is what such handshake failures most often come from; the retry goes as plain audio (G.711).
+      ...(previous && T38_SUSPECT.has(previous.failure_reason ?? '') ? { t38_enabled: false } : {}),
     },
     signal,
   );

@@ -57,7 +57,11 @@ export interface ReceiptInput {
   domain: string;
   /** Configured subject templates; defaults from templates.ts. */
   subjects?: Partial<SubjectTemplates>;
+  /** Delivered receipts: the first transmitted page (PNG), shown inline as proof of what the recipient got. */
+  preview?: Buffer | null;
 }
+
+const PREVIEW_CID = 'first-page@faxbridge';
 
 /** Subject and body for one receipt kind; the headers are the same for all three. */
 export function composeReceipt(input: ReceiptInput): OutgoingMail {
@@ -70,17 +74,35 @@ export function composeReceipt(input: ReceiptInput): OutgoingMail {
     code: input.failureReason ?? '',
   });
   const attachment = input.kind === 'failed' ? documentAttachment(input.document) : null;
+  const text = receiptBody(input, attachment !== null);
+  const preview = input.kind === 'delivered' && input.preview ? input.preview : null;
   return {
     from: input.from,
     to: [formatMailbox(input.sender.address, input.sender.name)],
     envelopeFrom: envelopeAddress(input.from),
     subject,
-    text: receiptBody(input, attachment !== null),
+    text,
+    ...(preview ? { html: previewHtml(text) } : {}),
     messageId: makeMessageId(`receipt-${input.kind}-${input.jobId}`, input.domain, input.from),
     headers: { ...autoHeaders('auto-replied'), 'X-Faxbridge-Job': toHeaderText(input.jobId) },
     ...threading(input.original),
-    attachments: attachment ? [attachment] : [],
+    attachments: [
+      ...(attachment ? [attachment] : []),
+      ...(preview
+        ? [{ filename: 'first-page.png', content: preview, contentType: 'image/png', cid: PREVIEW_CID }]
+        : []),
+    ],
   };
+}
+
+/** The text receipt, then the first page as it was sent (with its header line). */
+function previewHtml(text: string): string {
+  const escaped = text.replace(/[&<>"]/g, (char) => `&#${char.charCodeAt(0)};`);
+  return (
+    `<pre style="font-family: inherit; white-space: pre-wrap">${escaped}</pre>\n` +
+    `<p>The first page as the recipient received it:</p>\n` +
+    `<img src="cid:${PREVIEW_CID}" alt="First page of the fax" style="max-width: 100%; border: 1px solid #888">\n`
+  );
 }
 
 /** A delivered subject counts what Telnyx transferred; the body says "delivered N of M" when it is short. */

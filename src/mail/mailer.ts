@@ -29,7 +29,16 @@ export interface OutgoingMail {
   headers: Record<string, string>;
   inReplyTo?: string;
   references?: string[];
-  attachments: Array<{ filename: string; path: string; contentType: string }>;
+  /** An HTML alternative, for a mail with an inline picture (`cid:` of an attachment). */
+  html?: string;
+  /** `content` instead of `path` for small generated parts; `cid` makes one inline. */
+  attachments: Array<{
+    filename: string;
+    path?: string;
+    content?: Buffer;
+    contentType: string;
+    cid?: string;
+  }>;
 }
 
 export interface SendResult {
@@ -155,14 +164,16 @@ function messageOptions(mail: OutgoingMail) {
     envelope: { from: mail.envelopeFrom, to: mail.to },
     subject: mail.subject,
     text: mail.text,
+    ...(mail.html ? { html: mail.html } : {}),
     messageId: mail.messageId,
     headers: mail.headers,
     ...(mail.inReplyTo ? { inReplyTo: mail.inReplyTo } : {}),
     ...(mail.references?.length ? { references: mail.references } : {}),
     attachments: mail.attachments.map((a) => ({
       filename: a.filename,
-      path: a.path,
+      ...(a.path !== undefined ? { path: a.path } : { content: a.content }),
       contentType: a.contentType,
+      ...(a.cid ? { cid: a.cid } : {}),
     })),
   };
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { attachablePath, removeTemporaryAttachments } from '../blobs/attachablePath.js';
 import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
+import { firstPagePng } from '../documents/wire/firstPagePng.js';
 import { coerceError } from '../errors.js';
 import { calculateDelay } from '../lib/backoff.js';
 import type { Clock } from '../lib/clock.js';
@@ -67,9 +68,12 @@ export async function drainOutbox(deps: OutboxDeps, owner: string, limit = 1): P
         rowLog.warn('outbox row has nothing to send; marked dead');
         continue;
       }
-      const sent = await deps.mailer
-        .send(mail)
-        .finally(() => removeTemporaryAttachments(deps.config.data_dir, mail.attachments));
+      const sent = await deps.mailer.send(mail).finally(() =>
+        removeTemporaryAttachments(
+          deps.config.data_dir,
+          mail.attachments.flatMap((a) => (a.path ? [{ path: a.path }] : [])),
+        ),
+      );
       await store.markOutboxSent(row.id, owner, clock.now());
       rowLog.info({ to: mail.to, messageId: sent.messageId }, 'mail sent');
       deps.onSent?.(row);
@@ -178,7 +182,25 @@ export async function composeJobReceipt(
     from: config.mail.from,
     domain: config.smtp.hostname,
     subjects: subjectsFromConfig(config.mail.subjects),
+    preview: kind === 'delivered' ? await transmittedPreview(deps, job.id) : null,
   });
+}
+
+/** The first page of the PDF the job transmitted; none when it is gone (retention) or cannot be drawn. */
+async function transmittedPreview(
+  deps: Pick<OutboxDeps, 'config' | 'store' | 'documents'>,
+  jobId: string,
+): Promise<Buffer | null> {
+  const sent = await deps.store.getTransmittedDocument(jobId);
+  if (!sent || sent.deleted_at !== null) return null;
+  const file = await attachablePath(deps.documents, deps.config.data_dir, sent.storage_key).catch(() => null);
+  if (!file) return null;
+  try {
+    return await firstPagePng(file);
+  } finally {
+    // S3 documents were fetched into a temporary file for this.
+    await removeTemporaryAttachments(deps.config.data_dir, [{ path: file }]);
+  }
 }
 
 /** A usable recipient: `local@domain`, not empty, not `<>`, nothing that could break the header or envelope. */

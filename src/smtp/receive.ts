@@ -10,6 +10,8 @@ import { extractDocuments, type ExtractedMessage } from '../documents/extractDoc
 import { inspectPdf } from '../documents/inspectPdf.js';
 import { mergePdfs } from '../documents/mergePdfs.js';
 import { qpdfDecrypt } from '../documents/qpdf.js';
+import { makeCoverInfo } from '../domain/coverInfo.js';
+import { parseFaxNumber } from '../domain/phoneNumber.js';
 import { resendKey } from '../domain/resendKey.js';
 import { findSender } from '../domain/senders.js';
 import type { Clock } from '../lib/clock.js';
@@ -155,6 +157,12 @@ async function queueFax(
         session_id: tx.sessionId,
         received_at: now,
         dedupe_key: dedupeKey,
+        cover_json: JSON.stringify(
+          makeCoverInfo(mail.text, mail.recipients, tx.numbers, (local) => {
+            const verdict = parseFaxNumber(local, config.smtp.default_country);
+            return verdict.ok ? verdict.e164 : null;
+          }),
+        ),
       },
       jobs: tx.numbers.map((to) => ({ id: newId('fx'), to_number: to, from_number: rule.fromNumber })),
       max_attempts: config.retry.max_attempts,

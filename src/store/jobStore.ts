@@ -205,6 +205,17 @@ export interface JobStore {
    * as a failed or canceled job, which keeps its own history; null when the job is missing or not finished so.
    */
   retryJob(jobId: string, newId: string, maxAttempts: number, now: number): Promise<JobRow | null>;
+  /**
+   * Stores the PDF a job transmits (a document row) and links it to the job, while `owner` holds the lease;
+   * false, storing nothing, when the lease was lost or the job already has one (the first one built stands).
+   */
+  recordTransmittedDocument(
+    jobId: string,
+    owner: string,
+    document: Omit<DocumentRow, 'deleted_at'>,
+  ): Promise<boolean>;
+  /** The document a job transmitted (cover, header lines, document), or null before its first attempt. */
+  getTransmittedDocument(jobId: string): Promise<DocumentRow | null>;
   /** Every job of one accepted message (one per recipient, plus retries), oldest first. */
   listJobsOfMessage(messageRowId: string): Promise<JobRow[]>;
   /** The job's receipts and notices, oldest first. */

@@ -30,6 +30,7 @@ import {
 } from './sql/reads.js';
 import { recordInboundFax } from './sql/recordInboundFax.js';
 import { listExpiredDocuments, markDocumentDeleted } from './sql/retention.js';
+import { getTransmittedDocument, recordTransmittedDocument } from './sql/transmitted.js';
 import { updateInboundFax } from './sql/updateInboundFax.js';
 
 export interface JobStoreOptions {
@@ -91,6 +92,8 @@ export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
     markDocumentDeleted: on(markDocumentDeleted),
     leaseJob: on(leaseJob),
     retryJob: on(retryJob),
+    recordTransmittedDocument: on(recordTransmittedDocument),
+    getTransmittedDocument: on(getTransmittedDocument),
     listJobsOfMessage: on(listJobsOfMessage),
     listOutboxOfJob: on(listOutboxOfJob),
     recordReceiptBounce: on(recordReceiptBounce),

@@ -39,6 +39,11 @@ export interface MessageRow {
    * domain/resendKey.ts), unique while the resend window lasts; NULL without a Message-ID or once released.
    */
   dedupe_key?: string | null;
+  /**
+   * JSON of what only a cover page needs from the mail (domain/coverInfo.ts): the body as comments and the
+   * recipients' display names from the To header. NULL for mail taken before covers existed.
+   */
+  cover_json?: string | null;
 }
 
 export interface JobRow {

@@ -47,8 +47,8 @@ function redactKey<T>(outcome: TelnyxOutcome<T>, apiKey: string): TelnyxOutcome<
 }
 
 /** Only schema fields go on the wire (SPEC `SendFaxRequest`), whatever extra properties the caller's object has. */
-function sendFaxBody(req: SendFaxRequest): Record<string, string> {
-  const body: Record<string, string> = {
+function sendFaxBody(req: SendFaxRequest): Record<string, string | boolean> {
+  const body: Record<string, string | boolean> = {
     connection_id: req.connection_id,
     from: req.from,
     to: req.to,
@@ -57,6 +57,7 @@ function sendFaxBody(req: SendFaxRequest): Record<string, string> {
     client_state: req.client_state,
   };
   if (req.quality !== undefined) body.quality = req.quality;
+  if (req.t38_enabled !== undefined) body.t38_enabled = req.t38_enabled;
   return body;
 }
 

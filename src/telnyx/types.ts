@@ -38,6 +38,8 @@ export interface SendFaxRequest {
   /** Must be valid Base64 (Telnyx rejects anything else); build it with `encodeClientState`. */
   client_state: string;
   quality?: 'normal' | 'high' | 'very_high' | 'ultra_light' | 'ultra_dark';
+  /** false asks Telnyx to send as audio (G.711) instead of T.38. */
+  t38_enabled?: boolean;
 }
 
 /** One entry of Telnyx's error envelope `{ errors: [...] }` (telnyx-fax-api.md §4). */

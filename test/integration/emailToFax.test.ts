@@ -10,7 +10,8 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 describe('email to fax, end to end', () => {
   let env: TestDaemon;
   beforeAll(async () => {
-    env = await startTestDaemon();
+    // Without a header line or a cover page the stored document is what is faxed, byte for byte.
+    env = await startTestDaemon({ yaml: 'header:\n  enabled: false\n' });
   });
   afterAll(async () => {
     await env.stop();

@@ -109,8 +109,15 @@ describe('retention sweep with an injected clock', () => {
     expect(await sweepRetention(deps(1000 * DAY, 0))).toEqual({ documents: 0, emlFiles: 0 });
     expect(existsSync(fileOf(env, received))).toBe(true);
 
-    // 31 days on: the delivered job's document and the received fax go; the job in progress keeps its own.
-    expect(await sweepRetention(deps(31 * DAY))).toEqual({ documents: 2, emlFiles: 1 });
+    // 31 days on: the delivered job's document and the PDF it transmitted go, and the received fax; the job in
+    // progress keeps both of its own.
+    const sentTransmitted = (await store.getTransmittedDocument(deliveredJob))!;
+    expect(await sweepRetention(deps(31 * DAY))).toEqual({ documents: 3, emlFiles: 1 });
+    expect((await store.getTransmittedDocument(deliveredJob))?.deleted_at).not.toBeNull();
+    expect(existsSync(fileOf(env, sentTransmitted))).toBe(false);
+    const pendingTransmitted = (await store.getTransmittedDocument(pendingJob!))!;
+    expect(pendingTransmitted.deleted_at).toBeNull();
+    expect(existsSync(fileOf(env, pendingTransmitted))).toBe(true);
     const sent = await jobDocument(store, deliveredJob);
     expect(sent.deleted_at).not.toBeNull();
     expect(existsSync(fileOf(env, sent))).toBe(false);

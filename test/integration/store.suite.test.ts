@@ -92,6 +92,7 @@ function newMessage(
       session_id: 'session-1',
       received_at: at,
       dedupe_key: options.dedupeKey ?? null,
+      cover_json: '{"comments":"Please fax this.","names":{}}',
     },
     jobs: numbers.map((to) => ({ id: id('fx'), to_number: to, from_number: '+15550001111' })),
     max_attempts: 3,

@@ -157,4 +157,15 @@ ALTER TABLE messages ADD COLUMN dedupe_key TEXT;
 CREATE UNIQUE INDEX messages_dedupe ON messages (dedupe_key);
 `,
   },
+  {
+    // What goes on the wire: the cover page needs the mail's body and the recipients' display names, which are
+    // not kept elsewhere (NULL for mail taken before this version: no comments, no names); and each job keeps
+    // the PDF it transmitted (cover, header lines, document), built before its first attempt, as a document row
+    // of its own so retention deletes it like any other.
+    version: 5,
+    sql: `
+ALTER TABLE messages ADD COLUMN cover_json TEXT;
+ALTER TABLE jobs ADD COLUMN transmitted_document_id TEXT REFERENCES documents(id);
+`,
+  },
 ];

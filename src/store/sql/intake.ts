@@ -28,8 +28,8 @@ export async function acceptMessage(db: Db, input: NewMessage, now: number): Pro
     // other, and the second finds the key taken.
     const inserted = await tx.query(
       `INSERT INTO messages (id, sender, sender_name, envelope_from, message_id, subject, references_json,
-         document_id, session_id, received_at, dedupe_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         document_id, session_id, received_at, dedupe_key, cover_json)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT (dedupe_key) DO NOTHING`,
       [
         message.id,
@@ -43,6 +43,7 @@ export async function acceptMessage(db: Db, input: NewMessage, now: number): Pro
         message.session_id,
         message.received_at,
         key,
+        message.cover_json ?? null,
       ],
     );
     if (inserted.rowCount === 0) return jobsOfKeyHolder(tx, document.id, key!);

@@ -17,6 +17,8 @@ export async function listExpiredDocuments(
        AND NOT EXISTS (
          SELECT 1 FROM messages m JOIN jobs j ON j.message_row_id = m.id
          WHERE m.document_id = d.id AND j.status IN ('queued', 'placed'))
+       AND NOT EXISTS (
+         SELECT 1 FROM jobs t WHERE t.transmitted_document_id = d.id AND t.status IN ('queued', 'placed'))
      ORDER BY d.created_at, ${insertionOrder(db, 'documents', 'd')} LIMIT $2`,
     [before, limit],
   );
