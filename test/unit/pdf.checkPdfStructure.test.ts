@@ -14,7 +14,7 @@ describe('checkPdfStructure', () => {
   it('refuses more objects than the limit, quickly', async () => {
     const big = manyObjectsPdf(150_000);
     const started = Date.now();
-    expect(await checkPdfStructure(big)).toBe('has more than 100000 objects; it is too complex to fax');
+    expect(await checkPdfStructure(big)).toBe('more than 100000 objects');
     expect(Date.now() - started).toBeLessThan(3000);
     expect(
       await checkPdfStructure(manyObjectsPdf(500), { maxObjects: 100, maxObjectStreamBytes: 1 << 20 }),
@@ -25,7 +25,7 @@ describe('checkPdfStructure', () => {
     const bomb = objectStreamBombPdf(200 * 1024 * 1024);
     expect(bomb.length).toBeLessThan(1024 * 1024);
     expect(await checkPdfStructure(bomb)).toBe(
-      'has compressed object streams that expand to more than 64 MB',
+      'compressed object streams that expand to more than 64 MB',
     );
     expect(await checkPdfStructure(objectStreamBombPdf(1024))).toBeNull();
   });
@@ -37,7 +37,7 @@ describe('checkPdfStructure', () => {
     expect(justUnder.length).toBeGreaterThan(3 * 1024 * 1024);
     expect(await checkPdfStructure(justUnder, limits)).toBeNull();
     expect(await checkPdfStructure(manyObjectsPdf(100_000 - 2), limits)).toBe(
-      'has more than 100000 objects; it is too complex to fax',
+      'more than 100000 objects',
     );
   });
 });
