@@ -134,7 +134,8 @@ export function objectStreamBombPdf(inflated: number): Buffer {
  */
 export async function zerosDeflated(zeros: number): Promise<Buffer> {
   const block = 16 * 1024 * 1024;
-  if (zeros % block !== 0 || zeros < 4 * block) throw new Error('zerosDeflated wants a multiple of 16 MB, >= 64 MB');
+  if (zeros % block !== 0 || zeros < 4 * block)
+    throw new Error('zerosDeflated wants a multiple of 16 MB, >= 64 MB');
   const deflater = createDeflateRaw({ level: 9 });
   const flushed = async (): Promise<Buffer> => {
     const chunks: Buffer[] = [];
@@ -231,5 +232,7 @@ export function millionsOfObjectsPdf(objects = 6_000_000): Buffer {
   const index = Buffer.from('5 0 '.repeat(objects));
   const body = Buffer.concat([index, Buffer.from('null ')]);
   const data = deflateSync(body, { level: 9 });
-  return pdfWith([streamObject(4, `/Type /ObjStm /N ${objects} /First ${index.length} /Filter /FlateDecode`, data)]);
+  return pdfWith([
+    streamObject(4, `/Type /ObjStm /N ${objects} /First ${index.length} /Filter /FlateDecode`, data),
+  ]);
 }
