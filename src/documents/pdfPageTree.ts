@@ -42,7 +42,8 @@ function walk(doc: PDFDocument, limits: PageTreeLimits): PageTreeReading {
   let pages = 0;
   while (stack.length > 0) {
     const { node, depth } = stack.pop()!;
-    if (seen.has(node)) return { kind: 'too-complex', detail: 'a page tree that repeats or loops back on itself' };
+    if (seen.has(node))
+      return { kind: 'too-complex', detail: 'a page tree that repeats or loops back on itself' };
     seen.add(node);
     if (seen.size > limits.maxNodes)
       return { kind: 'too-complex', detail: 'a page tree with too many nodes' };
