@@ -110,30 +110,40 @@ function runChild(
       child.kill('SIGKILL');
     };
     const timer = setTimeout(() => kill('time'), limits.timeMs);
-    const watch = setInterval(() => {
+    // The next look is scheduled only once the last read came back: never a pile of timers on a busy loop.
+    let watch: NodeJS.Timeout | undefined;
+    const look = (): void => {
       void readRss(child).then((rss) => {
         peakRss = Math.max(peakRss, rss);
         if (rss > limits.memoryBytes) kill('memory');
+        if (child.exitCode === null && child.signalCode === null) watch = setTimeout(look, WATCH_INTERVAL_MS);
       });
-    }, WATCH_INTERVAL_MS);
+    };
+    look();
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => {
       if (stderr.length < MAX_STDERR) stderr += text.slice(0, MAX_STDERR - stderr.length);
     });
+    // Answered as soon as the reply arrives, not when the child has exited and its pipes closed: on a busy
+    // event loop each of those is another turn. The child has nothing left to do, so it goes at once.
     child.on('message', (message: SandboxReply) => {
-      reply = message;
+      reply ??= message;
+      clearTimeout(timer);
+      if (message.ok) resolve({ ok: true, value: message.value });
+      else resolve({ ok: false, limit: 'crash', detail: message.error });
+      child.kill('SIGKILL');
     });
     child.once('error', (error) => {
       clearTimeout(timer);
-      clearInterval(watch);
+      clearTimeout(watch);
       child.kill('SIGKILL');
       reject(new Error(`the document sandbox could not start: ${error.message}`, { cause: error }));
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      clearInterval(watch);
+      clearTimeout(watch);
       relayLog(log, stderr, { task, peakRss, code, signal });
-      if (reply?.ok) return resolve({ ok: true, value: reply.value });
+      if (reply) return;
       if (killedFor === 'memory') {
         return resolve({
           ok: false,
@@ -148,8 +158,7 @@ function runChild(
       if (/heap limit|Allocation failed|out of memory/i.test(stderr)) {
         return resolve({ ok: false, limit: 'memory', detail: `heap over ${heapMb} MB` });
       }
-      const detail = reply && !reply.ok ? reply.error : `exited with ${signal ?? `code ${code}`}`;
-      resolve({ ok: false, limit: 'crash', detail });
+      resolve({ ok: false, limit: 'crash', detail: `exited with ${signal ?? `code ${code}`}` });
     });
     child.send({ task, input });
   });
