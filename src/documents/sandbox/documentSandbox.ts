@@ -81,7 +81,7 @@ export function sharedDocumentSandbox(): DocumentSandbox {
 
 /** How often the child's resident memory is read; inflating at ~1 GB/s, it grows ~25 MB between two looks. */
 const WATCH_INTERVAL_MS = 25;
-/** Kept of the child's stderr (log lines, V8's "heap limit" message) for the log and for telling a crash. */
+/** Kept of the child's stderr (V8's "heap limit" message, a crash's trace) for the log and for telling a crash. */
 const MAX_STDERR = 64 * 1024;
 /** Linux's page size on the machines faxbridge runs on (x86-64 and arm64 with 4 KB pages). */
 const PAGE_BYTES = 4096;
@@ -129,6 +129,7 @@ function runChild(
     child.on('message', (message: SandboxReply) => {
       reply ??= message;
       clearTimeout(timer);
+      relayLog(log, message.log ?? []);
       if (message.ok) resolve({ ok: true, value: message.value });
       else resolve({ ok: false, limit: 'crash', detail: message.error });
       child.kill('SIGKILL');
@@ -142,7 +143,10 @@ function runChild(
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       clearTimeout(watch);
-      relayLog(log, stderr, { task, peakRss, code, signal });
+      log?.debug(
+        { task, peakRss, code, signal, stderr: stderr || undefined },
+        'document sandbox child ended',
+      );
       if (reply) return;
       if (killedFor === 'memory') {
         return resolve({
@@ -175,23 +179,17 @@ async function readRss(child: ChildProcess): Promise<number> {
   }
 }
 
-/** The child's JSON log lines go to the daemon's log at debug level; anything else (a V8 crash) is kept whole. */
-function relayLog(log: Logger | undefined, stderr: string, facts: Record<string, unknown>): void {
+/** The child's log lines (pino JSON) go to the daemon's log at debug level, under their own message. */
+function relayLog(log: Logger | undefined, lines: string[]): void {
   if (!log) return;
-  const other: string[] = [];
-  for (const line of stderr.split('\n')) {
-    if (!line.trim()) continue;
+  for (const line of lines) {
     try {
       const { msg, level: _level, ...fields } = JSON.parse(line) as Record<string, unknown>;
       log.debug(fields, typeof msg === 'string' ? msg : 'document sandbox');
     } catch {
-      other.push(line);
+      log.debug({ line }, 'document sandbox');
     }
   }
-  log.debug(
-    { ...facts, ...(other.length ? { stderr: other.join('\n') } : {}) },
-    'document sandbox task ended',
-  );
 }
 
 /**

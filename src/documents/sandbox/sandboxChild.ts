@@ -13,10 +13,16 @@ import {
   sandboxTasks,
 } from './sandboxTasks.js';
 
-// JSON lines on stderr, which the parent reads and relays to the daemon's log; sync so a crash loses nothing.
+/** Log lines travel back with the reply, which the parent relays to the daemon's log at debug level. */
+const MAX_LOG_LINES = 200;
+const logLines: string[] = [];
 const log = pino(
   { level: 'debug', base: null, timestamp: false, redact: REDACT_PATHS },
-  pino.destination({ dest: 2, sync: true }),
+  {
+    write: (line: string) => {
+      if (logLines.length < MAX_LOG_LINES) logLines.push(line);
+    },
+  },
 );
 
 // The daemon went away (killed, crashed): nobody wants the answer any more.
@@ -24,7 +30,7 @@ process.on('disconnect', () => process.exit(0));
 
 process.once('message', (message: SandboxRequest) => {
   void runTask(message).then((reply) => {
-    process.send?.(reply, () => process.exit(0));
+    process.send?.({ ...reply, log: logLines }, () => process.exit(0));
   });
 });
 

@@ -15,7 +15,7 @@ import { countPdfPagesTask, inspectPdfTask, mergePdfsTask } from './pdfTasks.js'
  * A task may block its process as long as it likes and allocate freely: the parent kills it at the limits.
  */
 export interface SandboxTaskContext {
-  /** Goes to the daemon's log at debug level (the child writes JSON lines to stderr, the parent relays them). */
+  /** Goes to the daemon's log at debug level (the lines travel back with the reply). */
   log: Logger;
 }
 
@@ -37,4 +37,7 @@ export interface SandboxRequest {
 }
 
 /** What the child answers. `error` is a task that threw: a bug or an input no check foresaw. */
-export type SandboxReply = { ok: true; value: unknown } | { ok: false; error: string };
+export type SandboxReply = ({ ok: true; value: unknown } | { ok: false; error: string }) & {
+  /** The task's log lines (pino JSON), for the daemon's log. */
+  log?: string[];
+};
