@@ -2,12 +2,12 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
-import { type AttachmentStream, MailParser, type MessageText } from 'mailparser';
+import type { AttachmentStream, MessageText } from 'mailparser';
 
 import { MB } from '../lib/units.js';
 import type { ExtractLimits } from './extractLimits.js';
 import { type MessageHeaderFields, readHeaderFields } from './messageHeaders.js';
-import { makeParserOptions, toMimeError, tooManyParts } from './mimeLimits.js';
+import { isMessageBody, makeMailParser, toMimeError, tooManyParts } from './mimeLimits.js';
 import { measurePart, peekHead, savePart } from './partSniffer.js';
 import { hasPdfMagic, PDF_SNIFF_BYTES } from './pdfMagic.js';
 
@@ -17,7 +17,7 @@ import { hasPdfMagic, PDF_SNIFF_BYTES } from './pdfMagic.js';
  * called or typed as; everything else is measured, listed and dropped. Forwarded messages attached as
  * `message/rfc822` are opened and searched the same way, up to `maxDepth` levels.
  *
- * Nothing is held in memory but the parts' first KB and the text bodies mailparser collects. The caller owns
+ * Nothing is held in memory but the parts' first KB: text bodies are read through and dropped. The caller owns
  * `workDir` and the files listed in `pdfs`; on any failure those files are removed before the promise rejects.
  */
 export interface FoundPdf {
@@ -101,7 +101,7 @@ interface ParseTask {
  */
 async function parseMessage(task: ParseTask): Promise<MessageHeaderFields> {
   const { input, run, signal } = task;
-  const parser = new MailParser(makeParserOptions(run.limits));
+  const parser = makeMailParser(run.limits);
   // One controller stops this level for any reason: the caller's signal, a parser error, an input error.
   const stop = new AbortController();
   const halt = (reason: unknown): void => {
@@ -151,6 +151,8 @@ async function handleAttachment(part: AttachmentStream, task: ParseTask, signal:
   // Whoever reads the content sees its errors; this keeps one that arrives between two reads from being uncaught.
   part.content.on('error', ignoreError);
   try {
+    // The message's text is never faxed and nothing here reads it: read through and dropped, never kept.
+    if (isMessageBody(part)) return void (await measurePart(part.content));
     run.attachments += 1;
     if (run.attachments > run.limits.maxParts) throw tooManyParts(run.limits);
     if (signal.aborted) throw signal.reason;

@@ -1,13 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
-import { withTimeLimit } from '../lib/timeLimit.js';
-import { MB, SECOND } from '../lib/units.js';
+import { MB } from '../lib/units.js';
 import type { Logger } from '../log.js';
-import { type LoadedPdf, loadPdf, tryCountPages } from './loadPdf.js';
-import { hasPdfMagic } from './pdfMagic.js';
-import { checkPdfStructure } from './pdfStructure.js';
 import { qpdfPageCount, qpdfPasswordRequirement, QpdfUnavailableError } from './qpdf.js';
+import { type DocumentSandbox, sharedDocumentSandbox } from './sandbox/documentSandbox.js';
 
 /**
  * Decides whether a PDF can be faxed: it opens without a password, has pages, and fits Telnyx's limits
@@ -29,11 +26,21 @@ export const PROBLEM_NEEDS_PASSWORD = 'needs a password to open';
 export const PROBLEM_UNREADABLE = 'is damaged or not a PDF (cannot be read)';
 export const PROBLEM_NO_PAGES = 'has no pages';
 export const PROBLEM_ENCRYPTED_UNCHECKED = 'is encrypted and could not be checked on this server';
-export const PROBLEM_TOO_SLOW = 'took too long to read; it is too complex to fax';
-/** pdf-lib yields every 100 objects, so a slow parse never stalls other sessions; this bounds the wait for it. */
-const PARSE_TIME_LIMIT = 60 * SECOND;
 
-export async function inspectPdf(path: string, limits: PdfLimits = {}, log?: Logger): Promise<PdfInspection> {
+/**
+ * "is too complex to fax (it has more than 100000 objects); …": a document past a limit of the structure check or
+ * of the sandbox. Printing it to a new PDF rewrites it plainly, which is what the sender can do about it.
+ */
+export function tooComplex(why: string): string {
+  return `is too complex to fax (${why}); print it to a new PDF and send that instead`;
+}
+
+export async function inspectPdf(
+  path: string,
+  limits: PdfLimits = {},
+  log?: Logger,
+  sandbox: DocumentSandbox = sharedDocumentSandbox(),
+): Promise<PdfInspection> {
   const maxPages = limits.maxPages ?? FAX_MAX_PAGES;
   const maxBytes = limits.maxBytes ?? FAX_MAX_BYTES;
 
@@ -42,28 +49,24 @@ export async function inspectPdf(path: string, limits: PdfLimits = {}, log?: Log
   if (size > maxBytes)
     return refuse(`is ${formatMegabytesUp(size)}; the most a fax can carry is ${formatMegabytes(maxBytes)}`);
 
-  // Read once; pdf-lib parses in place (its streams are views into this buffer), so peak memory is about the file.
-  const bytes = await readFile(path);
-  if (!hasPdfMagic(bytes)) return refuse(PROBLEM_UNREADABLE);
-  // Object count and object-stream inflation, from the raw bytes, before pdf-lib builds anything (issue 7).
-  const structure = await checkPdfStructure(bytes);
-  if (structure) return refuse(structure);
-
-  const loaded = await withTimeLimit<LoadedPdf | { kind: 'slow' }>(
-    loadPdf(bytes, log),
-    PARSE_TIME_LIMIT,
-    () => ({
-      kind: 'slow',
-    }),
-  );
-  if (loaded.kind === 'slow') return refuse(PROBLEM_TOO_SLOW);
+  // Everything that parses the file runs in the sandbox: structure check, pdf-lib, page tree.
+  const outcome = await sandbox.run('inspectPdf', { path: resolve(path) }, { log });
+  if (!outcome.ok) {
+    log?.info({ limit: outcome.limit, detail: outcome.detail }, 'PDF inspection stopped by the sandbox');
+    if (outcome.limit === 'crash') return refuse(PROBLEM_UNREADABLE);
+    return refuse(
+      tooComplex(outcome.limit === 'time' ? 'it takes too long to open' : 'it needs too much memory to open'),
+    );
+  }
+  const reading = outcome.value;
   let pages: number | null;
   let encrypted: 'none' | 'owner-only' = 'none';
-  if (loaded.kind === 'unreadable') {
-    log?.debug({ reason: loaded.reason }, 'pdf-lib could not read the PDF');
+  if (reading.kind === 'too-complex') return refuse(tooComplex(`it has ${reading.detail}`));
+  if (reading.kind === 'unreadable') {
+    log?.debug({ reason: reading.reason }, 'pdf-lib could not read the PDF');
     return refuse(PROBLEM_UNREADABLE);
-  } else if (loaded.kind === 'loaded') {
-    pages = tryCountPages(loaded.doc);
+  } else if (reading.kind === 'pages') {
+    pages = reading.pages;
   } else {
     const verdict = await inspectEncrypted(resolve(path), log);
     if (!verdict.ok) return verdict;

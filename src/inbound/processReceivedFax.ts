@@ -5,13 +5,13 @@
  * the fax id's, so a second copy overwrites the first); after the commit the outbox owns the email.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { Dispatcher } from 'undici';
 
 import type { DocumentStorage } from '../blobs/documentStorage.js';
-import { loadPdf, tryCountPages } from '../documents/loadPdf.js';
+import { countPdfPages } from '../documents/countPdfPages.js';
 import { calculateDelay } from '../lib/backoff.js';
 import { makePrivateDir } from '../lib/privateFiles.js';
 import { DAY, MINUTE, SECOND } from '../lib/units.js';
@@ -84,7 +84,8 @@ async function storeDocument(
   fetched: { size: number; sha256: string; mediaUrl: string },
 ): Promise<InboundFaxChange> {
   const now = deps.clock.now();
-  const pages = row.pages ?? (await countPages(file));
+  // Telnyx gave no page count (the missed-fax poll): counted in the sandbox, null when it cannot be read.
+  const pages = row.pages ?? (await countPdfPages(file, deps.log.child({ fax: row.fax_id })));
   const storageKey = `inbound/${row.fax_id.replace(/[^A-Za-z0-9_-]/g, '_')}.pdf`;
   await deps.documents.put(storageKey, file, 'application/pdf');
   const route = routeInbound(deps.config, row.to_number);
@@ -194,12 +195,6 @@ function report(deps: ProcessDeps, row: InboundFaxRow, change: InboundFaxChange)
     }
   }
   if (change.outbox?.length) deps.onQueued?.();
-}
-
-/** Telnyx gave no page count (the missed-fax poll): count them in the PDF; null when it cannot be read. */
-async function countPages(file: string): Promise<number | null> {
-  const loaded = await loadPdf(await readFile(file));
-  return loaded.kind === 'loaded' ? tryCountPages(loaded.doc) : null;
 }
 
 /** `fax-15551234567-20260822-1633.pdf`: who and when, readable in a mail client's attachment list. */

@@ -1,8 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-import { PDFDocument } from 'pdf-lib';
 import { type Dispatcher, request } from 'undici';
 
+import { countPdfPages } from '../documents/countPdfPages.js';
 import { coerceError } from '../errors.js';
 import { MB } from '../lib/units.js';
 
@@ -105,7 +108,7 @@ export async function fetchMedia(url: string, options: MediaFetchOptions): Promi
   if (!body.subarray(0, PDF_MAGIC.length).equals(PDF_MAGIC)) {
     return failed('file_format_invalid', 'media does not start with %PDF-', facts);
   }
-  const pages = await countPdfPages(body);
+  const pages = await countPdfPagesOf(body);
   if (pages === null) return failed('file_format_invalid', 'media is not a readable PDF', facts);
   if (pages > options.maxPages) {
     return failed('page_count_limit_exceeded', `media has ${pages} pages`, { ...facts, pages });
@@ -113,12 +116,16 @@ export async function fetchMedia(url: string, options: MediaFetchOptions): Promi
   return { ok: true, pages, ...facts };
 }
 
-/** pdf-lib throws plain Errors or even TypeErrors on damaged or encrypted files (node-stack.md §10). */
-async function countPdfPages(bytes: Uint8Array): Promise<number | null> {
+/**
+ * Counted in the document sandbox: in sandbox mode the simulator runs inside the daemon's process, and a fetched
+ * document is as untrusted as a mailed one. What cannot be counted safely is `file_format_invalid` here.
+ */
+async function countPdfPagesOf(bytes: Uint8Array): Promise<number | null> {
+  const file = join(tmpdir(), `faxbridge-simulator-${randomBytes(6).toString('hex')}.pdf`);
   try {
-    const document = await PDFDocument.load(bytes, { updateMetadata: false });
-    return document.getPageCount();
-  } catch {
-    return null;
+    await writeFile(file, bytes);
+    return await countPdfPages(file);
+  } finally {
+    await rm(file, { force: true });
   }
 }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { constants as zlibConstants, createDeflateRaw, deflateSync } from 'node:zlib';
 
 import { PDFDocument, PDFName, PDFString, StandardFonts } from 'pdf-lib';
 
@@ -118,5 +118,121 @@ export function objectStreamBombPdf(inflated: number): Buffer {
     ),
     data,
     Buffer.from('\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n'),
+  ]);
+}
+
+/*
+ * Hostile PDFs: each is small on the wire and built in well under a second, and each would cost a naive reader
+ * gigabytes or forever. They are what the document sandbox and the structure check are tested with.
+ */
+
+/**
+ * zlib data that inflates to `zeros` zero bytes, made without ever holding them: zlib is fed 16 MB of zeros at a
+ * time with a sync flush after each, which ends every piece byte-aligned. Once warmed up, the piece for 16 MB of
+ * zeros (which refers only to earlier zeros) comes out the same every time, so it is repeated instead of
+ * recomputed. The Adler-32 of n zeros is (n mod 65521) << 16 | 1.
+ */
+export async function zerosDeflated(zeros: number): Promise<Buffer> {
+  const block = 16 * 1024 * 1024;
+  if (zeros % block !== 0 || zeros < 4 * block)
+    throw new Error('zerosDeflated wants a multiple of 16 MB, >= 64 MB');
+  const deflater = createDeflateRaw({ level: 9 });
+  const flushed = async (): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    const take = (chunk: Buffer): number => chunks.push(chunk);
+    deflater.on('data', take);
+    deflater.write(Buffer.alloc(block));
+    await new Promise<void>((resolve) => deflater.flush(zlibConstants.Z_SYNC_FLUSH, () => resolve()));
+    deflater.off('data', take);
+    return Buffer.concat(chunks);
+  };
+  const warmUp = [await flushed(), await flushed()];
+  const steady = await flushed();
+  const again = await flushed();
+  deflater.destroy();
+  if (!steady.equals(again)) throw new Error('zlib did not settle on a repeating block');
+  const parts = [Buffer.from([0x78, 0xda]), ...warmUp];
+  for (let done = 2 * block; done < zeros; done += block) parts.push(steady);
+  // An empty final stored block ends the deflate stream.
+  parts.push(Buffer.from([0x01, 0x00, 0x00, 0xff, 0xff]));
+  const adler = Buffer.alloc(4);
+  adler.writeUInt32BE((((zeros % 65521) << 16) | 1) >>> 0);
+  parts.push(adler);
+  return Buffer.concat(parts);
+}
+
+/** `layers` Flate layers over `zeros` zero bytes: two layers make gigabytes out of a few KB. */
+export async function layeredZeros(zeros: number, layers: number): Promise<Buffer> {
+  let data = await zerosDeflated(zeros);
+  for (let layer = 1; layer < layers; layer++) data = deflateSync(data, { level: 9 });
+  return data;
+}
+
+/** A one-page PDF with `extra` objects spliced in before the trailer (no xref: pdf-lib recovers without one). */
+function pdfWith(extra: Buffer[], pagesDict = '<< /Type /Pages /Kids [3 0 R] /Count 1 >>'): Buffer {
+  return Buffer.concat([
+    Buffer.from('%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n'),
+    Buffer.from(`2 0 obj\n${pagesDict}\nendobj\n`),
+    Buffer.from('3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>\nendobj\n'),
+    ...extra,
+    Buffer.from('trailer\n<< /Root 1 0 R >>\n%%EOF\n'),
+  ]);
+}
+
+function streamObject(number: number, dict: string, data: Buffer): Buffer {
+  return Buffer.concat([
+    Buffer.from(`${number} 0 obj\n<< ${dict} /Length ${data.length} >>\nstream\n`),
+    data,
+    Buffer.from('\nendstream\nendobj\n'),
+  ]);
+}
+
+/**
+ * The outside testers' 4 KB PDF: an object stream filtered twice (`/Filter [/FlateDecode /FlateDecode]`) that
+ * expands to `inflated` bytes (2 GB by default). `escapedNames` spells its names with `#` escapes
+ * (`/Obj#53tm`, `/Fl#61teDecode`), which every reader decodes.
+ */
+export async function twoLayerObjectStreamPdf(
+  options: { inflated?: number; escapedNames?: boolean } = {},
+): Promise<Buffer> {
+  const data = await layeredZeros(options.inflated ?? 2048 * 1024 * 1024, 2);
+  const dict = options.escapedNames
+    ? '/Type /Obj#53tm /N 1 /First 4 /Filter [/Fl#61teDecode /Fl#61te#44ecode]'
+    : '/Type /ObjStm /N 1 /First 4 /Filter [/FlateDecode /FlateDecode]';
+  return pdfWith([streamObject(4, dict, data)]);
+}
+
+/** The page's content stream, filtered twice, expands to about 2 GB: what a fax renderer would have to draw. */
+export async function contentStreamBombPdf(inflated = 2048 * 1024 * 1024): Promise<Buffer> {
+  const data = await layeredZeros(inflated, 2);
+  return Buffer.concat([
+    Buffer.from('%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n'),
+    Buffer.from('2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n'),
+    Buffer.from('3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>\nendobj\n'),
+    streamObject(4, '/Filter [/FlateDecode /FlateDecode]', data),
+    Buffer.from('trailer\n<< /Root 1 0 R >>\n%%EOF\n'),
+  ]);
+}
+
+/** One page, but the page tree claims `count` of them (renderers that trust /Count allocate for them all). */
+export function hugeCountPdf(count = 2_147_483_647): Buffer {
+  return pdfWith([], `<< /Type /Pages /Kids [3 0 R] /Count ${count} >>`);
+}
+
+/** A page tree whose root lists itself among its kids: a naive walk never ends. */
+export function pageTreeCyclePdf(): Buffer {
+  return pdfWith([], '<< /Type /Pages /Kids [3 0 R 2 0 R] /Count 2 >>');
+}
+
+/**
+ * `objects` objects (6 million by default) in one compressed object stream of a few tens of KB: every entry of
+ * its index points at the same `null`, so the stream stays small while a reader builds millions of objects.
+ */
+export function millionsOfObjectsPdf(objects = 6_000_000): Buffer {
+  const index = Buffer.from('5 0 '.repeat(objects));
+  const body = Buffer.concat([index, Buffer.from('null ')]);
+  const data = deflateSync(body, { level: 9 });
+  return pdfWith([
+    streamObject(4, `/Type /ObjStm /N ${objects} /First ${index.length} /Filter /FlateDecode`, data),
   ]);
 }

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
 import { checkPdfStructure } from '../../src/documents/pdfStructure.js';
-import { makePdf, manyObjectsPdf, objectStreamBombPdf } from '../helpers/pdfFixtures.js';
+import {
+  contentStreamBombPdf,
+  makePdf,
+  manyObjectsPdf,
+  millionsOfObjectsPdf,
+  objectStreamBombPdf,
+  twoLayerObjectStreamPdf,
+} from '../helpers/pdfFixtures.js';
 
 /* Object count and object-stream inflation limits, read from the raw bytes before pdf-lib parses (issue 7). */
 
@@ -13,7 +20,7 @@ describe('checkPdfStructure', () => {
 
   it('refuses more objects than the limit', async () => {
     const big = manyObjectsPdf(150_000);
-    expect(await checkPdfStructure(big)).toBe('has more than 100000 objects; it is too complex to fax');
+    expect(await checkPdfStructure(big)).toBe('more than 100000 objects');
     expect(
       await checkPdfStructure(manyObjectsPdf(500), { maxObjects: 100, maxObjectStreamBytes: 1 << 20 }),
     ).toMatch(/more than 100 objects/);
@@ -22,9 +29,7 @@ describe('checkPdfStructure', () => {
   it('refuses an object stream that inflates past the budget, without inflating it all', async () => {
     const bomb = objectStreamBombPdf(200 * 1024 * 1024);
     expect(bomb.length).toBeLessThan(1024 * 1024);
-    expect(await checkPdfStructure(bomb)).toBe(
-      'has compressed object streams that expand to more than 64 MB',
-    );
+    expect(await checkPdfStructure(bomb)).toBe('compressed object streams that expand to more than 64 MB');
     expect(await checkPdfStructure(objectStreamBombPdf(1024))).toBeNull();
   });
 
@@ -34,8 +39,42 @@ describe('checkPdfStructure', () => {
     const justUnder = manyObjectsPdf(100_000 - 3);
     expect(justUnder.length).toBeGreaterThan(3 * 1024 * 1024);
     expect(await checkPdfStructure(justUnder, limits)).toBeNull();
-    expect(await checkPdfStructure(manyObjectsPdf(100_000 - 2), limits)).toBe(
-      'has more than 100000 objects; it is too complex to fax',
+    expect(await checkPdfStructure(manyObjectsPdf(100_000 - 2), limits)).toBe('more than 100000 objects');
+  });
+
+  it('undoes every Flate layer of an object stream, not only the first', async () => {
+    // The first layer is only ~2 MB; the second expands to 2 GB (the outside testers' 4 KB PDF).
+    expect(await checkPdfStructure(await twoLayerObjectStreamPdf())).toBe(
+      'compressed object streams that expand to more than 64 MB',
     );
+  });
+
+  it('reads names the way readers do: /Obj#53tm is /ObjStm and /Fl#61teDecode is /FlateDecode', async () => {
+    expect(await checkPdfStructure(await twoLayerObjectStreamPdf({ escapedNames: true }))).toBe(
+      'compressed object streams that expand to more than 64 MB',
+    );
+  });
+
+  it('reads the whole dictionary, however far the keys are from the object header', async () => {
+    const bomb = await twoLayerObjectStreamPdf();
+    // 8 KB of comment and padding between `4 0 obj` and the dictionary's keys, which the old check never reached.
+    const padded = Buffer.from(
+      bomb.toString('latin1').replace('4 0 obj\n<< ', `4 0 obj\n<< /Pad (${'x'.repeat(8192)}) `),
+      'latin1',
+    );
+    expect(await checkPdfStructure(padded)).toBe('compressed object streams that expand to more than 64 MB');
+  });
+
+  it('caps what any one stream expands to, content streams included', async () => {
+    expect(await checkPdfStructure(await contentStreamBombPdf())).toBe(
+      'a compressed stream that expands to more than 256 MB',
+    );
+    expect(
+      await checkPdfStructure(await contentStreamBombPdf(), { maxStreamBytes: 4096 * 1024 * 1024 }),
+    ).toBe('compressed data that expands to more than 1024 MB');
+  });
+
+  it('counts the objects an object stream declares', async () => {
+    expect(await checkPdfStructure(millionsOfObjectsPdf())).toBe('more than 100000 objects');
   });
 });

@@ -1,0 +1,49 @@
+/**
+ * The document sandbox's child process: receives one task over IPC, runs it, answers, exits. Started by
+ * documentSandbox.ts with a heap limit; the parent also watches its resident memory and wall-clock time and
+ * kills it with SIGKILL past either, so nothing here needs to be careful about size or time.
+ */
+import pino from 'pino';
+
+import { REDACT_PATHS } from '../../log.js';
+import {
+  type SandboxReply,
+  type SandboxRequest,
+  type SandboxTaskName,
+  sandboxTasks,
+} from './sandboxTasks.js';
+
+/** Log lines travel back with the reply, which the parent relays to the daemon's log at debug level. */
+const MAX_LOG_LINES = 200;
+const logLines: string[] = [];
+const log = pino(
+  { level: 'debug', base: null, timestamp: false, redact: REDACT_PATHS },
+  {
+    write: (line: string) => {
+      if (logLines.length < MAX_LOG_LINES) logLines.push(line);
+    },
+  },
+);
+
+// The daemon went away (killed, crashed): nobody wants the answer any more.
+process.on('disconnect', () => process.exit(0));
+
+process.once('message', (message: SandboxRequest) => {
+  void runTask(message).then((reply) => {
+    process.send?.({ ...reply, log: logLines }, () => process.exit(0));
+  });
+});
+
+async function runTask(request: SandboxRequest): Promise<SandboxReply> {
+  if (!Object.hasOwn(sandboxTasks, request.task)) return { ok: false, error: `unknown task ${request.task}` };
+  const task = sandboxTasks[request.task as SandboxTaskName] as (
+    input: unknown,
+    context: { log: typeof log },
+  ) => Promise<unknown>;
+  try {
+    return { ok: true, value: await task(request.input, { log }) };
+  } catch (error) {
+    log.error({ err: error, task: request.task }, 'document sandbox task failed');
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
