@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import type { AttachmentStream, MessageText } from 'mailparser';
 
 import { MB } from '../lib/units.js';
+import { readBodyText } from './bodyText.js';
 import type { ExtractLimits } from './extractLimits.js';
 import { type MessageHeaderFields, readHeaderFields } from './messageHeaders.js';
 import { isMessageBody, makeMailParser, toMimeError, tooManyParts } from './mimeLimits.js';
@@ -57,7 +58,10 @@ interface Extraction {
   others: OtherPart[];
   seen: Set<string>;
   attachments: number;
+  /** The start of the message's own body, for a cover page's comments. */
   text: string | null;
+  /** Whether `text` came from a text/plain body (an HTML one is replaced by a plain one found later). */
+  textIsPlain: boolean;
 }
 
 export async function extractDocuments(
@@ -74,6 +78,7 @@ export async function extractDocuments(
     seen: new Set(),
     attachments: 0,
     text: null,
+    textIsPlain: false,
   };
   try {
     await mkdir(workDir, { recursive: true });
@@ -121,8 +126,9 @@ async function parseMessage(task: ParseTask): Promise<MessageHeaderFields> {
     input.pipe(parser);
     for await (const item of parser as AsyncIterable<AttachmentStream | MessageText>) {
       if (item.type === 'attachment') await handleAttachment(item, task, stop.signal);
-      // mailparser derives plain text from an HTML-only body, so `text` is there for either kind.
-      else if (item.type === 'text' && task.depth === 0) run.text = item.text ?? null;
+      // Bodies arrive as part streams (mimeLimits.ts); a text item, if mailparser still sends one, only fills a gap.
+      else if (item.type === 'text' && task.depth === 0 && run.text === null && item.text)
+        run.text = item.text;
     }
     if (stop.signal.aborted) throw stop.signal.reason;
     failed = false;
@@ -151,8 +157,9 @@ async function handleAttachment(part: AttachmentStream, task: ParseTask, signal:
   // Whoever reads the content sees its errors; this keeps one that arrives between two reads from being uncaught.
   part.content.on('error', ignoreError);
   try {
-    // The message's text is never faxed and nothing here reads it: read through and dropped, never kept.
-    if (isMessageBody(part)) return void (await measurePart(part.content));
+    // The message's text is never faxed: read through and dropped, except the start of the message's own first
+    // body, which a cover page shows as comments (plain text preferred over HTML).
+    if (isMessageBody(part)) return await readBody(part, task);
     run.attachments += 1;
     if (run.attachments > run.limits.maxParts) throw tooManyParts(run.limits);
     if (signal.aborted) throw signal.reason;
@@ -177,6 +184,16 @@ async function handleAttachment(part: AttachmentStream, task: ParseTask, signal:
     // Mandatory: mailparser stalls for good after an attachment that is never released (node-stack.md §3).
     part.release?.();
   }
+}
+
+async function readBody(part: AttachmentStream, task: ParseTask): Promise<void> {
+  const type = part.contentType.toLowerCase();
+  const wanted =
+    task.depth === 0 &&
+    (type === 'text/plain' ? !task.run.textIsPlain : type === 'text/html' && task.run.text === null);
+  if (!wanted) return void (await measurePart(part.content));
+  task.run.text = await readBodyText(part);
+  task.run.textIsPlain = type === 'text/plain';
 }
 
 async function keepPdf(

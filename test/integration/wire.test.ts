@@ -155,7 +155,7 @@ describe('proof of what was sent', () => {
     const eml = await waitFor(
       () => {
         const dir = path.join(env!.dataDir, 'outbox');
-        const files = existsSync(dir) ? readdirSync(dir) : [];
+        const files = existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.eml')) : [];
         const found = files
           .map((name) => readFileSync(path.join(dir, name), 'utf8'))
           .find((text) => text.includes(`Fax to +15557654325 delivered`));
