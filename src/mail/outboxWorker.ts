@@ -194,6 +194,7 @@ export interface OutboxLoop {
 /** Polls the outbox; `wake` after queuing a mail sends it without waiting for the next poll. */
 export function startOutboxLoop(deps: OutboxDeps, pollMs = 2 * SECOND): OutboxLoop {
   const owner = `outbox-${randomBytes(6).toString('hex')}`;
+  const loopOptions = { everyMs: pollMs, name: 'outbox pass', log: deps.log };
   return startPollingLoop(async (stopping) => {
     try {
       while (!stopping() && (await drainOutbox(deps, owner)) > 0) {
@@ -202,5 +203,5 @@ export function startOutboxLoop(deps: OutboxDeps, pollMs = 2 * SECOND): OutboxLo
     } catch (error) {
       deps.log.error({ err: coerceError(error) }, 'outbox pass failed');
     }
-  }, pollMs);
+  }, loopOptions);
 }
