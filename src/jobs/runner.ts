@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
 
+import type { Ctx } from '../context.js';
 import { coerceError } from '../errors.js';
-import type { Clock } from '../lib/clock.js';
 import { startPollingLoop } from '../lib/pollingLoop.js';
 import { MINUTE, SECOND } from '../lib/units.js';
 import type { Logger } from '../log.js';
-import type { JobRow, JobStore, Transition } from '../store/jobStore.js';
+import type { JobRow, Transition } from '../store/jobStore.js';
 
-export interface JobRunnerOptions {
-  store: JobStore;
-  clock: Clock;
-  log: Logger;
+export interface JobRunnerOptions extends Pick<Ctx, 'store' | 'clock' | 'log'> {
   work: (job: JobRow, owner: string, log: Logger, signal: AbortSignal) => Promise<Transition | null>;
   concurrency?: number;
   pollMs?: number;

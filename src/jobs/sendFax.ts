@@ -1,21 +1,14 @@
-import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
+import type { Ctx } from '../context.js';
 import { INTERNAL_FAILURE_REASONS } from '../domain/failureReasons.js';
 import { decideOutbound, failJob, type OutboundPolicy } from '../domain/outboundDecision.js';
 import { calculateDelay } from '../lib/backoff.js';
-import type { Clock } from '../lib/clock.js';
 import { DAY, MINUTE, SECOND } from '../lib/units.js';
 import type { Logger } from '../log.js';
-import type { AttemptRow, JobRow, JobStore, Transition } from '../store/jobStore.js';
-import { encodeClientState, type TelnyxClient, type TelnyxOutcome } from '../telnyx/client.js';
+import type { AttemptRow, JobRow, Transition } from '../store/jobStore.js';
+import { encodeClientState, type TelnyxOutcome } from '../telnyx/client.js';
 
-export interface SendFaxDeps {
-  config: Config;
-  store: JobStore;
-  documents: DocumentStorage;
-  telnyx: TelnyxClient;
-  clock: Clock;
-}
+export type SendFaxDeps = Pick<Ctx, 'config' | 'store' | 'documents' | 'telnyx' | 'clock'>;
 
 /** Backoff for API errors (not counted as attempts): 5 s doubling to 10 min, jittered. */
 const API_BACKOFF = { baseMs: 5 * SECOND, maxMs: 10 * MINUTE };
