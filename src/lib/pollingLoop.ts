@@ -29,6 +29,7 @@ export function startPollingLoop(
 ): PollingLoop {
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
+  let passing = false;
   let stopped = false;
   let again = false;
 
@@ -42,11 +43,14 @@ export function startPollingLoop(
   const tick = () => {
     timer = null;
     if (stopped) return;
-    if (running) {
+    if (passing) {
       again = true;
       return;
     }
+    // Set before the pass starts: a pass can call `wake` before its first await.
+    passing = true;
     running = runPass().finally(() => {
+      passing = false;
       running = null;
       const delay = again ? 0 : options.everyMs;
       again = false;
@@ -64,7 +68,7 @@ export function startPollingLoop(
     // During a pass, a wake is remembered rather than timed: a timer set now could fire after the pass
     // ended and be replaced by the pass's own `everyMs` schedule, losing the wake.
     wake() {
-      if (running) again = true;
+      if (passing) again = true;
       else schedule(0);
     },
     async stop() {

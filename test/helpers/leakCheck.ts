@@ -2,12 +2,16 @@
  * Suite-wide check that no test file leaves a handle open (style: "afterEach fails on leaked servers or
  * pools"). Runs as a vitest setup file: it notes what keeps the event loop alive before the file's tests, and
  * after the file's last afterAll it waits for closing sockets to finish closing, then fails the file if more
- * servers, sockets or child processes are alive than before. A leak here is a test (or the code it
+ * servers, sockets, child processes or timers are alive than before. A leak here is a test (or the code it
  * drives) that forgot a stop: it would keep a daemon's port, or keep `node` from exiting.
  */
 import { afterAll, beforeAll } from 'vitest';
 
-/** Resource kinds a test can leak; others (the worker's own IPC, stdio, fs requests in flight) are vitest's. */
+/**
+ * Resource kinds a test can leak; the others (the worker's IPC pipes, stdio, fs requests in flight) are
+ * vitest's. Timers are counted too, against a baseline that holds vitest's own: a leaked timer shows as one
+ * `Timeout` more than before, though one that vitest happens to clear at the same moment can hide it.
+ */
 const WATCHED = new Set([
   'TCPServerWrap',
   'TCPWrap',
