@@ -2,6 +2,175 @@ import js from '@eslint/js';
 import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Import zones: which part of src/ may import which (docs/architecture.md, "Import direction", says why for
+ * every allowed import between components). Entry points and the daemon's wiring import anything;
+ * components import the shared folders and only the components listed for them; domain/ and lib/ import
+ * nothing of ours but each other. Only sandbox start-up imports simulator/, and nothing in src/ imports test/.
+ */
+const COMPONENT_IMPORTS = {
+  smtp: ['documents', 'blobs'],
+  documents: [],
+  jobs: ['telnyx', 'blobs', 'documents'],
+  telnyx: [],
+  events: ['jobs', 'telnyx', 'inbound', 'http'],
+  inbound: ['mail', 'telnyx', 'blobs', 'documents'],
+  mail: ['blobs', 'inbound', 'documents'],
+  http: ['blobs', 'events'],
+  console: [],
+  blobs: [],
+};
+/** Folders every component may import, and what they may import themselves. */
+const SHARED_IMPORTS = { store: ['domain', 'lib'], config: ['domain', 'lib'] };
+/** Root modules every component may import. */
+const SHARED_FILES = ['errors', 'log', 'metrics'];
+/** The daemon's wiring: built once at start-up, imported by no component (context.ts only as a type). */
+const WIRING_FILES = ['main', 'cli', 'daemon', 'daemonEvents', 'startMetrics'];
+const ALL_FOLDERS = [
+  ...Object.keys(COMPONENT_IMPORTS),
+  ...Object.keys(SHARED_IMPORTS),
+  'domain',
+  'lib',
+  'cli',
+  'simulator',
+];
+
+const outside = (folders) => `^(\\.\\./)+(${folders.join('|')})/`;
+const rootFile = (names) => `^(\\.\\./)+(${names.join('|')})\\.js$`;
+const NO_TESTS = { group: ['**/test/**'], message: 'src/ never imports the tests.' };
+
+function zone(files, forbiddenFolders, { contextAsType = true, extra = [] } = {}) {
+  const patterns = [
+    NO_TESTS,
+    { regex: outside(forbiddenFolders), message: "Outside this folder's import zone (eslint.config.js)." },
+    { regex: rootFile(WIRING_FILES), message: "The daemon's wiring is imported by entry points only." },
+    ...extra,
+  ];
+  if (contextAsType) {
+    patterns.push({
+      regex: rootFile(['context']),
+      allowTypeImports: true,
+      message: "Components take the context as a type; makeCtx is for the daemon's start-up.",
+    });
+  }
+  return { files, rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] } };
+}
+
+function importZones() {
+  const zones = [];
+  for (const [component, allowed] of Object.entries(COMPONENT_IMPORTS)) {
+    const shared = [...Object.keys(SHARED_IMPORTS), 'domain', 'lib'];
+    const forbidden = ALL_FOLDERS.filter(
+      (f) => f !== component && !allowed.includes(f) && !shared.includes(f),
+    );
+    zones.push(zone([`src/${component}/**/*.ts`], forbidden));
+  }
+  for (const [folder, allowed] of Object.entries(SHARED_IMPORTS)) {
+    const forbidden = ALL_FOLDERS.filter((f) => f !== folder && !allowed.includes(f));
+    zones.push(
+      zone([`src/${folder}/**/*.ts`], forbidden, {
+        extra: [{ regex: rootFile(['metrics', 'context']), message: 'Shared folders know no daemon.' }],
+      }),
+    );
+  }
+  for (const folder of ['domain', 'lib']) {
+    const patterns = [
+      NO_TESTS,
+      {
+        regex: '^\\.\\./(?!(domain|lib|store)/)',
+        message: `${folder}/ imports nothing of ours but domain/ and lib/.`,
+      },
+      {
+        regex: '^\\.\\./store/',
+        // Remaining exception: the job transition rules take the store's row types (types only).
+        allowTypeImports: folder === 'domain',
+        message: `${folder}/ imports nothing of ours but domain/ and lib/.`,
+      },
+    ];
+    zones.push({
+      files: [`src/${folder}/**/*.ts`],
+      rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] },
+    });
+  }
+  // The built-in Telnyx stand-in shares only generic helpers with the daemon, and counts the pages of the media
+  // it fetches in the same killable document sandbox.
+  zones.push(
+    zone(
+      ['src/simulator/**/*.ts'],
+      ALL_FOLDERS.filter((f) => f !== 'simulator' && f !== 'lib' && f !== 'documents'),
+      { extra: [{ regex: rootFile(['metrics', 'context']), message: 'The simulator knows no daemon.' }] },
+    ),
+  );
+  // Root modules: the shared ones import only shared folders; the wiring anything but the CLI and the tests.
+  zones.push({
+    files: SHARED_FILES.map((name) => `src/${name}.ts`),
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            NO_TESTS,
+            {
+              regex: '^\\./(?!(store/|domain/|lib/|errors\\.js$|log\\.js$))',
+              message: 'Shared root modules import only shared folders.',
+            },
+          ],
+        },
+      ],
+    },
+  });
+  // main.ts is the sandbox start-up: the one place in the daemon that starts the simulator.
+  zones.push({
+    files: ['src/main.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [NO_TESTS, { regex: '^\\./(cli/|cli\\.js$)', message: 'Nothing imports the CLI.' }] },
+      ],
+    },
+  });
+  zones.push({
+    files: ['src/*.ts'],
+    ignores: [...SHARED_FILES.map((name) => `src/${name}.ts`), 'src/cli.ts', 'src/main.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            NO_TESTS,
+            { regex: '^\\./(cli/|cli\\.js$)', message: 'Nothing imports the CLI.' },
+            {
+              regex: '^\\./(simulator/|main\\.js$)',
+              message: 'Only main.ts (sandbox start-up) starts the simulator.',
+            },
+          ],
+        },
+      ],
+    },
+  });
+  // The CLI may import anything but the tests; of the simulator only the file that says where it runs (and
+  // `doctor`, which in sandbox mode checks against a simulator of its own).
+  zones.push({
+    files: ['src/cli/**/*.ts', 'src/cli.ts'],
+    ignores: ['src/cli/doctor/runDoctor.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            NO_TESTS,
+            {
+              regex: '^(\\.\\./)+simulator/(?!simulatorInfo\\.js$)',
+              message: 'The CLI finds the simulator through simulatorInfo only.',
+            },
+          ],
+        },
+      ],
+    },
+  });
+  return zones;
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'var/**', 'test/fixtures/**'] },
   js.configs.recommended,
@@ -20,17 +189,7 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    // The daemon never reaches into main, the CLI or the tests.
-    files: ['src/**/*.ts'],
-    ignores: ['src/main.ts', 'src/cli.ts', 'src/cli/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: ['**/main.js', '**/cli.js', '**/test/**', '../simulator/*', './simulator/*'] },
-      ],
-    },
-  },
+  ...importZones(),
   {
     files: ['src/cli.ts', 'src/cli/**', 'bench/**', 'test/**', 'scripts/**'],
     rules: { 'no-console': 'off' },

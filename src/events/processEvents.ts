@@ -1,17 +1,11 @@
-import type { Config } from '../config/loadConfig.js';
+import type { Ctx } from '../context.js';
 import { decideOutbound, statusOfEvent } from '../domain/outboundDecision.js';
 import { coerceError } from '../errors.js';
 import { outboundPolicy } from '../jobs/sendFax.js';
-import type { Clock } from '../lib/clock.js';
-import type { Logger } from '../log.js';
-import type { JobStore, WebhookEventRow } from '../store/jobStore.js';
+import type { WebhookEventRow } from '../store/jobStore.js';
 import { decodeClientState } from '../telnyx/client.js';
 
-export interface EventDeps {
-  config: Config;
-  store: JobStore;
-  clock: Clock;
-  log: Logger;
+export interface EventDeps extends Pick<Ctx, 'config' | 'store' | 'clock' | 'log'> {
   /** Inbound events (fax.received…) are handed on; outbound ones are decided here. */
   onInbound?: (event: WebhookEventRow, payload: Record<string, unknown>) => Promise<string>;
   onOutcome?: (outcome: string, event: WebhookEventRow) => void;

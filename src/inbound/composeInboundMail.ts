@@ -6,23 +6,16 @@
  */
 
 import { attachablePath } from '../blobs/attachablePath.js';
-import type { DocumentStorage } from '../blobs/documentStorage.js';
-import type { Config } from '../config/loadConfig.js';
+import type { Ctx } from '../context.js';
 import { DAY } from '../lib/units.js';
-import type { UrlSigner } from '../lib/urlSigner.js';
 import { composeInboundFailure, composeInboundFax, type InboundFaxInput } from '../mail/composeInbound.js';
 import type { OutgoingMail } from '../mail/mailer.js';
 import { subjectsFromConfig } from '../mail/templates.js';
-import type { DocumentRow, JobStore, OutboxRow } from '../store/jobStore.js';
+import type { DocumentRow, OutboxRow } from '../store/jobStore.js';
 import { composeDownloadTrouble } from './composeDownloadTrouble.js';
 import { INBOUND_OUTBOX_KIND, type InboundMailPayload } from './routing.js';
 
-export interface InboundMailDeps {
-  config: Config;
-  store: JobStore;
-  documents: DocumentStorage;
-  signer: UrlSigner;
-}
+export type InboundMailDeps = Pick<Ctx, 'config' | 'store' | 'documents' | 'signer'>;
 
 /** With `retention.days: 0` documents are kept for good; their links still expire, after a year. */
 const LINK_TTL_WHEN_KEPT = 365 * DAY;

@@ -1,7 +1,7 @@
 /**
- * Works received faxes from their rows: claims due `received` rows under a lease and downloads them, and
- * every few minutes polls Telnyx for faxes whose webhook never came. `wake` after recording a fax starts its
- * download without waiting for the next poll.
+ * Works received faxes from their rows: claims due `received` rows under a lease and downloads them. `wake`
+ * after recording a fax starts its download without waiting for the next poll. Faxes whose webhook never
+ * came are recorded by the missed-fax poll (`startMissedFaxPoll`) and then worked here like any other.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -12,15 +12,12 @@ import { startPollingLoop } from '../lib/pollingLoop.js';
 import { MINUTE, SECOND } from '../lib/units.js';
 import type { TelnyxClient } from '../telnyx/client.js';
 import { makeMediaConnector } from './mediaConnector.js';
-import { pollMissedFaxes } from './pollMissedFaxes.js';
 import { type ProcessDeps, processReceivedFax } from './processReceivedFax.js';
 
 export interface InboundWorkerDeps extends Omit<ProcessDeps, 'dispatcher' | 'signal' | 'telnyx'> {
   telnyx: Pick<TelnyxClient, 'refreshFaxMedia' | 'getFax' | 'listFaxes'>;
   /** How often due rows are looked for without a wake (default 2 s). */
   pollMs?: number;
-  /** How often Telnyx is asked for missed faxes (default 5 min; product.md §7 "every few minutes"). */
-  missedPollMs?: number;
 }
 
 export interface InboundWorker {
@@ -40,7 +37,6 @@ const CONNECT_TIMEOUT_MS = 10 * SECOND;
 export function startInboundWorker(deps: InboundWorkerDeps): InboundWorker {
   const owner = `inbound-${randomBytes(6).toString('hex')}`;
   const pollMs = deps.pollMs ?? 2 * SECOND;
-  const missedPollMs = deps.missedPollMs ?? 5 * MINUTE;
   const abort = new AbortController();
   // Media links are on S3 (Telnyx's, or the simulator in sandbox): one pool, closed on stop. Its connector
   // refuses addresses a media link must not lead to.
@@ -52,6 +48,7 @@ export function startInboundWorker(deps: InboundWorkerDeps): InboundWorker {
   const work: ProcessDeps = { ...deps, dispatcher, signal: abort.signal };
   let stopped = false;
   const inFlight = new Set<Promise<void>>();
+  const loopOptions = { everyMs: pollMs, name: 'inbound pass', log: deps.log };
   const loop = startPollingLoop(async () => {
     try {
       while (!stopped && inFlight.size < SLOTS) {
@@ -78,29 +75,16 @@ export function startInboundWorker(deps: InboundWorkerDeps): InboundWorker {
     } catch (error) {
       deps.log.error({ err: coerceError(error) }, 'inbound pass failed');
     }
-  }, pollMs);
-
-  let polling: Promise<unknown> | null = null;
-  const pollMissed = () => {
-    if (stopped || polling) return;
-    polling = pollMissedFaxes({ ...deps, signal: abort.signal, onRecorded: () => loop.wake() })
-      .catch((error: unknown) => deps.log.warn({ err: coerceError(error) }, 'missed-fax poll failed'))
-      .finally(() => (polling = null));
-  };
-  const missedTimer = setInterval(pollMissed, missedPollMs);
-  // Right away too: faxes that arrived while the daemon was down are found at start.
-  pollMissed();
+  }, loopOptions);
 
   return {
     wake: () => loop.wake(),
     async stop() {
       stopped = true;
-      clearInterval(missedTimer);
       // Downloads in flight are cut short; their rows are handed back due now, for the next start.
       abort.abort();
       await loop.stop();
       await Promise.all(inFlight);
-      await polling;
       await dispatcher.close();
     },
   };

@@ -3,8 +3,12 @@
  * faxes of the last 24 hours (`GET /faxes?filter[direction][eq]=inbound`, product.md §7) and records any
  * received or failed fax it has no row for; from there it goes the same way as a webhook.
  */
-import { DAY } from '../lib/units.js';
+import type { Ctx } from '../context.js';
+import { startPollingLoop } from '../lib/pollingLoop.js';
+import type { Stoppable } from '../lib/stopStack.js';
+import { DAY, MINUTE } from '../lib/units.js';
 import type { TelnyxClient } from '../telnyx/client.js';
+import { inboundSignals } from './inboundSignals.js';
 import { inboundFromFax, type RecordDeps, recordInbound } from './recordInbound.js';
 
 export interface PollDeps extends RecordDeps {
@@ -41,4 +45,38 @@ export async function pollMissedFaxes(deps: PollDeps, windowMs = DAY): Promise<n
     }
   }
   return found;
+}
+
+/** How often Telnyx is asked for missed faxes when not told otherwise: "every few minutes". */
+const MISSED_FAX_POLL = 5 * MINUTE;
+
+/**
+ * Polls at start (faxes that arrived while the daemon was down are found at once) and then every few
+ * minutes. `stop` cuts a list request in flight short; the next start polls again.
+ */
+export function startMissedFaxPoll(ctx: Ctx): Stoppable {
+  const log = ctx.log.child({ component: 'inbound' });
+  const abort = new AbortController();
+  const deps: PollDeps = {
+    config: ctx.config,
+    store: ctx.store,
+    clock: ctx.clock,
+    log,
+    telnyx: ctx.telnyx,
+    ...inboundSignals(ctx),
+    signal: abort.signal,
+  };
+  const everyMs = ctx.tuning.missedFaxPollMs ?? MISSED_FAX_POLL;
+  const loop = startPollingLoop(
+    async () => {
+      await pollMissedFaxes(deps);
+    },
+    { everyMs, name: 'missed-fax poll', log },
+  );
+  return {
+    async stop() {
+      abort.abort();
+      await loop.stop();
+    },
+  };
 }

@@ -3,10 +3,8 @@
  * from a webhook event or from the missed-webhook poll alike. One row per fax id: duplicates, replays and the
  * poll racing a webhook all end in one row, so in one email.
  */
-import type { Config } from '../config/loadConfig.js';
-import type { Clock } from '../lib/clock.js';
-import type { Logger } from '../log.js';
-import type { InboundOutboxEntry, JobStore, NewInboundFax } from '../store/jobStore.js';
+import type { Ctx } from '../context.js';
+import type { InboundOutboxEntry, NewInboundFax } from '../store/jobStore.js';
 import type { TelnyxFax } from '../telnyx/client.js';
 import { inboundMailEntry, routeInbound } from './routing.js';
 
@@ -16,11 +14,7 @@ export interface InboundCounters {
   unrouted(): void;
 }
 
-export interface RecordDeps {
-  config: Config;
-  store: JobStore;
-  clock: Clock;
-  log: Logger;
+export interface RecordDeps extends Pick<Ctx, 'config' | 'store' | 'clock' | 'log'> {
   counters?: InboundCounters;
   /** A received fax was recorded: its download is due now. */
   onRecorded?: () => void;

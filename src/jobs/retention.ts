@@ -7,20 +7,15 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
+import type { Ctx } from '../context.js';
 import { coerceError } from '../errors.js';
-import type { Clock } from '../lib/clock.js';
+import { startPollingLoop } from '../lib/pollingLoop.js';
+import type { Stoppable } from '../lib/stopStack.js';
 import { DAY, HOUR } from '../lib/units.js';
-import type { Logger } from '../log.js';
-import type { JobStore } from '../store/jobStore.js';
 
-export interface RetentionDeps {
+export interface RetentionDeps extends Pick<Ctx, 'store' | 'documents' | 'clock' | 'log'> {
   config: Pick<Config, 'retention' | 'data_dir'>;
-  store: JobStore;
-  documents: DocumentStorage;
-  clock: Clock;
-  log: Logger;
   /** Where the mailer writes `.eml` files without a relay (default `<data_dir>/outbox`). */
   outboxDir?: string;
 }
@@ -89,11 +84,6 @@ async function deleteEmlFiles(dir: string, cutoff: number): Promise<number> {
   return deleted;
 }
 
-export interface RetentionLoop {
-  stop(): Promise<void>;
-}
-
-/** Sweeps at start and then every `intervalMs` (default hourly). */
 /** Webhook event ids are remembered for 7 days (product.md §5); Telnyx does not redeliver older ones. */
 export const EVENT_MEMORY = 7 * DAY;
 
@@ -104,20 +94,13 @@ export async function forgetOldEvents(deps: Pick<RetentionDeps, 'store' | 'clock
   return forgotten;
 }
 
-export function startRetentionLoop(deps: RetentionDeps, intervalMs = HOUR): RetentionLoop {
-  let running: Promise<unknown> | null = null;
-  const sweep = () => {
-    if (running) return;
-    running = Promise.all([sweepRetention(deps), forgetOldEvents(deps)])
-      .catch((error: unknown) => deps.log.error({ err: coerceError(error) }, 'retention sweep failed'))
-      .finally(() => (running = null));
-  };
-  const timer = setInterval(sweep, intervalMs);
-  sweep();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+/** Sweeps at start and then hourly; the clock the sweep judges ages by is `ctx.clock`. */
+export function startRetention(ctx: Ctx): Stoppable {
+  const deps: RetentionDeps = { ...ctx, log: ctx.log.child({ component: 'retention' }) };
+  return startPollingLoop(
+    async () => {
+      await Promise.all([sweepRetention(deps), forgetOldEvents(deps)]);
     },
-  };
+    { everyMs: HOUR, name: 'retention sweep', log: deps.log },
+  );
 }

@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
 
+import type { Ctx } from '../context.js';
 import { coerceError } from '../errors.js';
-import type { Clock } from '../lib/clock.js';
+import { startPollingLoop } from '../lib/pollingLoop.js';
 import { MINUTE, SECOND } from '../lib/units.js';
 import type { Logger } from '../log.js';
-import type { JobRow, JobStore, Transition } from '../store/jobStore.js';
+import type { JobRow, Transition } from '../store/jobStore.js';
 
-export interface JobRunnerOptions {
-  store: JobStore;
-  clock: Clock;
-  log: Logger;
+export interface JobRunnerOptions extends Pick<Ctx, 'store' | 'clock' | 'log'> {
   work: (job: JobRow, owner: string, log: Logger, signal: AbortSignal) => Promise<Transition | null>;
   concurrency?: number;
   pollMs?: number;
@@ -39,45 +37,30 @@ export function startJobRunner(options: JobRunnerOptions): JobRunner {
   const owner = `worker-${randomBytes(6).toString('hex')}`;
   const abort = new AbortController();
   const running = new Set<Promise<void>>();
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  let ticking = false;
-  let again = false;
 
-  async function tick(): Promise<void> {
-    if (stopped) return;
-    if (ticking) {
-      again = true;
-      return;
-    }
-    ticking = true;
-    try {
-      const free = concurrency - running.size;
-      if (free > 0) {
-        const jobs = await store.claimJobs(owner, clock.now(), leaseMs, free);
-        for (const job of jobs) track(runOne(job));
-        if (jobs.length === free) again = true;
+  // One claim per pass; a full batch or a finished job wakes the loop so free slots fill at once.
+  const loop = startPollingLoop(
+    async (stopping) => {
+      if (stopping()) return;
+      try {
+        const free = concurrency - running.size;
+        if (free > 0) {
+          const jobs = await store.claimJobs(owner, clock.now(), leaseMs, free);
+          for (const job of jobs) track(runOne(job));
+          if (jobs.length === free) loop.wake();
+        }
+      } catch (error) {
+        log.error({ err: coerceError(error) }, 'could not claim jobs');
       }
-    } catch (error) {
-      log.error({ err: coerceError(error) }, 'could not claim jobs');
-    } finally {
-      ticking = false;
-      schedule(again ? 0 : pollMs);
-      again = false;
-    }
-  }
-
-  function schedule(delay: number): void {
-    if (stopped) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => void tick(), delay);
-  }
+    },
+    { everyMs: pollMs, name: 'job claim', log },
+  );
 
   function track(promise: Promise<void>): void {
     running.add(promise);
     void promise.finally(() => {
       running.delete(promise);
-      schedule(0);
+      loop.wake();
     });
   }
 
@@ -99,14 +82,11 @@ export function startJobRunner(options: JobRunnerOptions): JobRunner {
     }
   }
 
-  schedule(0);
-
   return {
     owner,
-    wake: () => schedule(0),
+    wake: () => loop.wake(),
     async stop(graceMs) {
-      stopped = true;
-      if (timer) clearTimeout(timer);
+      await loop.stop();
       const deadline = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
       await Promise.race([Promise.allSettled([...running]), deadline]);
       abort.abort();

@@ -1,24 +1,17 @@
-import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
+import type { Ctx } from '../context.js';
 import { INTERNAL_FAILURE_REASONS } from '../domain/failureReasons.js';
 import { decideOutbound, failJob, type OutboundPolicy } from '../domain/outboundDecision.js';
 import { findSenderEntry } from '../domain/senders.js';
 import { chooseQuality, parseSubjectTags } from '../domain/subjectTags.js';
 import { calculateDelay } from '../lib/backoff.js';
-import type { Clock } from '../lib/clock.js';
 import { DAY, MINUTE, SECOND } from '../lib/units.js';
 import type { Logger } from '../log.js';
-import type { AttemptRow, JobRow, JobStore, Transition } from '../store/jobStore.js';
-import { encodeClientState, type TelnyxClient, type TelnyxOutcome } from '../telnyx/client.js';
+import type { AttemptRow, JobRow, Transition } from '../store/jobStore.js';
+import { encodeClientState, type TelnyxOutcome } from '../telnyx/client.js';
 import { ensureTransmittedDocument } from './transmittedDocument.js';
 
-export interface SendFaxDeps {
-  config: Config;
-  store: JobStore;
-  documents: DocumentStorage;
-  telnyx: TelnyxClient;
-  clock: Clock;
-}
+export type SendFaxDeps = Pick<Ctx, 'config' | 'store' | 'documents' | 'telnyx' | 'clock'>;
 
 /** Failures after which the next attempt is placed with `t38_enabled: false`. */
 const T38_SUSPECT = new Set(['fax_signaling_error', 'invalid_ecm_response_from_receiver']);

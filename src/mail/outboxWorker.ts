@@ -1,30 +1,22 @@
 import { randomBytes } from 'node:crypto';
 
 import { attachablePath, removeTemporaryAttachments } from '../blobs/attachablePath.js';
-import type { DocumentStorage } from '../blobs/documentStorage.js';
-import type { Config } from '../config/loadConfig.js';
+import type { Ctx } from '../context.js';
 import { firstPagePng } from '../documents/wire/firstPagePng.js';
 import { coerceError } from '../errors.js';
 import { calculateDelay } from '../lib/backoff.js';
-import type { Clock } from '../lib/clock.js';
 import { startPollingLoop } from '../lib/pollingLoop.js';
 import { DAY, MINUTE, SECOND } from '../lib/units.js';
-import type { UrlSigner } from '../lib/urlSigner.js';
-import type { Logger } from '../log.js';
-import type { JobStore, OutboxRow } from '../store/jobStore.js';
+import type { OutboxRow } from '../store/jobStore.js';
 import { composeAdminNotice } from './composeAdminNotice.js';
 import { composeReceipt, type OutgoingMail, type ReceiptInput } from './composeReceipt.js';
-import { type Mailer, MailPermanentError } from './mailer.js';
+import { MailPermanentError } from './mailer.js';
 import { subjectsFromConfig } from './templates.js';
 
-export interface OutboxDeps {
-  config: Config;
-  store: JobStore;
-  documents: DocumentStorage;
-  mailer: Mailer;
-  signer: UrlSigner;
-  clock: Clock;
-  log: Logger;
+export interface OutboxDeps extends Pick<
+  Ctx,
+  'config' | 'store' | 'documents' | 'mailer' | 'signer' | 'clock' | 'log'
+> {
   /** Composes kinds other than receipts (inbound faxes, admin notices); null = not this worker's kind. */
   composeOther?: (row: OutboxRow) => Promise<OutgoingMail | null>;
   onSent?: (row: OutboxRow) => void;
@@ -218,6 +210,7 @@ export interface OutboxLoop {
 /** Polls the outbox; `wake` after queuing a mail sends it without waiting for the next poll. */
 export function startOutboxLoop(deps: OutboxDeps, pollMs = 2 * SECOND): OutboxLoop {
   const owner = `outbox-${randomBytes(6).toString('hex')}`;
+  const loopOptions = { everyMs: pollMs, name: 'outbox pass', log: deps.log };
   return startPollingLoop(async (stopping) => {
     try {
       while (!stopping() && (await drainOutbox(deps, owner)) > 0) {
@@ -226,5 +219,5 @@ export function startOutboxLoop(deps: OutboxDeps, pollMs = 2 * SECOND): OutboxLo
     } catch (error) {
       deps.log.error({ err: coerceError(error) }, 'outbox pass failed');
     }
-  }, pollMs);
+  }, loopOptions);
 }

@@ -1,47 +1,33 @@
-import type { WebhookResult } from './http/telnyxWebhook.js';
-import type { Clock } from './lib/clock.js';
-import type { Logger } from './log.js';
-import { type Metrics, observeFinal, observeTransition, reasonLabel } from './metrics.js';
-import type { JobRow, JobStore, OutboxRow, Transition, WebhookEventRow } from './store/jobStore.js';
+import type { Ctx } from './context.js';
+import type { Stoppable } from './lib/stopStack.js';
+import { observeFinal, observeTransition, reasonLabel } from './metrics.js';
+import type { WebhookEventRow } from './store/jobStore.js';
 import { decodeClientState } from './telnyx/client.js';
-
-/** The daemon's hooks (SMTP, webhook, worker, events, outbox) turned into counter and histogram updates. */
-export interface MetricHooks {
-  onQueued(jobs: number): void;
-  onRejected(reason: string): void;
-  onWebhook(result: WebhookResult): void;
-  /** A worker's transition for a job as it was claimed. */
-  onWorked(job: JobRow, transition: Transition | null): void;
-  /** An event decision: delivered and failed outcomes are counted from the job row they produced. */
-  onOutcome(outcome: string, event: WebhookEventRow): void;
-  onSent(row: OutboxRow): void;
-}
 
 /** Outcomes of processEvent that end a job (domain/outboundDecision.ts). */
 const FINAL_OUTCOMES = new Set(['delivered', 'failed']);
 
-export function makeMetricHooks(deps: {
-  metrics: Metrics;
-  store: Pick<JobStore, 'getJob'>;
-  clock: Clock;
-  log: Logger;
-}): MetricHooks {
-  const { metrics, store, clock, log } = deps;
-  return {
-    onQueued(jobs) {
+/**
+ * Turns what the components say on the event bus (SMTP, webhook, worker, events, outbox, inbound) into
+ * counter and histogram updates. Started first, so no event is said before it listens.
+ */
+export function startMetrics(ctx: Pick<Ctx, 'metrics' | 'store' | 'clock' | 'log' | 'events'>): Stoppable {
+  const { metrics, store, clock, log, events } = ctx;
+  const unsubscribe = [
+    events.on('messageQueued', ({ jobs }) => {
       metrics.smtpAccepted.inc();
       metrics.jobsAccepted.inc(jobs);
-    },
-    onRejected(reason) {
+    }),
+    events.on('smtpRejected', ({ reason }) => {
       metrics.smtpRejected.inc({ reason: reasonLabel(reason) });
       if (reason === 'auth_failed') metrics.smtpAuthFailures.inc({ result: 'invalid' });
       if (reason === 'auth_locked') metrics.smtpAuthFailures.inc({ result: 'locked' });
-    },
-    onWebhook: (result) => metrics.webhooks.inc({ result }),
-    onWorked(job, transition) {
+    }),
+    events.on('webhookAnswered', ({ result }) => metrics.webhooks.inc({ result })),
+    events.on('jobWorked', ({ job, transition }) => {
       if (transition) observeTransition(metrics, job, transition, clock.now());
-    },
-    onOutcome(outcome, event) {
+    }),
+    events.on('eventDecided', ({ outcome, event }) => {
       if (!FINAL_OUTCOMES.has(outcome)) return;
       // The event names its job in client_state (`<job-id>:<attempt>`); the row now holds the final state.
       const state = decodeClientState(clientStateOf(event));
@@ -52,8 +38,15 @@ export function makeMetricHooks(deps: {
         },
         (error: unknown) => log.debug({ err: error }, 'metrics: job not readable after its final event'),
       );
+    }),
+    events.on('mailSent', ({ row }) => metrics.mailsSent.inc({ kind: row.kind })),
+    events.on('inboundReceived', () => metrics.inboundReceived.inc()),
+    events.on('inboundUnrouted', () => metrics.inboundUnrouted.inc()),
+  ];
+  return {
+    async stop() {
+      for (const off of unsubscribe) off();
     },
-    onSent: (row) => metrics.mailsSent.inc({ kind: row.kind }),
   };
 }
 

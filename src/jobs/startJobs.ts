@@ -1,0 +1,37 @@
+import type { Ctx } from '../context.js';
+import type { Stoppable } from '../lib/stopStack.js';
+import { startJobRunner } from './runner.js';
+import { workJob } from './sendFax.js';
+
+/**
+ * The fax job runner: claims due jobs and places their faxes. It looks for work at once when a message was
+ * queued or a webhook event was decided (a retry may now be due), and otherwise every poll.
+ */
+export function startJobs(ctx: Ctx): Stoppable {
+  const { events } = ctx;
+  const runner = startJobRunner({
+    store: ctx.store,
+    clock: ctx.clock,
+    log: ctx.log.child({ component: 'worker' }),
+    pollMs: ctx.tuning.pollMs,
+    leaseMs: ctx.tuning.leaseMs,
+    work: async (job, owner, jobLog, signal) => {
+      const transition = await workJob(ctx, job, owner, jobLog, signal);
+      events.emit('jobWorked', { job, transition });
+      // The runner commits the transition (and its outbox rows) after this returns.
+      if (transition?.outbox?.length) setImmediate(() => events.emit('outboxWritten', undefined));
+      return transition;
+    },
+  });
+  const unsubscribe = [
+    events.on('messageQueued', () => runner.wake()),
+    events.on('eventDecided', () => runner.wake()),
+  ];
+  return {
+    async stop(stopping) {
+      for (const off of unsubscribe) off();
+      // Jobs in flight get what is left of the grace, then are aborted (their leases run out for a retry).
+      await runner.stop(stopping.left());
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import type { Ctx } from '../context.js';
+import type { Stoppable } from '../lib/stopStack.js';
+import { MINUTE } from '../lib/units.js';
+import { type SmtpListener, startSmtpListener } from './server.js';
+
+/** Longest a stop waits for SMTP sessions in DATA, whatever the grace: a 421 then tells them to retry. */
+const MAX_DATA_GRACE = 5 * MINUTE;
+
+/**
+ * The SMTP listener, started last so nothing is accepted before every worker is running. What it queues
+ * or refuses is said on the event bus (the runner and the outbox wake, counters go up).
+ */
+export async function startSmtp(ctx: Ctx): Promise<Stoppable & { listener: SmtpListener }> {
+  const { events } = ctx;
+  const listener = await startSmtpListener({
+    config: ctx.config,
+    store: ctx.store,
+    documents: ctx.documents,
+    clock: ctx.clock,
+    log: ctx.log.child({ component: 'smtp' }),
+    onQueued: (jobs) => events.emit('messageQueued', { jobs }),
+    onRejected: (reason) => events.emit('smtpRejected', { reason }),
+    dnsResolver: ctx.tuning.dnsResolver,
+  });
+  return {
+    listener,
+    // Stops listening at once; DATA in progress gets the grace (capped), then 421.
+    stop: (stopping) => listener.close(Math.min(stopping.graceMs, MAX_DATA_GRACE)),
+  };
+}
