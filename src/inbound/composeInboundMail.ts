@@ -5,8 +5,9 @@
  * deletes the document.
  */
 
-import { attachablePath } from '../blobs/attachablePath.js';
+import { attachablePath, removeTemporaryAttachments } from '../blobs/attachablePath.js';
 import type { Ctx } from '../context.js';
+import { firstPagePng } from '../documents/wire/firstPagePng.js';
 import { DAY } from '../lib/units.js';
 import { composeInboundFailure, composeInboundFax, type InboundFaxInput } from '../mail/composeInbound.js';
 import type { OutgoingMail } from '../mail/mailer.js';
@@ -60,6 +61,8 @@ export function makeInboundMailComposer(
     const document = fax.document_id ? await deps.store.getDocument(fax.document_id) : null;
     const mode = payload.mode ?? 'attach';
     const live = document && document.deleted_at === null ? document : null;
+    // Drawn first: with S3 storage the preview and the attachment use the same temporary copy's name.
+    const preview = live && mode !== 'notice' ? await documentPreview(deps, live) : null;
     return composeInboundFax({
       ...common,
       pages: fax.pages,
@@ -69,6 +72,7 @@ export function makeInboundMailComposer(
       mode,
       document: live ? await describeDocument(deps, live, mode !== 'notice') : undefined,
       maxAttachmentSize: config.mail.max_attachment_size,
+      preview,
     });
   };
 }
@@ -92,4 +96,20 @@ async function describeDocument(
     link,
     linkExpiresAt: new Date(expiresAt),
   };
+}
+
+/**
+ * The received fax's first page as a PNG, drawn by pdftoppm under a time and memory limit (the PDF came from
+ * outside); null when it cannot be drawn, and the mail goes without it.
+ */
+async function documentPreview(deps: InboundMailDeps, document: DocumentRow): Promise<Buffer | null> {
+  const file = await attachablePath(deps.documents, deps.config.data_dir, document.storage_key).catch(
+    () => null,
+  );
+  if (!file) return null;
+  try {
+    return await firstPagePng(file);
+  } finally {
+    await removeTemporaryAttachments(deps.config.data_dir, [{ path: file }]);
+  }
 }

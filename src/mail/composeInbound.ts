@@ -13,6 +13,8 @@ import {
   envelopeAddress,
   FOOTER,
   makeMessageId,
+  previewAttachment,
+  previewHtml,
   recipientSetHash,
   safeFilename,
 } from './mailParts.js';
@@ -45,6 +47,8 @@ export interface InboundFaxInput extends InboundCommon {
   document?: { filename: string; path?: string; link?: string; size: number; linkExpiresAt?: Date | null };
   /** `mail.max_attachment_size` in bytes. */
   maxAttachmentSize: number;
+  /** The fax's first page (PNG), shown inline above the document in attach and link modes. */
+  preview?: Buffer | null;
 }
 
 export interface InboundFailureInput extends InboundCommon {
@@ -81,7 +85,12 @@ export function composeInboundFax(input: InboundFaxInput): OutgoingMail {
     ]),
     documentText,
   ];
-  return inboundMail(input, 'fax', subject, sections, attachment ? [attachment] : []);
+  const preview = input.mode !== 'notice' && input.preview ? input.preview : null;
+  const mail = inboundMail(input, 'fax', subject, sections, [
+    ...(attachment ? [attachment] : []),
+    ...(preview ? [previewAttachment(preview)] : []),
+  ]);
+  return preview ? { ...mail, html: previewHtml(mail.text, 'The first page of the fax:') } : mail;
 }
 
 export function composeInboundFailure(input: InboundFailureInput): OutgoingMail {

@@ -12,6 +12,8 @@ import {
   FOOTER,
   formatMailbox,
   makeMessageId,
+  previewAttachment,
+  previewHtml,
   safeFilename,
   threading,
 } from './mailParts.js';
@@ -61,8 +63,6 @@ export interface ReceiptInput {
   preview?: Buffer | null;
 }
 
-const PREVIEW_CID = 'first-page@faxbridge';
-
 /** Subject and body for one receipt kind; the headers are the same for all three. */
 export function composeReceipt(input: ReceiptInput): OutgoingMail {
   const description = input.kind === 'failed' ? describeFailure(input.failureReason) : null;
@@ -82,27 +82,12 @@ export function composeReceipt(input: ReceiptInput): OutgoingMail {
     envelopeFrom: envelopeAddress(input.from),
     subject,
     text,
-    ...(preview ? { html: previewHtml(text) } : {}),
+    ...(preview ? { html: previewHtml(text, 'The first page as the recipient received it:') } : {}),
     messageId: makeMessageId(`receipt-${input.kind}-${input.jobId}`, input.domain, input.from),
     headers: { ...autoHeaders('auto-replied'), 'X-Faxbridge-Job': toHeaderText(input.jobId) },
     ...threading(input.original),
-    attachments: [
-      ...(attachment ? [attachment] : []),
-      ...(preview
-        ? [{ filename: 'first-page.png', content: preview, contentType: 'image/png', cid: PREVIEW_CID }]
-        : []),
-    ],
+    attachments: [...(attachment ? [attachment] : []), ...(preview ? [previewAttachment(preview)] : [])],
   };
-}
-
-/** The text receipt, then the first page as it was sent (with its header line). */
-function previewHtml(text: string): string {
-  const escaped = text.replace(/[&<>"]/g, (char) => `&#${char.charCodeAt(0)};`);
-  return (
-    `<pre style="font-family: inherit; white-space: pre-wrap">${escaped}</pre>\n` +
-    `<p>The first page as the recipient received it:</p>\n` +
-    `<img src="cid:${PREVIEW_CID}" alt="First page of the fax" style="max-width: 100%; border: 1px solid #888">\n`
-  );
 }
 
 /** A delivered subject counts what Telnyx transferred; the body says "delivered N of M" when it is short. */

@@ -95,3 +95,26 @@ export function safeFilename(filename: string, fallback: string): string {
 }
 
 export const FOOTER = '-- \nThis is an automatic message from faxbridge, the office fax gateway.';
+
+/** The Content-ID of the first-page picture shown inline in receipts and received-fax mails. */
+export const PREVIEW_CID = 'first-page@faxbridge';
+
+/** An HTML alternative: the plain text as it is, then the first page as a picture with a caption above it. */
+export function previewHtml(text: string, caption: string): string {
+  const escaped = text.replace(/[&<>"]/g, (char) => `&#${char.charCodeAt(0)};`);
+  return (
+    `<pre style="font-family: inherit; white-space: pre-wrap">${escaped}</pre>\n` +
+    `<p>${caption}</p>\n` +
+    `<img src="cid:${PREVIEW_CID}" alt="First page of the fax" style="max-width: 100%; border: 1px solid #888">\n`
+  );
+}
+
+/** The first-page picture as an inline attachment (referenced from the HTML by PREVIEW_CID). */
+export function previewAttachment(png: Buffer): {
+  filename: string;
+  content: Buffer;
+  contentType: string;
+  cid: string;
+} {
+  return { filename: 'first-page.png', content: png, contentType: 'image/png', cid: PREVIEW_CID };
+}

@@ -83,10 +83,17 @@ admin: [it@example.com]
     const mail = await oneMailOf(env, fax.id);
     expect(mail.rcptTo.sort()).toEqual(['alice@example.com', 'frontdesk@example.com']);
     expect(mail.parsed.subject).toBe(`Fax from ${CALLER} (2 pages)`);
-    expect(mail.parsed.attachments).toHaveLength(1);
-    const [pdf] = mail.parsed.attachments;
-    expect(pdf!.contentType).toBe('application/pdf');
+    // The PDF, and above it in the HTML part a picture of its first page.
+    expect(mail.parsed.attachments.map((part) => part.contentType).sort()).toEqual([
+      'application/pdf',
+      'image/png',
+    ]);
+    const pdf = mail.parsed.attachments.find((part) => part.contentType === 'application/pdf');
     expect(sha256(pdf!.content)).toBe(fax.media!.sha256);
+    const picture = mail.parsed.attachments.find((part) => part.contentType === 'image/png');
+    expect(picture!.content.subarray(1, 4).toString()).toBe('PNG');
+    // mailparser turns cid: pictures into data: URLs; the HTML part shows the picture either way.
+    expect(mail.parsed.html || '').toMatch(/<img src="(cid:|data:image\/png)/);
     expect(mail.parsed.headers.get('auto-submitted')).toBe('auto-generated');
     await settle(env);
     expect(mailsOf(env, fax.id)).toHaveLength(1);
@@ -105,7 +112,7 @@ admin: [it@example.com]
     const fax = await receive(env, { from: CALLER, to: '+15559990000', pages: 1 });
     const mail = await oneMailOf(env, fax.id);
     expect(mail.rcptTo).toEqual(['catchall@example.com']);
-    expect(sha256(mail.parsed.attachments[0]!.content)).toBe(fax.media!.sha256);
+    expect(sha256(pdfOf(mail.parsed).content)).toBe(fax.media!.sha256);
   });
 
   it('sends one email for a fax.received delivered twice, and for a copy under another event id', async () => {
@@ -153,7 +160,7 @@ admin: [it@example.com]
         webhookUrl: proxy.url,
       });
       const mail = await oneMailOf(env, fax.id);
-      expect(sha256(mail.parsed.attachments[0]!.content)).toBe(fax.media!.sha256);
+      expect(sha256(pdfOf(mail.parsed).content)).toBe(fax.media!.sha256);
       const paths = env.simulator.requests().map((r) => `${r.method} ${r.path} ${r.status}`);
       expect(paths).toContain(`POST /v2/faxes/${fax.id}/actions/refresh 200`);
       expect(paths).toContain(`GET /v2/faxes/${fax.id} 200`);
@@ -166,7 +173,8 @@ admin: [it@example.com]
     const fax = await receive(env, { from: CALLER, to: '+15550002222', pages: 2 });
     const mail = await oneMailOf(env, fax.id);
     expect(mail.rcptTo).toEqual(['records@example.com']);
-    expect(mail.parsed.attachments).toHaveLength(0);
+    // No document attached: only the picture of its first page, shown inline.
+    expect(mail.parsed.attachments.map((part) => part.contentType)).toEqual(['image/png']);
     const link = /https?:\/\/\S+\/documents\/\S+/.exec(textOf(mail))?.[0];
     expect(link).toBeDefined();
     const ok = await fetch(link!);
@@ -239,7 +247,7 @@ admin: [it@example.com]
       expect(trouble?.rcptTo).toEqual(['it@example.com']);
       expect(trouble?.parsed.attachments).toHaveLength(0);
       const delivered = mails.find((mail) => mail.rcptTo.includes('frontdesk@example.com'));
-      expect(sha256(delivered!.parsed.attachments[0]!.content)).toBe(fax.media!.sha256);
+      expect(sha256(pdfOf(delivered!.parsed).content)).toBe(fax.media!.sha256);
       await settle(env);
       expect(mailsOf(env, fax.id)).toHaveLength(2);
       expect(await env.daemon.store.getInboundFax(fax.id)).toMatchObject({ status: 'mailed', attempts: 4 });
@@ -277,7 +285,7 @@ admin: [it@example.com, boss@example.com]
     const fax = await receive(env, { from: CALLER, to: '+15558887777', pages: 1 });
     const mail = await oneMailOf(env, fax.id);
     expect(mail.rcptTo.sort()).toEqual(['boss@example.com', 'it@example.com']);
-    expect(sha256(mail.parsed.attachments[0]!.content)).toBe(fax.media!.sha256);
+    expect(sha256(pdfOf(mail.parsed).content)).toBe(fax.media!.sha256);
     expect(textOf(mail)).toMatch(/No inbound route matches \+15558887777/);
     const metrics = await (await fetch(`${env.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/^faxbridge_inbound_unrouted_total 1$/m);
@@ -290,7 +298,7 @@ admin: [it@example.com, boss@example.com]
       const mail = await oneMailOf(env, fax.id);
       expect(mail.rcptTo).toEqual(['frontdesk@example.com']);
       expect(mail.parsed.subject).toBe(`Fax from ${CALLER} (2 pages)`);
-      expect(sha256(mail.parsed.attachments[0]!.content)).toBe(fax.media!.sha256);
+      expect(sha256(pdfOf(mail.parsed).content)).toBe(fax.media!.sha256);
       expect(env.simulator.deliveries().filter((d) => d.faxId === fax.id && d.status !== -1)).toHaveLength(0);
       const listed = env.simulator
         .requests()
@@ -318,7 +326,7 @@ describe('fax to email in sandbox with no routes and a small attachment limit', 
     expect(fax.media!.bytes).toBeGreaterThan(1024);
     const mail = await oneMailOf(env, fax.id);
     expect(mail.rcptTo).toEqual(['inbox@fax.localhost']);
-    expect(mail.parsed.attachments).toHaveLength(0);
+    expect(mail.parsed.attachments.map((part) => part.contentType)).toEqual(['image/png']);
     expect(textOf(mail)).toMatch(/larger than the 1 KB attachment limit/);
     const link = /https?:\/\/\S+\/documents\/\S+/.exec(textOf(mail))?.[0];
     const answer = await fetch(link!);
@@ -326,3 +334,12 @@ describe('fax to email in sandbox with no routes and a small attachment limit', 
     expect(sha256(new Uint8Array(await answer.arrayBuffer()))).toBe(fax.media!.sha256);
   });
 });
+
+/** The PDF of a received-fax mail (beside it, in the HTML part, a picture of its first page). */
+function pdfOf(parsed: { attachments: Array<{ contentType: string; content: Buffer }> }): {
+  content: Buffer;
+} {
+  const pdf = parsed.attachments.find((part) => part.contentType === 'application/pdf');
+  if (!pdf) throw new Error('no PDF attached');
+  return pdf;
+}

@@ -154,3 +154,21 @@ describe('composeInboundFailure', () => {
     );
   });
 });
+
+describe('composeInboundFax: first page shown inline', () => {
+  const png = Buffer.from('89504e470d0a1a0a', 'hex');
+
+  it.each(['attach', 'link'] as const)('%s mode: the picture is referenced from the HTML part', (mode) => {
+    const mail = composeInboundFax(fax({ mode, preview: png }));
+    const picture = mail.attachments.find((part) => part.contentType === 'image/png');
+    expect(picture).toBeDefined();
+    expect(mail.html).toContain(`cid:${(picture as { cid: string }).cid}`);
+    expect(mail.html).toContain('You have received a fax');
+  });
+
+  it('notice mode never shows the document, not even its first page', () => {
+    const mail = composeInboundFax(fax({ mode: 'notice', preview: png }));
+    expect(mail.attachments.some((part) => part.contentType === 'image/png')).toBe(false);
+    expect(mail.html).toBeUndefined();
+  });
+});
