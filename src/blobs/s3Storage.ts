@@ -44,7 +44,7 @@ export interface S3DocumentStorage extends DocumentStorage {
 }
 
 /**
- * Documents in an S3 bucket, shared by every instance (product.md §9), handed to Telnyx as presigned GET URLs.
+ * Documents in an S3 bucket, shared by every instance (docs/behaviour.md §9), handed to Telnyx as presigned GET URLs.
  *
  * Credentials come from the AWS SDK's default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, shared config
  * and AWS_PROFILE, web identity, container or instance role). The SDK warns on Node 20 at first use; set

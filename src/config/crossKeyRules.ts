@@ -5,7 +5,7 @@ import type { Config, ConfigProblem } from './types.js';
 const PRESIGNED_URL_LIMIT_MS = 7 * 24 * 3600 * 1000;
 
 /**
- * The rules that involve several keys or the mode (product.md §1–§2), checked once the schema passed. Problems
+ * The rules that involve several keys or the mode (docs/behaviour.md §1–§2), checked once the schema passed. Problems
  * stop the start (and make check-config exit 1); warnings are printed and do not.
  */
 export function checkCrossKeyRules(

@@ -13,7 +13,7 @@ import { measurePart, peekHead, savePart } from './partSniffer.js';
 import { hasPdfMagic, PDF_SNIFF_BYTES } from './pdfMagic.js';
 
 /**
- * Turns an incoming email, as it streams in, into the fax document's parts (product.md §3 "The document"): every
+ * Turns an incoming email, as it streams in, into the fax document's parts (docs/behaviour.md §3 "The document"): every
  * MIME leaf whose decoded bytes carry `%PDF-` in their first 1024 bytes is written to `workDir`, whatever it is
  * called or typed as; everything else is measured, listed and dropped. Forwarded messages attached as
  * `message/rfc822` are opened and searched the same way, up to `maxDepth` levels.

@@ -1,5 +1,5 @@
 /**
- * Who vouches for the header From of a message (issue 7, product.md §3 "Who is sending"). Pure rules; the SMTP
+ * Who vouches for the header From of a message (issue 7, docs/behaviour.md §3 "Who is sending"). Pure rules; the SMTP
  * layer gathers the facts (AUTH user, client address, SPF/DKIM/DMARC results) and acts on the verdict.
  *
  * The rule, in order:

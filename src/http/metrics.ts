@@ -2,7 +2,7 @@ import type Koa from 'koa';
 import type { Registry } from 'prom-client';
 
 /**
- * GET /metrics: the registry in Prometheus text format. Unauthenticated like the probes (product.md §8); it
+ * GET /metrics: the registry in Prometheus text format. Unauthenticated like the probes (docs/behaviour.md §8); it
  * carries counts only, never numbers, addresses or ids, so bind http.listen to a private interface or filter
  * /metrics at the reverse proxy if the scrape must not be public.
  */

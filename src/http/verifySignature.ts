@@ -4,7 +4,7 @@ import { FaxError } from '../errors.js';
 import { SECOND } from '../lib/units.js';
 
 /**
- * Telnyx signs `${telnyx-timestamp}|${raw body bytes}` with Ed25519 (telnyx-fax-api.md §6). This is NOT the
+ * Telnyx signs `${telnyx-timestamp}|${raw body bytes}` with Ed25519 (docs/telnyx.md §6). This is NOT the
  * Standard Webhooks HMAC scheme that telnyx-node ≥ 7 `webhooks.unwrap()` checks, so we verify ourselves.
  */
 export type VerifyFailure = 'missing_headers' | 'bad_timestamp' | 'stale_timestamp' | 'bad_signature';

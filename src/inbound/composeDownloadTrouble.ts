@@ -1,5 +1,5 @@
 /**
- * The admin's notice that a received fax could not be downloaded yet (product.md §7: "retry with backoff and
+ * The admin's notice that a received fax could not be downloaded yet (docs/behaviour.md §7: "retry with backoff and
  * tell the admin"). Pure; the Message-ID comes from the fax id, so a resend after a crash repeats it.
  */
 import { formatFields, formatTime } from '../mail/formatTimes.js';

@@ -1,5 +1,5 @@
 /**
- * Bounces of our own receipts come back to `mail.from`'s address with a null sender (product.md §6). Which
+ * Bounces of our own receipts come back to `mail.from`'s address with a null sender (docs/behaviour.md §6). Which
  * receipt bounced is read from its Message-ID (`<receipt-<kind>-<job>@…>`, receipts/mailParts.ts), which a
  * delivery status notification quotes in its returned headers; the reason from its Status and Diagnostic-Code.
  */

@@ -24,7 +24,7 @@ import { startTestRelay, type TestRelay } from '../helpers/testRelay.js';
 /*
  * Issue 5 acceptance: two daemon processes on one PostgreSQL schema and one S3 bucket (s3rver) share 100 faxes
  * submitted over both SMTP listeners. Exactly 100 faxes reach Telnyx (the simulator, in this process) and
- * exactly 100 receipts reach the relay, also when one daemon is SIGKILLed in the middle (product.md §4, §9).
+ * exactly 100 receipts reach the relay, also when one daemon is SIGKILLed in the middle (docs/behaviour.md §4, §9).
  * PostgreSQL only: SQLite is for one instance. Skips when PostgreSQL is down locally; fails with CI=true.
  */
 
@@ -377,7 +377,7 @@ describe.skipIf(!postgresUp)('two daemon processes on one PostgreSQL and one S3 
     const replies = new Set(relay.messages.map((m) => m.parsed.inReplyTo));
     expect(replies).toEqual(new Set(Array.from({ length: FAXES }, (_, i) => `<multi-${i}@example.com>`)));
     // A resend (after a crash between the relay's 250 and the row marked sent) is the same mail, byte for byte
-    // in its Message-ID (product.md §4); only the instance killed mid-send can cause one.
+    // in its Message-ID (docs/behaviour.md §4); only the instance killed mid-send can cause one.
     for (const id of unique) {
       const copies = relay.messages.filter((m) => m.parsed.messageId === id);
       expect(new Set(copies.map((m) => m.parsed.subject)).size).toBe(1);

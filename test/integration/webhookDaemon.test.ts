@@ -17,7 +17,7 @@ import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/
 import { startTestRelay, type TestRelay } from '../helpers/testRelay.js';
 
 /**
- * The webhook endpoint of the whole daemon (product.md §5): the simulator signs with a known seed so the test
+ * The webhook endpoint of the whole daemon (docs/behaviour.md §5): the simulator signs with a known seed so the test
  * can sign as Telnyx too, and every refused request must leave the database exactly as it was.
  */
 const SEED_BYTE = 41;
