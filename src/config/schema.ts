@@ -4,8 +4,8 @@ import { isValidCidr } from '../lib/cidr.js';
 import { tryParseDuration, tryParseSize } from '../lib/units.js';
 
 /*
- * The configuration schema of docs/behaviour.md §2. Keys keep their YAML spelling (snake_case) so that an error path
- * is exactly what the operator typed. Sizes become bytes and durations milliseconds here, once.
+ * The configuration schema of docs/behaviour.md §2. Keys keep their YAML spelling (snake_case) so that an
+ * error path is exactly what the operator typed. Sizes become bytes and durations milliseconds here, once.
  * Values from the environment arrive as strings, so scalar fields accept the string form of their type.
  */
 

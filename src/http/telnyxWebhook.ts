@@ -50,8 +50,9 @@ const DEFAULT_MAX_IN_FLIGHT_BYTES = 32 * MB;
 const BUSY_RETRY_AFTER_SEC = 5;
 
 /**
- * POST /webhooks/telnyx: raw bytes → signature → JSON → record → 200 (docs/behaviour.md §5). Telnyx asks for exactly
- * 200 within ~2 s, so only recording happens before the answer; everything else goes to `afterRecord`.
+ * POST /webhooks/telnyx: raw bytes → signature → JSON → record → 200 (docs/behaviour.md §5). Telnyx asks for
+ * exactly 200 within ~2 s, so only recording happens before the answer; everything else goes to
+ * `afterRecord`.
  */
 export function makeTelnyxWebhookHandler(deps: WebhookDeps): Koa.Middleware {
   const maxInFlight = deps.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
@@ -122,7 +123,7 @@ export function makeTelnyxWebhookHandler(deps: WebhookDeps): Koa.Middleware {
 
 /**
  * Reads the exact request bytes (raw-body 3, no encoding → Buffer). Never a decoded string: a body with an
- * invalid UTF-8 byte would no longer verify (node-stack.md §6).
+ * invalid UTF-8 byte would no longer verify. See docs/dependencies.md (raw-body).
  */
 async function tryReadRawBody(ctx: Koa.Context): Promise<Buffer | 'too_large' | 'unreadable'> {
   const declaredLength = ctx.get('content-length');

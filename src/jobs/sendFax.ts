@@ -33,9 +33,10 @@ export function outboundPolicy(config: Config): OutboundPolicy {
 }
 
 /**
- * Works one claimed job and returns the transition to apply when releasing it. Exactly once (docs/behaviour.md §4):
- * the attempt row is durable in state `posting` before POST /faxes; a job found with such a row after an
- * uncertain outcome or a crash is reconciled with GET /faxes (client_state) before anything is sent again.
+ * Works one claimed job and returns the transition to apply when releasing it. Exactly once
+ * (docs/behaviour.md §4): the attempt row is durable in state `posting` before POST /faxes; a job found with
+ * such a row after an uncertain outcome or a crash is reconciled with GET /faxes (client_state) before
+ * anything is sent again.
  */
 export async function workJob(
   deps: SendFaxDeps,

@@ -1,7 +1,7 @@
 /**
- * Emails for received faxes (docs/behaviour.md §7): the fax itself in attach/link/notice mode, and the notice that
- * an incoming fax failed. Pure; Message-IDs come from the fax id and the recipient set, so a retry after a
- * crash repeats the same id and a second route set gets its own.
+ * Emails for received faxes (docs/behaviour.md §7): the fax itself in attach/link/notice mode, and the notice
+ * that an incoming fax failed. Pure; Message-IDs come from the fax id and the recipient set, so a retry after
+ * a crash repeats the same id and a second route set gets its own.
  */
 import { describeFailure } from '../domain/failureReasons.js';
 import { formatBytes } from '../lib/units.js';

@@ -99,7 +99,7 @@ export interface JobFilter {
 
 /**
  * Durable state. Every method that changes more than one row does it in one transaction; nothing here calls
- * the network or enqueues side effects by itself (style.md anti-patterns): callers decide, the store records.
+ * the network or enqueues side effects by itself: callers decide, the store records.
  */
 export interface JobStore {
   readonly dialect: 'sqlite' | 'postgres';

@@ -8,8 +8,8 @@ export type TelnyxFailure = Exclude<TelnyxOutcome<never>, { kind: 'ok' }>;
 
 /**
  * Errors raised while the socket was still being opened: Telnyx never saw a byte, so sending again cannot
- * duplicate a fax (docs/behaviour.md §4 "refused connections are retried"). Everything else is judged by whether undici
- * had started writing the request (see `transport.ts`).
+ * duplicate a fax (docs/behaviour.md §4 "refused connections are retried"). Everything else is judged by
+ * whether undici had started writing the request (see `transport.ts`).
  */
 const NEVER_SENT_CODES = new Set([
   'ECONNREFUSED',
