@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { SMTPServer } from 'smtp-server';
 
 /**
- * The reference server of the ingest benchmark (ingest-anchors.md "node count"): smtp-server with the same
+ * The reference server of the ingest benchmark (the anchors' "node count" server): smtp-server with the same
  * library version and the same cheap options as faxbridge, whose onData only counts bytes and answers 250.
  * Whatever faxbridge does beyond this (parse, check, store, queue) is what the ratio measures.
  *

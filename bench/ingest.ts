@@ -22,9 +22,9 @@ import {
 import { round } from './lib/stats.js';
 
 /*
- * (a) of issue 2: messages per second accepted, each carrying a ~200 KB 3-page PDF, over 8 concurrent SMTP
+ * Ingest: messages per second accepted, each carrying a ~200 KB 3-page PDF, over 8 concurrent SMTP
  * sessions, for faxbridge and for a bare smtp-server that only counts bytes, with the same client in the same
- * run. Method of ingest-anchors.md: Postfix smtp-source -F, a warm-up, then 3 timed runs per server, median.
+ * run. Method of the anchors (bench/README.md): Postfix smtp-source -F, a warm-up, then 3 timed runs per server, median.
  *
  * Usage: npm run build && node dist/bench/ingest.js [--runs 3] [--messages 400] [--sessions 8] [--warmup 100]
  *        [--conn new,reuse] [--telnyx sandbox,external] [--json FILE] [--keep]

@@ -13,7 +13,7 @@ import { describeMachine } from './lib/machine.js';
 import { markdownTable, median, medianRange, round } from './lib/stats.js';
 
 /*
- * Jobs per second through the store alone (issue 5 "bench/"): N jobs are queued with acceptMessage, then every
+ * Jobs per second through the store alone: N jobs are queued with acceptMessage, then every
  * instance runs K claimer loops (claimJobs, then completeWork to `delivered` with its attempt row and receipt)
  * until nothing is left. No Telnyx, no SMTP: this is the ceiling the job table puts on the daemon.
  *

@@ -14,7 +14,7 @@ import { BENCH_SENDER, startFaxbridge, type TelnyxMode } from './lib/startFaxbri
 import { markdownTable } from './lib/stats.js';
 
 /*
- * (b) of issue 2: peak RSS of the daemon process (VmHWM) while one PDF just under the 50 MB fax limit passes
+ * Memory: peak RSS of the daemon process (VmHWM) while one PDF just under the 50 MB fax limit passes
  * through: SMTP in (about 71 MB of base64), parse, check, store, 250, then Telnyx (the simulator) fetching it
  * from the media URL and the fax being delivered. Target: under 250 MB.
  *

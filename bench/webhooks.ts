@@ -18,7 +18,7 @@ import { round } from './lib/stats.js';
 import { type LoadResult, runWebhookLoad } from './lib/webhookLoad.js';
 
 /*
- * Issue 3: signed Telnyx webhooks per second through the full HTTP path (POST /webhooks/telnyx: raw body,
+ * Signed Telnyx webhooks per second through the full HTTP path (POST /webhooks/telnyx: raw body,
  * Ed25519 check, JSON, durable insert with SQLite synchronous=FULL, 200, then processing after the answer) on
  * this 2-core machine, target ≥ 1,000/s, and the daemon's event-loop delay while they run.
  *

@@ -2,7 +2,7 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
-/** Stable field names across the daemon (style.md §10): every line about a job carries `job`, and so on. */
+/** Stable field names across the daemon, so one query finds every line about a job (`job`), and so on. */
 export interface LogFields {
   component?: string;
   session?: string;
@@ -12,8 +12,8 @@ export interface LogFields {
 }
 
 /**
- * Paths that may hold secrets. pino's `*.x` matches one level only (node-stack.md §9), so the real paths are
- * listed; secrets are also never put into log objects on purpose.
+ * Paths that may hold secrets. pino's `*.x` matches one level only (docs/dependencies.md, pino), so the real
+ * paths are listed; secrets are also never put into log objects on purpose.
  */
 export const REDACT_PATHS = [
   'apiKey',

@@ -3,8 +3,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { JobRow, JobStore, Transition } from './store/jobStore.js';
 
 /*
- * Prometheus metrics (product.md §8). One Registry per daemon, never prom-client's global one: tests run several
- * daemons in one process, and a module-level registry would mix their counts (style.md: no module state).
+ * Prometheus metrics (docs/behaviour.md §8). One Registry per daemon, never prom-client's global one: tests
+ * run several daemons in one process, and a module-level registry would mix their counts.
  */
 
 export interface Metrics {

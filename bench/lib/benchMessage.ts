@@ -3,7 +3,7 @@
  * dot, so dot-stuffing is exercised) and the PDF in base64 at 76 columns.
  *
  * Line endings are LF on purpose: Postfix's `smtp-source -F` strips each LF and sends CRLF, so a CRLF file would
- * arrive with doubled CRs (ingest-anchors.md "Method").
+ * arrive with doubled CRs.
  *
  * There is no Message-ID header. smtp-source sends the same file every time, and faxbridge answers a message it
  * has already queued (same sender and Message-ID within a day) with the existing jobs, without reading the PDF

@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 
 /**
- * Where documents live: local disk for one instance, S3 for several (product.md §9). `put` returns only once
- * the bytes are durable, because a 250 follows it.
+ * Where documents live: local disk for one instance, S3 for several (docs/behaviour.md §9). `put` returns
+ * only once the bytes are durable, because a 250 follows it.
  */
 export interface DocumentStorage {
   readonly driver: 'local' | 's3';

@@ -11,7 +11,7 @@ const KEY_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*\.pdf$/;
 
 /**
  * Documents as files under `<data_dir>/documents`, served to Telnyx by our HTTP listener at
- * `/media/<key>?expires=…&sig=…`. Single instance only (product.md §9).
+ * `/media/<key>?expires=…&sig=…`. Single instance only (docs/behaviour.md §9).
  */
 export function makeLocalStorage(options: {
   root: string;

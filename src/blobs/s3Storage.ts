@@ -19,7 +19,10 @@ import type { DocumentStorage } from './documentStorage.js';
 
 /** Same shape as local keys (`doc_….pdf`, optionally in folders): nothing else is ever read or signed. */
 const KEY_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*\.pdf$/;
-/** SigV4 presigned URLs live at most one week (node-stack.md §4); config refuses a longer url_ttl already. */
+/**
+ * SigV4 presigned URLs live at most one week (docs/dependencies.md, @aws-sdk/client-s3); config refuses a
+ * longer url_ttl already.
+ */
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 /** S3's minimum part size; larger documents go up in 5 MiB parts, two at a time. */
 const PART_SIZE = 5 * MB;
@@ -44,14 +47,16 @@ export interface S3DocumentStorage extends DocumentStorage {
 }
 
 /**
- * Documents in an S3 bucket, shared by every instance (product.md §9), handed to Telnyx as presigned GET URLs.
+ * Documents in an S3 bucket, shared by every instance (docs/behaviour.md §9), handed to Telnyx as presigned
+ * GET URLs.
  *
  * Credentials come from the AWS SDK's default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, shared config
  * and AWS_PROFILE, web identity, container or instance role). The SDK warns on Node 20 at first use; set
  * AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true in the environment to silence it (CI does).
  *
  * Checksums are WHEN_REQUIRED: the SDK's default (WHEN_SUPPORTED) streams uploads as aws-chunked with a CRC32
- * trailer, which older MinIO and Ceph refuse and s3rver stores as corrupt bytes (node-stack.md §4).
+ * trailer, which older MinIO and Ceph refuse and s3rver stores as corrupt bytes. See docs/dependencies.md
+ * (@aws-sdk/client-s3).
  */
 export function makeS3Storage(options: S3StorageOptions): S3DocumentStorage {
   const { bucket, serverSideEncryption } = options;

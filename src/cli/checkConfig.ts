@@ -4,8 +4,9 @@ import { parseCommandArgs } from './args.js';
 import { type Command, EXIT } from './io.js';
 
 /**
- * `faxbridge check-config FILE` (product.md §1): applies the environment as `start` would, checks every key
- * and cross-key rule, prints one `key.path: message` line per problem on stderr. Warnings do not fail.
+ * `faxbridge check-config FILE` (docs/behaviour.md §1): applies the environment as `start` would, checks
+ * every key and cross-key rule, prints one `key.path: message` line per problem on stderr. Warnings do not
+ * fail.
  */
 export const checkConfigCommand: Command = {
   name: 'check-config',

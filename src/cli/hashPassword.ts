@@ -3,7 +3,7 @@ import { parseCommandArgs } from './args.js';
 import { type CliIo, type Command, EXIT, ProblemError } from './io.js';
 
 /**
- * `faxbridge hash-password` (issue 7): turns a password into the scrypt hash `smtp.auth[].password_hash` takes.
+ * `faxbridge hash-password`: turns a password into the scrypt hash `smtp.auth[].password_hash` takes.
  * The password is read from stdin (first line), or asked for twice without echo on a terminal; it is never an
  * argument, which other users could read in the process list and the shell would keep in its history.
  */

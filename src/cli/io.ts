@@ -1,4 +1,4 @@
-/** Exit codes scripts can rely on (product.md §1): 0 fine, 1 a problem (bad config, not found, refused), 2 usage. */
+/** Exit codes scripts can rely on (docs/behaviour.md §1): 0 fine, 1 a problem (bad config, not found, refused), 2 usage. */
 export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

@@ -6,8 +6,8 @@ import { withStore } from './offline.js';
 /**
  * `faxbridge retry ID`: sends a failed or canceled fax again. It queues a NEW job for the same document,
  * number and sender, with a fresh budget of `retry.max_attempts`; the old job keeps its history and its
- * receipt. A new job rather than a reset keeps "each job state change once" (product.md §4) true, and gives
- * the new outcome its own receipt (receipts are unique per job and kind).
+ * receipt. A new job rather than a reset keeps "each job state change once" (docs/behaviour.md §4) true, and
+ * gives the new outcome its own receipt (receipts are unique per job and kind).
  */
 export const retryCommand: Command = {
   name: 'retry',

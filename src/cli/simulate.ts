@@ -1,8 +1,8 @@
 /**
- * `faxbridge simulate inbound --from +E164 --to +E164 [--pages N] [--partial] [--fail REASON]` (product.md §1):
- * asks the running sandbox daemon's simulator to deliver an incoming fax exactly as Telnyx would
- * (fax.receiving.started, fax.media.processing.started, fax.received with an expiring media link). The daemon
- * is found through `<data_dir>/simulator.json`, which `start` writes in sandbox mode.
+ * `faxbridge simulate inbound --from +E164 --to +E164 [--pages N] [--partial] [--fail REASON]`
+ * (docs/behaviour.md §1): asks the running sandbox daemon's simulator to deliver an incoming fax exactly as
+ * Telnyx would (fax.receiving.started, fax.media.processing.started, fax.received with an expiring media
+ * link). The daemon is found through `<data_dir>/simulator.json`, which `start` writes in sandbox mode.
  */
 import { request } from 'undici';
 

@@ -1,12 +1,12 @@
 import { checkSmtpSecurityRules } from './securityRules.js';
 import type { Config, ConfigProblem } from './types.js';
 
-/** SigV4 presigned URLs live at most a week (node-stack.md §4). */
+/** SigV4 presigned URLs live at most a week; see docs/dependencies.md (@aws-sdk/client-s3). */
 const PRESIGNED_URL_LIMIT_MS = 7 * 24 * 3600 * 1000;
 
 /**
- * The rules that involve several keys or the mode (product.md §1–§2), checked once the schema passed. Problems
- * stop the start (and make check-config exit 1); warnings are printed and do not.
+ * The rules that involve several keys or the mode (docs/behaviour.md §1–§2), checked once the schema passed.
+ * Problems stop the start (and make check-config exit 1); warnings are printed and do not.
  */
 export function checkCrossKeyRules(
   config: Config,

@@ -140,7 +140,7 @@ class UnsafeInteger {
   }
 }
 
-/** FAXBRIDGE_HTTP__PUBLIC_URL sets http.public_url; the environment wins over the file (product.md §2). */
+/** FAXBRIDGE_HTTP__PUBLIC_URL sets http.public_url; the environment wins over the file (docs/behaviour.md §2). */
 function applyEnvironment(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || value === '') continue;

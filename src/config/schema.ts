@@ -4,8 +4,8 @@ import { isValidCidr } from '../lib/cidr.js';
 import { tryParseDuration, tryParseSize } from '../lib/units.js';
 
 /*
- * The configuration schema of product.md §2. Keys keep their YAML spelling (snake_case) so that an error path
- * is exactly what the operator typed. Sizes become bytes and durations milliseconds here, once.
+ * The configuration schema of docs/behaviour.md §2. Keys keep their YAML spelling (snake_case) so that an
+ * error path is exactly what the operator typed. Sizes become bytes and durations milliseconds here, once.
  * Values from the environment arrive as strings, so scalar fields accept the string form of their type.
  */
 
@@ -246,7 +246,7 @@ export const configSchema = z.strictObject({
       from: z.string().optional(),
       smtp_url: z.url('expected smtp://host:port or smtps://host:port').optional(),
       max_attachment_size: size.prefault('20MB'),
-      /** Subject templates with {placeholders} (src/mail/templates.ts); each defaults to product.md's text. */
+      /** Subject templates with {placeholders} (src/mail/templates.ts); each defaults to docs/behaviour.md's text. */
       subjects: z
         .strictObject({
           accepted: z.string().min(1).optional(),

@@ -6,7 +6,7 @@ import { parsePasswordHash } from '../lib/passwordHash.js';
 import type { Config, ConfigProblem } from './types.js';
 
 /**
- * Cross-key rules of the SMTP security settings (issue 7), so that `check-config` catches a listener that could
+ * Cross-key rules of the SMTP security settings, so that `check-config` catches a listener that could
  * never authenticate anybody, or would ask for passwords in clear, before the daemon starts.
  */
 export function checkSmtpSecurityRules(config: Config): {

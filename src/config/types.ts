@@ -6,7 +6,7 @@ import type { RawConfig } from './schema.js';
 
 /** A validated, frozen configuration with the sandbox decision and derived defaults applied. */
 export interface Config extends RawConfig {
-  /** No Telnyx API key anywhere: the built-in simulator stands in for Telnyx (product.md §1). */
+  /** No Telnyx API key anywhere: the built-in simulator stands in for Telnyx (docs/behaviour.md §1). */
   sandbox: boolean;
   /** The file the config came from (null when running on defaults and environment only). */
   config_file: string | null;

@@ -13,10 +13,10 @@ import { measurePart, peekHead, savePart } from './partSniffer.js';
 import { hasPdfMagic, PDF_SNIFF_BYTES } from './pdfMagic.js';
 
 /**
- * Turns an incoming email, as it streams in, into the fax document's parts (product.md §3 "The document"): every
- * MIME leaf whose decoded bytes carry `%PDF-` in their first 1024 bytes is written to `workDir`, whatever it is
- * called or typed as; everything else is measured, listed and dropped. Forwarded messages attached as
- * `message/rfc822` are opened and searched the same way, up to `maxDepth` levels.
+ * Turns an incoming email, as it streams in, into the fax document's parts (docs/behaviour.md §3 "The
+ * document"): every MIME leaf whose decoded bytes carry `%PDF-` in their first 1024 bytes is written to
+ * `workDir`, whatever it is called or typed as; everything else is measured, listed and dropped. Forwarded
+ * messages attached as `message/rfc822` are opened and searched the same way, up to `maxDepth` levels.
  *
  * Nothing is held in memory but the parts' first KB: text bodies are read through and dropped. The caller owns
  * `workDir` and the files listed in `pdfs`; on any failure those files are removed before the promise rejects.
@@ -101,8 +101,9 @@ interface ParseTask {
 }
 
 /**
- * Parses one message with mailparser's streaming parser (never simpleParser, which buffers every attachment,
- * node-stack.md §3). Parts are handled one at a time, in order: mailparser waits for each `release()`.
+ * Parses one message with mailparser's streaming parser (never simpleParser, which buffers every attachment;
+ * docs/dependencies.md, mailparser). Parts are handled one at a time, in order: mailparser waits for each
+ * `release()`.
  */
 async function parseMessage(task: ParseTask): Promise<MessageHeaderFields> {
   const { input, run, signal } = task;
@@ -181,7 +182,8 @@ async function handleAttachment(part: AttachmentStream, task: ParseTask, signal:
     throw error;
   } finally {
     signal.removeEventListener('abort', onAbort);
-    // Mandatory: mailparser stalls for good after an attachment that is never released (node-stack.md §3).
+    // Mandatory: mailparser stalls for good after an attachment that is never released (docs/dependencies.md,
+    // mailparser).
     part.release?.();
   }
 }

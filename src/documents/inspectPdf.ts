@@ -8,7 +8,7 @@ import { type DocumentSandbox, sharedDocumentSandbox } from './sandbox/documentS
 
 /**
  * Decides whether a PDF can be faxed: it opens without a password, has pages, and fits Telnyx's limits
- * (50 MB / 350 pages, telnyx-fax-api.md). `problem` is written for the sender and follows the file name in the
+ * (50 MB / 350 pages, docs/telnyx.md). `problem` is written for the sender and follows the file name in the
  * reply: "invoice.pdf needs a password to open".
  */
 export type PdfInspection =

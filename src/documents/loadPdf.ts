@@ -11,8 +11,9 @@ export type LoadedPdf =
   { kind: 'loaded'; doc: PDFDocument } | { kind: 'encrypted' } | { kind: 'unreadable'; reason: string };
 
 /**
- * pdf-lib 1.17.1's EncryptedPDFError fails `instanceof` (ES5 subclassing of Error, node-stack.md §10), so the
- * message is the only reliable sign. Its text is "Input document to `PDFDocument.load` is encrypted...".
+ * pdf-lib 1.17.1's EncryptedPDFError fails `instanceof` (ES5 subclassing of Error; docs/dependencies.md,
+ * pdf-lib), so the message is the only reliable sign. Its text is "Input document to `PDFDocument.load` is
+ * encrypted...".
  */
 const ENCRYPTED_MESSAGE = /\bis encrypted\b/;
 

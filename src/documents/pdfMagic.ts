@@ -1,7 +1,8 @@
 /**
- * What makes bytes a PDF for faxbridge (product.md §3 "The document"): `%PDF-` starting within the first 1024 bytes,
- * whatever the MIME type, disposition or file name said. Readers accept a header that late (PDF 1.7 §7.5.2 and
- * Acrobat's implementation note 13), because some generators put junk such as a BOM or mail gateway banner first.
+ * What makes bytes a PDF for faxbridge (docs/behaviour.md §3 "The document"): `%PDF-` starting within the
+ * first 1024 bytes, whatever the MIME type, disposition or file name said. Readers accept a header that late
+ * (PDF 1.7 §7.5.2 and Acrobat's implementation note 13), because some generators put junk such as a BOM or
+ * mail gateway banner first.
  */
 export const PDF_HEADER_WINDOW = 1024;
 const PDF_MAGIC = Buffer.from('%PDF-', 'latin1');

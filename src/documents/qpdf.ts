@@ -3,9 +3,9 @@ import { execFile } from 'node:child_process';
 import { SECOND } from '../lib/units.js';
 
 /**
- * The few qpdf calls faxbridge needs for encrypted PDFs, which pdf-lib 1.17.1 cannot decrypt (node-stack.md §10).
- * qpdf (Debian package `qpdf`, 11.x) is therefore a runtime dependency for encrypted documents only; without it
- * they are refused with a clear reason, everything else still works.
+ * The few qpdf calls faxbridge needs for encrypted PDFs, which pdf-lib 1.17.1 cannot decrypt
+ * (docs/dependencies.md, pdf-lib). qpdf (Debian package `qpdf`, 11.x) is therefore a runtime dependency for
+ * encrypted documents only; without it they are refused with a clear reason, everything else still works.
  *
  * Exit codes are documented in the qpdf manual ("Exit Status"): 0 success, 2 errors, 3 warnings only.
  * `--requires-password` reuses them with its own meaning: 0 needs a password, 2 not encrypted, 3 encrypted but

@@ -2,8 +2,8 @@ import type { Logger } from '../log.js';
 
 /**
  * pdf-lib 1.17.1 reports parser trouble ("Trying to parse invalid object", "Invalid object ref", "Removing parsed
- * object: 0 0 R") with `console.warn` and offers no hook (node-stack.md §10). The daemon's stdout must stay JSON, so
- * while pdf-lib works we route `console.warn` to the pino logger at debug level.
+ * object: 0 0 R") with `console.warn` and offers no hook (docs/dependencies.md, pdf-lib). The daemon's stdout
+ * must stay JSON, so while pdf-lib works we route `console.warn` to the pino logger at debug level.
  *
  * pdf-lib's parser yields to the event loop every 100 objects, so several loads can overlap. The redirect is
  * therefore shared: the first caller installs it, each caller registers its logger, and the last one out puts the

@@ -1,5 +1,5 @@
 /**
- * Every Telnyx `failure_reason` (telnyx-fax-api.md §5.3), its retry class (product.md §4) and the words a
+ * Every Telnyx `failure_reason` (docs/telnyx.md §5.3), its retry class (docs/behaviour.md §4) and the words a
  * receipt uses for it. Telnyx documents the field as an open string, so unknown values are classed `final`
  * and described with their raw code rather than dropped.
  */
@@ -151,7 +151,7 @@ export function isKnownFailureReason(reason: string | null | undefined): boolean
   return lookup(reason) !== undefined;
 }
 
-/** The retry class of a failure_reason (product.md §4); unknown and missing reasons are `final`. */
+/** The retry class of a failure_reason (docs/behaviour.md §4); unknown and missing reasons are `final`. */
 export function classifyFailure(reason: string | null | undefined): RetryClass {
   return lookup(reason)?.retryClass ?? 'final';
 }

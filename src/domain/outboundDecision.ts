@@ -2,7 +2,7 @@ import type { AttemptRow, JobRow, Transition } from '../store/jobStore.js';
 import { classifyFailure, INTERNAL_FAILURE_REASONS, type RetryClass } from './failureReasons.js';
 import { FINAL_JOB_STATUSES } from './jobStatus.js';
 
-/** Telnyx fax statuses in the order a fax moves through them (product.md §5); never backwards. */
+/** Telnyx fax statuses in the order a fax moves through them (docs/behaviour.md §5); never backwards. */
 const STATUS_RANK: Record<string, number> = {
   queued: 1,
   'media.processed': 2,

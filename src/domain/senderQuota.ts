@@ -1,5 +1,5 @@
 /**
- * Per-sender limits (`limits.faxes_per_hour`, `limits.pages_per_day`; issue 7): the phone bill a compromised
+ * Per-sender limits (`limits.faxes_per_hour`, `limits.pages_per_day`): the phone bill a compromised
  * mailbox can run up. Usage is counted from the jobs already accepted, so limits hold across restarts and across
  * instances sharing one database. Pure; the SMTP layer answers a breach with 451 4.7.1 so the sender's server
  * tries again later, when the window has moved on.

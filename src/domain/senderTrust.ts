@@ -1,6 +1,7 @@
 /**
- * Who vouches for the header From of a message (issue 7, product.md §3 "Who is sending"). Pure rules; the SMTP
- * layer gathers the facts (AUTH user, client address, SPF/DKIM/DMARC results) and acts on the verdict.
+ * Who vouches for the header From of a message (docs/behaviour.md §3 "Who is sending"). Pure rules;
+ * the SMTP layer gathers the facts (AUTH user, client address, SPF/DKIM/DMARC results) and acts on the
+ * verdict.
  *
  * The rule, in order:
  * 1. An authenticated session (SMTP AUTH) is trusted for the addresses its user may send as (`send_as`,

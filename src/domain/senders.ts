@@ -1,10 +1,10 @@
-/** The `senders` entries of product.md §2: who may fax, and the caller number each one sends from. */
+/** The `senders` entries of docs/behaviour.md §2: who may fax, and the caller number each one sends from. */
 export interface SenderRule {
   match: string;
   from_number: string;
 }
 
-/** The number sandbox users send from when no rule matches them (product.md §1). */
+/** The number sandbox users send from when no rule matches them (docs/behaviour.md §1). */
 export const SANDBOX_FROM_NUMBER = '+15550000000';
 
 /**

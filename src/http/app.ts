@@ -29,8 +29,9 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 const MAX_LOGGED_PATH_CHARS = 200;
 
 /**
- * The whole HTTP surface in one route table (style.md §12). The signature check lives inside the Telnyx
- * route only; every other route is either a probe or carries its own HMAC-signed link.
+ * The whole HTTP surface in one route table, so every path the daemon serves is in view here. The signature
+ * check lives inside the Telnyx route only; every other route is either a probe or carries its own
+ * HMAC-signed link.
  */
 export function makeHttpApp(deps: HttpDeps): Koa {
   // No AsyncLocalStorage: the per-request logger travels on ctx.state, which costs nothing per request.
@@ -42,7 +43,8 @@ export function makeHttpApp(deps: HttpDeps): Koa {
   router.post('/webhooks/telnyx', makeTelnyxWebhookHandler(deps.webhook));
   router.get('/healthz', makeHealthHandler(randomUUID()));
   router.get('/readyz', makeReadyHandler(deps.ready, { log: deps.log }));
-  // path-to-regexp 8 syntax: `{*path}` is a named wildcard; a bare `*` throws (node-stack.md §6).
+  // path-to-regexp 8 syntax: `{*path}` is a named wildcard; a bare `*` throws. See docs/dependencies.md
+  // (@koa/router).
   if (deps.media) router.get('/media/{*path}', deps.media);
   if (deps.documents) router.get('/documents/{*path}', deps.documents);
   if (deps.metrics) router.get('/metrics', deps.metrics);

@@ -13,7 +13,7 @@ export interface Readiness {
 export type ReadinessCheck = () => Promise<Readiness>;
 
 export interface ReadyHandlerOptions {
-  /** How long one answer is reused; product.md §8 says dependencies are checked at most every 30 s. */
+  /** How long one answer is reused; docs/behaviour.md §8 says dependencies are checked at most every 30 s. */
   cacheMs?: number;
   /** Current time in milliseconds, injected for tests. */
   now?: () => number;

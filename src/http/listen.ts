@@ -50,7 +50,10 @@ const HEADERS_TIMEOUT_MS = 10 * SECOND;
  */
 const KEEP_ALIVE_TIMEOUT_MS = 5 * SECOND;
 
-/** Starts `app` on host:port and returns its stop (style.md §11). Rejects if the port cannot be bound. */
+/**
+ * Starts `app` on host:port and returns its stop, like every component (docs/architecture.md, start-up).
+ * Rejects if the port cannot be bound.
+ */
 export async function listen(app: Koa, options: ListenOptions): Promise<HttpListener> {
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const server = createServer({ connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }, app.callback());

@@ -39,7 +39,7 @@ export interface WebhookDeps {
   maxInFlightBytes?: number;
 }
 
-/** product.md §5: bodies over 1 MB are refused with 413. Fax events are a few hundred bytes. */
+/** docs/behaviour.md §5: bodies over 1 MB are refused with 413. Fax events are a few hundred bytes. */
 const BODY_LIMIT_BYTES = 1 * MB;
 /**
  * Bodies of requests whose headers passed are read into memory; this bounds them together, so many slow
@@ -50,8 +50,9 @@ const DEFAULT_MAX_IN_FLIGHT_BYTES = 32 * MB;
 const BUSY_RETRY_AFTER_SEC = 5;
 
 /**
- * POST /webhooks/telnyx: raw bytes → signature → JSON → record → 200 (product.md §5). Telnyx asks for exactly
- * 200 within ~2 s, so only recording happens before the answer; everything else goes to `afterRecord`.
+ * POST /webhooks/telnyx: raw bytes → signature → JSON → record → 200 (docs/behaviour.md §5). Telnyx asks for
+ * exactly 200 within ~2 s, so only recording happens before the answer; everything else goes to
+ * `afterRecord`.
  */
 export function makeTelnyxWebhookHandler(deps: WebhookDeps): Koa.Middleware {
   const maxInFlight = deps.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
@@ -122,7 +123,7 @@ export function makeTelnyxWebhookHandler(deps: WebhookDeps): Koa.Middleware {
 
 /**
  * Reads the exact request bytes (raw-body 3, no encoding → Buffer). Never a decoded string: a body with an
- * invalid UTF-8 byte would no longer verify (node-stack.md §6).
+ * invalid UTF-8 byte would no longer verify. See docs/dependencies.md (raw-body).
  */
 async function tryReadRawBody(ctx: Koa.Context): Promise<Buffer | 'too_large' | 'unreadable'> {
   const declaredLength = ctx.get('content-length');
@@ -166,7 +167,7 @@ function jsonNestingExceeds(bytes: Buffer, limit: number): boolean {
 }
 
 /**
- * Accepts only the `{data: {id, event_type, …}}` envelope real deliveries use (telnyx-fax-api.md §5.1); the
+ * Accepts only the `{data: {id, event_type, …}}` envelope real deliveries use (docs/telnyx.md §5.1); the
  * wrapper-less shape from old doc samples is refused with 400 rather than guessed at.
  */
 export function tryParseTelnyxEvent(rawBody: Buffer): TelnyxEvent | null {

@@ -4,7 +4,7 @@ import { FaxError } from '../errors.js';
 import { SECOND } from '../lib/units.js';
 
 /**
- * Telnyx signs `${telnyx-timestamp}|${raw body bytes}` with Ed25519 (telnyx-fax-api.md §6). This is NOT the
+ * Telnyx signs `${telnyx-timestamp}|${raw body bytes}` with Ed25519 (docs/telnyx.md §6). This is NOT the
  * Standard Webhooks HMAC scheme that telnyx-node ≥ 7 `webhooks.unwrap()` checks, so we verify ourselves.
  */
 export type VerifyFailure = 'missing_headers' | 'bad_timestamp' | 'stale_timestamp' | 'bad_signature';
@@ -36,7 +36,8 @@ const TIMESTAMP_PATTERN = /^\d{1,15}$/;
 
 /**
  * Builds the verifier once per configured key. The KeyObject is imported here and reused: rebuilding it on
- * every request roughly halves throughput, and node:crypto is ~75× faster than tweetnacl (node-stack.md §5).
+ * every request roughly halves throughput, and node:crypto is ~75× faster than tweetnacl (see
+ * docs/dependencies.md, node:crypto).
  * Throws a `config` FaxError at boot when the key is not the Base64 of 32 bytes.
  */
 export function makeSignatureVerifier(
@@ -65,7 +66,8 @@ export function makeSignatureVerifier(
     if (!headers.ok || !signature || !timestamp) return headers;
     const signatureBytes = Buffer.from(signature, 'base64');
 
-    // The exact bytes: a body decoded to a string and re-encoded fails on any invalid UTF-8 byte (node-stack.md §6).
+    // The exact bytes: a body decoded to a string and re-encoded fails on any invalid UTF-8 byte
+    // (docs/dependencies.md, raw-body).
     const signed = Buffer.concat([Buffer.from(`${timestamp}|`, 'ascii'), rawBody]);
     try {
       return verify(null, signed, key, signatureBytes) ? { ok: true } : refuse('bad_signature');

@@ -1,6 +1,7 @@
 /**
- * The admin's notice that a received fax could not be downloaded yet (product.md §7: "retry with backoff and
- * tell the admin"). Pure; the Message-ID comes from the fax id, so a resend after a crash repeats it.
+ * The admin's notice that a received fax could not be downloaded yet (docs/behaviour.md §7: it "retries with
+ * backoff and tells the admin"). Pure; the Message-ID comes from the fax id, so a resend after a crash repeats
+ * it.
  */
 import { formatFields, formatTime } from '../mail/formatTimes.js';
 import type { OutgoingMail } from '../mail/mailer.js';

@@ -1,5 +1,5 @@
 /**
- * Streams a received fax's `media_url` (a presigned S3 link valid about 10 minutes, telnyx-fax-api.md §5.2)
+ * Streams a received fax's `media_url` (a presigned S3 link valid about 10 minutes, docs/telnyx.md §5.2)
  * into a file, hashing as it goes, with a size cap and timeouts, and checks that the bytes are a PDF. Nothing
  * is thrown: the caller decides what a failure means (refresh the link, or retry later).
  */

@@ -1,7 +1,7 @@
 /**
  * Gets a received fax's PDF onto local disk: the known `media_url` first; when that link is refused (it
  * expires about 10 minutes after fax.received) or unknown, `POST /faxes/{id}/actions/refresh` and read the
- * fresh link back with `GET /faxes/{id}` (telnyx-fax-api.md §2; product.md §7), then download again.
+ * fresh link back with `GET /faxes/{id}` (docs/telnyx.md §2; docs/behaviour.md §7), then download again.
  */
 import type { Dispatcher } from 'undici';
 

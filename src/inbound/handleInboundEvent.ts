@@ -1,5 +1,5 @@
 /**
- * `EventDeps.onInbound`: acts on webhook events with `direction: inbound` (telnyx-fax-api.md §5.2).
+ * `EventDeps.onInbound`: acts on webhook events with `direction: inbound` (docs/telnyx.md §5.2).
  * `fax.received` and `fax.failed` become an `inbound_faxes` row, recorded in the same transaction that marks
  * the event processed; the progress events (`fax.receiving.started`, `fax.media.processing.started`) need
  * nothing but to be marked processed. The download itself is the inbound worker's, driven by the row.

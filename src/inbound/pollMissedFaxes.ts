@@ -1,7 +1,7 @@
 /**
  * Webhooks get lost (our outage, a proxy, Telnyx giving up). Every few minutes faxbridge lists the inbound
- * faxes of the last 24 hours (`GET /faxes?filter[direction][eq]=inbound`, product.md §7) and records any
- * received or failed fax it has no row for; from there it goes the same way as a webhook.
+ * faxes of the last 24 hours (`GET /faxes?filter[direction][eq]=inbound`, docs/behaviour.md §7) and records
+ * any received or failed fax it has no row for; from there it goes the same way as a webhook.
  */
 import type { Ctx } from '../context.js';
 import { startPollingLoop } from '../lib/pollingLoop.js';

@@ -22,7 +22,7 @@ export interface RecordDeps extends Pick<Ctx, 'config' | 'store' | 'clock' | 'lo
   onQueued?: () => void;
 }
 
-/** From a `fax.received` or inbound `fax.failed` payload (telnyx-fax-api.md §5.2); null without a fax id. */
+/** From a `fax.received` or inbound `fax.failed` payload (docs/telnyx.md §5.2); null without a fax id. */
 export function inboundFromPayload(
   eventType: string,
   payload: Record<string, unknown>,

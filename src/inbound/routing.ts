@@ -1,7 +1,7 @@
 /**
- * Who receives a fax that arrived on one of our numbers (product.md §7): the `inbound` route for the exact
- * called number, else the `*` route; in sandbox with no routes at all, `inbox@<first fax domain>`; otherwise the
- * `admin` addresses, flagged as unrouted. Pure: the caller logs and counts.
+ * Who receives a fax that arrived on one of our numbers (docs/behaviour.md §7): the `inbound` route for the
+ * exact called number, else the `*` route; in sandbox with no routes at all, `inbox@<first fax domain>`;
+ * otherwise the `admin` addresses, flagged as unrouted. Pure: the caller logs and counts.
  */
 import type { Config } from '../config/loadConfig.js';
 import type { InboundOutboxEntry } from '../store/jobStore.js';

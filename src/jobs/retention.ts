@@ -1,5 +1,5 @@
 /**
- * Retention (product.md §9): documents (sent and received) and outbox `.eml` files older than
+ * Retention (docs/behaviour.md §9): documents (sent and received) and outbox `.eml` files older than
  * `retention.days` are deleted; `0` keeps everything. Rows stay, with `documents.deleted_at` set, so job and
  * fax metadata outlive the bytes. Documents of jobs still in progress are never touched (the store's query
  * leaves them out). The clock is injected so tests can jump a month ahead.
@@ -84,7 +84,7 @@ async function deleteEmlFiles(dir: string, cutoff: number): Promise<number> {
   return deleted;
 }
 
-/** Webhook event ids are remembered for 7 days (product.md §5); Telnyx does not redeliver older ones. */
+/** Webhook event ids are remembered for 7 days (docs/behaviour.md §5); Telnyx does not redeliver older ones. */
 export const EVENT_MEMORY = 7 * DAY;
 
 /** Forgets processed events past EVENT_MEMORY, whatever retention.days says: they are not documents. */

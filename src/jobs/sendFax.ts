@@ -18,9 +18,9 @@ const T38_SUSPECT = new Set(['fax_signaling_error', 'invalid_ecm_response_from_r
 
 /** Backoff for API errors (not counted as attempts): 5 s doubling to 10 min, jittered. */
 const API_BACKOFF = { baseMs: 5 * SECOND, maxMs: 10 * MINUTE };
-/** GET /faxes looks this far before the attempt started, for clock skew (product.md §4). */
+/** GET /faxes looks this far before the attempt started, for clock skew (docs/behaviour.md §4). */
 const RECONCILE_WINDOW = 10 * MINUTE;
-/** After this long without a final event the outcome is declared unknown (product.md §4). */
+/** After this long without a final event the outcome is declared unknown (docs/behaviour.md §4). */
 const OUTCOME_UNKNOWN_AFTER = DAY;
 
 export function outboundPolicy(config: Config): OutboundPolicy {
@@ -33,9 +33,10 @@ export function outboundPolicy(config: Config): OutboundPolicy {
 }
 
 /**
- * Works one claimed job and returns the transition to apply when releasing it. Exactly once (product.md §4):
- * the attempt row is durable in state `posting` before POST /faxes; a job found with such a row after an
- * uncertain outcome or a crash is reconciled with GET /faxes (client_state) before anything is sent again.
+ * Works one claimed job and returns the transition to apply when releasing it. Exactly once
+ * (docs/behaviour.md §4): the attempt row is durable in state `posting` before POST /faxes; a job found with
+ * such a row after an uncertain outcome or a crash is reconciled with GET /faxes (client_state) before
+ * anything is sent again.
  */
 export async function workJob(
   deps: SendFaxDeps,
@@ -201,7 +202,7 @@ async function reconcile(
   return decision.transition ?? placedNow;
 }
 
-/** No final event for a while: ask Telnyx (product.md §4), and give up after 24 hours. */
+/** No final event for a while: ask Telnyx (docs/behaviour.md §4), and give up after 24 hours. */
 async function checkPlacedFax(
   deps: SendFaxDeps,
   job: JobRow,

@@ -10,7 +10,7 @@ export const GB = 1024 * MB;
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: KB, k: KB, mb: MB, m: MB, gb: GB, g: GB };
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY, '': SECOND };
 
-/** Parses `70MB`, `512kb`, `1048576` into bytes (binary units, as product.md says). Returns null when unreadable. */
+/** Parses `70MB`, `512kb`, `1048576` into bytes (binary units, as docs/behaviour.md says). Returns null when unreadable. */
 export function tryParseSize(text: string | number): number | null {
   if (typeof text === 'number') return Number.isFinite(text) && text >= 0 ? Math.floor(text) : null;
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);

@@ -1,8 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * HMAC-signed, expiring links (product.md §8): `?expires=<unix s>&sig=<base64url HMAC-SHA256(path|expires)>`.
- * The path is signed whole, so a link for one document cannot be bent into another.
+ * HMAC-signed, expiring links (docs/behaviour.md §8):
+ * `?expires=<unix s>&sig=<base64url HMAC-SHA256(path|expires)>`. The path is signed whole, so a link for one
+ * document cannot be bent into another.
  */
 export interface UrlSigner {
   sign(path: string, expiresAtMs: number): string;

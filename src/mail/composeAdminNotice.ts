@@ -1,7 +1,7 @@
 /**
- * The admin's notice about an outbound job that needs a person (product.md §4: after 24 hours without a final
- * event the outcome is unknown, "and the admin is told"). Pure; the Message-ID comes from the job, so a resend
- * after a crash repeats it.
+ * The admin's notice about an outbound job that needs a person (docs/behaviour.md §4: after 24 hours without
+ * a final event the outcome is unknown, "and the admin is told"). Pure; the Message-ID comes from the job, so
+ * a resend after a crash repeats it.
  */
 import { formatFields, formatTime } from './formatTimes.js';
 import type { OutgoingMail } from './mailer.js';

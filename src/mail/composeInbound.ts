@@ -1,7 +1,7 @@
 /**
- * Emails for received faxes (product.md §7): the fax itself in attach/link/notice mode, and the notice that
- * an incoming fax failed. Pure; Message-IDs come from the fax id and the recipient set, so a retry after a
- * crash repeats the same id and a second route set gets its own.
+ * Emails for received faxes (docs/behaviour.md §7): the fax itself in attach/link/notice mode, and the notice
+ * that an incoming fax failed. Pure; Message-IDs come from the fax id and the recipient set, so a retry after
+ * a crash repeats the same id and a second route set gets its own.
  */
 import { describeFailure } from '../domain/failureReasons.js';
 import { formatBytes } from '../lib/units.js';
@@ -27,7 +27,7 @@ interface InboundCommon {
   /** The called number, one of ours. */
   called: string;
   recipients: string[];
-  /** No route matched the called number, so this goes to `admin` (product.md §7). */
+  /** No route matched the called number, so this goes to `admin` (docs/behaviour.md §7). */
   unrouted?: boolean;
   timezone: string;
   /** `mail.from` */
@@ -158,7 +158,7 @@ function unroutedNote(input: InboundCommon): string {
   );
 }
 
-/** Attach, link or notice, with the fallbacks product.md §7 asks for; never silently without the fax. */
+/** Attach, link or notice, with the fallbacks docs/behaviour.md §7 asks for; never silently without the fax. */
 function chooseDelivery(input: InboundFaxInput): { attachment: Attachment | null; text: string } {
   const doc = input.document;
   const keptAs = `It is kept in faxbridge as fax ${input.faxId}; ask your administrator if you need it.`;

@@ -1,6 +1,6 @@
 /**
- * Receipts to the sender of an email→fax job (product.md §6). Pure: the same input always gives the same
- * mail, Message-ID included, so the durable outbox can compose again after a crash and resend safely.
+ * Receipts to the sender of an email→fax job (docs/behaviour.md §6). Pure: the same input always gives the
+ * same mail, Message-ID included, so the durable outbox can compose again after a crash and resend safely.
  */
 import { describeFailure } from '../domain/failureReasons.js';
 import { formatBytes } from '../lib/units.js';

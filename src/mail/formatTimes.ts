@@ -45,7 +45,7 @@ export function formatInZone(date: Date, timeZone: string): string | null {
 }
 
 /**
- * UTC always, plus the configured zone when it is not UTC (product.md §2 `timezone`):
+ * UTC always, plus the configured zone when it is not UTC (docs/behaviour.md §2 `timezone`):
  * `2026-11-27 14:03:05 UTC (2026-11-27 09:03:05 EST, America/New_York)`.
  */
 export function formatTime(date: Date, timeZone: string): string {
@@ -66,7 +66,7 @@ export function formatDuration(totalSecs: number): string {
   return `${seconds} s`;
 }
 
-/** `1 page`, `2 pages`, `0 pages` (product.md §6: never `1 pages`). */
+/** `1 page`, `2 pages`, `0 pages` (docs/behaviour.md §6: never `1 pages`). */
 export function pluralize(count: number, singular: string, plural = `${singular}s`): string {
   return `${count} ${count === 1 ? singular : plural}`;
 }

@@ -8,7 +8,7 @@ import addressparser from 'nodemailer/lib/addressparser';
 
 import { toHeaderText } from './templates.js';
 
-/** E.164 as product.md §3 accepts it: `+` and 8–15 digits. */
+/** E.164 as docs/behaviour.md §3 accepts it: `+` and 8–15 digits. */
 export const E164 = /^\+\d{8,15}$/;
 
 /**
@@ -43,7 +43,8 @@ function messageIdHost(domain: string, from: string): string {
 
 /**
  * `<local@host>` from ids we chose: a resend after a crash composes the same id, so the recipient's mail
- * system can drop the duplicate (product.md §4 "a duplicate after a crash carries the same Message-ID").
+ * system can drop the duplicate (docs/behaviour.md §4 "a duplicate after a crash carries the same
+ * Message-ID").
  */
 export function makeMessageId(localPart: string, domain: string, from: string): string {
   const local = localPart.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);

@@ -1,7 +1,7 @@
 /**
- * Outgoing mail transport (node-stack.md §8): a pooled nodemailer SMTP relay when `mail.smtp_url` is set,
- * otherwise `.eml` files in the outbox folder (product.md §1 sandbox). Errors are sorted into "try again
- * later" and "never going to work" so the durable outbox that calls `send` knows whether to retry.
+ * Outgoing mail transport (docs/dependencies.md, nodemailer): a pooled SMTP relay when `mail.smtp_url` is
+ * set, otherwise `.eml` files in the outbox folder (docs/behaviour.md §1 sandbox). Errors are sorted into
+ * "try again later" and "never going to work" so the durable outbox that calls `send` knows whether to retry.
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, createWriteStream } from 'node:fs';
@@ -20,7 +20,7 @@ export interface OutgoingMail {
   /** Header From, `mail.from` as configured (`Fax <fax@fax.example.com>`). */
   from: string;
   to: string[];
-  /** MAIL FROM: the bare address inside `mail.from` (product.md §6). */
+  /** MAIL FROM: the bare address inside `mail.from` (docs/behaviour.md §6). */
   envelopeFrom: string;
   subject: string;
   text: string;

@@ -33,7 +33,8 @@ export const MAIL_BACKOFF = { baseMs: 15 * SECOND, maxMs: 30 * MINUTE };
  * How long a claimed row is this worker's. After a crash another instance (or the restart) sends the row once
  * this runs out, so it is also how late a receipt can be after a kill -9: short, since one send takes seconds.
  * Rows are claimed one at a time, so no row waits behind a batch while its lease runs down. A send that outlasts
- * the lease (a relay stalling near socketTimeout) may go out twice, with the same Message-ID (product.md §4).
+ * the lease (a relay stalling near socketTimeout) may go out twice, with the same Message-ID
+ * (docs/behaviour.md §4).
  */
 const LEASE = 1 * MINUTE;
 
@@ -46,7 +47,7 @@ const RECEIPT_KINDS: Record<string, ReceiptInput['kind']> = {
 /**
  * Sends what the outbox holds. Rows are written in the same transaction as the job change that causes them,
  * so a receipt is never lost; a row is marked sent only after the relay's 250, so a crash in between sends
- * it again with the same Message-ID (product.md §4: at least once, recognisably the same mail).
+ * it again with the same Message-ID (docs/behaviour.md §4: at least once, recognisably the same mail).
  */
 export async function drainOutbox(deps: OutboxDeps, owner: string, limit = 1): Promise<number> {
   const { store, clock, log } = deps;
@@ -121,8 +122,8 @@ export async function composeJobReceipt(
   const message = job && (await store.getMessage(job.message_row_id));
   const document = message && (await store.getDocument(message.document_id));
   if (!job || !message || !document) return null;
-  // Never answer a null or unusable sender (product.md §6): there is nobody to tell, and mail to `<>` or to
-  // a bare name would bounce back to mail.from. The caller marks the row dead with a warning.
+  // Never answer a null or unusable sender (docs/behaviour.md §6): there is nobody to tell, and mail to `<>`
+  // or to a bare name would bounce back to mail.from. The caller marks the row dead with a warning.
   if (!isMailboxAddress(message.sender)) return null;
   const attempts = await store.listAttempts(job.id);
   let attachment: ReceiptInput['document'];

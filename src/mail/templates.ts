@@ -1,6 +1,7 @@
 /**
- * Subject templates (product.md §6, §7: "defaults; templates are configurable"). A template is plain text with
- * `{name}` placeholders; the values are filled in already formatted (`{pages}` is `1 page` or `5 pages`).
+ * Subject templates (docs/behaviour.md §6, §7: defaults, and "templates are configurable"). A template is plain
+ * text with `{name}` placeholders; the values are filled in already formatted (`{pages}` is `1 page` or
+ * `5 pages`).
  */
 export interface SubjectTemplates {
   /** Vars: to, pages, job. */

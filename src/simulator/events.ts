@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { SimEvent, SimFax } from './types.js';
 
 /**
- * Builds webhook events shaped as Telnyx sends them (telnyx-fax-api.md §5 and §8): the `data` object
+ * Builds webhook events shaped as Telnyx sends them (docs/telnyx.md §5 and §8): the `data` object
  * `{record_type:'event', id, event_type, occurred_at, payload}`; the delivery adds `meta{attempt,delivered_to}`.
  */
 export type OutboundEventType =

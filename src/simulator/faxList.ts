@@ -4,7 +4,7 @@ import { envelope, type ErrorEnvelope, type TelnyxError, telnyxError } from './t
 import type { InjectedResponse } from './types.js';
 
 /**
- * `GET /v2/faxes` (SPEC `ListFaxes`; telnyx-fax-api.md §2): deepObject filters `filter[to][eq]`,
+ * `GET /v2/faxes` (SPEC `ListFaxes`; docs/telnyx.md §2): deepObject filters `filter[to][eq]`,
  * `filter[from][eq]`, `filter[direction][eq]`, `filter[created_at][gte|gt|lte|lt]`, and page-number paging
  * `page[number]` (default 1) / `page[size]` (default 20, at most 250, like the SPEC's `PageConsolidated`).
  * Newest first. Unknown query parameters are ignored; unreadable values answer 400 naming the parameter.

@@ -12,7 +12,7 @@ import type { InboundOptions } from './types.js';
 import type { WebhookDispatcher } from './webhooks.js';
 
 /**
- * An incoming fax (KB receive-a-fax-via-api.md; telnyx-fax-api.md §5.2): fax.receiving.started, then
+ * An incoming fax (KB receive-a-fax-via-api.md; docs/telnyx.md §5.2): fax.receiving.started, then
  * fax.media.processing.started and fax.received with a signed, expiring PDF link, or fax.failed with
  * direction inbound. The PDF is generated here so tests can compare what the daemon downloaded.
  */

@@ -37,7 +37,7 @@ export type {
 
 /** Tests want quick lifecycles; sandbox mode passes about a second so a person can follow the log. */
 const DEFAULT_STEP_MS = 50;
-/** Telnyx waits 2000 ms for a webhook answer (telnyx-fax-api.md §6). */
+/** Telnyx waits 2000 ms for a webhook answer (docs/telnyx.md §6). */
 const DEFAULT_WEBHOOK_TIMEOUT_MS = 2 * SECOND;
 const DEFAULT_FETCH_TIMEOUT_MS = 30 * SECOND;
 const DEFAULT_CONNECTION_ID = 'sim-fax-app';

@@ -1,6 +1,6 @@
 /**
- * Destination numbers that make the simulator misbehave on purpose, so that a sandbox user (product.md §1)
- * and the test suites can try every outbound path. They sit in the +1 555-555-01xx block, which the North
+ * Destination numbers that make the simulator misbehave on purpose, so that a sandbox user (docs/behaviour.md
+ * §1) and the test suites can try every outbound path. They sit in the +1 555-555-01xx block, which the North
  * American Numbering Plan reserves for fiction, so no real fax machine is ever dialled by mistake.
  * Every other destination is delivered.
  */

@@ -10,7 +10,7 @@ import { coerceError } from '../errors.js';
 import { MB } from '../lib/units.js';
 
 /**
- * Fetches a `media_url` the way Telnyx does before dialling (telnyx-fax-api.md §1.3 and §7): a plain GET that
+ * Fetches a `media_url` the way Telnyx does before dialling (docs/telnyx.md §1.3 and §7): a plain GET that
  * must answer 2xx directly (a 3xx is not followed and fails, like any non-2xx or network error, with
  * `file_download_failed`), a body that must be a PDF (`%PDF-`, parseable, else `file_format_invalid`), at most
  * 50 MB (`file_size_limit_exceeded`) and 350 pages (`page_count_limit_exceeded`).

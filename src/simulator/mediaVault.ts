@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * Signed, expiring download links for received faxes, standing in for Telnyx's presigned S3 URLs: the
- * `fax.received` media_url is valid for about 10 minutes (telnyx-fax-api.md §5.2), answers 403 once expired,
+ * `fax.received` media_url is valid for about 10 minutes (docs/telnyx.md §5.2), answers 403 once expired,
  * and `POST /faxes/{id}/actions/refresh` issues a fresh one (read back with GET /faxes/{id}). Older links keep
  * working until their own expiry, as presigned URLs do.
  */

@@ -12,7 +12,7 @@ import type { WebhookDispatcher } from './webhooks.js';
 /**
  * The life of an outbound fax after `POST /faxes` answered 202: fax.queued, fetch the media, then
  * fax.media.processed, fax.sending.started and fax.delivered, or fax.failed at the first thing that goes wrong
- * (SPEC "Expected Webhooks"; telnyx-fax-api.md §5.2). Steps are `stepMs` apart.
+ * (SPEC "Expected Webhooks"; docs/telnyx.md §5.2). Steps are `stepMs` apart.
  */
 export interface OutboundDeps {
   store: FaxStore;

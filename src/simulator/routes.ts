@@ -8,7 +8,7 @@ import { envelope, telnyxError } from './telnyxErrors.js';
 import { validateSendFax } from './validation.js';
 
 /**
- * The `/v2` fax endpoints (SPEC `paths./faxes*`; telnyx-fax-api.md §1–§2). Handlers return the answer
+ * The `/v2` fax endpoints (SPEC `paths./faxes*`; docs/telnyx.md §1–§2). Handlers return the answer
  * instead of writing it, so that the server can swap in an injected answer after running the real one.
  */
 export interface ApiRequest {

@@ -42,7 +42,7 @@ export interface SimHttpServer {
 }
 
 const MAX_BODY_BYTES = 1 * MB;
-/** Telnyx sends these on every answer (telnyx-fax-api.md §4); a 429 says to wait a second. */
+/** Telnyx sends these on every answer (docs/telnyx.md §4); a 429 says to wait a second. */
 const RATE_LIMIT_HEADERS = {
   'x-ratelimit-limit': '10',
   'x-ratelimit-remaining': '0',

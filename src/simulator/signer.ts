@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import nacl from 'tweetnacl';
 
 /**
- * Signs webhooks exactly as Telnyx does (telnyx-fax-api.md §6): an Ed25519 detached signature over the UTF-8
+ * Signs webhooks exactly as Telnyx does (docs/telnyx.md §6): an Ed25519 detached signature over the UTF-8
  * bytes of `${telnyx-timestamp}|${rawBody}`, sent base64-encoded in `telnyx-signature-ed25519`, with the
  * timestamp in Unix seconds in `telnyx-timestamp`.
  */

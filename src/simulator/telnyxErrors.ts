@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 
 /**
  * Telnyx's error envelope `{errors:[{code,title,detail,source,meta}]}` (SPEC `programmable-fax_Errors`;
- * telnyx-fax-api.md §4). `code` is a string; `meta.url` points at the code's documentation page.
+ * docs/telnyx.md §4). `code` is a string; `meta.url` points at the code's documentation page.
  */
 export interface TelnyxError {
   code: string;

@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 
-/** Fax statuses from the SPEC `Fax.status` enum (telnyx-fax-api.md §5.2). */
+/** Fax statuses from the SPEC `Fax.status` enum (docs/telnyx.md §5.2). */
 export type FaxStatus =
   | 'queued'
   | 'media.processed'

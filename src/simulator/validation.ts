@@ -1,7 +1,7 @@
 import { type TelnyxError, telnyxError } from './telnyxErrors.js';
 
 /**
- * Validates a `POST /v2/faxes` JSON body like Telnyx (SPEC `SendFaxRequest`; telnyx-fax-api.md §1.1).
+ * Validates a `POST /v2/faxes` JSON body like Telnyx (SPEC `SendFaxRequest`; docs/telnyx.md §1.1).
  * Every problem is reported at once, each with a JSON pointer. Unknown fields are ignored, as Telnyx does.
  *
  * Codes: 10004 missing required parameter, 10016 number not +E.164, 10003 invalid URL, 10017 unknown

@@ -8,7 +8,7 @@ import { unixSeconds, type WebhookSigner } from './signer.js';
 import type { SimDelivery, SimEvent, WebhookMode } from './types.js';
 
 /**
- * Delivers signed webhooks the way Telnyx does (telnyx-fax-api.md §6): POST JSON, any non-2xx (3xx included)
+ * Delivers signed webhooks the way Telnyx does (docs/telnyx.md §6): POST JSON, any non-2xx (3xx included)
  * or no answer within the timeout (2 s) counts as failed and is retried a bounded number of times with growing
  * delays, `meta.attempt` counting the attempts. Each attempt is signed afresh because its body differs.
  *

@@ -12,7 +12,7 @@ import type { AuthLock, AuthThrottle } from './authThrottle.js';
 import { smtpReply } from './replies.js';
 
 /**
- * SMTP AUTH (PLAIN and LOGIN) against `smtp.auth` (issue 7). Passwords are checked with scrypt in constant time;
+ * SMTP AUTH (PLAIN and LOGIN) against `smtp.auth`. Passwords are checked with scrypt in constant time;
  * an unknown user costs the same scrypt run as a known one, so timing does not tell which users exist. Over a
  * connection without TLS, AUTH is refused unless `smtp.allow_insecure_auth` (smtp-server only refuses it by
  * itself when STARTTLS is offered). Neither the password nor the AUTH line is ever logged.

@@ -10,8 +10,8 @@ let installed = false;
 
 /**
  * smtp-server derives the enhanced status code from the reply code alone (550 → 5.1.1 for every 550), but
- * product.md §3 gives each refusal its own (5.7.1 relay, 5.1.1 number, 5.6.0 document). Our replies carry
- * their code in the text, so for those the library must not add a second one. The library's own replies
+ * docs/behaviour.md §3 gives each refusal its own (5.7.1 relay, 5.1.1 number, 5.6.0 document). Our replies
+ * carry their code in the text, so for those the library must not add a second one. The library's own replies
  * (syntax errors, SIZE=, timeouts) keep its codes. Applied once per process; idempotent.
  */
 export function installEnhancedCodePassthrough(): void {
@@ -31,8 +31,9 @@ export function installEnhancedCodePassthrough(): void {
 }
 
 /**
- * Two library replies said our way: the SIZE refusal (product.md §3: 552 5.3.4), and the shutdown reply,
- * whose derived 4.4.2 ("bad connection") becomes RFC 3463's 4.3.2 "not accepting messages" (product.md §9).
+ * Two library replies said our way: the SIZE refusal (docs/behaviour.md §3: 552 5.3.4), and the shutdown
+ * reply, whose derived 4.4.2 ("bad connection") becomes RFC 3463's 4.3.2 "not accepting messages"
+ * (docs/behaviour.md §9).
  */
 function plainWords(code: number, text: string): string {
   const size = code === 552 ? SIZE_REFUSAL.exec(text) : null;

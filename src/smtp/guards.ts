@@ -21,7 +21,7 @@ import type { DnsResolver } from './senderAuth.js';
 import { type ImplicitTlsListener, readTlsFiles, startImplicitTlsListener, watchTlsReload } from './tls.js';
 
 /**
- * The security controls of the SMTP listener (issue 7) in one object that server.ts calls at each step: TLS and
+ * The security controls of the SMTP listener in one object that server.ts calls at each step: TLS and
  * AUTH options, connection rate, require_tls and submission mode at MAIL, the per-sender fax limit at RCPT, and
  * per message (messageGuard.ts) the sender authentication, the page limit and the DATA deadline.
  */

@@ -21,7 +21,7 @@ import { checkSenderAuthentication, type DnsResolver } from './senderAuth.js';
 import { type Spool, spoolMessage } from './spool.js';
 
 /**
- * The per-message part of the SMTP guards (issue 7): who vouches for the header From (AUTH user, trusted relay,
+ * The per-message part of the SMTP guards: who vouches for the header From (AUTH user, trusted relay,
  * or SPF/DKIM/DMARC over a spooled copy; rule in src/domain/senderTrust.ts), the per-sender limits before the
  * jobs are stored, and the deadline of the DATA transfer. Every decision is logged with its reason.
  */

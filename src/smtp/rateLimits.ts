@@ -4,7 +4,7 @@ import { DAY, HOUR, MINUTE } from '../lib/units.js';
 import type { JobStore } from '../store/jobStore.js';
 
 /**
- * Rate limits at the SMTP edge (issue 7): new connections per client address in a sliding minute, and the
+ * Rate limits at the SMTP edge: new connections per client address in a sliding minute, and the
  * per-sender fax and page limits counted from the job store. Each limiter keeps its state in the closure it
  * returns, one per listener.
  */

@@ -1,7 +1,8 @@
 /**
- * Bounces of our own receipts come back to `mail.from`'s address with a null sender (product.md §6). Which
- * receipt bounced is read from its Message-ID (`<receipt-<kind>-<job>@…>`, receipts/mailParts.ts), which a
- * delivery status notification quotes in its returned headers; the reason from its Status and Diagnostic-Code.
+ * Bounces of our own receipts come back to `mail.from`'s address with a null sender (docs/behaviour.md §6).
+ * Which receipt bounced is read from its Message-ID (`<receipt-<kind>-<job>@…>`, receipts/mailParts.ts),
+ * which a delivery status notification quotes in its returned headers; the reason from its Status and
+ * Diagnostic-Code.
  */
 export interface ReceiptBounce {
   jobId: string;

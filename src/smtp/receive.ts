@@ -25,7 +25,7 @@ import { collectHead, findReceiptBounce } from './receiptBounce.js';
 import { replies } from './replies.js';
 import { SizeGuard } from './sizeGuard.js';
 
-/** Telnyx's limits for one fax (telnyx-fax-api.md §1.3). */
+/** Telnyx's limits for one fax (docs/telnyx.md §1.3). */
 export const MAX_FAX_PAGES = 350;
 export const MAX_FAX_BYTES = 50 * MB;
 /** A mail sent again within this time is answered with its existing jobs (a client that lost our 250). */
@@ -263,7 +263,7 @@ async function prepareDocument(
 /**
  * An owner-password-only PDF opens without a password but stays encrypted, and a fax service's renderer may not
  * read it (the simulator, like pdf-lib, cannot). It is faxed decrypted, as a merge does: faxing is printing,
- * which such files allow (product.md §3).
+ * which such files allow (docs/behaviour.md §3).
  */
 async function decryptedCopy(
   pdf: { path: string; filename: string; pages: number },

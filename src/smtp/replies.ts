@@ -1,6 +1,7 @@
 /**
  * SMTP replies with our own enhanced status codes (RFC 3463). smtp-server turns an Error with `responseCode`
- * into the reply; without one it answers 450 from onData (node-stack.md §2), so every refusal goes through here.
+ * into the reply; without one it answers 450 from onData, a temporary failure that senders retry for days, so
+ * every refusal goes through here. See docs/dependencies.md (smtp-server).
  */
 export interface SmtpReplyError extends Error {
   responseCode: number;

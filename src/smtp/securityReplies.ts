@@ -1,6 +1,6 @@
 import { smtpReply } from './replies.js';
 
-/** The SMTP replies of the security controls (issue 7), each with its own enhanced code (RFC 3463, RFC 7372). */
+/** The SMTP replies of the security controls, each with its own enhanced code (RFC 3463, RFC 7372). */
 export const securityReplies = {
   tlsRequired: () =>
     smtpReply(530, '5.7.0', 'Must issue a STARTTLS command first: this gateway requires TLS', 'tls_required'),

@@ -7,7 +7,7 @@ import type { AuthSummary } from '../domain/senderTrust.js';
 import { SECOND } from '../lib/units.js';
 
 /**
- * SPF, DKIM and DMARC of a received message with mailauth (issue 7), reduced to the facts
+ * SPF, DKIM and DMARC of a received message with mailauth, reduced to the facts
  * src/domain/senderTrust.ts judges. The message is read back from its spool file, so a 70 MB message costs disk,
  * not memory. DNS is injectable (tests serve TXT records from a table) and every lookup has a deadline, so a
  * slow or dead resolver turns into a DNS error (451, try later), never into a stalled SMTP session.

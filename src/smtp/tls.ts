@@ -6,7 +6,7 @@ import { SMTPServer } from 'smtp-server';
 import type { Logger } from '../log.js';
 
 /**
- * TLS for the SMTP listener (issue 7): the certificate and key of `smtp.tls` for STARTTLS, an optional listener
+ * TLS for the SMTP listener: the certificate and key of `smtp.tls` for STARTTLS, an optional listener
  * that speaks TLS from the first byte (`smtp.tls_listen`, port 465 style), and a reload of both on SIGHUP so a
  * renewed certificate (certbot, ACME) is picked up without dropping sessions. A reload that fails keeps the
  * certificate in use and says why.

@@ -1,7 +1,8 @@
 /*
- * Received faxes (product.md §7), shared by the SQLite and PostgreSQL stores. Times are epoch milliseconds.
- * The work on a received fax is driven from its row, never from memory: a crash at any point leaves a row a
- * worker picks up again, and every state change that queues mail inserts the outbox rows in the same transaction.
+ * Received faxes (docs/behaviour.md §7), shared by the SQLite and PostgreSQL stores. Times are epoch
+ * milliseconds. The work on a received fax is driven from its row, never from memory: a crash at any point
+ * leaves a row a worker picks up again, and every state change that queues mail inserts the outbox rows in
+ * the same transaction.
  */
 import type { DocumentRow, OutboxKind } from './types.js';
 

@@ -99,7 +99,7 @@ export interface JobFilter {
 
 /**
  * Durable state. Every method that changes more than one row does it in one transaction; nothing here calls
- * the network or enqueues side effects by itself (style.md anti-patterns): callers decide, the store records.
+ * the network or enqueues side effects by itself: callers decide, the store records.
  */
 export interface JobStore {
   readonly dialect: 'sqlite' | 'postgres';
@@ -164,7 +164,7 @@ export interface JobStore {
   markOutboxRetry(id: string, owner: string, runAt: number, error: string, dead: boolean): Promise<void>;
   countOutbox(status: OutboxRow['status']): Promise<number>;
 
-  // Received faxes (product.md §7): one row per Telnyx fax id, worked under a lease like jobs.
+  // Received faxes (docs/behaviour.md §7): one row per Telnyx fax id, worked under a lease like jobs.
   /**
    * Inserts the fax unless its id is known, with `outbox` rows (failure notices) in the same transaction; with
    * an `eventId`, also marks that webhook event processed (outcome `inbound_recorded`/`inbound_duplicate`).
@@ -185,7 +185,7 @@ export interface JobStore {
   updateInboundFax(faxId: string, owner: string, change: InboundFaxChange, now: number): Promise<boolean>;
   getInboundFax(faxId: string): Promise<InboundFaxRow | null>;
 
-  // Retention (product.md §9)
+  // Retention (docs/behaviour.md §9)
   /**
    * Documents created before `before`, not yet deleted, and not used by a job still in progress
    * (queued or placed), oldest first.
@@ -220,7 +220,7 @@ export interface JobStore {
   listJobsOfMessage(messageRowId: string): Promise<JobRow[]>;
   /** The job's receipts and notices, oldest first. */
   listOutboxOfJob(jobId: string): Promise<OutboxRow[]>;
-  /** Notes on a sent receipt that it bounced (product.md §6); false when there is no such receipt. */
+  /** Notes on a sent receipt that it bounced (docs/behaviour.md §6); false when there is no such receipt. */
   recordReceiptBounce(jobId: string, kind: OutboxKind, detail: string): Promise<boolean>;
   /** Recorded webhook events of these Telnyx fax ids, in the order they occurred. */
   listEventsOfFaxes(faxIds: readonly string[]): Promise<WebhookEventRow[]>;

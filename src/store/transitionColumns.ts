@@ -5,7 +5,7 @@ import type { AttemptUpdate, JobUpdate, Transition } from './jobStore.js';
 /*
  * What a Transition may write, shared by the SQLite and PostgreSQL stores so that both dialects apply exactly
  * the same columns. The lists are fixed here, so the only names ever interpolated into SQL are these known
- * identifiers (style.md: never interpolate values).
+ * identifiers; values are always bound parameters, never interpolated.
  */
 
 /** Job columns a transition may set; `updated_at` is always set to `now` as well. */

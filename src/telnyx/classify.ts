@@ -8,8 +8,8 @@ export type TelnyxFailure = Exclude<TelnyxOutcome<never>, { kind: 'ok' }>;
 
 /**
  * Errors raised while the socket was still being opened: Telnyx never saw a byte, so sending again cannot
- * duplicate a fax (product.md §4 "refused connections are retried"). Everything else is judged by whether undici
- * had started writing the request (see `transport.ts`).
+ * duplicate a fax (docs/behaviour.md §4 "refused connections are retried"). Everything else is judged by
+ * whether undici had started writing the request (see `transport.ts`).
  */
 const NEVER_SENT_CODES = new Set([
   'ECONNREFUSED',
@@ -110,7 +110,7 @@ function bodyDetail(text: string): string {
   return errors ? describeErrors(errors) : text.trim().slice(0, BODY_SNIPPET_CHARS);
 }
 
-/** Maps a non-2xx response to its outcome (product.md §4). */
+/** Maps a non-2xx response to its outcome (docs/behaviour.md §4). */
 export function classifyHttpStatus(
   call: string,
   response: { status: number; statusText: string; headers: ResponseHeaders; text: string },

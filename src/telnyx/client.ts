@@ -1,7 +1,7 @@
 /**
- * Thin Telnyx Programmable Fax client (telnyx-fax-api.md §1–§4). It speaks HTTP and Telnyx's JSON shapes and
+ * Thin Telnyx Programmable Fax client (docs/telnyx.md §1–§4). It speaks HTTP and Telnyx's JSON shapes and
  * nothing else: no jobs, no database, no retries. Every call returns a `TelnyxOutcome` so that the caller decides
- * what a failure means for its job (product.md §4); nothing is thrown.
+ * what a failure means for its job (docs/behaviour.md §4); nothing is thrown.
  */
 import { Agent } from 'undici';
 
@@ -27,7 +27,7 @@ export type * from './types.js';
 const DEFAULT_TIMEOUT_MS = 30 * SECOND;
 /** undici's own default; a shorter call timeout lowers it so a dead host fails as "never sent" within the deadline. */
 const MAX_CONNECT_TIMEOUT_MS = 10 * SECOND;
-/** The largest page size Telnyx's paginated endpoints accept (telnyx-fax-api.md §2–§3). */
+/** The largest page size Telnyx's paginated endpoints accept (docs/telnyx.md §2–§3). */
 const PAGE_SIZE = 250;
 /** 50 000 faxes: far beyond any reconciliation window; stops a server that keeps raising total_pages. */
 const MAX_PAGES = 200;

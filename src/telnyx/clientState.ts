@@ -1,7 +1,8 @@
 /**
- * `client_state` ties a Telnyx fax back to one attempt of one job: base64 of `<jobId>:<attempt>` (product.md §4).
- * Telnyx requires the value to be valid Base64 and echoes it unchanged in webhooks and in `GET /faxes`, so the
- * decoder is strict: anything we did not produce ourselves (another app on the same Telnyx account) is null.
+ * `client_state` ties a Telnyx fax back to one attempt of one job: base64 of `<jobId>:<attempt>`
+ * (docs/behaviour.md §4). Telnyx requires the value to be valid Base64 and echoes it unchanged in webhooks
+ * and in `GET /faxes`, so the decoder is strict: anything we did not produce ourselves (another app on the
+ * same Telnyx account) is null.
  */
 
 /** Standard alphabet with padding, as `Buffer.toString('base64')` writes it. */

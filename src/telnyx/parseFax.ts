@@ -1,7 +1,7 @@
 import type { TelnyxFax, UnreadableFax } from './types.js';
 
 /**
- * Minimal shape checks on 2xx bodies. Telnyx adds fields often (telnyx-fax-api.md §0), so unknown fields pass
+ * Minimal shape checks on 2xx bodies. Telnyx adds fields often (docs/telnyx.md §0), so unknown fields pass
  * through untouched; only what callers key on (id, status, direction, numbers, created_at) must be present.
  */
 export function isTelnyxFax(value: unknown): value is TelnyxFax {

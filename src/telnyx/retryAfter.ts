@@ -3,9 +3,9 @@ export type ResponseHeaders = Readonly<Record<string, string | string[] | undefi
 
 const SECOND_MS = 1000;
 /**
- * `x-ratelimit-reset` is documented as "seconds until the limit resets" (telnyx-fax-api.md §4), but some APIs send
- * an epoch timestamp under the same name. No real wait is anywhere near 30 years, so larger values are read as
- * epoch seconds instead of as a delay that would park the job forever.
+ * `x-ratelimit-reset` is documented as "seconds until the limit resets" (docs/telnyx.md §4), but some APIs
+ * send an epoch timestamp under the same name. No real wait is anywhere near 30 years, so larger values are
+ * read as epoch seconds instead of as a delay that would park the job forever.
  */
 const EPOCH_SECONDS_THRESHOLD = 1e9;
 const DELTA_SECONDS = /^\d+(?:\.\d+)?$/;

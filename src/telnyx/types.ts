@@ -12,7 +12,7 @@ export interface TelnyxClientOptions {
   dispatcher?: Dispatcher;
 }
 
-/** The Fax resource (telnyx-fax-api.md §1.5). Fields Telnyx adds later stay readable through the index signature. */
+/** The Fax resource (docs/telnyx.md §1.5). Fields Telnyx adds later stay readable through the index signature. */
 export interface TelnyxFax {
   id: string;
   status: string;
@@ -42,7 +42,7 @@ export interface SendFaxRequest {
   t38_enabled?: boolean;
 }
 
-/** One entry of Telnyx's error envelope `{ errors: [...] }` (telnyx-fax-api.md §4). */
+/** One entry of Telnyx's error envelope `{ errors: [...] }` (docs/telnyx.md §4). */
 export interface TelnyxApiError {
   code: string;
   title: string;
@@ -51,7 +51,7 @@ export interface TelnyxApiError {
 }
 
 /**
- * Every call ends in exactly one of these; nothing is thrown. The split follows product.md §4:
+ * Every call ends in exactly one of these; nothing is thrown. The split follows docs/behaviour.md §4:
  * - `rejected`: a 4xx other than 408/429. Final; `detail` is Telnyx's explanation in plain words.
  * - `retry`: Telnyx certainly did not act (429, or the request never left this host).
  * - `uncertain`: Telnyx may have acted (5xx, 408, or the connection failed after the request was written).

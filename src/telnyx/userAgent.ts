@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 const PACKAGE_NAME = 'faxbridge';
 
 /**
- * `faxbridge/<version>`, read from our package.json (style.md §12: every undici call carries a versioned
- * User-Agent). The file sits a different number of levels up in `src/` (tsx, vitest) and in `dist/src/`, so walk
- * up until the package that is ours. Called once per client, at boot.
+ * `faxbridge/<version>`, read from our package.json: every undici call carries a versioned User-Agent, so
+ * the far side's logs tell which release called. The file sits a different number of levels up in `src/`
+ * (tsx, vitest) and in `dist/src/`, so walk up until the package that is ours. Called once per client, at
+ * boot.
  */
 export function defaultUserAgent(fromUrl: string = import.meta.url): string {
   let dir = dirname(fileURLToPath(fromUrl));

@@ -11,7 +11,7 @@ import {
 } from './pdfFixtures.js';
 
 /**
- * Hostile and odd inputs for the SMTP intake (issue 7), generated rather than stored: each entry is a raw message
+ * Hostile and odd inputs for the SMTP intake, generated rather than stored: each entry is a raw message
  * and the reply a careful gateway gives it. `expect` is the exact reply class and words; a message that is in fact
  * fine (odd but valid) must be queued (250).
  */

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 /**
- * PostgreSQL for tests: 127.0.0.1:5432, trust auth, user postgres, database `test` (issue 5 §4), or
+ * PostgreSQL for tests: 127.0.0.1:5432, trust auth, user postgres, database `test`, or
  * FB_TEST_POSTGRES_URL. Every test file works in its own schema, so files run in parallel and leave nothing
  * behind; the store reaches it through `?schema=` in its URL (src/store/postgres/connectionConfig.ts).
  */

@@ -35,7 +35,8 @@ export interface LocalS3 {
 
 /**
  * A real S3-compatible server on loopback, port 0, with one bucket in its own temp directory. s3rver does
- * not check SigV4 signatures (any credentials work) but does enforce `X-Amz-Expires` (node-stack.md §4).
+ * not check SigV4 signatures (any credentials work) but does enforce `X-Amz-Expires` (docs/dependencies.md,
+ * @aws-sdk/client-s3).
  */
 export async function startLocalS3(bucket = 'faxbridge-test'): Promise<LocalS3> {
   const directory = mkdtempSync(path.join(tmpdir(), 'fb-s3rver-'));

@@ -1,6 +1,6 @@
 import nacl from 'tweetnacl';
 
-/** Header names Telnyx sends with every webhook (telnyx-fax-api.md §6). */
+/** Header names Telnyx sends with every webhook (docs/telnyx.md §6). */
 export const SIGNATURE_HEADER = 'telnyx-signature-ed25519';
 export const TIMESTAMP_HEADER = 'telnyx-timestamp';
 

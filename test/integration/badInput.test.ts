@@ -6,7 +6,7 @@ import { openSmtpDialogue } from '../helpers/smtpDialogue.js';
 import { sendMail, startTestDaemon, type TestDaemon } from '../helpers/testDaemon.js';
 
 /*
- * The bad-input corpus (issue 7): malformed MIME, broken base64, huge headers, deep nesting, odd charsets and
+ * The bad-input corpus: malformed MIME, broken base64, huge headers, deep nesting, odd charsets and
  * file names, truncated, encrypted, garbage and enormous PDFs, a zip bomb named .pdf. Each gets a clear reply
  * (5xx with the reason, or 250 when the message is in fact fine), nothing refused is queued, and the daemon
  * takes a valid fax right after every one of them.

@@ -11,9 +11,9 @@ import { makePdf } from '../helpers/pdfFixtures.js';
 import { freePort, sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
 
 /*
- * Exactly once across crashes (product.md §4, issue 2 acceptance): the daemon runs as a child process in
- * production mode against a simulator in this process, is SIGKILLed at the awkward moment, and restarted on
- * the same data dir.
+ * Exactly once across crashes (docs/behaviour.md §4): the daemon runs as a child process
+ * in production mode against a simulator in this process, is SIGKILLed at the awkward moment, and restarted
+ * on the same data dir.
  */
 
 const SENDER = 'alice@example.com';

@@ -22,10 +22,11 @@ import { freePort, waitFor } from '../helpers/testDaemon.js';
 import { startTestRelay, type TestRelay } from '../helpers/testRelay.js';
 
 /*
- * Issue 5 acceptance: two daemon processes on one PostgreSQL schema and one S3 bucket (s3rver) share 100 faxes
+ * Two daemon processes on one PostgreSQL schema and one S3 bucket (s3rver) share 100 faxes
  * submitted over both SMTP listeners. Exactly 100 faxes reach Telnyx (the simulator, in this process) and
- * exactly 100 receipts reach the relay, also when one daemon is SIGKILLed in the middle (product.md §4, §9).
- * PostgreSQL only: SQLite is for one instance. Skips when PostgreSQL is down locally; fails with CI=true.
+ * exactly 100 receipts reach the relay, also when one daemon is SIGKILLed in the middle (docs/behaviour.md
+ * §4, §9). PostgreSQL only: SQLite is for one instance. Skips when PostgreSQL is down locally; fails with
+ * CI=true.
  */
 
 const postgresUp = await postgresReachable();
@@ -376,8 +377,8 @@ describe.skipIf(!postgresUp)('two daemon processes on one PostgreSQL and one S3 
     );
     const replies = new Set(relay.messages.map((m) => m.parsed.inReplyTo));
     expect(replies).toEqual(new Set(Array.from({ length: FAXES }, (_, i) => `<multi-${i}@example.com>`)));
-    // A resend (after a crash between the relay's 250 and the row marked sent) is the same mail, byte for byte
-    // in its Message-ID (product.md §4); only the instance killed mid-send can cause one.
+    // A resend (after a crash between the relay's 250 and the row marked sent) is the same mail, byte for
+    // byte in its Message-ID (docs/behaviour.md §4); only the instance killed mid-send can cause one.
     for (const id of unique) {
       const copies = relay.messages.filter((m) => m.parsed.messageId === id);
       expect(new Set(copies.map((m) => m.parsed.subject)).size).toBe(1);
@@ -421,7 +422,7 @@ describe.skipIf(!postgresUp)('two daemon processes on one PostgreSQL and one S3 
     const a = await reservePorts('a');
     const b = await reservePorts('b');
     // Cross-wired public URLs: each fax's webhook_url names the instance that did NOT send it, so every
-    // single event is recorded and acted on by the instance that does not hold the job (issue 5 §3).
+    // single event is recorded and acted on by the instance that does not hold the job.
     const instances = await Promise.all([
       startInstance(shared, a, { publicUrl: b.url, telnyxApiUrl: shared.simulator.url }),
       startInstance(shared, b, { publicUrl: a.url, telnyxApiUrl: shared.simulator.url }),

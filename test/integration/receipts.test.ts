@@ -21,7 +21,7 @@ import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/
 import { type RelayedMail, startTestRelay, type TestRelay } from '../helpers/testRelay.js';
 
 /**
- * Receipts end to end (product.md §4–§6): real SMTP in, the simulator as Telnyx over HTTP with signed
+ * Receipts end to end (docs/behaviour.md §4–§6): real SMTP in, the simulator as Telnyx over HTTP with signed
  * webhooks, and every receipt read back from a real SMTP relay started here.
  */
 const MAIL_FROM = 'Fax Gateway <gateway@fax.localhost>';

@@ -183,7 +183,8 @@ describe('retention in the daemon', () => {
         expect(existsSync(fileOf(later, received))).toBe(false);
         expect((await jobDocument(store, jobId!)).deleted_at).not.toBeNull();
         expect(await store.getJob(jobId!)).toMatchObject({ status: 'delivered', to_number: '+15551234567' });
-        // Event ids are remembered for 7 days only (product.md §5): a month later the job's events are gone.
+        // Event ids are remembered for 7 days only (docs/behaviour.md §5): a month later the job's events are
+        // gone.
         const faxIds = (await store.listAttempts(jobId!)).flatMap((a) => (a.fax_id ? [a.fax_id] : []));
         expect(faxIds).toHaveLength(1);
         await waitFor(

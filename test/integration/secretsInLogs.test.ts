@@ -14,10 +14,11 @@ import { makeWebhookKeyPair, signWebhook } from '../helpers/signWebhook.js';
 import { freePort, startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
 
 /*
- * Secrets never reach the log (product.md §9, issue 7). A full run in production mode against the simulator:
- * a fax sent with SMTP AUTH (and a failed login that typed a password as the user name), Telnyx called with an
- * API key, signed webhooks (valid and forged), the delivery receipt sent through a relay that wants a password
- * (in mail.smtp_url), signed media links. The daemon's whole log is then searched for every secret.
+ * Secrets never reach the log (docs/behaviour.md §9). A full run in production mode against the
+ * simulator: a fax sent with SMTP AUTH (and a failed login that typed a password as the user name), Telnyx
+ * called with an API key, signed webhooks (valid and forged), the delivery receipt sent through a relay that
+ * wants a password (in mail.smtp_url), signed media links. The daemon's whole log is then searched for every
+ * secret.
  */
 
 const TLS = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));

@@ -7,7 +7,7 @@ import { makePdf } from '../helpers/pdfFixtures.js';
 import { sendMail, startTestDaemon, type TestDaemon } from '../helpers/testDaemon.js';
 
 /*
- * Sender authentication in relay mode (issue 7): mail from a client that is not a trusted relay and did not
+ * Sender authentication in relay mode: mail from a client that is not a trusted relay and did not
  * AUTH must prove its From domain with DMARC (aligned SPF or DKIM). DNS is a table; mail is DKIM-signed by
  * nodemailer. Each refusal is 550 5.7.1 saying what failed, and nothing is queued or faxed.
  */

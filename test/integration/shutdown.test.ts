@@ -13,9 +13,9 @@ import { openSmtpDialogue, toDataBytes, tryConnect } from '../helpers/smtpDialog
 import { freePort, waitFor } from '../helpers/testDaemon.js';
 
 /*
- * product.md §9: SIGTERM stops listening, answers 421 4.3.2 to new commands, gives DATA in progress and the job
- * in flight up to shutdown_grace, and exits 0; a second signal exits at once. The daemon is a real child process
- * in production mode; Telnyx is the simulator in this process.
+ * docs/behaviour.md §9: SIGTERM stops listening, answers 421 4.3.2 to new commands, gives DATA in progress
+ * and the job in flight up to shutdown_grace, and exits 0; a second signal exits at once. The daemon is a
+ * real child process in production mode; Telnyx is the simulator in this process.
  */
 describe('graceful shutdown (daemon as a child process)', () => {
   const daemons = makeDaemonProcessPool();

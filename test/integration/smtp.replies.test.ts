@@ -22,8 +22,8 @@ import {
 } from '../helpers/testDaemon.js';
 
 /*
- * One test per row of product.md §3's reply table: the exact reply and enhanced code, and that nothing was
- * queued or faxed (no job row, no fax at the simulator).
+ * One test per row of docs/behaviour.md §3's reply table: the exact reply and enhanced code, and that nothing
+ * was queued or faxed (no job row, no fax at the simulator).
  */
 
 const JOB_ID = '[A-Za-z0-9_-]{8,40}';

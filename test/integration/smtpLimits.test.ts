@@ -10,7 +10,7 @@ import { openSmtpDialogue, type SmtpDialogue, tryConnect } from '../helpers/smtp
 import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
 
 /*
- * Destination policy and abuse limits at the SMTP edge (issue 7): blocked prefixes and countries at RCPT,
+ * Destination policy and abuse limits at the SMTP edge: blocked prefixes and countries at RCPT,
  * per-sender faxes per hour (RCPT) and pages per day (end of DATA) answered 451 4.7.1 and recovering after the
  * window (an injected clock moves time), connections per address per minute, maximum clients, the idle and the
  * DATA deadlines. After each refusal the daemon still takes a valid fax.

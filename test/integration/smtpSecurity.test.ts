@@ -16,7 +16,7 @@ import { openSmtpDialogue } from '../helpers/smtpDialogue.js';
 import { startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
 
 /*
- * SMTP TLS and AUTH (issue 7): STARTTLS and implicit TLS with the configured certificate (reloaded on SIGHUP),
+ * SMTP TLS and AUTH: STARTTLS and implicit TLS with the configured certificate (reloaded on SIGHUP),
  * AUTH only over TLS, scrypt-hashed users, submission mode (AUTH required, the user sends only as itself or its
  * send_as), require_tls, and an authenticated session in relay mode skipping the DNS checks.
  */

@@ -10,7 +10,7 @@ import { openStore } from '../../src/store/openStore.js';
 import { postgresReachable, type PostgresSchema, withPostgres } from '../helpers/postgres.js';
 
 /*
- * countSenderUsage (per-sender limits, issue 7) on both stores: jobs and their document's pages for one sender
+ * countSenderUsage (per-sender limits) on both stores: jobs and their document's pages for one sender
  * since a moment, every recipient of a message counted as one fax.
  */
 const postgresUp = await postgresReachable();

@@ -21,7 +21,7 @@ import {
 } from '../helpers/postgres.js';
 
 /*
- * One suite for both stores (issue 5): every JobStore promise the daemon relies on, run against SQLite and
+ * One suite for both stores: every JobStore promise the daemon relies on, run against SQLite and
  * PostgreSQL. PostgreSQL tests skip when the server is unreachable, and fail instead with CI=true.
  */
 const postgresUp = await postgresReachable();

@@ -17,8 +17,8 @@ import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/
 import { startTestRelay, type TestRelay } from '../helpers/testRelay.js';
 
 /**
- * The webhook endpoint of the whole daemon (product.md §5): the simulator signs with a known seed so the test
- * can sign as Telnyx too, and every refused request must leave the database exactly as it was.
+ * The webhook endpoint of the whole daemon (docs/behaviour.md §5): the simulator signs with a known seed so
+ * the test can sign as Telnyx too, and every refused request must leave the database exactly as it was.
  */
 const SEED_BYTE = 41;
 const telnyxKey = makeWebhookKeyPair(SEED_BYTE);

@@ -9,7 +9,7 @@ import {
   type RetryClass,
 } from '../../src/domain/failureReasons.js';
 
-/** product.md §4, copied by hand: the contract, not the implementation. */
+/** docs/behaviour.md §4, copied by hand: the contract, not the implementation. */
 const PRODUCT_CLASSES: Record<Exclude<RetryClass, 'final'>, string[]> = {
   busy: ['user_busy'],
   no_answer: ['receiver_no_answer', 'receiver_no_response', 'fax_initial_communication_timeout'],
@@ -54,7 +54,7 @@ const PRODUCT_FINAL = [
   'rejected',
 ];
 
-/** telnyx-fax-api.md §5.3, every area of the table. */
+/** docs/telnyx.md §5.3, every area of the table. */
 const TELNYX_REASONS = [
   ...['receiver_call_dropped', 'receiver_communication_error', 'receiver_decline'],
   ...['receiver_recovery_on_timer_expire', 'receiver_no_response', 'receiver_invalid_number_format'],

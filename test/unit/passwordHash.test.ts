@@ -4,7 +4,7 @@ import { makeHashPasswordCommand } from '../../src/cli/hashPassword.js';
 import { EXIT, ProblemError } from '../../src/cli/io.js';
 import { hashPassword, parsePasswordHash, verifyPassword } from '../../src/lib/passwordHash.js';
 
-/* SMTP AUTH password hashes (issue 7): scrypt, self-describing, checked in constant time. */
+/* SMTP AUTH password hashes: scrypt, self-describing, checked in constant time. */
 
 const FAST = { N: 1024, r: 8, p: 1 };
 

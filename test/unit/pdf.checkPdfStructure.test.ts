@@ -10,7 +10,7 @@ import {
   twoLayerObjectStreamPdf,
 } from '../helpers/pdfFixtures.js';
 
-/* Object count and object-stream inflation limits, read from the raw bytes before pdf-lib parses (issue 7). */
+/* Object count and object-stream inflation limits, read from the raw bytes before pdf-lib parses. */
 
 describe('checkPdfStructure', () => {
   it('passes ordinary PDFs, object streams included (pdf-lib saves with them)', async () => {

@@ -7,7 +7,7 @@ import {
   mayUserSendAs,
 } from '../../src/domain/senderTrust.js';
 
-/* Who vouches for the header From (issue 7): AUTH user, trusted relay, else aligned SPF or DKIM (DMARC). */
+/* Who vouches for the header From: AUTH user, trusted relay, else aligned SPF or DKIM (DMARC). */
 
 const summary = (overrides: Partial<AuthSummary>): AuthSummary => ({
   fromDomain: 'example.com',

@@ -101,7 +101,8 @@ CREATE UNIQUE INDEX outbox_once ON outbox (job_id, kind) WHERE job_id IS NOT NUL
 `,
   },
   {
-    // Received faxes (product.md §7); columns are documented on InboundFaxRow (src/store/inboundTypes.ts).
+    // Received faxes (docs/behaviour.md §7); columns are documented on InboundFaxRow
+    // (src/store/inboundTypes.ts).
     version: 2,
     sql: `
 CREATE TABLE inbound_faxes (

@@ -66,9 +66,9 @@ export function parsePostgresUrl(url: string): PostgresConnection {
 }
 
 /**
- * pg returns int8 (BIGINT columns, count(*)) as strings by default (node-stack.md §7). Our int8 values are
- * epoch milliseconds and counts, far below 2^53, so this pool parses them as numbers; the override is per
- * pool, leaving pg's global parsers alone for any other library in the process.
+ * pg returns int8 (BIGINT columns, count(*)) as strings by default (docs/dependencies.md, pg). Our int8
+ * values are epoch milliseconds and counts, far below 2^53, so this pool parses them as numbers; the override
+ * is per pool, leaving pg's global parsers alone for any other library in the process.
  */
 function int8AsNumber(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
   if (oid === INT8_OID && (format ?? 'text') === 'text') return Number;
