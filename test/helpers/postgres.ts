@@ -26,9 +26,12 @@ export async function postgresReachable(): Promise<boolean> {
     return true;
   } catch (error) {
     if (process.env.CI === 'true') {
-      throw new Error(`PostgreSQL at ${TEST_POSTGRES_URL} is required when CI=true (issue 5 §4)`, {
-        cause: error,
-      });
+      throw new Error(
+        `PostgreSQL at ${TEST_POSTGRES_URL} is required when CI=true: the store suite runs on both dialects`,
+        {
+          cause: error,
+        },
+      );
     }
     return false;
   } finally {

@@ -78,7 +78,7 @@ describe('GET /metrics', () => {
     await env.stop();
   });
 
-  it('is Prometheus text with the product.md §8 families and the default process metrics', async () => {
+  it('is Prometheus text with the docs/behaviour.md §8 families and the default process metrics', async () => {
     const samples = await scrape();
     const names = new Set(samples.map((sample) => sample.name));
     for (const name of [

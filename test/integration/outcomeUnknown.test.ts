@@ -8,7 +8,7 @@ import { startTestRelay, type TestRelay } from '../helpers/testRelay.js';
 /** +15555550110 is the simulator's fax that never sends a final event (src/simulator/magicNumbers.ts). */
 const SILENT_NUMBER = '+15555550110';
 
-describe('a fax with no final event (product.md §4)', () => {
+describe('a fax with no final event (docs/behaviour.md §4)', () => {
   let relay: TestRelay;
   let env: TestDaemon;
   let offset = 0;

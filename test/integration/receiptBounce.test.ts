@@ -39,7 +39,7 @@ function bounceOf(receiptMessageId: string): string {
   ].join('\r\n');
 }
 
-describe('a bounce of a receipt (product.md §6)', () => {
+describe('a bounce of a receipt (docs/behaviour.md §6)', () => {
   let env: TestDaemon;
   beforeAll(async () => {
     env = await startTestDaemon();

@@ -83,7 +83,7 @@ const EXPECTED_CLASS = new Map<string, RetryClass>([
 const ALL_REASONS = [...new Set([...TELNYX_REASONS, ...EXPECTED_CLASS.keys()])];
 
 describe('classifyFailure', () => {
-  it.each([...EXPECTED_CLASS])('%s is %s (product.md §4)', (reason, expected) => {
+  it.each([...EXPECTED_CLASS])('%s is %s (docs/behaviour.md §4)', (reason, expected) => {
     expect(classifyFailure(reason)).toBe(expected);
   });
 
