@@ -4,6 +4,14 @@ import type { JobStore } from '../jobStore.js';
 import { claimJobs } from './claimJobs.js';
 import { applyIfLeased } from './completeWork.js';
 import { parsePostgresUrl } from './connectionConfig.js';
+import {
+  countActivity,
+  forgetAudit,
+  listAudit,
+  recordAudit,
+  searchInboundFaxes,
+  searchJobs,
+} from './consoleQueries.js';
 import { forgetEvents, listUnprocessedEvents, recordEvent } from './events.js';
 import { claimInboundFaxes, getInboundFax, recordInboundFax, updateInboundFax } from './inbound.js';
 import { acceptMessage, findResentMessage, getDocument, getMessage } from './intake.js';
@@ -114,5 +122,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     listOutboxOfJob: guard(listOutboxOfJob),
     recordReceiptBounce: guard(recordReceiptBounce),
     listEventsOfFaxes: guard(listEventsOfFaxes),
+    searchJobs: guard(searchJobs),
+    searchInboundFaxes: guard(searchInboundFaxes),
+    recordAudit: guard(recordAudit),
+    listAudit: guard(listAudit),
+    forgetAudit: guard(forgetAudit),
+    countActivity: guard(countActivity),
   };
 }

@@ -7,6 +7,7 @@ import { FaxError } from '../../errors.js';
 import { preparePrivateDatabaseFile, PRIVATE_DIR_MODE } from '../../lib/privateFiles.js';
 import type { JobStore } from '../jobStore.js';
 import { SQLITE_MIGRATIONS } from '../migrations/sqlite.js';
+import { makeSqliteConsoleQueries } from './consoleQueries.js';
 import { makeSqliteEvents } from './events.js';
 import { makeSqliteInbound } from './inbound.js';
 import { makeSqliteIntake } from './intake.js';
@@ -53,6 +54,7 @@ export function openSqliteStore(file: string): JobStore {
   const inbound = makeSqliteInbound(db);
   const retention = makeSqliteRetention(db);
   const senderUsage = makeSqliteSenderUsage(db);
+  const consoleQueries = makeSqliteConsoleQueries(db);
 
   return {
     dialect: 'sqlite',
@@ -105,6 +107,12 @@ export function openSqliteStore(file: string): JobStore {
     listOutboxOfJob: guard(operator.listOutboxOfJob),
     recordReceiptBounce: guard(operator.recordReceiptBounce),
     listEventsOfFaxes: guard(operator.listEventsOfFaxes),
+    searchJobs: guard(consoleQueries.searchJobs),
+    searchInboundFaxes: guard(consoleQueries.searchInboundFaxes),
+    recordAudit: guard(consoleQueries.recordAudit),
+    listAudit: guard(consoleQueries.listAudit),
+    forgetAudit: guard(consoleQueries.forgetAudit),
+    countActivity: guard(consoleQueries.countActivity),
   };
 }
 

@@ -1,0 +1,111 @@
+import type { Pool } from 'pg';
+
+import type {
+  ActivityCounts,
+  AuditEntry,
+  AuditSearch,
+  InboundFaxRow,
+  InboundSearch,
+  JobRow,
+  JobSearch,
+} from '../jobStore.js';
+import { JOB_COLUMNS } from './jobColumns.js';
+
+/*
+ * The web console's queries; the PostgreSQL twin of sqlite/consoleQueries.ts. Each WHERE is assembled from
+ * fixed fragments whose `?` become numbered parameters: no value is ever spliced into SQL. Pages continue
+ * strictly after the previous page's last key (row-value comparison), an index range on migration 5's indexes.
+ */
+
+/** `LIKE 'prefix%'` for any text: `%`, `_` and the escape itself match only themselves. */
+function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+function makeWhere() {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (fragment: string, ...values: unknown[]) => {
+    where.push(fragment.replace(/\?/g, () => `$${params.push(values.shift())}`));
+  };
+  const clause = () => (where.length ? `WHERE ${where.join(' AND ')}` : '');
+  return { params, add, clause };
+}
+
+export async function searchJobs(pool: Pool, search: JobSearch): Promise<JobRow[]> {
+  const { params, add, clause } = makeWhere();
+  if (search.sender !== undefined) add('sender = ?', search.sender);
+  if (search.status !== undefined) add('status = ?', search.status);
+  if (search.toNumberPrefix) add(`to_number LIKE ? ESCAPE '\\'`, likePrefix(search.toNumberPrefix));
+  if (search.createdFrom !== undefined) add('created_at >= ?', search.createdFrom);
+  if (search.createdBefore !== undefined) add('created_at < ?', search.createdBefore);
+  if (search.before) add('(created_at, id) < (?, ?)', search.before.created_at, search.before.id);
+  const where = clause();
+  const { rows } = await pool.query<JobRow>(
+    `SELECT ${JOB_COLUMNS} FROM jobs ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length + 1}`,
+    [...params, search.limit],
+  );
+  return rows;
+}
+
+export async function searchInboundFaxes(pool: Pool, search: InboundSearch): Promise<InboundFaxRow[]> {
+  const { params, add, clause } = makeWhere();
+  if (search.numbers && 'in' in search.numbers) add('to_number = ANY(?::text[])', [...search.numbers.in]);
+  else if (search.numbers) add('NOT (to_number = ANY(?::text[]))', [...search.numbers.notIn]);
+  if (search.fromNumberPrefix) add(`from_number LIKE ? ESCAPE '\\'`, likePrefix(search.fromNumberPrefix));
+  if (search.toNumberPrefix) add(`to_number LIKE ? ESCAPE '\\'`, likePrefix(search.toNumberPrefix));
+  if (search.receivedFrom !== undefined) add('received_at >= ?', search.receivedFrom);
+  if (search.receivedBefore !== undefined) add('received_at < ?', search.receivedBefore);
+  if (search.before) add('(received_at, fax_id) < (?, ?)', search.before.received_at, search.before.fax_id);
+  const where = clause();
+  const { rows } = await pool.query<InboundFaxRow>(
+    `SELECT * FROM inbound_faxes ${where} ORDER BY received_at DESC, fax_id DESC LIMIT $${params.length + 1}`,
+    [...params, search.limit],
+  );
+  return rows;
+}
+
+export async function recordAudit(pool: Pool, entry: AuditEntry): Promise<void> {
+  await pool.query(
+    `INSERT INTO console_audit (id, at, actor, action, object_type, object_id, address, detail)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      entry.id,
+      entry.at,
+      entry.actor,
+      entry.action,
+      entry.object_type,
+      entry.object_id,
+      entry.address,
+      entry.detail,
+    ],
+  );
+}
+
+export async function listAudit(pool: Pool, search: AuditSearch): Promise<AuditEntry[]> {
+  const { rows } = search.before
+    ? await pool.query<AuditEntry>(
+        `SELECT * FROM console_audit WHERE (at, id) < ($1, $2) ORDER BY at DESC, id DESC LIMIT $3`,
+        [search.before.at, search.before.id, search.limit],
+      )
+    : await pool.query<AuditEntry>(`SELECT * FROM console_audit ORDER BY at DESC, id DESC LIMIT $1`, [
+        search.limit,
+      ]);
+  return rows;
+}
+
+export async function forgetAudit(pool: Pool, olderThan: number): Promise<number> {
+  const { rowCount } = await pool.query('DELETE FROM console_audit WHERE at < $1', [olderThan]);
+  return rowCount ?? 0;
+}
+
+export async function countActivity(pool: Pool, since: number): Promise<ActivityCounts> {
+  const { rows } = await pool.query<ActivityCounts>(
+    `SELECT
+       (SELECT count(*) FROM jobs WHERE finished_at >= $1 AND status = 'delivered') AS delivered,
+       (SELECT count(*) FROM jobs WHERE finished_at >= $1 AND status = 'failed') AS failed,
+       (SELECT count(*) FROM inbound_faxes WHERE received_at >= $1) AS received`,
+    [since],
+  );
+  return rows[0] ?? { delivered: 0, failed: 0, received: 0 };
+}
