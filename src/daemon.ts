@@ -3,6 +3,8 @@ import path from 'node:path';
 import { openStorage } from './blobs/openStorage.js';
 import { loadUrlSecret } from './blobs/urlSecret.js';
 import type { Config } from './config/loadConfig.js';
+import { consoleEnabled } from './console/consoleDeps.js';
+import { makeConsole } from './console/makeConsole.js';
 import { type EventDeps, processEvent, processPendingEvents } from './events/processEvents.js';
 import { makeHttpApp } from './http/app.js';
 import { type HttpListener, listen } from './http/listen.js';
@@ -13,6 +15,7 @@ import { makeSignatureVerifier } from './http/verifySignature.js';
 import { makeInboundMailComposer } from './inbound/composeInboundMail.js';
 import { makeInboundEventHandler } from './inbound/handleInboundEvent.js';
 import { startInboundWorker } from './inbound/inboundWorker.js';
+import { cancelWithClient } from './jobs/operatorActions.js';
 import { startRetentionLoop } from './jobs/retention.js';
 import { startJobRunner } from './jobs/runner.js';
 import { workJob } from './jobs/sendFax.js';
@@ -27,7 +30,7 @@ import { makeMetrics, type Metrics } from './metrics.js';
 import { makeMetricHooks } from './metricsHooks.js';
 import type { DnsResolver } from './smtp/senderAuth.js';
 import { type SmtpListener, startSmtpListener } from './smtp/server.js';
-import type { JobStore } from './store/jobStore.js';
+import type { JobRow, JobStore } from './store/jobStore.js';
 import { openStore } from './store/openStore.js';
 import { makeTelnyxClient } from './telnyx/client.js';
 
@@ -80,7 +83,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const orphaned = (await store.releaseOrphanedLeases?.()) ?? 0;
   if (orphaned > 0)
     log.info({ leases: orphaned }, 'freed the work of a previous run that did not stop cleanly');
-  const signer = makeUrlSigner(await loadUrlSecret(config.http.url_secret, config.data_dir));
+  const urlSecret = await loadUrlSecret(config.http.url_secret, config.data_dir);
+  const signer = makeUrlSigner(urlSecret);
   const documents = await openStorage({ config, publicUrl: () => config.http.public_url, signer });
   await documents.ping();
   const metrics =
@@ -118,6 +122,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         deps.log.error({ err: error, event: event.id }, 'event processing failed; the sweep retries it'),
     );
   };
+  const ready = async () => {
+    const checks: Record<string, string> = {};
+    const check = (name: string, probe: Promise<unknown>) =>
+      probe.then(
+        () => (checks[name] = 'ok'),
+        (error: Error) => (checks[name] = error.message),
+      );
+    await Promise.all([
+      check('database', store.ping()),
+      check('storage', documents.ping()),
+      check('mail', mailer.verify()),
+    ]);
+    return { ok: Object.values(checks).every((value) => value === 'ok'), checks };
+  };
+  // Set once the runner and outbox exist; a console send before that is picked up by their first poll.
+  let wakeWorkers: (jobs: JobRow[]) => void = () => undefined;
   const app = makeHttpApp({
     log,
     webhook: {
@@ -127,23 +147,23 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       afterRecord,
       onResult: metricHooks.onWebhook,
     },
-    ready: async () => {
-      const checks: Record<string, string> = {};
-      const check = (name: string, probe: Promise<unknown>) =>
-        probe.then(
-          () => (checks[name] = 'ok'),
-          (error: Error) => (checks[name] = error.message),
-        );
-      await Promise.all([
-        check('database', store.ping()),
-        check('storage', documents.ping()),
-        check('mail', mailer.verify()),
-      ]);
-      return { ok: Object.values(checks).every((value) => value === 'ok'), checks };
-    },
+    ready,
     media: makeMediaHandler({ documents, signer, clock }),
     documents: makeMediaHandler({ documents, signer, clock, prefix: '/documents/' }),
     metrics: makeMetricsHandler(metrics.registry),
+    console: consoleEnabled(config)
+      ? makeConsole({
+          config,
+          store,
+          documents,
+          urlSecret,
+          clock,
+          log: log.child({ component: 'console' }),
+          ready,
+          cancelAtTelnyx: (faxId) => cancelWithClient(telnyx, faxId),
+          onQueued: (jobs) => wakeWorkers(jobs),
+        })
+      : undefined,
   });
   const http = await listen(app, config.http.listen);
   if (config.http.public_url_derived && config.http.listen.port === 0) {
@@ -211,6 +231,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clock,
     log: log.child({ component: 'retention' }),
   });
+  wakeWorkers = (jobs) => {
+    metrics.jobsAccepted.inc(jobs.length);
+    runner.wake();
+    outbox.wake();
+  };
   const deps: EventDeps = {
     config,
     store,
