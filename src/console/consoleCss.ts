@@ -18,6 +18,7 @@ header .who button{background:transparent;color:#fff;border:1px solid #7fa3c7;bo
 main{max-width:1100px;margin:0 auto;padding:1rem}
 h1{font-size:1.35rem;margin:.3rem 0 1rem}
 h2{font-size:1.1rem;margin:1.4rem 0 .5rem}
+.card>h2:first-child{margin-top:0}
 .card{background:#fff;border:1px solid #dde3ea;border-radius:6px;padding:1rem;margin-bottom:1rem}
 .notice{background:#e7f4e8;border:1px solid #a9d5ad;border-radius:6px;padding:.6rem .9rem;margin-bottom:1rem}
 .error{background:#fdecea;border:1px solid #f1aaa3;border-radius:6px;padding:.6rem .9rem;margin-bottom:1rem}

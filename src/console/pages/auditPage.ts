@@ -36,7 +36,7 @@ export function auditPage(frame: PageFrame, entries: AuditEntry[], next: string 
                         <td>${entry.actor}</td>
                         <td>${entry.action}</td>
                         <td>${entry.object_type} ${link(entry)}</td>
-                        <td>${entry.detail ?? ''}</td>
+                        <td class="wrap">${entry.detail ?? ''}</td>
                         <td>${entry.address}</td>
                       </tr>`,
                   )
