@@ -19,7 +19,7 @@ export interface SessionCodec {
   issue(email: string, now: number): { cookie: string; payload: SessionPayload };
   /** The payload when the signature is ours, it has not expired and it was not signed out; else null. */
   verify(cookie: string | undefined, now: number): SessionPayload | null;
-  revoke(payload: SessionPayload): void;
+  revoke(payload: SessionPayload, now: number): void;
   /** HMAC of `purpose:value` with the console key (CSRF tokens). */
   mac(purpose: string, value: string): string;
 }
@@ -66,9 +66,8 @@ export function makeSessionCodec(key: Buffer): SessionCodec {
       return payload;
     },
 
-    revoke(payload) {
+    revoke(payload, now) {
       revoked.set(payload.sid, payload.expiresAt);
-      const now = Date.now();
       for (const [sid, until] of revoked) if (until < now) revoked.delete(sid);
       while (revoked.size > MAX_REVOKED) revoked.delete(revoked.keys().next().value!);
     },

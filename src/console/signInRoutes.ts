@@ -73,7 +73,7 @@ export function addSignInRoutes(router: Router, kit: ConsoleKit): void {
   router.post('/console/sign-out', async (ctx) => {
     await kit.form(ctx);
     const session = ctx.state.consoleSession as Parameters<typeof codec.revoke>[0] | null;
-    if (session) codec.revoke(session);
+    if (session) codec.revoke(session, deps.clock.now());
     ctx.cookies.set(SESSION_COOKIE, '', cookieOptions(ctx, 0));
     await kit.audit(ctx, 'sign_out', 'session', kit.viewer(ctx).email);
     ctx.status = 303;
