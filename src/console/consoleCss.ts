@@ -45,7 +45,7 @@ button.danger{background:#b42318;border-color:#b42318}
 .status-placed,.status-queued,.status-received{background:#e3eefb;color:#194c85}
 .pages{display:flex;flex-wrap:wrap;gap:.8rem}
 .pages figure{margin:0;background:#fff;border:1px solid #dde3ea;padding:.4rem;max-width:100%}
-.pages img{display:block;width:260px;max-width:100%;height:auto;border:1px solid #eee}
+.pages img{display:block;width:260px;max-width:100%;height:auto;aspect-ratio:17/22;object-fit:contain;background:#fff;border:1px solid #eee}
 .pages figcaption{font-size:.8rem;color:#5a6672;text-align:center}
 .pager{margin:.8rem 0}
 .signin{max-width:360px;margin:2rem auto}

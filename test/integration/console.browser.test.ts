@@ -78,12 +78,26 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     ]);
   }
 
+  /** Every page preview on the page has been drawn (they load lazily, one pdftoppm run each). */
+  async function waitForPreviews(page: Page): Promise<void> {
+    const previews = page.locator('.pages img');
+    await waitFor(
+      () =>
+        previews.evaluateAll((images) =>
+          images.every((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0),
+        ),
+      15_000,
+      'previews drawn',
+    );
+  }
+
   async function sendFromPage(page: Page, numbers: string[], pages = 2): Promise<string[]> {
     const pdf = path.join(tmpdir(), `console-${Date.now()}.pdf`);
     writeFileSync(pdf, await makePdf(pages));
     await page.goto(`${base}/console/send`);
     await page.setInputFiles('input[name=document]', pdf);
     await page.fill('textarea[name=numbers]', numbers.join('\n'));
+    await page.screenshot({ path: `${SHOTS}/send.png`, fullPage: true });
     await Promise.all([page.waitForURL(/\/console\/jobs\?queued=/), page.click('main button[type=submit]')]);
     const jobs = await env.daemon.store.searchJobs({ sender: ALICE.email, limit: numbers.length });
     expect(jobs.map((job) => job.to_number).sort()).toEqual([...numbers].sort());
@@ -135,14 +149,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     expect(await attempts.first().textContent()).toContain('delivered');
     const previews = page.locator('.pages img');
     expect(await previews.count()).toBe(2);
-    await waitFor(
-      () =>
-        previews.evaluateAll((images) =>
-          images.every((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0),
-        ),
-      15_000,
-      'previews drawn',
-    );
+    await waitForPreviews(page);
     await page.screenshot({ path: `${SHOTS}/job.png`, fullPage: true });
     const audit = await env.daemon.store.listAudit({ limit: 50 });
     expect(audit.filter((entry) => entry.action === 'preview' && entry.object_id === ids[0])).toHaveLength(2);
@@ -197,6 +204,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     await page.screenshot({ path: `${SHOTS}/inbound.png`, fullPage: true });
     await rows.first().locator('a').first().click();
     expect(await page.locator('.pages img').count()).toBe(2);
+    await waitForPreviews(page);
     await page.screenshot({ path: `${SHOTS}/inbound-fax.png`, fullPage: true });
     const [download] = await Promise.all([
       page.waitForEvent('download'),
