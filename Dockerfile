@@ -33,9 +33,10 @@ RUN printf '{"extends":"./tsconfig.json","compilerOptions":{"noEmit":false,"sour
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime
-# qpdf opens PDFs with an owner password (bank statements, e-signed documents) that pdf-lib cannot check.
+# qpdf opens PDFs with an owner password (bank statements, e-signed documents) that pdf-lib cannot check;
+# poppler-utils' pdftoppm draws the web console's page previews.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends qpdf \
+ && apt-get install -y --no-install-recommends qpdf poppler-utils \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production \
