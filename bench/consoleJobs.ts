@@ -17,7 +17,7 @@ import { describeMachine, waitForIdleMachine } from './lib/machine.js';
 import { markdownTable, percentile, round } from './lib/stats.js';
 
 /*
- * Issue 15: the console's jobs page with 100,000 jobs in the store, p95 under 200 ms on SQLite and PostgreSQL.
+ * The web console's jobs page with 100,000 jobs in the store, p95 under 200 ms on SQLite and PostgreSQL.
  * The jobs are written straight into a migrated database (the daemon's own intake would take minutes), then a
  * real daemon serves /console/jobs to a signed-in admin over HTTP, and each variant of the page is fetched
  * `--requests` times one after the other: the newest page, a page 20 pages deep (following the "older" links),
