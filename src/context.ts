@@ -36,6 +36,8 @@ export interface Ctx {
   documents: DocumentStorage;
   /** Signs media and document links (HMAC with the instance's URL secret). */
   signer: UrlSigner;
+  /** The instance's URL secret; the console derives its session and CSRF keys from it. */
+  urlSecret: string;
   telnyx: TelnyxClient;
   /** The key webhooks are verified with: the account's, or the built-in simulator's in sandbox mode. */
   telnyxPublicKey: string;
@@ -94,7 +96,8 @@ export async function makeCtx(options: CtxOptions): Promise<Ctx> {
     const orphaned = (await store.releaseOrphanedLeases?.()) ?? 0;
     if (orphaned > 0)
       log.info({ leases: orphaned }, 'freed the work of a previous run that did not stop cleanly');
-    const signer = makeUrlSigner(await loadUrlSecret(config.http.url_secret, config.data_dir));
+    const urlSecret = await loadUrlSecret(config.http.url_secret, config.data_dir);
+    const signer = makeUrlSigner(urlSecret);
     // Read at each call: the HTTP component may replace `ctx.config` once the listener is bound.
     const documents = await openStorage({ config, publicUrl: () => ctx.config.http.public_url, signer });
     await documents.ping();
@@ -110,6 +113,7 @@ export async function makeCtx(options: CtxOptions): Promise<Ctx> {
       store,
       documents,
       signer,
+      urlSecret,
       telnyx: makeTelnyxClient({
         apiUrl: telnyx.apiUrl,
         apiKey: telnyx.apiKey,

@@ -1,10 +1,13 @@
 import type { Config } from './config/loadConfig.js';
-import { closeCtx, type CtxOptions, makeCtx } from './context.js';
+import { consoleEnabled } from './console/consoleDeps.js';
+import { makeConsole } from './console/makeConsole.js';
+import { closeCtx, type Ctx, type CtxOptions, makeCtx } from './context.js';
 import { startEventProcessing } from './events/startEventProcessing.js';
 import type { HttpListener } from './http/listen.js';
-import { startHttp } from './http/startHttp.js';
+import { checkReadiness, startHttp } from './http/startHttp.js';
 import { startMissedFaxPoll } from './inbound/pollMissedFaxes.js';
 import { startInbound } from './inbound/startInbound.js';
+import { cancelWithClient } from './jobs/operatorActions.js';
 import { startRetention } from './jobs/retention.js';
 import { startJobs } from './jobs/startJobs.js';
 import { makeStopStack } from './lib/stopStack.js';
@@ -39,7 +42,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   try {
     stack.push({ stop: () => closeCtx(ctx) });
     stack.push(startMetrics(ctx));
-    const http = stack.push(await startHttp(ctx));
+    const http = stack.push(await startHttp(ctx, { console: makeConsoleIfEnabled(ctx) }));
     stack.push(startOutbox(ctx));
     stack.push(startEventProcessing(ctx));
     stack.push(startJobs(ctx));
@@ -60,4 +63,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await stack.stopAll(0).catch(() => undefined);
     throw error;
   }
+}
+
+/** The web console, mounted on the HTTP listener under /console/ when a way to sign in exists (or in sandbox). */
+function makeConsoleIfEnabled(ctx: Ctx) {
+  if (!consoleEnabled(ctx.config)) return undefined;
+  return makeConsole({
+    config: ctx.config,
+    store: ctx.store,
+    documents: ctx.documents,
+    urlSecret: ctx.urlSecret,
+    clock: ctx.clock,
+    log: ctx.log.child({ component: 'console' }),
+    ready: () => checkReadiness(ctx),
+    cancelAtTelnyx: (faxId) => cancelWithClient(ctx.telnyx, faxId),
+    onQueued: (jobs) => ctx.events.emit('messageQueued', { jobs: jobs.length, via: 'console' }),
+  });
 }

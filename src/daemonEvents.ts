@@ -8,8 +8,11 @@ import type { JobRow, OutboxRow, Transition, WebhookEventRow } from './store/job
  * one poll interval, never work.
  */
 export interface DaemonEvents {
-  /** SMTP accepted a message: its fax jobs (and maybe an "accepted" receipt) are in the database. */
-  messageQueued: { jobs: number };
+  /**
+   * A message was accepted by SMTP, or a fax queued from the console: its fax jobs (and maybe an "accepted"
+   * receipt) are in the database.
+   */
+  messageQueued: { jobs: number; via: 'smtp' | 'console' };
   /** SMTP refused a message or recipient; `reason` is the refusal's short code. */
   smtpRejected: { reason: string };
   /** The webhook route answered, with the metric label of its answer. */

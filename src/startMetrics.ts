@@ -14,8 +14,8 @@ const FINAL_OUTCOMES = new Set(['delivered', 'failed']);
 export function startMetrics(ctx: Pick<Ctx, 'metrics' | 'store' | 'clock' | 'log' | 'events'>): Stoppable {
   const { metrics, store, clock, log, events } = ctx;
   const unsubscribe = [
-    events.on('messageQueued', ({ jobs }) => {
-      metrics.smtpAccepted.inc();
+    events.on('messageQueued', ({ jobs, via }) => {
+      if (via === 'smtp') metrics.smtpAccepted.inc();
       metrics.jobsAccepted.inc(jobs);
     }),
     events.on('smtpRejected', ({ reason }) => {

@@ -1,6 +1,6 @@
-import { newId } from '../lib/ids.js';
+import { retryFinishedJob } from '../jobs/operatorActions.js';
 import { CONFIG_OPTION, configFileOf, parseCommandArgs } from './args.js';
-import { type Command, EXIT, ProblemError } from './io.js';
+import { asProblem, type Command, EXIT } from './io.js';
 import { withStore } from './offline.js';
 
 /**
@@ -30,23 +30,7 @@ retention (send it again by email or \`faxbridge send\`), 2 usage.`,
     }
     const id = parsed.positionals[0]!;
     return withStore(configFileOf(parsed), io, async ({ config, store }) => {
-      const job = await store.getJob(id);
-      if (!job) throw new ProblemError(`no job ${id}`);
-      if (job.status !== 'failed' && job.status !== 'canceled') {
-        throw new ProblemError(
-          job.status === 'delivered'
-            ? `job ${id} was delivered; to fax it again, use faxbridge send`
-            : `job ${id} is still ${job.status}; it is being worked on`,
-        );
-      }
-      const message = await store.getMessage(job.message_row_id);
-      const document = message ? await store.getDocument(message.document_id) : null;
-      if (!document || document.deleted_at !== null) {
-        throw new ProblemError(`the document of job ${id} was deleted by retention; send it again`);
-      }
-      const retried = await store.retryJob(id, newId('fx'), config.retry.max_attempts, Date.now());
-      if (!retried)
-        throw new ProblemError(`job ${id} changed meanwhile; look at it with faxbridge job ${id}`);
+      const retried = await asProblem(retryFinishedJob(store, id, config.retry.max_attempts, Date.now()));
       io.out(`Queued ${retried.id} ${retried.to_number} (retry of ${id})`);
       return EXIT.ok;
     });

@@ -1,13 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { inspectPdf } from '../documents/inspectPdf.js';
-import { checkFaxNumber } from '../domain/phoneNumber.js';
-import { findSender } from '../domain/senders.js';
-import { newId } from '../lib/ids.js';
+import { queuePdf } from '../jobs/queuePdf.js';
 import { CONFIG_OPTION, configFileOf, listOption, parseCommandArgs, stringOption } from './args.js';
-import { type Command, EXIT, ProblemError, UsageError } from './io.js';
+import { asProblem, type Command, EXIT, ProblemError, UsageError } from './io.js';
 import { openDocuments, withStore } from './offline.js';
 
 /**
@@ -46,67 +43,21 @@ configuration), 2 usage.`,
     const file = parsed.positionals[0]!;
 
     return withStore(configFileOf(parsed), io, async ({ config, store }) => {
-      const rule = findSender(config.senders, sender, config.sandbox);
-      if (!rule) throw new ProblemError(`${sender} is not allowed to send faxes (no matching senders entry)`);
-      const policy = {
-        defaultCountry: config.smtp.default_country,
-        allowedCountries: config.smtp.allowed_countries,
-        blockedPrefixes: config.smtp.blocked_prefixes,
-      };
-      const numbers: string[] = [];
-      for (const target of targets) {
-        const verdict = checkFaxNumber(target, policy);
-        if (!verdict.ok) throw new ProblemError(verdict.reason);
-        if (!numbers.includes(verdict.e164)) numbers.push(verdict.e164);
-      }
-
       await stat(file).catch(() => {
         throw new ProblemError(`cannot read ${file}`);
       });
-      const inspected = await inspectPdf(file);
-      if (!inspected.ok) throw new ProblemError(`${path.basename(file)} ${inspected.problem}`);
-
       // Storage moves the file it is given; hand it a copy in data_dir, never the operator's own file.
       const workDir = path.join(config.data_dir, 'tmp');
       await mkdir(workDir, { recursive: true });
       const copy = path.join(workDir, `send-${randomBytes(6).toString('hex')}.pdf`);
       try {
         await copyFile(file, copy);
-        const bytes = await readFile(copy);
-        const documentId = newId('doc');
-        const storageKey = `${documentId}.pdf`;
         const documents = await openDocuments(config);
-        await documents.put(storageKey, copy, 'application/pdf');
-        const now = Date.now();
-        const messageId = newId('msg');
-        const jobs = await store.acceptMessage(
-          {
-            document: {
-              id: documentId,
-              storage_key: storageKey,
-              sha256: createHash('sha256').update(bytes).digest('hex'),
-              size: bytes.length,
-              pages: inspected.pages,
-              filename: path.basename(file),
-              created_at: now,
-            },
-            message: {
-              id: messageId,
-              sender,
-              sender_name: null,
-              envelope_from: null,
-              message_id: null,
-              subject: null,
-              references_json: '[]',
-              document_id: documentId,
-              session_id: 'cli',
-              received_at: now,
-            },
-            jobs: numbers.map((to) => ({ id: newId('fx'), to_number: to, from_number: rule.fromNumber })),
-            max_attempts: config.retry.max_attempts,
-            accepted_receipt: config.receipts.on_accepted,
-          },
-          now,
+        const jobs = await asProblem(
+          queuePdf(
+            { config, store, documents, now: Date.now },
+            { sender, targets, file: copy, filename: path.basename(file), subject: null, origin: 'cli' },
+          ),
         );
         for (const job of jobs) io.out(`Queued ${job.id} ${job.to_number}`);
         return EXIT.ok;

@@ -69,6 +69,7 @@ export function checkCrossKeyRules(
     }
     numbers.add(route.number);
   });
+  problems.push(...consoleProblems(config));
   const security = checkSmtpSecurityRules(config);
   problems.push(...security.problems);
   warnings.push(...security.warnings);
@@ -79,4 +80,30 @@ export function checkCrossKeyRules(
     });
   }
   return { problems, warnings };
+}
+
+/** The console must never be open without a sign-in outside sandbox, nor believe a header from anybody. */
+function consoleProblems(config: Config): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { enabled, users, trusted_header: header, trusted_proxies: proxies } = config.console;
+  const canSignIn = users.some((user) => user.password_hash) || Boolean(header);
+  if (enabled === true && !config.sandbox && !canSignIn) {
+    problems.push({
+      key: 'console.enabled',
+      message: 'needs console.users with password_hash or console.trusted_header outside sandbox mode',
+    });
+  }
+  if (header && proxies.length === 0) {
+    problems.push({
+      key: 'console.trusted_proxies',
+      message: 'required with console.trusted_header: the header is believed only from these addresses',
+    });
+  }
+  const emails = new Set<string>();
+  users.forEach((user, index) => {
+    if (emails.has(user.email))
+      problems.push({ key: `console.users.${index}.email`, message: `${user.email} is listed twice` });
+    emails.add(user.email);
+  });
+  return problems;
 }

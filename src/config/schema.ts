@@ -314,6 +314,31 @@ export const configSchema = z.strictObject({
       convert_timeout: duration.prefault('60s'),
     })
     .prefault({}),
+  /** The web console under {http.listen}/console/ (src/console). */
+  console: z
+    .strictObject({
+      /** Default: on in sandbox, and wherever a way to sign in (users or trusted_header) is configured. */
+      enabled: bool.optional(),
+      users: z
+        .array(
+          z.strictObject({
+            email: email.transform((value) => value.toLowerCase()),
+            /** A `faxbridge hash-password` hash; without one the user can only come through trusted_header. */
+            password_hash: z.string().min(1).optional(),
+            /** `admin` sees every fax and the audit log (console only; the top-level `admin` gets notices). */
+            role: z.enum(['user', 'admin']).default('user'),
+          }),
+        )
+        .default([]),
+      /** Header a sign-in proxy sets to the signed-in email (e.g. X-Forwarded-Email). */
+      trusted_header: z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/, 'expected a header name such as X-Forwarded-Email')
+        .optional(),
+      /** Only requests from these addresses may carry trusted_header; from anywhere else it is ignored. */
+      trusted_proxies: stringList(cidr).default([]),
+    })
+    .prefault({}),
   shutdown_grace: duration.prefault('25s'),
   cover: z
     .strictObject({

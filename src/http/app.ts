@@ -20,6 +20,8 @@ export interface HttpDeps {
   documents?: Koa.Middleware;
   /** GET /metrics: Prometheus text. */
   metrics?: Koa.Middleware;
+  /** Everything under /console/: the web console (it passes other paths on). */
+  console?: Koa.Middleware;
   log: Logger;
 }
 
@@ -50,6 +52,7 @@ export function makeHttpApp(deps: HttpDeps): Koa {
   if (deps.metrics) router.get('/metrics', deps.metrics);
 
   app.use(makeRequestScope(deps.log));
+  if (deps.console) app.use(deps.console);
   app.use(router.routes());
   app.use(router.allowedMethods());
   // Errors escaping the middleware above are already answered; this catches socket/stream errors Koa reports

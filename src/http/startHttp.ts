@@ -1,3 +1,5 @@
+import type Koa from 'koa';
+
 import type { Ctx } from '../context.js';
 import { eventRow } from '../events/eventRow.js';
 import type { Stoppable } from '../lib/stopStack.js';
@@ -13,7 +15,10 @@ import { makeSignatureVerifier } from './verifySignature.js';
  * health, readiness and metrics. Started first among the components: with port 0 and a derived public URL,
  * the URL is known only once it is bound, and everything started after reads it from `ctx.config`.
  */
-export async function startHttp(ctx: Ctx): Promise<Stoppable & { listener: HttpListener }> {
+export async function startHttp(
+  ctx: Ctx,
+  mounted: { console?: Koa.Middleware } = {},
+): Promise<Stoppable & { listener: HttpListener }> {
   const { store, documents, signer, clock, events } = ctx;
   const app = makeHttpApp({
     log: ctx.log,
@@ -28,6 +33,7 @@ export async function startHttp(ctx: Ctx): Promise<Stoppable & { listener: HttpL
     media: makeMediaHandler({ documents, signer, clock }),
     documents: makeMediaHandler({ documents, signer, clock, prefix: '/documents/' }),
     metrics: makeMetricsHandler(ctx.metrics.registry),
+    console: mounted.console,
   });
   const listener = await listen(app, ctx.config.http.listen);
   const { http } = ctx.config;
@@ -38,7 +44,7 @@ export async function startHttp(ctx: Ctx): Promise<Stoppable & { listener: HttpL
 }
 
 /** Database, document storage and mail transport, each answering `ok` or why not. */
-async function checkReadiness(ctx: Ctx): Promise<Readiness> {
+export async function checkReadiness(ctx: Ctx): Promise<Readiness> {
   const checks: Record<string, string> = {};
   const check = (name: string, probe: Promise<unknown>) =>
     probe.then(

@@ -36,6 +36,9 @@ export async function sweepRetention(deps: RetentionDeps): Promise<SweepResult> 
   if (documents > 0 || emlFiles > 0) {
     deps.log.info({ documents, emlFiles, days }, 'retention: deleted documents and outbox files');
   }
+  // The console's audit log names who looked at which fax: it is kept exactly as long as the faxes.
+  const auditEntries = await deps.store.forgetAudit(cutoff);
+  if (auditEntries > 0) deps.log.info({ auditEntries, days }, 'retention: forgot console audit entries');
   return { documents, emlFiles };
 }
 

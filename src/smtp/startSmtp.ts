@@ -18,7 +18,7 @@ export async function startSmtp(ctx: Ctx): Promise<Stoppable & { listener: SmtpL
     documents: ctx.documents,
     clock: ctx.clock,
     log: ctx.log.child({ component: 'smtp' }),
-    onQueued: (jobs) => events.emit('messageQueued', { jobs }),
+    onQueued: (jobs) => events.emit('messageQueued', { jobs, via: 'smtp' }),
     onRejected: (reason) => events.emit('smtpRejected', { reason }),
     dnsResolver: ctx.tuning.dnsResolver,
   });

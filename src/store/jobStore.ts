@@ -1,3 +1,4 @@
+import type { ActivityCounts, AuditEntry, AuditSearch, InboundSearch, JobSearch } from './consoleTypes.js';
 import type { InboundFaxChange, InboundFaxRow, InboundOutboxEntry, NewInboundFax } from './inboundTypes.js';
 import type {
   AttemptRow,
@@ -10,6 +11,7 @@ import type {
   WebhookEventRow,
 } from './types.js';
 
+export type * from './consoleTypes.js';
 export type * from './inboundTypes.js';
 export type * from './types.js';
 
@@ -224,4 +226,17 @@ export interface JobStore {
   recordReceiptBounce(jobId: string, kind: OutboxKind, detail: string): Promise<boolean>;
   /** Recorded webhook events of these Telnyx fax ids, in the order they occurred. */
   listEventsOfFaxes(faxIds: readonly string[]): Promise<WebhookEventRow[]>;
+
+  // Web console: keyset-paged searches (indexed on both dialects) and the audit trail of document views.
+  /** Jobs matching every given criterion, newest first, at most `limit`, strictly after `before`. */
+  searchJobs(search: JobSearch): Promise<JobRow[]>;
+  /** Received faxes matching every given criterion, newest first, at most `limit`, strictly after `before`. */
+  searchInboundFaxes(search: InboundSearch): Promise<InboundFaxRow[]>;
+  recordAudit(entry: AuditEntry): Promise<void>;
+  /** Audit entries, newest first. */
+  listAudit(search: AuditSearch): Promise<AuditEntry[]>;
+  /** Deletes audit entries older than `olderThan` (retention); returns how many. */
+  forgetAudit(olderThan: number): Promise<number>;
+  /** Jobs finished delivered or failed, and faxes received, since `since`. */
+  countActivity(since: number): Promise<ActivityCounts>;
 }

@@ -5,6 +5,14 @@ import { claimInboundFaxes, getInboundFax } from './sql/claimInboundFaxes.js';
 import { claimJobs } from './sql/claimJobs.js';
 import { claimOutbox } from './sql/claimOutbox.js';
 import { applyIfLeased } from './sql/completeWork.js';
+import {
+  countActivity,
+  forgetAudit,
+  listAudit,
+  recordAudit,
+  searchInboundFaxes,
+  searchJobs,
+} from './sql/consoleQueries.js';
 import { countSenderUsage } from './sql/countSenderUsage.js';
 import { forgetEvents, listUnprocessedEvents, recordEvent } from './sql/events.js';
 import { acceptMessage, findResentMessage } from './sql/intake.js';
@@ -98,5 +106,11 @@ export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
     listOutboxOfJob: on(listOutboxOfJob),
     recordReceiptBounce: on(recordReceiptBounce),
     listEventsOfFaxes: on(listEventsOfFaxes),
+    searchJobs: on(searchJobs),
+    searchInboundFaxes: on(searchInboundFaxes),
+    recordAudit: on(recordAudit),
+    listAudit: on(listAudit),
+    forgetAudit: on(forgetAudit),
+    countActivity: on(countActivity),
   };
 }

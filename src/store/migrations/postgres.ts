@@ -169,4 +169,28 @@ ALTER TABLE messages ADD COLUMN cover_json TEXT;
 ALTER TABLE jobs ADD COLUMN transmitted_document_id TEXT REFERENCES documents(id);
 `,
   },
+  {
+    // The web console: its searches page by (time, id) keys, newest first, so each page is an index range
+    // however many rows lie behind it; document views and downloads are written to an audit table.
+    version: 6,
+    sql: `
+CREATE TABLE console_audit (
+  id TEXT PRIMARY KEY,
+  at BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  object_type TEXT NOT NULL,
+  object_id TEXT NOT NULL,
+  address TEXT NOT NULL,
+  detail TEXT
+);
+CREATE INDEX console_audit_recent ON console_audit (at, id);
+CREATE INDEX jobs_recent ON jobs (created_at, id);
+CREATE INDEX jobs_status_recent ON jobs (status, created_at, id);
+CREATE INDEX jobs_sender_page ON jobs (sender, created_at, id);
+CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+CREATE INDEX inbound_faxes_recent ON inbound_faxes (received_at, fax_id);
+CREATE INDEX inbound_faxes_called ON inbound_faxes (to_number, received_at, fax_id);
+`,
+  },
 ];

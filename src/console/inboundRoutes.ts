@@ -1,0 +1,67 @@
+import type Router from '@koa/router';
+import type Koa from 'koa';
+
+import type { InboundSearch } from '../store/jobStore.js';
+import { canSeeInbound, inboundScope } from './access.js';
+import { type ConsoleKit, numberPrefix, param, parseCursor } from './consoleKit.js';
+import { sendDocument, sendPreview } from './documentAnswers.js';
+import { dayRange } from './html.js';
+import { inboundFaxPage, inboundListPage } from './pages/inboundPages.js';
+
+const PAGE_SIZE = 50;
+
+export function addInboundRoutes(router: Router, kit: ConsoleKit): void {
+  const { deps } = kit;
+
+  router.get('/console/inbound', async (ctx) => {
+    const viewer = kit.viewer(ctx);
+    const filter = { caller: param(ctx, 'caller'), number: param(ctx, 'number'), date: param(ctx, 'date') };
+    const search: InboundSearch = { limit: PAGE_SIZE + 1, numbers: inboundScope(deps.config, viewer) };
+    if (filter.caller) search.fromNumberPrefix = numberPrefix(filter.caller);
+    if (filter.number) search.toNumberPrefix = numberPrefix(filter.number);
+    const day = filter.date ? dayRange(filter.date, deps.config.timezone) : null;
+    if (day) {
+      search.receivedFrom = day.from;
+      search.receivedBefore = day.before;
+    }
+    const cursor = parseCursor(ctx.query.before);
+    if (cursor) search.before = { received_at: cursor.at, fax_id: cursor.id };
+    const rows = await deps.store.searchInboundFaxes(search);
+    const faxes = rows.slice(0, PAGE_SIZE);
+    const last = faxes.at(-1);
+    kit.render(
+      ctx,
+      inboundListPage(kit.frame(ctx), {
+        filter,
+        faxes,
+        next: rows.length > PAGE_SIZE && last ? `${last.received_at}.${last.fax_id}` : null,
+      }),
+    );
+  });
+
+  /** The fax and its document when the viewer may see it; otherwise answers 404 and returns null. */
+  const visibleFax = async (ctx: Koa.Context) => {
+    const fax = await deps.store.getInboundFax(String(ctx.params.id));
+    if (!fax || !canSeeInbound(deps.config, kit.viewer(ctx), fax)) {
+      kit.notFound(ctx);
+      return null;
+    }
+    const document = fax.document_id ? await deps.store.getDocument(fax.document_id) : null;
+    return { fax, document };
+  };
+
+  router.get('/console/inbound/:id', async (ctx) => {
+    const found = await visibleFax(ctx);
+    if (found) kit.render(ctx, inboundFaxPage(kit.frame(ctx), found.fax, found.document));
+  });
+
+  router.get('/console/inbound/:id/document', async (ctx) => {
+    const found = await visibleFax(ctx);
+    if (found) await sendDocument(ctx, kit, found.document, 'inbound', found.fax.fax_id);
+  });
+
+  router.get('/console/inbound/:id/pages/:file', async (ctx) => {
+    const found = await visibleFax(ctx);
+    if (found) await sendPreview(ctx, kit, found.document, 'inbound', found.fax.fax_id);
+  });
+}

@@ -1,0 +1,86 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
+import type { DocumentStorage } from '../blobs/documentStorage.js';
+import { PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
+import { SECOND } from '../lib/units.js';
+
+/*
+ * Page previews rendered by poppler's pdftoppm in a child process: a hostile or huge PDF can cost at most
+ * RENDER_TIMEOUT_MS of one process and PNG_LIMIT bytes of output, never the daemon's event loop, and only
+ * MAX_RENDERS run at once (more wait their turn).
+ */
+const RENDER_TIMEOUT_MS = 15 * SECOND;
+const PNG_LIMIT = 8 * 1024 * 1024;
+const MAX_RENDERS = 2;
+/** Longest side of a preview in pixels: readable on a phone, light on the wire. */
+const PREVIEW_PIXELS = 900;
+
+export class PreviewError extends Error {}
+
+export function makePagePreviewer(documents: DocumentStorage, tmpDir: string) {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  const acquire = async () => {
+    while (running >= MAX_RENDERS) await new Promise<void>((resolve) => waiting.push(resolve));
+    running += 1;
+  };
+  const release = () => {
+    running -= 1;
+    waiting.shift()?.();
+  };
+
+  /** PNG bytes of page `page` (1-based) of the stored PDF under `storageKey`. */
+  return async function renderPage(storageKey: string, page: number): Promise<Buffer> {
+    await acquire();
+    try {
+      return await withLocalFile(documents, storageKey, tmpDir, (file) => pdftoppm(file, page));
+    } finally {
+      release();
+    }
+  };
+}
+
+function pdftoppm(file: string, page: number): Promise<Buffer> {
+  const args = ['-png', '-f', String(page), '-l', String(page), '-scale-to', String(PREVIEW_PIXELS), file];
+  return new Promise((resolve, reject) => {
+    execFile(
+      'pdftoppm',
+      args,
+      { encoding: 'buffer', timeout: RENDER_TIMEOUT_MS, maxBuffer: PNG_LIMIT, killSignal: 'SIGKILL' },
+      (error, stdout) => {
+        if (error) {
+          const killed = (error as { killed?: boolean }).killed;
+          reject(new PreviewError(killed ? 'the page took too long to draw' : 'the page could not be drawn'));
+        } else if (stdout.length === 0) reject(new PreviewError('the document has no such page'));
+        else resolve(stdout);
+      },
+    );
+  });
+}
+
+/** Local storage hands out its own path; S3 objects are copied to a private temporary file first. */
+async function withLocalFile<T>(
+  documents: DocumentStorage,
+  key: string,
+  tmpDir: string,
+  fn: (file: string) => Promise<T>,
+): Promise<T> {
+  const local = documents.localPath?.(key);
+  if (local) {
+    await documents.openRead(key).then(({ stream }) => stream.destroy()); // not_found when retention took it
+    return fn(local);
+  }
+  const copy = path.join(tmpDir, `preview-${randomBytes(6).toString('hex')}.pdf`);
+  try {
+    const { stream } = await documents.openRead(key);
+    await pipeline(stream, createWriteStream(copy, { mode: PRIVATE_FILE_MODE }));
+    return await fn(copy);
+  } finally {
+    await rm(copy, { force: true });
+  }
+}

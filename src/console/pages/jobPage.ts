@@ -1,0 +1,207 @@
+import { describeFailure } from '../../domain/failureReasons.js';
+import { formatTime, type Html, html } from '../html.js';
+import type { JobHistory } from '../jobHistory.js';
+import { csrfField, layout, type PageFrame, statusBadge } from './layout.js';
+
+/** Previews shown at once; a longer document is downloaded to be read in full. */
+export const MAX_PREVIEW_PAGES = 20;
+
+export function jobPage(
+  frame: PageFrame,
+  history: JobHistory,
+  options: { notice?: string; problem?: string },
+): string {
+  const { job, message, document, attempts, events, outbox, related } = history;
+  const zone = frame.config.timezone;
+  const t = (ms: number | null) => formatTime(ms, zone);
+  const documentLive = document !== null && document.deleted_at === null;
+  const canRetry = (job.status === 'failed' || job.status === 'canceled') && documentLive;
+  const canCancel = job.status === 'queued' || job.status === 'placed';
+  const failure = job.failure_reason ? describeFailure(job.failure_reason) : null;
+
+  const actions: Html[] = [];
+  if (documentLive) actions.push(html`<a href="/console/jobs/${job.id}/document">Download the PDF</a>`);
+  if (canRetry)
+    actions.push(
+      html`<form method="post" action="/console/jobs/${job.id}/retry">
+        ${csrfField(frame)}<button type="submit">Retry as a new job</button>
+      </form>`,
+    );
+  if (canCancel)
+    actions.push(
+      html`<form method="post" action="/console/jobs/${job.id}/cancel">
+        ${csrfField(frame)}<button type="submit" class="danger">Cancel this fax</button>
+      </form>`,
+    );
+
+  const pages = documentLive ? Math.min(document.pages, MAX_PREVIEW_PAGES) : 0;
+  const previews = Array.from({ length: pages }, (_, index) => index + 1).map(
+    (page) =>
+      html`<figure>
+        <img src="/console/jobs/${job.id}/pages/${page}.png" alt="Page ${page}" loading="lazy" width="260" />
+        <figcaption>Page ${page}</figcaption>
+      </figure>`,
+  );
+
+  return layout(
+    frame,
+    `Fax to ${job.to_number}`,
+    'jobs',
+    html`${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ''}
+      ${options.problem ? html`<p class="error" role="alert">${options.problem}</p>` : ''}
+      <div class="card">
+        <dl>
+          <dt>Job</dt>
+          <dd>${job.id}</dd>
+          <dt>Status</dt>
+          <dd>${statusBadge(job.status)}${failure ? html` — ${failure.short}` : ''}</dd>
+          <dt>To</dt>
+          <dd>${job.to_number}</dd>
+          <dt>From number</dt>
+          <dd>${job.from_number}</dd>
+          <dt>Sender</dt>
+          <dd>${job.sender}</dd>
+          <dt>Subject</dt>
+          <dd>${message?.subject ?? '—'}</dd>
+          <dt>Document</dt>
+          <dd>
+            ${document ? html`${document.filename} · ${document.pages} page(s) · ${Math.ceil(document.size / 1024)} KB${document.deleted_at ? ' · deleted by retention' : ''}` : '—'}
+          </dd>
+          <dt>Attempts</dt>
+          <dd>${job.attempt} of ${job.max_attempts}</dd>
+          <dt>Queued</dt>
+          <dd>${t(job.created_at)}</dd>
+          <dt>Finished</dt>
+          <dd>${t(job.finished_at)}</dd>
+          ${
+            job.failure_detail
+              ? html`<dt>Detail</dt>
+                  <dd>${job.failure_detail}</dd>`
+              : ''
+          }
+        </dl>
+      </div>
+      <div class="actions">${actions}</div>
+      <h2>Attempts</h2>
+      <div class="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>#</th>
+              <th>State</th>
+              <th>Telnyx fax</th>
+              <th>Telnyx status</th>
+              <th>Started</th>
+              <th>Ended</th>
+              <th>Pages</th>
+              <th>Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${
+              attempts.length
+                ? attempts.map(
+                    (a) =>
+                      html`<tr>
+                        <td>${a.attempt}</td>
+                        <td>${statusBadge(a.state)}</td>
+                        <td>${a.fax_id ?? '—'}</td>
+                        <td>${a.fax_status ?? '—'}</td>
+                        <td>${t(a.started_at)}</td>
+                        <td>${t(a.ended_at)}</td>
+                        <td>${a.pages ?? ''}</td>
+                        <td class="wrap">${a.failure_reason ?? ''}</td>
+                      </tr>`,
+                  )
+                : html`<tr>
+                    <td colspan="8" class="muted">Not placed yet.</td>
+                  </tr>`
+            }
+          </tbody>
+        </table>
+      </div>
+      <h2>Telnyx events</h2>
+      <div class="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>Event</th>
+              <th>Fax</th>
+              <th>Occurred</th>
+              <th>Received</th>
+              <th>Outcome</th>
+              <th>Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${
+              events.length
+                ? events.map(
+                    (e) =>
+                      html`<tr>
+                        <td>${e.event_type}</td>
+                        <td>${e.fax_id ?? ''}</td>
+                        <td>${e.occurred_at ?? ''}</td>
+                        <td>${t(e.received_at)}</td>
+                        <td>${e.outcome ?? 'pending'}</td>
+                        <td>${e.failure_reason ?? ''}</td>
+                      </tr>`,
+                  )
+                : html`<tr>
+                    <td colspan="6" class="muted">None yet.</td>
+                  </tr>`
+            }
+          </tbody>
+        </table>
+      </div>
+      <h2>Receipts</h2>
+      <div class="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>Kind</th>
+              <th>Status</th>
+              <th>Queued</th>
+              <th>Sent</th>
+              <th>Last error</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${
+              outbox.length
+                ? outbox.map(
+                    (o) =>
+                      html`<tr>
+                        <td>${o.kind}</td>
+                        <td>${o.status}</td>
+                        <td>${t(o.created_at)}</td>
+                        <td>${t(o.sent_at)}</td>
+                        <td class="wrap">${o.last_error ?? ''}</td>
+                      </tr>`,
+                  )
+                : html`<tr>
+                    <td colspan="5" class="muted">None.</td>
+                  </tr>`
+            }
+          </tbody>
+        </table>
+      </div>
+      ${
+        related.length
+          ? html`<h2>Same message</h2>
+              <ul>
+                ${related.map((other) => html`<li><a href="/console/jobs/${other.id}">${other.id}</a> ${other.to_number} ${statusBadge(other.status)}</li>`)}
+              </ul>`
+          : ''
+      }
+      <h2>Pages</h2>
+      ${
+        previews.length
+          ? html`<div class="pages">${previews}</div>
+              ${document && document.pages > pages ? html`<p class="muted">Showing ${pages} of ${document.pages} pages; download the PDF for the rest.</p>` : ''}`
+          : html`<p class="muted">
+              ${document?.deleted_at ? 'The document was deleted by retention.' : 'No document.'}
+            </p>`
+      }`,
+  );
+}

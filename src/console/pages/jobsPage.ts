@@ -1,0 +1,80 @@
+import type { JobRow } from '../../store/jobStore.js';
+import { formatTime, html, query } from '../html.js';
+import { layout, type PageFrame, statusBadge } from './layout.js';
+
+const JOB_STATUSES = ['queued', 'placed', 'delivered', 'failed', 'canceled'] as const;
+
+export interface JobsFilter {
+  number: string;
+  sender: string;
+  status: string;
+  date: string;
+}
+
+export function jobsPage(
+  frame: PageFrame,
+  options: { filter: JobsFilter; jobs: JobRow[]; next: string | null; notice?: string; problem?: string },
+): string {
+  const { filter, jobs } = options;
+  const zone = frame.config.timezone;
+  const isAdmin = frame.viewer?.role === 'admin';
+  const rows = jobs.map(
+    (job) =>
+      html`<tr>
+        <td><a href="/console/jobs/${job.id}">${job.id}</a></td>
+        <td>${job.to_number}</td>
+        ${isAdmin ? html`<td>${job.sender}</td>` : ''}
+        <td>${statusBadge(job.status)}</td>
+        <td>${formatTime(job.created_at, zone)}</td>
+        <td>${job.pages_sent ?? ''}</td>
+        <td class="wrap">${job.failure_reason ?? ''}</td>
+      </tr>`,
+  );
+  return layout(
+    frame,
+    'Sent faxes',
+    'jobs',
+    html`${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ''}
+      ${options.problem ? html`<p class="error" role="alert">${options.problem}</p>` : ''}
+      <form class="search" method="get" action="/console/jobs">
+        <label
+          >Number <input name="number" inputmode="tel" placeholder="+1555…" value="${filter.number}"
+        /></label>
+        ${isAdmin ? html`<label>Sender <input name="sender" type="email" value="${filter.sender}" /></label>` : ''}
+        <label
+          >Status
+          <select name="status">
+            <option value="">any</option>
+            ${JOB_STATUSES.map((status) => html`<option value="${status}" ${filter.status === status ? html`selected` : ''}>${status}</option>`)}
+          </select></label
+        >
+        <label>Date <input type="date" name="date" value="${filter.date}" /></label>
+        <button type="submit">Search</button>
+      </form>
+      <div class="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>Job</th>
+              <th>To</th>
+              ${isAdmin ? html`<th>Sender</th>` : ''}
+              <th>Status</th>
+              <th>Queued</th>
+              <th>Pages</th>
+              <th>Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${
+              rows.length
+                ? rows
+                : html`<tr>
+                    <td colspan="7" class="muted">No faxes match.</td>
+                  </tr>`
+            }
+          </tbody>
+        </table>
+      </div>
+      ${options.next ? html`<p class="pager"><a href="/console/jobs${query({ ...filter, before: options.next })}">Older faxes →</a></p>` : ''}`,
+  );
+}
