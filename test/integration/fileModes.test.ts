@@ -82,11 +82,12 @@ describe('files under data_dir are owner-only', () => {
 
     const entries = modesUnder(dataDir);
     const names = entries.map((entry) => entry.path);
-    // The files that matter are really there: database and WAL, both documents, the mails, the link secret.
+    // The files that matter are really there: database and WAL, the documents (the one sent, the PDF
+    // transmitted with its header line, the one received), the mails, the link secret.
     expect(names).toEqual(
       expect.arrayContaining(['faxbridge.db', 'faxbridge.db-wal', 'faxbridge.db-shm', 'url-secret']),
     );
-    expect(names.filter((name) => name.startsWith('documents/') && name.endsWith('.pdf')).length).toBe(3);
+    expect(names.filter((name) => name.startsWith('documents/') && name.endsWith('.pdf')).length).toBe(4);
     const open = entries.filter((entry) => (entry.mode & 0o077) !== 0);
     expect(open.map((entry) => `${entry.path} ${entry.mode.toString(8)}`)).toEqual([]);
   });

@@ -24,6 +24,9 @@ describe('email to fax with documents in S3 (s3rver)', () => {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     env = await startTestDaemon({
       yaml: [
+        // Without a header line the stored document is what is faxed, byte for byte.
+        'header:',
+        '  enabled: false',
         'storage:',
         '  driver: s3',
         '  url_ttl: 1h',
