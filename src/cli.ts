@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { COMMANDS } from './cli/commands.js';
+import { type CommandEntry, COMMANDS } from './cli/commands.js';
 import {
   type CliIo,
   type Command,
@@ -30,15 +30,15 @@ async function main(argv: string[], io: CliIo = processIo): Promise<ExitCode> {
   const [name = 'start', ...rest] = argv;
   if (name === 'help' || name === '--help' || name === '-h') {
     const topic = rest[0] ? COMMANDS.find((command) => command.name === rest[0]) : undefined;
-    io.out(topic ? topic.help : usage());
+    io.out(topic ? (await topic.load()).help : usage());
     return EXIT.ok;
   }
-  const command = COMMANDS.find((candidate) => candidate.name === name);
-  if (!command) {
+  const entry: CommandEntry | undefined = COMMANDS.find((candidate) => candidate.name === name);
+  if (!entry) {
     io.err(`faxbridge: unknown command "${name}"\n\n${usage()}`);
     return EXIT.usage;
   }
-  return runCommand(command, rest, io);
+  return runCommand(await entry.load(), rest, io);
 }
 
 async function runCommand(command: Command, args: string[], io: CliIo): Promise<ExitCode> {

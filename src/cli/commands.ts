@@ -1,28 +1,66 @@
-import { cancelCommand } from './cancel.js';
-import { checkConfigCommand } from './checkConfig.js';
-import { doctorCommand } from './doctor.js';
-import { hashPasswordCommand } from './hashPassword.js';
 import type { Command } from './io.js';
-import { jobCommand } from './job.js';
-import { jobsCommand } from './jobs.js';
-import { retryCommand } from './retry.js';
-import { sendCommand } from './send.js';
-import { simulateCommand } from './simulate.js';
-import { startCommand } from './start.js';
 
 /**
- * Every `faxbridge` subcommand, in the order `--help` lists them. A new command is one file in src/cli/ with
- * a `Command` export, added here.
+ * Every `faxbridge` subcommand, in the order `--help` lists them. Each is loaded only when it runs (or its help
+ * is asked for): `faxbridge jobs` should not pay for the daemon, the console and the document converters that
+ * `start` needs. A new command is one file in src/cli/ with a `Command` export, added here with the same
+ * summary (test/unit/cli.commands.test.ts keeps the two in step).
  */
-export const COMMANDS: readonly Command[] = [
-  startCommand,
-  checkConfigCommand,
-  doctorCommand,
-  sendCommand,
-  simulateCommand,
-  jobsCommand,
-  jobCommand,
-  retryCommand,
-  cancelCommand,
-  hashPasswordCommand,
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'start',
+    summary: 'run the daemon (sandbox mode when no Telnyx API key is configured)',
+    load: async () => (await import('./start.js')).startCommand,
+  },
+  {
+    name: 'check-config',
+    summary: 'validate a configuration file with the environment applied',
+    load: async () => (await import('./checkConfig.js')).checkConfigCommand,
+  },
+  {
+    name: 'doctor',
+    summary: 'check the set-up live: Telnyx account, public URL, mail relay, database, storage, tools',
+    load: async () => (await import('./doctor.js')).doctorCommand,
+  },
+  {
+    name: 'send',
+    summary: 'queue a fax of a PDF without an email (receipts go to the --as address)',
+    load: async () => (await import('./send.js')).sendCommand,
+  },
+  {
+    name: 'simulate',
+    summary: 'sandbox: make the running daemon receive a fax (simulate inbound --from … --to …)',
+    load: async () => (await import('./simulate.js')).simulateCommand,
+  },
+  {
+    name: 'jobs',
+    summary: 'list fax jobs, newest first',
+    load: async () => (await import('./jobs.js')).jobsCommand,
+  },
+  {
+    name: 'job',
+    summary: 'show one job: attempts, Telnyx events, receipts',
+    load: async () => (await import('./job.js')).jobCommand,
+  },
+  {
+    name: 'retry',
+    summary: 'send a failed or canceled fax again, as a new job',
+    load: async () => (await import('./retry.js')).retryCommand,
+  },
+  {
+    name: 'cancel',
+    summary: 'cancel a queued or placed fax (at Telnyx too)',
+    load: async () => (await import('./cancel.js')).cancelCommand,
+  },
+  {
+    name: 'hash-password',
+    summary: 'print the scrypt hash of an SMTP AUTH password, for smtp.auth[].password_hash',
+    load: async () => (await import('./hashPassword.js')).hashPasswordCommand,
+  },
 ];
