@@ -97,11 +97,19 @@ async function runConversion(source: Source, outputPath: string, deps: ConvertPa
   const { timeoutMs } = deps.options;
   const outcome = await sandbox.run(
     'convertDocument',
-    { kind: source.kind, inputPath: resolve(source.path), outputPath: resolve(outputPath), options: deps.options },
+    {
+      kind: source.kind,
+      inputPath: resolve(source.path),
+      outputPath: resolve(outputPath),
+      options: deps.options,
+    },
     { log: deps.log, limits: { timeMs: timeoutMs + SANDBOX_TIME_MARGIN } },
   );
   if (!outcome.ok) {
-    deps.log?.info({ file: source.filename, limit: outcome.limit, detail: outcome.detail }, 'conversion stopped');
+    deps.log?.info(
+      { file: source.filename, limit: outcome.limit, detail: outcome.detail },
+      'conversion stopped',
+    );
     if (outcome.limit === 'time') throw refusedAs(source.filename, conversionTimedOut(timeoutMs));
     if (outcome.limit === 'memory') {
       throw new DocumentRefused(source.filename, 'too_large', 'needs too much memory to convert for fax');

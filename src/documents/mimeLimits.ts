@@ -22,7 +22,11 @@ export function makeMailParser(limits: ExtractLimits): MailParser {
  * What mailparser would have treated as a body: text, HTML or a delivery status, not marked as an attachment. A
  * plain-text part with a file name is a text file the sender attached (some clients mark those inline).
  */
-export function isMessageBody(part: { contentType: string; contentDisposition?: string; filename?: string }): boolean {
+export function isMessageBody(part: {
+  contentType: string;
+  contentDisposition?: string;
+  filename?: string;
+}): boolean {
   const type = part.contentType.toLowerCase();
   if (type !== 'text/plain' && type !== 'text/html' && type !== 'message/delivery-status') return false;
   if (type === 'text/plain' && part.filename) return false;

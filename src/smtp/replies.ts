@@ -75,11 +75,21 @@ export const replies = {
     ),
   badPdf: (filename: string, problem: string) => smtpReply(554, '5.6.0', `${filename} ${problem}`, 'bad_pdf'),
   /** A document refused by kind (550), one that cannot be converted (554), or a converter down or busy (451). */
-  refusedDocument: (filename: string, code: 'unreadable' | 'too_large' | 'unsupported' | 'timeout' | 'unavailable', problem: string) => {
+  refusedDocument: (
+    filename: string,
+    code: 'unreadable' | 'too_large' | 'unsupported' | 'timeout' | 'unavailable',
+    problem: string,
+  ) => {
     if (code === 'unavailable') {
-      return smtpReply(451, '4.3.0', `${filename} cannot be converted right now: ${problem}; please try again later`, 'unavailable');
+      return smtpReply(
+        451,
+        '4.3.0',
+        `${filename} cannot be converted right now: ${problem}; please try again later`,
+        'unavailable',
+      );
     }
-    if (code === 'unsupported') return smtpReply(550, '5.6.0', `${filename} ${problem}`, 'unsupported_document');
+    if (code === 'unsupported')
+      return smtpReply(550, '5.6.0', `${filename} ${problem}`, 'unsupported_document');
     return smtpReply(554, '5.6.0', `${filename} ${problem}`, 'bad_pdf');
   },
   badMime: (why: string) => smtpReply(554, '5.6.0', `The message could not be read: ${why}`, 'bad_mime'),
