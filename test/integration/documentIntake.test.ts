@@ -13,11 +13,11 @@ import {
   makeTwoPageDocx,
   read,
 } from '../helpers/documentFixtures.js';
-import { startGotenbergStandIn, type GotenbergStandIn } from '../helpers/gotenbergStandIn.js';
+import { type GotenbergStandIn, startGotenbergStandIn } from '../helpers/gotenbergStandIn.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
 import { pdfPages, pdfText } from '../helpers/renderPdf.js';
-import { encodeTnef } from '../helpers/tnefEncoder.js';
 import { freePort, sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
+import { encodeTnef } from '../helpers/tnefEncoder.js';
 
 /*
  * Documents as offices send them, over real SMTP into the running daemon, made by the tools that make them in

@@ -37,7 +37,11 @@ describe('extractDocuments: finding the PDFs', () => {
     });
     const result = await extractDocuments(input, workDir);
     expect(result.documents).toHaveLength(1);
-    expect(result.documents[0]).toMatchObject({ filename: 'scan.bin', size: pdf.length, sha256: sha256(pdf) });
+    expect(result.documents[0]).toMatchObject({
+      filename: 'scan.bin',
+      size: pdf.length,
+      sha256: sha256(pdf),
+    });
     expect(await readFile(result.documents[0]!.path)).toEqual(pdf);
     expect(result.others).toEqual([]);
   });
@@ -60,7 +64,9 @@ describe('extractDocuments: finding the PDFs', () => {
       'From: a@example.com\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n';
     const body = pdf.toString('base64').replace(/.{76}/g, '$&\r\n');
     const result = await extractDocuments(Readable.from([Buffer.from(head + body + '\r\n')]), workDir);
-    expect(result.documents).toMatchObject([{ filename: 'document-1.pdf', partId: '1', sha256: sha256(pdf) }]);
+    expect(result.documents).toMatchObject([
+      { filename: 'document-1.pdf', partId: '1', sha256: sha256(pdf) },
+    ]);
   });
 
   it('takes a PDF whose %PDF- header comes after junk within the first 1024 bytes, not later', async () => {
@@ -176,7 +182,11 @@ describe('extractDocuments: finding the PDFs', () => {
   });
 
   it('keeps every other document by its bytes, in order, with the name the sender gave it', async () => {
-    const zip = Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.alloc(26), Buffer.from('%PDF-1.4 stored')]);
+    const zip = Buffer.concat([
+      Buffer.from('PK\u0003\u0004'),
+      Buffer.alloc(26),
+      Buffer.from('%PDF-1.4 stored'),
+    ]);
     const input = composeEmlStream({
       html: '<p>Hello</p><img src="cid:logo@example.com">',
       attachments: [
@@ -192,7 +202,9 @@ describe('extractDocuments: finding the PDFs', () => {
       ['notes.txt', 'text'],
       ['files.zip', 'archive'],
     ]);
-    expect(result.others).toEqual([{ filename: 'logo.png', contentType: 'image/png', size: TINY_PNG.length }]);
+    expect(result.others).toEqual([
+      { filename: 'logo.png', contentType: 'image/png', size: TINY_PNG.length },
+    ]);
     expect(await readFile(result.documents[0]!.path)).toEqual(TINY_PNG);
   });
 

@@ -2,8 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { convertDocument, type DocumentConvertOptions } from '../convert/convertDocument.js';
-import { isConvertErrorLike } from '../convert/convertErrors.js';
 import type { ConvertErrorCode } from '../convert/convertErrors.js';
+import { isConvertErrorLike } from '../convert/convertErrors.js';
 import type { DocumentKind } from '../convert/documentKind.js';
 import { readTnef } from '../convert/readTnef.js';
 import type { SandboxTaskContext } from './sandboxTasks.js';
