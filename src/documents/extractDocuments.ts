@@ -6,6 +6,9 @@ import type { AttachmentStream, MessageText } from 'mailparser';
 
 import { MB } from '../lib/units.js';
 import { readBodyText } from './bodyText.js';
+import { classifyPart, isInlineDecoration } from './classifyPart.js';
+import type { DocumentKind } from './convert/documentKind.js';
+import { sniffDocumentFile, sniffDocumentKind } from './convert/sniffDocumentKind.js';
 import type { ExtractLimits } from './extractLimits.js';
 import { type MessageHeaderFields, readHeaderFields } from './messageHeaders.js';
 import { isMessageBody, makeMailParser, toMimeError, tooManyParts } from './mimeLimits.js';
@@ -13,18 +16,23 @@ import { measurePart, peekHead, savePart } from './partSniffer.js';
 import { hasPdfMagic, PDF_SNIFF_BYTES } from './pdfMagic.js';
 
 /**
- * Turns an incoming email, as it streams in, into the fax document's parts (docs/behaviour.md §3 "The
- * document"): every MIME leaf whose decoded bytes carry `%PDF-` in their first 1024 bytes is written to
- * `workDir`, whatever it is called or typed as; everything else is measured, listed and dropped. Forwarded
- * messages attached as `message/rfc822` are opened and searched the same way, up to `maxDepth` levels.
+ * Turns an incoming email, as it streams in, into the fax document's parts (docs/behaviour.md §3 "The document"): every
+ * MIME leaf that is not the message's body text is written to `workDir`, recognised by its bytes (a PDF, a photo,
+ * a scan, an Office file, a winmail.dat, an archive…) whatever it is called or typed as, and kept in order when it
+ * is a document (classifyPart.ts); everything else is measured, listed and dropped. Forwarded messages attached as
+ * `message/rfc822` are opened and searched the same way, up to `maxDepth` levels.
  *
  * Nothing is held in memory but the parts' first KB: text bodies are read through and dropped. The caller owns
- * `workDir` and the files listed in `pdfs`; on any failure those files are removed before the promise rejects.
+ * `workDir` and the files listed in `documents`; on any failure those files are removed before the promise rejects.
  */
-export interface FoundPdf {
+export interface FoundDocument {
   path: string;
-  /** As the sender named it, or `document-N.pdf` when the part had no name. */
+  /** As the sender named it, or `document-N.pdf` / `attachment-N` when the part had no name. */
   filename: string;
+  /** As declared by the sender; only for logs and replies, never for deciding what the part is. */
+  contentType: string;
+  /** What the bytes are. */
+  kind: DocumentKind;
   size: number;
   sha256: string;
   /** IMAP-style part number; parts of a forwarded message continue its number (`2.1` is part 1 inside part 2). */
@@ -38,9 +46,9 @@ export interface OtherPart {
 }
 
 export interface ExtractedMessage extends MessageHeaderFields {
-  /** In order of appearance; identical PDFs (same sha256) are listed once. */
-  pdfs: FoundPdf[];
-  /** Attachments and inline images that are not PDFs, for the "no PDF" reply. */
+  /** In order of appearance; identical documents (same sha256) are listed once. */
+  documents: FoundDocument[];
+  /** Attachments and inline images that are not documents, for the "no document" reply. */
   others: OtherPart[];
   /** The message's own plain-text body (never a forwarded message's), for a cover page's comments. */
   text: string | null;
@@ -54,7 +62,7 @@ export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = { maxDepth: 3, maxParts: 10
 interface Extraction {
   workDir: string;
   limits: ExtractLimits;
-  pdfs: FoundPdf[];
+  documents: FoundDocument[];
   others: OtherPart[];
   seen: Set<string>;
   attachments: number;
@@ -73,7 +81,7 @@ export async function extractDocuments(
   const run: Extraction = {
     workDir,
     limits: { ...DEFAULT_EXTRACT_LIMITS, ...limits },
-    pdfs: [],
+    documents: [],
     others: [],
     seen: new Set(),
     attachments: 0,
@@ -83,9 +91,9 @@ export async function extractDocuments(
   try {
     await mkdir(workDir, { recursive: true });
     const headers = await parseMessage({ input, ownsInput: false, run, depth: 0, partPrefix: null, signal });
-    return { ...headers, pdfs: run.pdfs, others: run.others, text: run.text };
+    return { ...headers, documents: run.documents, others: run.others, text: run.text };
   } catch (error) {
-    await Promise.all(run.pdfs.map((pdf) => rm(pdf.path, { force: true })));
+    await Promise.all(run.documents.map((found) => rm(found.path, { force: true })));
     throw error;
   }
 }
@@ -166,16 +174,13 @@ async function handleAttachment(part: AttachmentStream, task: ParseTask, signal:
     if (signal.aborted) throw signal.reason;
     const { head, content } = await peekHead(part.content, PDF_SNIFF_BYTES);
     const partId = task.partPrefix ? `${task.partPrefix}.${part.partId ?? '1'}` : (part.partId ?? '1');
-    if (hasPdfMagic(head)) return await keepPdf(part, content, partId, run, signal);
-    if (isAttachedMessage(part) && task.depth < run.limits.maxDepth) {
+    if (isAttachedMessage(part) && !hasPdfMagic(head) && task.depth < run.limits.maxDepth) {
       return await readAttachedMessage(part, content, partId, task, signal);
     }
-    const { size } = await measurePart(content);
-    run.others.push({
-      filename: part.filename ?? `attachment-${run.others.length + 1}`,
-      contentType: part.contentType,
-      size,
-    });
+    if (sniffDocumentKind(head).kind === 'image' && isInlineDecoration(part)) {
+      return listOther(part, (await measurePart(content)).size, run);
+    }
+    await keepPart(part, content, partId, run, signal);
   } catch (error) {
     // Unread content would otherwise be pumped into a buffer nobody drains once released.
     part.content.destroy();
@@ -198,7 +203,8 @@ async function readBody(part: AttachmentStream, task: ParseTask): Promise<void> 
   task.run.textIsPlain = type === 'text/plain';
 }
 
-async function keepPdf(
+/** Saves the part, then keeps it as a document or lists it, by what its bytes are and how it was attached. */
+async function keepPart(
   part: AttachmentStream,
   content: AsyncIterable<Buffer>,
   partId: string,
@@ -206,26 +212,43 @@ async function keepPdf(
   signal: AbortSignal,
 ): Promise<void> {
   // Numbered by arrival, never by the sender's file name, which is untrusted text.
-  const path = join(run.workDir, `part-${run.attachments}.pdf`);
+  const path = join(run.workDir, `part-${run.attachments}`);
   const { size, sha256 } = await savePart(content, path, signal);
+  const kind = await sniffDocumentFile(path);
+  if (classifyPart(part, kind) !== 'document') {
+    await rm(path, { force: true });
+    return listOther(part, size, run);
+  }
   if (run.seen.has(sha256)) {
-    // The same PDF attached twice (or again inside a forward) is one document.
+    // The same document attached twice (or again inside a forward) is one document.
     await rm(path, { force: true });
     return;
   }
   run.seen.add(sha256);
-  run.pdfs.push({
+  const unnamed =
+    kind.kind === 'pdf' ? `document-${run.documents.length + 1}.pdf` : `attachment-${run.attachments}`;
+  run.documents.push({
     path,
-    filename: part.filename ?? `document-${run.pdfs.length + 1}.pdf`,
+    filename: part.filename ?? unnamed,
+    contentType: part.contentType,
+    kind,
     size,
     sha256,
     partId,
   });
 }
 
+function listOther(part: AttachmentStream, size: number, run: Extraction): void {
+  run.others.push({
+    filename: part.filename ?? `attachment-${run.others.length + 1}`,
+    contentType: part.contentType,
+    size,
+  });
+}
+
 /**
  * A forward-as-attachment: mailparser leaves `message/rfc822` with disposition attachment (or none) unopened, so
- * its content is parsed again. Its headers are ignored; its PDFs and other parts join this message's, in order.
+ * its content is parsed again. Its headers are ignored; its documents and other parts join this message's, in order.
  */
 async function readAttachedMessage(
   part: AttachmentStream,
@@ -235,7 +258,7 @@ async function readAttachedMessage(
   signal: AbortSignal,
 ): Promise<void> {
   const { run } = task;
-  const found = run.pdfs.length + run.others.length;
+  const found = run.documents.length + run.others.length;
   let size = 0;
   async function* counted(): AsyncGenerator<Buffer> {
     for await (const chunk of content) {
@@ -246,8 +269,8 @@ async function readAttachedMessage(
   const input = Readable.from(counted(), { objectMode: false });
   // The nested parse stops with this level (its `signal`), so a failure anywhere unwinds every level.
   await parseMessage({ input, ownsInput: true, run, depth: task.depth + 1, partPrefix: partId, signal });
-  // A forward with nothing in it is still worth naming in a "no PDF" reply.
-  if (run.pdfs.length + run.others.length === found) {
+  // A forward with nothing in it is still worth naming in a "no document" reply.
+  if (run.documents.length + run.others.length === found) {
     run.others.push({ filename: part.filename ?? 'forwarded message', contentType: part.contentType, size });
   }
 }

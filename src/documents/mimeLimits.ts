@@ -18,10 +18,18 @@ export function makeMailParser(limits: ExtractLimits): MailParser {
   return parser;
 }
 
-/** What mailparser would have treated as a body: text, HTML or a delivery status, not marked as an attachment. */
-export function isMessageBody(part: { contentType: string; contentDisposition?: string }): boolean {
+/**
+ * What mailparser would have treated as a body: text, HTML or a delivery status, not marked as an attachment. A
+ * plain-text part with a file name is a text file the sender attached (some clients mark those inline).
+ */
+export function isMessageBody(part: {
+  contentType: string;
+  contentDisposition?: string;
+  filename?: string;
+}): boolean {
   const type = part.contentType.toLowerCase();
   if (type !== 'text/plain' && type !== 'text/html' && type !== 'message/delivery-status') return false;
+  if (type === 'text/plain' && part.filename) return false;
   const disposition = part.contentDisposition?.toLowerCase();
   return disposition === undefined || disposition === 'inline';
 }

@@ -48,7 +48,7 @@ const ADVICE = {
     'Send the email again in a few minutes; if this happens often, ask your administrator to raise the channel limit.',
   spendLimit: 'Send the email again tomorrow, or ask your administrator to raise the daily spending limit.',
   documentUnreadable:
-    'Save the document again as a standard PDF (for example with "Print to PDF"), without a password, and send it again.',
+    'Print the document to a new PDF (for example with "Print to PDF"), without a password, and send that instead.',
   documentTooBig:
     'Split the document into smaller PDFs (under 50 MB and 350 pages each) and send them in separate emails.',
   declined: 'Ask the recipient whether they accept faxes from your number, then send the email again.',

@@ -99,10 +99,20 @@ function subjectPages(input: ReceiptInput): number {
 function documentAttachment(document: ReceiptInput['document']): OutgoingMail['attachments'][number] | null {
   if (!document?.path) return null;
   return {
-    filename: safeFilename(document.filename, 'document.pdf'),
+    filename: pdfFilename(safeFilename(document.filename, 'document.pdf')),
     path: document.path,
     contentType: 'application/pdf',
   };
+}
+
+/**
+ * The stored document is always a PDF, but carries the names the sender attached (`Letter.docx`, or
+ * `IMG_2041.HEIC + scan.tif` for several): the attachment gets a name a mail client opens as a PDF.
+ */
+function pdfFilename(name: string): string {
+  if (/\.pdf$/i.test(name)) return name;
+  if (name.includes(' + ')) return 'document.pdf';
+  return `${name.replace(/\.[A-Za-z0-9]{1,5}$/, '')}.pdf`;
 }
 
 function receiptBody(input: ReceiptInput, attached: boolean): string {

@@ -6,6 +6,8 @@ import type { Readable } from 'node:stream';
 
 import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
+import type { ConversionSlots } from '../documents/convert/conversionSlots.js';
+import { convertParts, DocumentRefused, type FaxPdf } from '../documents/convertParts.js';
 import { extractDocuments, type ExtractedMessage } from '../documents/extractDocuments.js';
 import { inspectPdf } from '../documents/inspectPdf.js';
 import { mergePdfs } from '../documents/mergePdfs.js';
@@ -36,6 +38,8 @@ export interface ReceiveDeps {
   store: JobStore;
   documents: DocumentStorage;
   clock: Clock;
+  /** Bounds Office conversions across every SMTP session of this daemon. */
+  officeSlots: ConversionSlots;
 }
 
 export interface Transaction {
@@ -110,7 +114,7 @@ async function queueFax(
     ? resendKey({
         sender,
         messageId: mail.messageId,
-        documentHashes: mail.pdfs.map((pdf) => pdf.sha256),
+        documentHashes: mail.documents.map((found) => found.sha256),
         numbers: tx.numbers,
       })
     : null;
@@ -123,7 +127,7 @@ async function queueFax(
     }
   }
 
-  const document = await prepareDocument(mail, workDir, tx.log);
+  const document = await prepareDocument(deps, mail, workDir, tx.log);
   await tx.checks?.checkLimits(sender, {
     faxes: tx.numbers.length,
     pages: document.pages * tx.numbers.length,
@@ -208,21 +212,34 @@ interface PreparedDocument {
   sha256: string;
 }
 
-/** Checks every PDF, then merges several into one in the order they appeared. */
+/** Converts every document to PDF, checks each, then merges several into one in the order they appeared. */
 async function prepareDocument(
+  deps: ReceiveDeps,
   mail: ExtractedMessage,
   workDir: string,
   log: Logger,
 ): Promise<PreparedDocument> {
-  if (mail.pdfs.length === 0) {
-    const found = mail.others.length
-      ? `found: ${mail.others.map((part) => `${part.filename} (${part.contentType})`).join(', ')}`
+  const { documents: settings } = deps.config;
+  const pdfs: FaxPdf[] = await convertParts(mail.documents, {
+    options: { paper: settings.paper, timeoutMs: settings.convert_timeout, office: settings.office },
+    officeSlots: deps.officeSlots,
+    log,
+  }).catch((error: unknown) => {
+    if (!(error instanceof DocumentRefused)) throw error;
+    log.info({ file: error.filename, code: error.code, problem: error.message }, 'document refused');
+    throw replies.refusedDocument(error.filename, error.code, error.message);
+  });
+  if (pdfs.length === 0) {
+    // A winmail.dat with nothing inside but its text is named too: the sender thinks they attached something.
+    const parts = [...mail.documents, ...mail.others];
+    const found = parts.length
+      ? `found: ${parts.map((part) => `${part.filename} (${part.contentType})`).join(', ')}`
       : 'the message has no attachments';
     throw replies.noPdf(found);
   }
   const limits = { maxPages: MAX_FAX_PAGES, maxBytes: MAX_FAX_BYTES };
   const inspected = [];
-  for (const pdf of mail.pdfs) {
+  for (const pdf of pdfs) {
     const result = await inspectPdf(pdf.path, limits);
     if (!result.ok) {
       log.info({ file: pdf.filename, problem: result.problem }, 'document refused');

@@ -20,6 +20,7 @@ export type SmtpRejectReason =
   | 'too_large'
   | 'no_pdf'
   | 'bad_pdf'
+  | 'unsupported_document'
   | 'bad_mime'
   | 'unavailable'
   | 'rate_limited'
@@ -67,8 +68,31 @@ export const replies = {
   tooLarge: (max: string) =>
     smtpReply(552, '5.3.4', `Message too large for fax; the limit is ${max}`, 'too_large'),
   noPdf: (found: string) =>
-    smtpReply(550, '5.6.0', `No PDF document found in the message (${found})`, 'no_pdf'),
+    smtpReply(
+      550,
+      '5.6.0',
+      `No document found in the message (${found}); attach the document as a PDF, a photo, a scan or an Office file`,
+      'no_pdf',
+    ),
   badPdf: (filename: string, problem: string) => smtpReply(554, '5.6.0', `${filename} ${problem}`, 'bad_pdf'),
+  /** A document refused by kind (550), one that cannot be converted (554), or a converter down or busy (451). */
+  refusedDocument: (
+    filename: string,
+    code: 'unreadable' | 'too_large' | 'unsupported' | 'timeout' | 'unavailable',
+    problem: string,
+  ) => {
+    if (code === 'unavailable') {
+      return smtpReply(
+        451,
+        '4.3.0',
+        `${filename} cannot be converted right now: ${problem}; please try again later`,
+        'unavailable',
+      );
+    }
+    if (code === 'unsupported')
+      return smtpReply(550, '5.6.0', `${filename} ${problem}`, 'unsupported_document');
+    return smtpReply(554, '5.6.0', `${filename} ${problem}`, 'bad_pdf');
+  },
   badMime: (why: string) => smtpReply(554, '5.6.0', `The message could not be read: ${why}`, 'bad_mime'),
   unavailable: (what: string) =>
     smtpReply(451, '4.3.0', `${what} is unavailable right now; please try again later`, 'unavailable'),

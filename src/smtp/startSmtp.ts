@@ -1,8 +1,12 @@
 import type { Ctx } from '../context.js';
+import { makeConversionSlots } from '../documents/convert/conversionSlots.js';
 import type { Stoppable } from '../lib/stopStack.js';
 import { MINUTE } from '../lib/units.js';
 import { type SmtpListener, startSmtpListener } from './server.js';
 
+/** Office conversions at once, and waiting behind them, before a sender is told to retry later (451). */
+const OFFICE_RUNNING = 2;
+const OFFICE_WAITING = 8;
 /** Longest a stop waits for SMTP sessions in DATA, whatever the grace: a 421 then tells them to retry. */
 const MAX_DATA_GRACE = 5 * MINUTE;
 
@@ -17,6 +21,8 @@ export async function startSmtp(ctx: Ctx): Promise<Stoppable & { listener: SmtpL
     store: ctx.store,
     documents: ctx.documents,
     clock: ctx.clock,
+    // One per daemon: every SMTP session's Office files share it.
+    officeSlots: makeConversionSlots(OFFICE_RUNNING, OFFICE_WAITING),
     log: ctx.log.child({ component: 'smtp' }),
     onQueued: (jobs) => events.emit('messageQueued', { jobs, via: 'smtp' }),
     onRejected: (reason) => events.emit('smtpRejected', { reason }),

@@ -218,26 +218,20 @@ describe('SMTP replies (sandbox daemon, max_recipients 2)', () => {
     await expectNothingQueued(env, before);
   });
 
-  it('no PDF (a .docx and a png): 550 5.6.0 listing what was found', async () => {
+  it('no document (a CSV and an unknown binary): 550 5.6.0 listing what was found, with advice', async () => {
     const before = await countsOf(env);
     const result = await pdfMail(env.smtpPort, `+15557000031@${DOMAIN}`, [
+      { filename: 'report.csv', content: Buffer.from('a,b\n1,2\n'), contentType: 'text/csv' },
       {
-        filename: 'report.docx',
-        content: Buffer.from('PK\u0003\u0004 not really a docx'),
-        contentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-      },
-      {
-        filename: 'photo.png',
-        content: Buffer.from(
-          'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
-          'base64',
-        ),
-        contentType: 'image/png',
+        filename: 'drawing.dwg',
+        content: Buffer.from([0, 1, 2, 0xfe, 0, 0x99]),
+        contentType: 'application/acad',
       },
     ]);
-    expect(result.response).toMatch(/^550 5\.6\.0 /);
-    expect(result.response).toContain('report.docx');
-    expect(result.response).toContain('photo.png');
+    expect(result.response).toMatch(/^550 5\.6\.0 No document found in the message /);
+    expect(result.response).toContain('report.csv');
+    expect(result.response).toContain('drawing.dwg');
+    expect(result.response).toContain('attach the document as a PDF, a photo, a scan or an Office file');
     await expectNothingQueued(env, before);
   });
 

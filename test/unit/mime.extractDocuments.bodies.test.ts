@@ -40,7 +40,7 @@ const dir = mkdtempSync(join(tmpdir(), 'fb-bodies-'));
 const result = await extractDocuments(Readable.from(message()), dir);
 rmSync(dir, { recursive: true, force: true });
 const hwm = /VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1];
-console.log(JSON.stringify({ subject: result.subject, pdfs: result.pdfs.length, others: result.others.length, peak: Number(hwm) * 1024 }));
+console.log(JSON.stringify({ subject: result.subject, pdfs: result.documents.length, others: result.others.length, peak: Number(hwm) * 1024 }));
 `;
 
 function extractInChild(): Promise<{ subject: string; pdfs: number; others: number; peak: number }> {

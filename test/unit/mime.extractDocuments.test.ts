@@ -36,9 +36,13 @@ describe('extractDocuments: finding the PDFs', () => {
       attachments: [{ filename: 'scan.bin', content: pdf, contentType: 'application/octet-stream' }],
     });
     const result = await extractDocuments(input, workDir);
-    expect(result.pdfs).toHaveLength(1);
-    expect(result.pdfs[0]).toMatchObject({ filename: 'scan.bin', size: pdf.length, sha256: sha256(pdf) });
-    expect(await readFile(result.pdfs[0]!.path)).toEqual(pdf);
+    expect(result.documents).toHaveLength(1);
+    expect(result.documents[0]).toMatchObject({
+      filename: 'scan.bin',
+      size: pdf.length,
+      sha256: sha256(pdf),
+    });
+    expect(await readFile(result.documents[0]!.path)).toEqual(pdf);
     expect(result.others).toEqual([]);
   });
 
@@ -50,8 +54,8 @@ describe('extractDocuments: finding the PDFs', () => {
       ],
     });
     const result = await extractDocuments(input, workDir);
-    expect(result.pdfs.map((found) => found.filename)).toEqual(['document-1.pdf']);
-    expect(await readFile(result.pdfs[0]!.path)).toEqual(pdf);
+    expect(result.documents.map((found) => found.filename)).toEqual(['document-1.pdf']);
+    expect(await readFile(result.documents[0]!.path)).toEqual(pdf);
   });
 
   it('takes a message that is nothing but a PDF (no multipart at all)', async () => {
@@ -60,7 +64,9 @@ describe('extractDocuments: finding the PDFs', () => {
       'From: a@example.com\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n';
     const body = pdf.toString('base64').replace(/.{76}/g, '$&\r\n');
     const result = await extractDocuments(Readable.from([Buffer.from(head + body + '\r\n')]), workDir);
-    expect(result.pdfs).toMatchObject([{ filename: 'document-1.pdf', partId: '1', sha256: sha256(pdf) }]);
+    expect(result.documents).toMatchObject([
+      { filename: 'document-1.pdf', partId: '1', sha256: sha256(pdf) },
+    ]);
   });
 
   it('takes a PDF whose %PDF- header comes after junk within the first 1024 bytes, not later', async () => {
@@ -74,7 +80,7 @@ describe('extractDocuments: finding the PDFs', () => {
       ],
     });
     const result = await extractDocuments(input, workDir);
-    expect(result.pdfs.map((found) => found.filename)).toEqual(['late.pdf']);
+    expect(result.documents.map((found) => found.filename)).toEqual(['late.pdf']);
     expect(result.others).toEqual([
       { filename: 'too-late.pdf', contentType: 'application/pdf', size: tooLate.length },
     ]);
@@ -93,11 +99,11 @@ describe('extractDocuments: finding the PDFs', () => {
       ],
     });
     const result = await extractDocuments(input, workDir);
-    expect(result.pdfs.map((found) => found.filename)).toEqual(['first.pdf', 'inner.pdf', 'last.pdf']);
-    expect(result.pdfs[1]!.partId).toBe('3.2');
+    expect(result.documents.map((found) => found.filename)).toEqual(['first.pdf', 'inner.pdf', 'last.pdf']);
+    expect(result.documents[1]!.partId).toBe('3.2');
     expect(result.subject).toBe('Fax test');
     const labels = await Promise.all(
-      result.pdfs.map(async (found) => readPageLabels(await readFile(found.path))),
+      result.documents.map(async (found) => readPageLabels(await readFile(found.path))),
     );
     expect(labels.flat()).toEqual(['first:1', 'inner:1', 'last:1']);
   });
@@ -110,7 +116,7 @@ describe('extractDocuments: finding the PDFs', () => {
       ],
     });
     const result = await extractDocuments(input, workDir);
-    expect(result.pdfs.map((found) => found.filename)).toEqual(['inner.pdf']);
+    expect(result.documents.map((found) => found.filename)).toEqual(['inner.pdf']);
   });
 
   it('opens forwards up to maxDepth levels and lists a deeper one as an attachment', async () => {
@@ -120,13 +126,13 @@ describe('extractDocuments: finding the PDFs', () => {
     }
     // The PDF sits in the 4th attached message: too deep for the default of 3.
     const shallow = await extractDocuments(Readable.from([message]), workDir);
-    expect(shallow.pdfs).toEqual([]);
+    expect(shallow.documents).toEqual([]);
     expect(shallow.others).toEqual([
       { filename: 'level-0.eml', contentType: 'message/rfc822', size: expect.any(Number) },
     ]);
 
     const deep = await extractDocuments(Readable.from([message]), join(workDir, 'deep'), { maxDepth: 4 });
-    expect(deep.pdfs.map((found) => found.filename)).toEqual(['deep.pdf']);
+    expect(deep.documents.map((found) => found.filename)).toEqual(['deep.pdf']);
   });
 
   it('keeps two PDFs in order around an inline logo, which is listed as an other part', async () => {
@@ -139,7 +145,7 @@ describe('extractDocuments: finding the PDFs', () => {
       ],
     });
     const result = await extractDocuments(input, workDir);
-    expect(result.pdfs.map((found) => found.filename)).toEqual(['a.pdf', 'b.pdf']);
+    expect(result.documents.map((found) => found.filename)).toEqual(['a.pdf', 'b.pdf']);
     expect(result.others).toEqual([
       { filename: 'logo.png', contentType: 'image/png', size: TINY_PNG.length },
     ]);
@@ -151,31 +157,55 @@ describe('extractDocuments: finding the PDFs', () => {
       attachments: [pdfAttachment(pdf, 'one.pdf'), pdfAttachment(pdf, 'again.pdf')],
     });
     const result = await extractDocuments(input, workDir);
-    expect(result.pdfs.map((found) => found.filename)).toEqual(['one.pdf']);
-    expect(await readdir(workDir)).toEqual([result.pdfs[0]!.path.split('/').pop()]);
+    expect(result.documents.map((found) => found.filename)).toEqual(['one.pdf']);
+    expect(await readdir(workDir)).toEqual([result.documents[0]!.path.split('/').pop()]);
   });
 
-  it('lists the attachments of a message without a PDF and writes no files', async () => {
-    const docx = Buffer.from('PK\u0003\u0004 not really a docx');
+  it('lists the attachments that are not documents and keeps no file of them', async () => {
+    const binary = Buffer.from([0x00, 0x01, 0x02, 0xfe, 0x00, 0x99, 0x00, 0x07]);
+    const csv = Buffer.from('Item,Amount\nWidgets,10\n');
     const input = composeEmlStream({
       attachments: [
-        { filename: 'letter.docx', content: docx },
-        { filename: 'photo.png', content: TINY_PNG, contentType: 'image/png' },
-        { content: Buffer.from('no name'), contentType: 'application/octet-stream', filename: false },
+        { filename: 'drawing.dwg', content: binary, contentType: 'application/acad' },
+        { filename: 'numbers.csv', content: csv, contentType: 'text/csv' },
+        { content: Buffer.from([0, 0, 0, 0]), contentType: 'application/octet-stream', filename: false },
       ],
     });
     const result = await extractDocuments(input, workDir);
-    expect(result.pdfs).toEqual([]);
+    expect(result.documents).toEqual([]);
     expect(result.others).toEqual([
-      {
-        filename: 'letter.docx',
-        contentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-        size: docx.length,
-      },
-      { filename: 'photo.png', contentType: 'image/png', size: TINY_PNG.length },
-      { filename: 'attachment-3', contentType: 'application/octet-stream', size: 7 },
+      { filename: 'drawing.dwg', contentType: 'application/acad', size: binary.length },
+      { filename: 'numbers.csv', contentType: 'text/csv', size: csv.length },
+      { filename: 'attachment-3', contentType: 'application/octet-stream', size: 4 },
     ]);
     expect(await readdir(workDir)).toEqual([]);
+  });
+
+  it('keeps every other document by its bytes, in order, with the name the sender gave it', async () => {
+    const zip = Buffer.concat([
+      Buffer.from('PK\u0003\u0004'),
+      Buffer.alloc(26),
+      Buffer.from('%PDF-1.4 stored'),
+    ]);
+    const input = composeEmlStream({
+      html: '<p>Hello</p><img src="cid:logo@example.com">',
+      attachments: [
+        { filename: 'logo.png', content: TINY_PNG, contentType: 'image/png', cid: 'logo@example.com' },
+        { filename: 'photo.png', content: TINY_PNG, contentType: 'application/octet-stream' },
+        { filename: 'notes.txt', content: Buffer.from('Call me.\n'), contentType: 'text/plain' },
+        { filename: 'files.zip', content: zip, contentType: 'application/zip' },
+      ],
+    });
+    const result = await extractDocuments(input, workDir);
+    expect(result.documents.map((found) => [found.filename, found.kind.kind])).toEqual([
+      ['photo.png', 'image'],
+      ['notes.txt', 'text'],
+      ['files.zip', 'archive'],
+    ]);
+    expect(result.others).toEqual([
+      { filename: 'logo.png', contentType: 'image/png', size: TINY_PNG.length },
+    ]);
+    expect(await readFile(result.documents[0]!.path)).toEqual(TINY_PNG);
   });
 
   it('streams a 20 MB attachment to disk with the right size and sha256', async () => {
@@ -184,11 +214,11 @@ describe('extractDocuments: finding the PDFs', () => {
       composeEmlStream({ attachments: [pdfAttachment(pdf, 'big.pdf')] }),
       workDir,
     );
-    expect(result.pdfs).toHaveLength(1);
-    expect(result.pdfs[0]!.size).toBe(pdf.length);
-    expect((await stat(result.pdfs[0]!.path)).size).toBe(pdf.length);
-    expect(result.pdfs[0]!.sha256).toBe(sha256(pdf));
-    expect(sha256(await readFile(result.pdfs[0]!.path))).toBe(sha256(pdf));
+    expect(result.documents).toHaveLength(1);
+    expect(result.documents[0]!.size).toBe(pdf.length);
+    expect((await stat(result.documents[0]!.path)).size).toBe(pdf.length);
+    expect(result.documents[0]!.sha256).toBe(sha256(pdf));
+    expect(sha256(await readFile(result.documents[0]!.path))).toBe(sha256(pdf));
   });
 });
 
@@ -232,7 +262,7 @@ describe('extractDocuments: header fields', () => {
       references: [],
       date: null,
       subject: 'hello',
-      pdfs: [],
+      documents: [],
     });
   });
 

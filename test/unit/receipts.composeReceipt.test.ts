@@ -175,6 +175,23 @@ describe('composeReceipt bodies', () => {
     ]);
   });
 
+  it('names converted documents as the sender attached them, and attaches the fax PDF under a .pdf name', () => {
+    const failed = (filename: string) =>
+      composeReceipt(
+        input({
+          kind: 'failed',
+          failureReason: 'user_busy',
+          document: { filename, path: '/d/x.pdf', size: 1024 },
+        }),
+      );
+    const one = failed('Letter.docx');
+    expect(one.text).toContain('Your document Letter.docx (1 KB) is attached');
+    expect(one.attachments[0]!.filename).toBe('Letter.pdf');
+    const several = failed('IMG_2041.HEIC + Letter.docx');
+    expect(several.text).toContain('Your document IMG_2041.HEIC + Letter.docx (1 KB)');
+    expect(several.attachments[0]!.filename).toBe('document.pdf');
+  });
+
   it('links the document of a failed fax when it has no path', () => {
     const mail = composeReceipt(
       input({

@@ -1,4 +1,5 @@
 import type { Logger } from '../../log.js';
+import { convertDocumentTask, unwrapTnefTask } from './convertTasks.js';
 import { countPdfPagesTask, inspectPdfTask, mergePdfsTask } from './pdfTasks.js';
 
 /**
@@ -23,6 +24,8 @@ export const sandboxTasks = {
   inspectPdf: inspectPdfTask,
   mergePdfs: mergePdfsTask,
   countPdfPages: countPdfPagesTask,
+  convertDocument: convertDocumentTask,
+  unwrapTnef: unwrapTnefTask,
 };
 
 export type SandboxTasks = typeof sandboxTasks;

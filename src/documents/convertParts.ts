@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
+import { SECOND } from '../lib/units.js';
+import type { Logger } from '../log.js';
+import { classifyPart } from './classifyPart.js';
+import type { ConversionSlots } from './convert/conversionSlots.js';
+import type { DocumentConvertOptions } from './convert/convertDocument.js';
+import { conversionTimedOut, ConvertError, type ConvertErrorCode } from './convert/convertErrors.js';
+import { type DocumentKind, REFUSAL_ADVICE } from './convert/documentKind.js';
+import { sniffDocumentFile } from './convert/sniffDocumentKind.js';
+import type { FoundDocument } from './extractDocuments.js';
+import { type DocumentSandbox, sharedDocumentSandbox } from './sandbox/documentSandbox.js';
+
+/**
+ * Turns the documents of a message, in message order, into PDFs ready for the PDF checks and the merge: a PDF is
+ * taken as sent (cut to start at `%PDF-` when something came before it, which Telnyx would refuse); a photo, scan,
+ * text or Office file is converted in the document sandbox onto the fax paper; a winmail.dat is unwrapped there
+ * and each file inside it taken the same way. Archives, encrypted parts and (with `documents.office: off`) Office
+ * files are refused before anything is converted, so a sender is not kept waiting for a refusal.
+ */
+export interface FaxPdf {
+  path: string;
+  /** The name the sender gave the original (`Letter.docx`), for replies and receipts. */
+  filename: string;
+  size: number;
+  sha256: string;
+}
+
+/** A document that cannot be faxed; `code` decides the SMTP reply, `message` follows the file name. */
+export class DocumentRefused extends Error {
+  readonly filename: string;
+  readonly code: ConvertErrorCode;
+
+  constructor(filename: string, code: ConvertErrorCode, message: string) {
+    super(message);
+    this.name = 'DocumentRefused';
+    this.filename = filename;
+    this.code = code;
+  }
+}
+
+export interface ConvertPartsDeps {
+  options: DocumentConvertOptions;
+  /** The daemon's bound on Office conversions at once (LibreOffice is heavy); one per daemon. */
+  officeSlots: ConversionSlots;
+  log?: Logger;
+  sandbox?: DocumentSandbox;
+}
+
+/** soffice runs in its own process group with its own time limit; the sandbox's must not fire first. */
+const SANDBOX_TIME_MARGIN = 10 * SECOND;
+
+export async function convertParts(documents: FoundDocument[], deps: ConvertPartsDeps): Promise<FaxPdf[]> {
+  for (const found of documents) refuseOnPurpose(found.filename, found.kind, deps.options);
+  const pdfs: FaxPdf[] = [];
+  for (const found of documents) {
+    if (found.kind.kind === 'tnef') pdfs.push(...(await unwrapTnef(found, deps)));
+    else pdfs.push(await toPdf(found, deps));
+  }
+  return pdfs;
+}
+
+function refuseOnPurpose(filename: string, kind: DocumentKind, options: DocumentConvertOptions): void {
+  if (kind.kind === 'archive') throw new DocumentRefused(filename, 'unsupported', REFUSAL_ADVICE.archive);
+  if (kind.kind === 'encrypted') throw new DocumentRefused(filename, 'unsupported', REFUSAL_ADVICE.encrypted);
+  if (kind.kind === 'office' && options.office === 'off') {
+    throw new DocumentRefused(filename, 'unsupported', REFUSAL_ADVICE.officeOff);
+  }
+}
+
+interface Source {
+  path: string;
+  filename: string;
+  kind: DocumentKind;
+}
+
+async function toPdf(source: Source, deps: ConvertPartsDeps): Promise<FaxPdf> {
+  const { kind } = source;
+  if (kind.kind === 'pdf') {
+    // The sender's PDF is faxed as sent, so a failure receipt can give it back byte for byte.
+    const path = kind.offset > 0 ? `${source.path}.pdf` : source.path;
+    return { path, filename: source.filename, ...(await copyFrom(source.path, kind.offset, path)) };
+  }
+  const outputPath = `${source.path}.pdf`;
+  const convert = () => runConversion(source, outputPath, deps);
+  if (kind.kind === 'office') await deps.officeSlots.run(convert).catch(rethrowAs(source.filename));
+  else await convert();
+  return { path: outputPath, filename: source.filename, ...(await copyFrom(outputPath, 0, null)) };
+}
+
+async function runConversion(source: Source, outputPath: string, deps: ConvertPartsDeps): Promise<void> {
+  const sandbox = deps.sandbox ?? sharedDocumentSandbox();
+  const { timeoutMs } = deps.options;
+  const outcome = await sandbox.run(
+    'convertDocument',
+    {
+      kind: source.kind,
+      inputPath: resolve(source.path),
+      outputPath: resolve(outputPath),
+      options: deps.options,
+    },
+    { log: deps.log, limits: { timeMs: timeoutMs + SANDBOX_TIME_MARGIN } },
+  );
+  if (!outcome.ok) {
+    deps.log?.info(
+      { file: source.filename, limit: outcome.limit, detail: outcome.detail },
+      'conversion stopped',
+    );
+    if (outcome.limit === 'time') throw refusedAs(source.filename, conversionTimedOut(timeoutMs));
+    if (outcome.limit === 'memory') {
+      throw new DocumentRefused(source.filename, 'too_large', 'needs too much memory to convert for fax');
+    }
+    throw new DocumentRefused(source.filename, 'unreadable', 'could not be read or converted');
+  }
+  if (!outcome.value.ok) {
+    deps.log?.info({ file: source.filename, ...outcome.value }, 'document refused by its converter');
+    throw new DocumentRefused(source.filename, outcome.value.code, outcome.value.message);
+  }
+}
+
+/** The files inside a winmail.dat, each taken as if attached on its own; the RTF body is not among them. */
+async function unwrapTnef(found: FoundDocument, deps: ConvertPartsDeps): Promise<FaxPdf[]> {
+  const outDir = `${found.path}-tnef`;
+  await mkdir(outDir);
+  const outcome = await (deps.sandbox ?? sharedDocumentSandbox()).run(
+    'unwrapTnef',
+    { path: resolve(found.path), outDir: resolve(outDir) },
+    { log: deps.log },
+  );
+  if (!outcome.ok) throw new DocumentRefused(found.filename, 'unreadable', 'could not be read');
+  if (!outcome.value.ok) throw new DocumentRefused(found.filename, outcome.value.code, outcome.value.message);
+  const inside: Source[] = [];
+  for (const file of outcome.value.files) {
+    const kind = await sniffDocumentFile(file.path);
+    const facts = { contentType: 'application/octet-stream', filename: file.name };
+    // Nested winmail.dat files do not occur in practice; one would be a trick, and is not unwrapped.
+    if (kind.kind === 'tnef' || classifyPart(facts, kind) !== 'document') continue;
+    refuseOnPurpose(file.name, kind, deps.options);
+    inside.push({ path: file.path, filename: file.name, kind });
+  }
+  const pdfs: FaxPdf[] = [];
+  for (const source of inside) pdfs.push(await toPdf(source, deps));
+  return pdfs;
+}
+
+/** Size and SHA-256 of `path` from `offset` on, copied to `target` on the way unless it is null. */
+async function copyFrom(
+  path: string,
+  offset: number,
+  target: string | null,
+): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  async function* hashed(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of source) {
+      hash.update(chunk);
+      size += chunk.length;
+      yield chunk;
+    }
+  }
+  const input = createReadStream(path, { start: offset });
+  if (target && target !== path) await pipeline(input, hashed, createWriteStream(target, { flags: 'wx' }));
+  else for await (const _chunk of hashed(input)) void _chunk;
+  return { size, sha256: hash.digest('hex') };
+}
+
+function refusedAs(filename: string, error: ConvertError): DocumentRefused {
+  return new DocumentRefused(filename, error.code, error.message);
+}
+
+/** The Office slots refuse with a ConvertError when full; it is named after the file like any refusal. */
+function rethrowAs(filename: string): (error: unknown) => never {
+  return (error: unknown) => {
+    if (error instanceof ConvertError) throw refusedAs(filename, error);
+    throw error;
+  };
+}
