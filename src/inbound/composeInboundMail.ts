@@ -61,8 +61,10 @@ export function makeInboundMailComposer(
     const document = fax.document_id ? await deps.store.getDocument(fax.document_id) : null;
     const mode = payload.mode ?? 'attach';
     const live = document && document.deleted_at === null ? document : null;
-    // Drawn first: with S3 storage the preview and the attachment use the same temporary copy's name.
-    const preview = live && mode !== 'notice' ? await documentPreview(deps, live) : null;
+    // Drawn first: with S3 storage the preview and the attachment use the same temporary copy's name. Only a
+    // fax whose pages the document sandbox could count is drawn: one it could not is left to the recipient.
+    const drawable = live && mode !== 'notice' && typeof fax.pages === 'number';
+    const preview = drawable ? await documentPreview(deps, live) : null;
     return composeInboundFax({
       ...common,
       pages: fax.pages,

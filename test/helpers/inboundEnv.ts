@@ -147,3 +147,12 @@ export async function startDelayingProxy(target: string, delayMs: number): Promi
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
+
+/** The PDF of a received-fax mail (beside it, in the HTML part, a picture of its first page). */
+export function pdfOf(parsed: { attachments: Array<{ contentType: string; content: Buffer }> }): {
+  content: Buffer;
+} {
+  const pdf = parsed.attachments.find((part) => part.contentType === 'application/pdf');
+  if (!pdf) throw new Error('no PDF attached');
+  return pdf;
+}

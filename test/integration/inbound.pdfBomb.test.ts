@@ -77,6 +77,8 @@ describe('a received fax whose PDF is a bomb', () => {
     const health = await probe.stop();
 
     expect(mail.rcptTo).toEqual(['frontdesk@example.com']);
+    // The PDF as received, and no picture of it: a fax whose pages could not be counted is not drawn either.
+    expect(mail.parsed.attachments.map((part) => part.contentType)).toEqual(['application/pdf']);
     expect(sha256(mail.parsed.attachments[0]!.content)).toBe(sha256(bomb));
     expect(mail.parsed.text).toMatch(/unknown/);
     expect(health.failures).toEqual([]);

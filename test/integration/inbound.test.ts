@@ -6,6 +6,7 @@ import { DAY } from '../../src/lib/units.js';
 import type { InboundOptions, SimFax } from '../../src/simulator/index.js';
 import {
   type InboundEnv,
+  pdfOf,
   sha256,
   simKeys,
   startDelayingProxy,
@@ -334,12 +335,3 @@ describe('fax to email in sandbox with no routes and a small attachment limit', 
     expect(sha256(new Uint8Array(await answer.arrayBuffer()))).toBe(fax.media!.sha256);
   });
 });
-
-/** The PDF of a received-fax mail (beside it, in the HTML part, a picture of its first page). */
-function pdfOf(parsed: { attachments: Array<{ contentType: string; content: Buffer }> }): {
-  content: Buffer;
-} {
-  const pdf = parsed.attachments.find((part) => part.contentType === 'application/pdf');
-  if (!pdf) throw new Error('no PDF attached');
-  return pdf;
-}

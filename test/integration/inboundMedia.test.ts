@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { type InboundEnv, sha256, simKeys, startInboundEnv } from '../helpers/inboundEnv.js';
+import { type InboundEnv, pdfOf, sha256, simKeys, startInboundEnv } from '../helpers/inboundEnv.js';
 import { signWebhook } from '../helpers/signWebhook.js';
 import { waitFor } from '../helpers/testDaemon.js';
 import type { RelayedMail } from '../helpers/testRelay.js';
@@ -151,7 +151,7 @@ describe('inbound downloads run in independent slots', () => {
       10_000,
       'the second fax mailed',
     );
-    expect(sha256(mail!.parsed.attachments[0]!.content)).toBe(fax.media!.sha256);
+    expect(sha256(pdfOf(mail!.parsed).content)).toBe(fax.media!.sha256);
     // The first download is still hanging: the second did not wait for it.
     expect(media.open.size).toBe(1);
     expect((await env.daemon.store.getInboundFax(stuck))?.status).toBe('received');
@@ -276,7 +276,7 @@ describe('outside sandbox, telnyx.inbound_media_networks allows a private media 
       'the fax mailed',
     );
     expect(mail!.rcptTo).toEqual(['frontdesk@example.com']);
-    expect(sha256(mail!.parsed.attachments[0]!.content)).toBe(fax.media!.sha256);
+    expect(sha256(pdfOf(mail!.parsed).content)).toBe(fax.media!.sha256);
   });
 });
 

@@ -8,6 +8,7 @@ import type {
   JobRow,
   JobSearch,
 } from '../jobStore.js';
+import { asInboundRow } from './inboundRows.js';
 import { JOB_COLUMNS } from './jobColumns.js';
 
 /*
@@ -68,7 +69,7 @@ export async function searchInboundFaxes(db: Queryable, search: InboundSearch): 
     `SELECT * FROM inbound_faxes ${where} ORDER BY received_at DESC, fax_id DESC LIMIT $${params.length + 1}`,
     [...params, search.limit],
   );
-  return rows;
+  return rows.map(asInboundRow);
 }
 
 export async function recordAudit(db: Queryable, entry: AuditEntry): Promise<void> {
