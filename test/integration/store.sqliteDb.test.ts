@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { Db } from '../../src/store/db.js';
@@ -78,5 +79,32 @@ describe('SQLite database port', () => {
       code: 'database_unavailable',
       retryable: true,
     });
+  });
+
+  it('once a lock held elsewhere has outlasted the busy timeout, statements fail at once until it is gone', async () => {
+    const db = open();
+    // Another process's write lock (a raw connection: it does not share this process's statement queue).
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    const timed = async (work: () => Promise<unknown>) => {
+      const started = Date.now();
+      const error = await work().then(
+        () => null,
+        (caught: unknown) => caught as { code?: string },
+      );
+      return { ms: Date.now() - started, error };
+    };
+    const write = () => db.query('UPDATE counter SET n = n + 1 WHERE id = $1', [1]);
+    const first = await timed(write);
+    expect(first.error?.code).toBe('database_unavailable');
+    const second = await timed(write);
+    expect(second.error?.code).toBe('database_unavailable');
+    // The first waited out the busy timeout, blocking the event loop; the second did not wait for it again.
+    expect(second.ms).toBeLessThan(first.ms / 2);
+    other.exec('ROLLBACK');
+    other.close();
+    await write();
+    const { rows } = await db.query<{ n: number }>('SELECT n FROM counter WHERE id = $1', [1]);
+    expect(rows[0]!.n).toBe(1);
   });
 });

@@ -57,17 +57,34 @@ export function openSqliteDb(file: string): Db {
     return prepared;
   }
 
+  /*
+   * better-sqlite3 waits for another process's lock by blocking the event loop, up to BUSY_TIMEOUT_MS per
+   * statement. Once one statement has waited that long in vain, the lock is not a brief one (a backup, a
+   * stuck CLI): until a statement gets through again, statements fail at once instead of each blocking the
+   * loop for seconds, so SMTP answers 451 promptly and health checks keep answering.
+   */
+  let lockedUntil = 0;
+
   function run<T>(sql: string, params: readonly unknown[]): QueryResult<T> {
+    const failFast = Date.now() < lockedUntil;
+    if (failFast) db.pragma('busy_timeout = 0');
     try {
       const { statement, order } = prepare(sql);
       const values = order.map((index) => bindable(params[index]));
+      let result: QueryResult<T>;
       if (statement.reader) {
         const rows = statement.all(values) as T[];
-        return { rows, rowCount: rows.length };
+        result = { rows, rowCount: rows.length };
+      } else {
+        result = { rows: [], rowCount: statement.run(values).changes };
       }
-      return { rows: [], rowCount: statement.run(values).changes };
+      lockedUntil = 0;
+      return result;
     } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_BUSY') lockedUntil = Date.now() + BUSY_TIMEOUT_MS;
       throw asSqliteStoreError(error);
+    } finally {
+      if (failFast && db.open) db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
   }
 
