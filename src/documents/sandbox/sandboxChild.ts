@@ -36,11 +36,11 @@ process.once('message', (message: SandboxRequest) => {
 
 async function runTask(request: SandboxRequest): Promise<SandboxReply> {
   if (!Object.hasOwn(sandboxTasks, request.task)) return { ok: false, error: `unknown task ${request.task}` };
-  const task = sandboxTasks[request.task as SandboxTaskName] as (
-    input: unknown,
-    context: { log: typeof log },
-  ) => Promise<unknown>;
   try {
+    const task = (await sandboxTasks[request.task as SandboxTaskName]()) as (
+      input: unknown,
+      context: { log: typeof log },
+    ) => Promise<unknown>;
     return { ok: true, value: await task(request.input, { log }) };
   } catch (error) {
     log.error({ err: error, task: request.task }, 'document sandbox task failed');

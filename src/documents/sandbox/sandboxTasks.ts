@@ -1,6 +1,6 @@
 import type { Logger } from '../../log.js';
-import { convertDocumentTask, unwrapTnefTask } from './convertTasks.js';
-import { countPdfPagesTask, inspectPdfTask, mergePdfsTask } from './pdfTasks.js';
+import type { convertDocumentTask, unwrapTnefTask } from './convertTasks.js';
+import type { countPdfPagesTask, inspectPdfTask, mergePdfsTask } from './pdfTasks.js';
 
 /**
  * Every piece of work the document sandbox can do, by name. This map is loaded only inside the sandbox's child
@@ -10,7 +10,7 @@ import { countPdfPagesTask, inspectPdfTask, mergePdfsTask } from './pdfTasks.js'
  * 1. write `async function myTask(input: MyInput, context: SandboxTaskContext): Promise<MyOutput>` in its own
  *    module; input and output must survive JSON (plain objects, strings, numbers), so pass files by path and
  *    write results to a path the caller chose, never bytes;
- * 2. add it to `sandboxTasks` below;
+ * 2. add its loader to `sandboxTasks` and its type to `SandboxTasks` below;
  * 3. call it from the daemon with `sandbox.run('myTask', input)`, which is typed from this map, and turn an
  *    outcome that is not `ok` (killed for memory or time, or crashed) into a refusal of the document.
  * A task may block its process as long as it likes and allocate freely: the parent kills it at the limits.
@@ -20,15 +20,25 @@ export interface SandboxTaskContext {
   log: Logger;
 }
 
-export const sandboxTasks = {
-  inspectPdf: inspectPdfTask,
-  mergePdfs: mergePdfsTask,
-  countPdfPages: countPdfPagesTask,
-  convertDocument: convertDocumentTask,
-  unwrapTnef: unwrapTnefTask,
+/*
+ * Each task's module is loaded only by the child that runs it: a child counting a PDF's pages should not spend
+ * half a second loading the image and Office converters (sharp, the HEIC decoder) first.
+ */
+export const sandboxTasks: { [N in keyof SandboxTasks]: () => Promise<SandboxTasks[N]> } = {
+  inspectPdf: async () => (await import('./pdfTasks.js')).inspectPdfTask,
+  mergePdfs: async () => (await import('./pdfTasks.js')).mergePdfsTask,
+  countPdfPages: async () => (await import('./pdfTasks.js')).countPdfPagesTask,
+  convertDocument: async () => (await import('./convertTasks.js')).convertDocumentTask,
+  unwrapTnef: async () => (await import('./convertTasks.js')).unwrapTnefTask,
 };
 
-export type SandboxTasks = typeof sandboxTasks;
+export interface SandboxTasks {
+  inspectPdf: typeof inspectPdfTask;
+  mergePdfs: typeof mergePdfsTask;
+  countPdfPages: typeof countPdfPagesTask;
+  convertDocument: typeof convertDocumentTask;
+  unwrapTnef: typeof unwrapTnefTask;
+}
 export type SandboxTaskName = keyof SandboxTasks;
 export type SandboxTaskInput<N extends SandboxTaskName> = Parameters<SandboxTasks[N]>[0];
 export type SandboxTaskOutput<N extends SandboxTaskName> = Awaited<ReturnType<SandboxTasks[N]>>;
