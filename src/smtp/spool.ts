@@ -75,6 +75,10 @@ export function spoolMessage(input: Readable, dir: string, label: string, maxByt
     out.destroy();
   });
   input.pipe(tee);
+  // A client gone mid-DATA destroys `tee` with an error. Whoever reads `tee` sees that error through their own
+  // listener; this one makes sure it can never become an uncaught exception (which would end the daemon) when the
+  // reader has already let go of the stream.
+  tee.on('error', () => undefined);
 
   return {
     stream: tee,

@@ -454,7 +454,7 @@ describe.skipIf(!postgresUp)('two daemon processes on one PostgreSQL and one S3 
         `by B ${sentBy.get(`${a.url}/webhooks/telnyx`)}; ${postsOf(shared.simulator).length} POST /faxes; ` +
         `${deliveries.length} webhooks; ${shared.relay.messages.length} receipts`,
     );
-  }, 120_000);
+  }, 300_000);
 
   it('SIGKILL one instance in the middle: the survivor finishes, still exactly once', async () => {
     const started = Date.now();
@@ -579,5 +579,5 @@ describe.skipIf(!postgresUp)('two daemon processes on one PostgreSQL and one S3 
         `/faxes; receipts leased at the kill sent ${mailSentAfterMs.join(', ')} ms after it; ` +
         `${relay.messages.length} receipts (${resent} resent with the same Message-ID)`,
     );
-  }, 150_000);
+  }, 300_000);
 });
