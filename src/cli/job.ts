@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 
 import type { Config } from '../config/loadConfig.js';
 import { describeFailure } from '../domain/failureReasons.js';
+import { type JobHistory, loadJobHistory } from '../jobs/jobHistory.js';
 import { formatBytes } from '../lib/units.js';
 import type { JobStore } from '../store/jobStore.js';
 import { CONFIG_OPTION, configFileOf, parseCommandArgs } from './args.js';
@@ -57,24 +58,10 @@ async function writeTransmitted(config: Config, store: JobStore, id: string, fil
   await pipeline(stream, createWriteStream(file));
 }
 
-export type JobHistory = Awaited<ReturnType<typeof loadHistory>>;
-
-export async function loadHistory(store: JobStore, id: string) {
-  const job = await store.getJob(id);
-  if (!job) throw new ProblemError(`no job ${id}`);
-  const message = await store.getMessage(job.message_row_id);
-  const document = message ? await store.getDocument(message.document_id) : null;
-  const attempts = await store.listAttempts(job.id);
-  const faxIds = attempts.flatMap((attempt) => (attempt.fax_id ? [attempt.fax_id] : []));
-  const events = (await store.listEventsOfFaxes(faxIds)).map(({ payload_json, ...event }) => ({
-    ...event,
-    failure_reason: failureReasonOf(payload_json),
-  }));
-  const outbox = await store.listOutboxOfJob(job.id);
-  const related = message
-    ? (await store.listJobsOfMessage(message.id)).filter((other) => other.id !== job.id)
-    : [];
-  return { job, message, document, attempts, events, outbox, related };
+async function loadHistory(store: JobStore, id: string): Promise<JobHistory> {
+  const history = await loadJobHistory(store, id);
+  if (!history) throw new ProblemError(`no job ${id}`);
+  return history;
 }
 
 function printHistory(io: CliIo, history: JobHistory): void {
@@ -172,14 +159,4 @@ function section(io: CliIo, title: string, header: string[], rows: string[][]): 
   if (rows.length === 0) return;
   io.out(`\n${title}`);
   for (const line of formatTable(header, rows)) io.out(`  ${line}`);
-}
-
-function failureReasonOf(payloadJson: string): string | null {
-  try {
-    const parsed = JSON.parse(payloadJson) as { data?: { payload?: { failure_reason?: unknown } } };
-    const reason = parsed.data?.payload?.failure_reason;
-    return typeof reason === 'string' ? reason : null;
-  } catch {
-    return null;
-  }
 }

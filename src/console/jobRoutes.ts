@@ -1,13 +1,13 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 
+import { loadJobHistory } from '../jobs/jobHistory.js';
 import { cancelJob, OperatorRefusal, retryFinishedJob } from '../jobs/operatorActions.js';
 import type { JobSearch, JobStatus } from '../store/jobStore.js';
 import { canSeeJob } from './access.js';
 import { type ConsoleKit, numberPrefix, param, parseCursor } from './consoleKit.js';
 import { sendDocument, sendPreview } from './documentAnswers.js';
 import { dayRange } from './html.js';
-import { loadJobHistory } from './jobHistory.js';
 import { jobPage } from './pages/jobPage.js';
 import { jobsPage } from './pages/jobsPage.js';
 

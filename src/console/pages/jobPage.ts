@@ -1,6 +1,6 @@
 import { describeFailure } from '../../domain/failureReasons.js';
+import type { JobHistory } from '../../jobs/jobHistory.js';
 import { formatTime, type Html, html } from '../html.js';
-import type { JobHistory } from '../jobHistory.js';
 import { csrfField, layout, type PageFrame, statusBadge } from './layout.js';
 
 /** Previews shown at once; a longer document is downloaded to be read in full. */

@@ -1,6 +1,6 @@
 import type { JobStore } from '../store/jobStore.js';
 
-/** Everything the job page shows about one job, or null when there is no such job. */
+/** Everything recorded about one job (for `faxbridge job` and the console's job page), or null when there is none. */
 export async function loadJobHistory(store: JobStore, id: string) {
   const job = await store.getJob(id);
   if (!job) return null;
