@@ -1,3 +1,4 @@
+import { checkCoverFiles } from './coverFiles.js';
 import { checkSmtpSecurityRules } from './securityRules.js';
 import type { Config, ConfigProblem } from './types.js';
 
@@ -70,6 +71,7 @@ export function checkCrossKeyRules(
     numbers.add(route.number);
   });
   problems.push(...consoleProblems(config));
+  problems.push(...checkCoverFiles(config));
   const security = checkSmtpSecurityRules(config);
   problems.push(...security.problems);
   warnings.push(...security.warnings);

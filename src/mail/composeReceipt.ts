@@ -3,6 +3,7 @@
  * same mail, Message-ID included, so the durable outbox can compose again after a crash and resend safely.
  */
 import { describeFailure } from '../domain/failureReasons.js';
+import { parseSubjectTags } from '../domain/subjectTags.js';
 import { formatBytes } from '../lib/units.js';
 import { formatDuration, formatFields, formatTime, pluralize } from './formatTimes.js';
 import type { OutgoingMail } from './mailer.js';
@@ -118,7 +119,9 @@ function pdfFilename(name: string): string {
 function receiptBody(input: ReceiptInput, attached: boolean): string {
   const sections = [headline(input), ...outcomeSections(input), detailFields(input), attemptLines(input)];
   if (input.kind === 'failed') sections.push(documentSection(input, attached));
-  if (input.original.subject) sections.push(`Your email: "${toHeaderText(input.original.subject)}"`);
+  // Shown as the cover page shows it: without the [cover], [nocover], [fine] and [photo] tags.
+  const shownSubject = parseSubjectTags(input.original.subject).shown;
+  if (shownSubject) sections.push(`Your email: "${toHeaderText(shownSubject)}"`);
   sections.push(FOOTER);
   return `${sections.filter(Boolean).join('\n\n')}\n`;
 }

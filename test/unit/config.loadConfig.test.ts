@@ -88,4 +88,24 @@ retry:
   it('refuses an unknown environment key by name', () => {
     expect(problemsOf(null, { FAXBRIDGE_SMTP__NOPE: 'x' })).toContain('smtp.nope: unknown key');
   });
+
+  it('names a cover logo or template that is missing or of the wrong kind, resolved against the file', () => {
+    const file = writeConfig('cover:\n  logo: logo.png\n  template: cover.pdf\n');
+    expect(problemsOf(file)).toEqual([
+      `cover.logo: ${path.join(path.dirname(file), 'logo.png')} does not exist`,
+      `cover.template: ${path.join(path.dirname(file), 'cover.pdf')} does not exist`,
+    ]);
+    writeFileSync(path.join(path.dirname(file), 'logo.png'), 'GIF89a');
+    writeFileSync(path.join(path.dirname(file), 'cover.pdf'), 'not a pdf');
+    expect(problemsOf(file).map((problem) => problem.split(':')[0])).toEqual([
+      'cover.logo',
+      'cover.template',
+    ]);
+    writeFileSync(
+      path.join(path.dirname(file), 'logo.png'),
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a]),
+    );
+    writeFileSync(path.join(path.dirname(file), 'cover.pdf'), '%PDF-1.7\n');
+    expect(problemsOf(file)).toEqual([]);
+  });
 });

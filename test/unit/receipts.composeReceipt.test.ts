@@ -240,3 +240,16 @@ describe('composeReceipt bodies', () => {
     );
   });
 });
+
+describe('composeReceipt: the subject as the sender sees it', () => {
+  it('quotes the original subject without the [cover], [fine] and other tags', () => {
+    const mail = composeReceipt(
+      input({
+        kind: 'delivered',
+        original: { messageId: null, references: [], subject: '[cover] Referral [FINE] for Dr. Lee' },
+      }),
+    );
+    expect(mail.text).toContain('Your email: "Referral for Dr. Lee"');
+    expect(mail.text).not.toMatch(/\[cover\]|\[fine\]/i);
+  });
+});
