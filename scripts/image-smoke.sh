@@ -292,9 +292,14 @@ swaks --server 127.0.0.1 --port "$smtp_port" --from smoke@example.com --to 15551
   >"$work/swaks.log" 2>&1 || { tail -20 "$work/swaks.log" >&2; fail "swaks: the fax was not accepted"; }
 grep -q '250 2.0.0 Queued' "$work/swaks.log" || { cat "$work/swaks.log" >&2; fail "no '250 2.0.0 Queued' reply"; }
 say "swaks: $(grep -o '250 2.0.0 Queued.*' "$work/swaks.log" | head -1)"
-wait_for "grep -lq 'delivered' $data/outbox/*.eml 2>/dev/null" 90
-receipt=$(grep -l 'delivered' "$data"/outbox/*.eml | head -1)
+# Any receipt ends the wait; only a delivered one passes (a failure receipt says why, and is shown).
+wait_for "ls $data/outbox/receipt-*.eml >/dev/null 2>&1" 90
+receipt=$(ls "$data"/outbox/receipt-*.eml | head -1)
 say "receipt: $(basename "$receipt"): $(grep -m1 '^Subject:' "$receipt")"
+case "$(basename "$receipt")" in
+  receipt-delivered-*) ;;
+  *) sed -n '/^$/,$p' "$receipt" | head -40 >&2; show_log; fail "the fax was not delivered (receipt above)" ;;
+esac
 
 kill -TERM "$node_pid"
 set +e

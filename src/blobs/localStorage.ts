@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { access, chmod, constants, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, constants, copyFile, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { FaxError } from '../errors.js';
@@ -35,7 +35,7 @@ export function makeLocalStorage(options: {
       await chmod(sourcePath, PRIVATE_FILE_MODE);
       await fsyncPath(sourcePath);
       try {
-        await rename(sourcePath, target);
+        await moveFile(sourcePath, target);
       } catch (error) {
         throw new FaxError('storage_unavailable', `cannot store document: ${(error as Error).message}`, {
           retryable: true,
@@ -93,5 +93,23 @@ async function fsyncPath(target: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * A rename, or a copy and delete when the file is on another file system (EXDEV: in a container, /tmp and the
+ * /data volume are two mounts). The copy is fsynced before the source goes, so a crash leaves one of the two.
+ */
+async function moveFile(source: string, target: string): Promise<void> {
+  try {
+    await rename(source, target);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    const partial = `${target}.partial`;
+    await copyFile(source, partial);
+    await chmod(partial, PRIVATE_FILE_MODE);
+    await fsyncPath(partial);
+    await rename(partial, target);
+    await rm(source, { force: true });
   }
 }

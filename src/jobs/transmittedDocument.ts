@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import type { DocumentStorage } from '../blobs/documentStorage.js';
@@ -39,7 +38,8 @@ export async function ensureTransmittedDocument(
   const id = newId('doc');
   const storageKey = `${id}.pdf`;
   // put() takes a file (it moves or uploads it); the bytes are at most a few MB more than the document's.
-  const file = path.join(tmpdir(), `faxbridge-${id}.pdf`);
+  // Under data_dir, on the same file system as local storage, so put() can rename it into place.
+  const file = path.join(deps.config.data_dir, 'tmp', `transmitted-${id}.pdf`);
   await writeFile(file, built.pdf);
   try {
     await deps.documents.put(storageKey, file, 'application/pdf');

@@ -1,0 +1,37 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { makeLocalStorage } from '../../src/blobs/localStorage.js';
+import { makeUrlSigner } from '../../src/lib/urlSigner.js';
+
+/*
+ * In a container the file being stored may sit on another file system than the documents folder (/tmp and the
+ * /data volume are two mounts), where a rename fails with EXDEV. /dev/shm (tmpfs) and the disk stand in for them.
+ */
+describe.skipIf(!existsSync('/dev/shm'))('local document storage: put across file systems', () => {
+  const made: string[] = [];
+  afterEach(() => {
+    for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores a file that lives on another file system, owner-only, and removes the source', async () => {
+    const source = mkdtempSync('/dev/shm/fb-put-');
+    const root = mkdtempSync(path.join(os.tmpdir(), 'fb-docs-'));
+    made.push(source, root);
+    expect(statSync(source).dev).not.toBe(statSync(root).dev);
+    const file = path.join(source, 'doc.pdf');
+    writeFileSync(file, '%PDF-1.7\nbytes\n');
+    const storage = makeLocalStorage({
+      root,
+      publicUrl: () => 'http://127.0.0.1:1',
+      signer: makeUrlSigner('s'.repeat(32)),
+    });
+    await storage.put('doc_1.pdf', file, 'application/pdf');
+    expect(readFileSync(path.join(root, 'doc_1.pdf'), 'utf8')).toBe('%PDF-1.7\nbytes\n');
+    expect(statSync(path.join(root, 'doc_1.pdf')).mode & 0o077).toBe(0);
+    expect(existsSync(file)).toBe(false);
+  });
+});
