@@ -179,7 +179,11 @@ describe('connection limits and deadlines', () => {
     } finally {
       smtp.close();
     }
-    await waitFor(() => readdirSync(path.join(env.dataDir, 'tmp')).length === 0, 5000, 'work files removed');
+    await waitFor(
+      () => readdirSync(path.join(env.dataDir, 'tmp')).length === 0,
+      20_000,
+      'work files removed',
+    );
     expect(await env.daemon.store.listJobs({ limit: 10 })).toHaveLength(0);
   });
 
@@ -193,9 +197,13 @@ describe('connection limits and deadlines', () => {
     expect(await smtp.command('DATA')).toMatch(/^354 /);
     smtp.write('From: alice@example.com\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\r\n');
     const tmp = path.join(env.dataDir, 'tmp');
-    await waitFor(() => existsSync(tmp) && readdirSync(tmp).length > 0, 5000, 'the message being parsed');
+    await waitFor(() => existsSync(tmp) && readdirSync(tmp).length > 0, 20_000, 'the message being parsed');
     smtp.close();
-    await waitFor(() => readdirSync(path.join(env.dataDir, 'tmp')).length === 0, 5000, 'work files removed');
+    await waitFor(
+      () => readdirSync(path.join(env.dataDir, 'tmp')).length === 0,
+      20_000,
+      'work files removed',
+    );
   });
 
   it('still takes a valid fax afterwards', async () => {
