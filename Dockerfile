@@ -41,6 +41,7 @@ RUN apt-get update \
       qpdf \
       poppler-utils \
       fonts-dejavu-core \
+      fonts-droid-fallback \
       libreoffice-writer-nogui \
       libreoffice-calc-nogui \
       libreoffice-impress-nogui \
