@@ -20,5 +20,8 @@ export function pipeWithAbort<T extends Transform>(input: Readable, target: T): 
     input.off('close', onClose);
   });
   if (input.destroyed && !input.readableEnded) abort();
+  // Whoever reads `target` sees its error through their own listener; this one keeps an error that arrives after
+  // they let go (the parse already ended) from becoming an uncaught exception that would end the daemon.
+  target.on('error', () => undefined);
   return input.pipe(target);
 }
