@@ -3,6 +3,8 @@
  * `html` itself), so a fax number, a file name or a Telnyx error can never become markup.
  */
 
+import { zonedParts } from '../lib/zonedParts.js';
+
 export class Html {
   constructor(readonly text: string) {}
   toString(): string {
@@ -53,18 +55,8 @@ export function query(pairs: Record<string, string | number | undefined | null>)
 /** `2026-12-06 14:03` in the configured zone, or an em dash for none. */
 export function formatTime(ms: number | null, timeZone: string): string {
   if (ms === null) return '—';
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(new Date(ms));
-  const get = (type: string) => parts.find((part) => part.type === type)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')}`;
+  const p = zonedParts(new Date(ms), timeZone);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 
 /** Epoch ms of the start of the day `date` (YYYY-MM-DD) in `timeZone`, and of the next day; null when invalid. */

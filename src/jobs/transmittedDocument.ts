@@ -9,6 +9,7 @@ import { readCoverInfo } from '../domain/coverInfo.js';
 import { findSenderEntry } from '../domain/senders.js';
 import { parseSubjectTags, wantsCover } from '../domain/subjectTags.js';
 import { newId } from '../lib/ids.js';
+import { zonedParts } from '../lib/zonedParts.js';
 import type { DocumentRow, JobRow, JobStore, MessageRow } from '../store/jobStore.js';
 
 export interface TransmittedDeps {
@@ -114,19 +115,6 @@ async function readAll(documents: DocumentStorage, key: string): Promise<Uint8Ar
 
 /** `2025-03-04` and `09:15 EST` in the configured zone: what the header line and the cover show. */
 function zoned(date: Date, timeZone: string): { date: string; time: string } {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-    timeZoneName: 'short',
-  }).formatToParts(date);
-  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
-  return {
-    date: `${part('year')}-${part('month')}-${part('day')}`,
-    time: `${part('hour')}:${part('minute')} ${part('timeZoneName')}`,
-  };
+  const p = zonedParts(date, timeZone);
+  return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute} ${p.zone}` };
 }

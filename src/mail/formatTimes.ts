@@ -3,6 +3,7 @@
  * nothing here reads the clock, so a receipt re-composed after a crash has the same text.
  */
 
+import { type ZonedParts, zonedParts } from '../lib/zonedParts.js';
 const UTC_NAMES = new Set(['utc', 'etc/utc', 'gmt', 'etc/gmt', 'z', 'zulu', 'universal', 'etc/universal']);
 
 function pad(value: number, width = 2): string {
@@ -24,24 +25,13 @@ export function formatUtc(date: Date): string {
  */
 export function formatInZone(date: Date, timeZone: string): string | null {
   if (Number.isNaN(date.getTime())) return null;
-  let parts: Intl.DateTimeFormatPart[];
+  let p: ZonedParts;
   try {
-    parts = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-      timeZoneName: 'short',
-    }).formatToParts(date);
+    p = zonedParts(date, timeZone);
   } catch {
     return null;
   }
-  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
-  return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')}:${part('second')} ${part('timeZoneName')}`;
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${p.zone}`;
 }
 
 /**
