@@ -61,10 +61,16 @@ export function makeInboundMailComposer(
     const document = fax.document_id ? await deps.store.getDocument(fax.document_id) : null;
     const mode = payload.mode ?? 'attach';
     const live = document && document.deleted_at === null ? document : null;
-    // Drawn first: with S3 storage the preview and the attachment use the same temporary copy's name. Only a
-    // fax whose pages the document sandbox could count is drawn: one it could not is left to the recipient.
+    const described = live ? await describeDocument(deps, live, mode !== 'notice') : undefined;
+    // Only a fax whose pages the document sandbox could count is drawn: one it could not is left to the
+    // recipient. The attachment's file is drawn when there is one (with S3, a copy already fetched), so the
+    // document is fetched once.
     const drawable = live && mode !== 'notice' && typeof fax.pages === 'number';
-    const preview = drawable ? await documentPreview(deps, live) : null;
+    const preview = !drawable
+      ? null
+      : described?.path
+        ? await firstPagePng(described.path)
+        : await documentPreview(deps, live);
     return composeInboundFax({
       ...common,
       pages: fax.pages,
@@ -72,7 +78,7 @@ export function makeInboundMailComposer(
       receivedAt: new Date(fax.received_at),
       durationSecs: fax.duration_secs,
       mode,
-      document: live ? await describeDocument(deps, live, mode !== 'notice') : undefined,
+      document: described,
       maxAttachmentSize: config.mail.max_attachment_size,
       preview,
     });
