@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { type DocumentStorage } from './blobs/documentStorage.js';
@@ -159,12 +160,16 @@ export async function closeCtx(ctx: Ctx): Promise<void> {
 
 /**
  * Everything under data_dir is owner-only; a data dir left 0755 with 0644 files by an older version is
- * tightened once, here, and the log says so.
+ * tightened once, here, and the log says so. Once data_dir itself is owner-only (made so by that first pass, or
+ * new), the walk over every stored document is skipped: it would cost each start time in proportion to the
+ * documents kept, and whatever this version writes is owner-only already.
  */
 async function makeDataDirPrivate(dataDir: string, log: Logger): Promise<void> {
+  const before = await stat(dataDir).catch(() => null);
   await makePrivateDir(dataDir);
   // Made here, before SMTP spools messages into it with whatever mode the process's umask gives.
   await makePrivateDir(path.join(dataDir, 'tmp'));
+  if (!before || (before.mode & 0o077) === 0) return;
   const { tightened, failed } = await tightenTree(dataDir);
   if (tightened > 0) {
     log.info(
