@@ -22,6 +22,8 @@ export const INTERNAL_FAILURE_REASONS = {
   apiRejected: 'telnyx_api_rejected',
   apiUnreachable: 'telnyx_api_unreachable',
   outcomeUnknown: 'outcome_unknown',
+  documentMissing: 'document_missing',
+  notPrepared: 'document_not_prepared',
 } as const;
 
 /** Advice shared by several reasons; each reason still has its own short text and explanation. */
@@ -58,12 +60,13 @@ const ADVICE = {
   apiRejected:
     'Check the number and the document; if the answer mentions the account or a setting, contact your administrator.',
   apiUnreachable: 'Send the email again later. If this keeps happening, tell your administrator.',
+  documentGone: 'Send the email again with the document attached.',
   outcomeUnknown:
     'Ask the recipient whether the fax arrived before sending it again, so that it is not received twice.',
 } as const;
 
 /**
- * One row per reason: `reason | class | short | explanation | advice key`. A text table keeps the 42 rows
+ * One row per reason: `reason | class | short | explanation | advice key`. A text table keeps the rows
  * readable side by side (a formatter would spread an array literal over 400 lines); it is parsed and
  * checked once when the module loads, so a typo in a class or advice key fails at startup and in the tests.
  */
@@ -106,6 +109,8 @@ sender_canceled | final | the fax was cancelled | The fax was cancelled before i
 rejected | final | the fax service rejected it | The fax service rejected the fax without giving a more specific reason. | rejected
 telnyx_api_rejected | final | the fax service refused the request | The fax service refused to send this fax; its answer is quoted below. | apiRejected
 telnyx_api_unreachable | final | the fax service could not be reached | faxbridge could not reach the fax service for a long time and gave up. | apiUnreachable
+document_missing | final | the document was no longer stored | The document was deleted from faxbridge (by retention or by an operator) before the fax could be sent. | documentGone
+document_not_prepared | final | the pages could not be prepared for faxing | faxbridge could not add the header line and cover page to the document's pages. | documentUnreadable
 outcome_unknown | final | the outcome is unknown | The fax was handed to the fax service, but it never reported whether the fax was delivered. | outcomeUnknown
 `;
 

@@ -4,12 +4,13 @@ import { INTERNAL_FAILURE_REASONS } from '../domain/failureReasons.js';
 import { decideOutbound, failJob, type OutboundPolicy } from '../domain/outboundDecision.js';
 import { findSenderEntry } from '../domain/senders.js';
 import { chooseQuality, parseSubjectTags } from '../domain/subjectTags.js';
+import { FaxError } from '../errors.js';
 import { calculateDelay } from '../lib/backoff.js';
 import { DAY, MINUTE, SECOND } from '../lib/units.js';
 import type { Logger } from '../log.js';
 import type { AttemptRow, JobRow, Transition } from '../store/jobStore.js';
 import { encodeClientState, type TelnyxOutcome } from '../telnyx/client.js';
-import { ensureTransmittedDocument } from './transmittedDocument.js';
+import { ensureTransmittedDocument, TransmittedBuildFailed } from './transmittedDocument.js';
 
 export type SendFaxDeps = Pick<Ctx, 'config' | 'store' | 'documents' | 'telnyx' | 'clock'>;
 
@@ -70,28 +71,37 @@ async function postFax(
   const document = message ? await store.getDocument(message.document_id) : null;
   if (!document || document.deleted_at !== null) {
     return {
-      job: failJob('document_missing', 'the stored document is no longer available', clock.now()),
+      job: failJob(
+        INTERNAL_FAILURE_REASONS.documentMissing,
+        'the stored document is no longer available',
+        clock.now(),
+      ),
       outbox: [{ kind: 'receipt_failed' }],
     };
   }
-  const transmitted = await ensureTransmittedDocument(
-    deps,
-    job,
-    message!,
-    document,
-    owner,
-    clock.now(),
-  ).catch((error: unknown) => {
+  let transmitted;
+  try {
+    transmitted = await ensureTransmittedDocument(deps, job, message!, document, owner, clock.now(), log);
+  } catch (error) {
+    if (error instanceof FaxError && error.code === 'not_found') {
+      return {
+        job: failJob(
+          INTERNAL_FAILURE_REASONS.documentMissing,
+          'the stored document is no longer available',
+          clock.now(),
+        ),
+        outbox: [{ kind: 'receipt_failed' }],
+      };
+    }
+    if (!(error instanceof TransmittedBuildFailed)) throw error;
     log.error({ err: error }, 'the transmitted PDF (cover page, header lines) could not be built');
-    return error instanceof Error ? error : new Error(String(error));
-  });
-  if (!transmitted || transmitted instanceof Error) {
-    const why = transmitted ? `: ${transmitted.message}` : '';
     return {
-      job: failJob('document_missing', `the fax could not be prepared for sending${why}`, clock.now()),
+      job: failJob(INTERNAL_FAILURE_REASONS.notPrepared, error.message, clock.now()),
       outbox: [{ kind: 'receipt_failed' }],
     };
   }
+  // Lost the job to another worker while building: it is theirs now.
+  if (!transmitted) return null;
   const clientState = encodeClientState(job.id, attempt);
   const startedAt = clock.now();
   // Durable before the request: if we die during the call, the restart reconciles instead of resending.

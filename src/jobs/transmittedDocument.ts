@@ -1,28 +1,53 @@
-import { createHash } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 
 import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
-import { buildTransmittedPdf, type TransmitRequest } from '../documents/wire/buildTransmittedPdf.js';
+import { type DocumentSandbox, sharedDocumentSandbox } from '../documents/sandbox/documentSandbox.js';
+import type { BuildTransmittedInput } from '../documents/sandbox/wireTasks.js';
 import { readCoverInfo } from '../domain/coverInfo.js';
 import { findSenderEntry } from '../domain/senders.js';
 import { parseSubjectTags, wantsCover } from '../domain/subjectTags.js';
 import { newId } from '../lib/ids.js';
+import { MB, SECOND } from '../lib/units.js';
 import { zonedParts } from '../lib/zonedParts.js';
+import type { Logger } from '../log.js';
 import type { DocumentRow, JobRow, JobStore, MessageRow } from '../store/jobStore.js';
 
 export interface TransmittedDeps {
   config: Config;
   store: JobStore;
   documents: DocumentStorage;
+  sandbox?: DocumentSandbox;
 }
+
+/**
+ * The stored document could not be turned into the transmitted PDF (the sandbox killed the build, or pdf-lib
+ * could not redraw a page). Final for the job: building it again would fail the same way.
+ */
+export class TransmittedBuildFailed extends Error {
+  constructor(detail: string) {
+    super(`the header line and cover page could not be added to the document (${detail})`);
+    this.name = 'TransmittedBuildFailed';
+  }
+}
+
+/**
+ * Loading the whole document and re-writing every page costs about as much memory as a merge: up to a few times
+ * the document's size (50 MB at most), and seconds of a core for hundreds of pages.
+ */
+const BUILD_LIMITS = { memoryBytes: 1536 * MB, timeMs: 120 * SECOND };
 
 /**
  * The PDF this job sends: cover page (when asked for), then the document, with the header line on every page.
  * Built once, before the job's first attempt, stored as a document of its own and used for every attempt, so
  * what is stored is exactly what was sent; its date and time are those of the first attempt. A job that already
- * has one (a retry, a restart) gets it back unchanged.
+ * has one (a retry, a restart) gets it back unchanged. The build runs in the document sandbox (wireTasks.ts).
+ *
+ * Rejects with FaxError('not_found') when the stored document is gone, TransmittedBuildFailed when it cannot be
+ * built; any other error (storage unreachable) is passing, and the job is tried again later.
  */
 export async function ensureTransmittedDocument(
   deps: TransmittedDeps,
@@ -31,27 +56,37 @@ export async function ensureTransmittedDocument(
   document: DocumentRow,
   owner: string,
   now: number,
+  log?: Logger,
 ): Promise<DocumentRow | null> {
   const existing = await deps.store.getTransmittedDocument(job.id);
   if (existing) return existing;
-  const original = await readAll(deps.documents, document.storage_key);
-  const built = await buildTransmittedPdf(await transmitRequest(deps.config, job, message, original, now));
   const id = newId('doc');
   const storageKey = `${id}.pdf`;
-  // put() takes a file (it moves or uploads it); the bytes are at most a few MB more than the document's.
-  // Under data_dir, on the same file system as local storage, so put() can rename it into place.
-  const file = path.join(deps.config.data_dir, 'tmp', `transmitted-${id}.pdf`);
-  await writeFile(file, built.pdf);
+  // Under data_dir, on the same file system as local storage, so put() can rename the result into place.
+  const work = path.join(deps.config.data_dir, 'tmp', `transmitted-${id}`);
+  await mkdir(work, { recursive: true, mode: 0o700 });
+  let built;
   try {
-    await deps.documents.put(storageKey, file, 'application/pdf');
+    const input: BuildTransmittedInput = {
+      ...(await transmitRequest(deps.config, job, message, now)),
+      documentPath: await localCopy(deps.documents, document.storage_key, path.join(work, 'document.pdf')),
+      outputPath: path.join(work, 'transmitted.pdf'),
+    };
+    const outcome = await (deps.sandbox ?? sharedDocumentSandbox()).run('buildTransmitted', input, {
+      log,
+      limits: BUILD_LIMITS,
+    });
+    if (!outcome.ok) throw new TransmittedBuildFailed(describeLimit(outcome.limit, outcome.detail));
+    built = outcome.value;
+    await deps.documents.put(storageKey, input.outputPath, 'application/pdf');
   } finally {
-    await rm(file, { force: true });
+    await rm(work, { recursive: true, force: true });
   }
   const row = {
     id,
     storage_key: storageKey,
-    sha256: createHash('sha256').update(built.pdf).digest('hex'),
-    size: built.pdf.length,
+    sha256: built.sha256,
+    size: built.size,
     pages: built.pages,
     filename: `transmitted-${job.id}.pdf`,
     created_at: now,
@@ -62,13 +97,32 @@ export async function ensureTransmittedDocument(
   return deps.store.getTransmittedDocument(job.id);
 }
 
+function describeLimit(limit: 'memory' | 'time' | 'crash', detail: string): string {
+  if (limit === 'memory') return `it needs too much memory: ${detail}`;
+  if (limit === 'time') return `it takes too long: ${detail}`;
+  return detail;
+}
+
+/** The stored document as a file the sandbox can read: its own path on local disk, else a download. */
+async function localCopy(documents: DocumentStorage, key: string, target: string): Promise<string> {
+  const local = documents.localPath?.(key);
+  if (local) {
+    // openRead tells a missing document apart (not_found) from a passing failure; the stream is not needed.
+    const { stream } = await documents.openRead(key);
+    stream.destroy();
+    return local;
+  }
+  const { stream } = await documents.openRead(key);
+  await pipeline(stream, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
+  return target;
+}
+
 async function transmitRequest(
   config: Config,
   job: JobRow,
   message: MessageRow,
-  original: Uint8Array,
   now: number,
-): Promise<TransmitRequest> {
+): Promise<Omit<BuildTransmittedInput, 'documentPath' | 'outputPath'>> {
   const entry = findSenderEntry(config.senders, job.sender);
   const tags = parseSubjectTags(message.subject);
   const fromName = entry?.name ?? message.sender_name ?? config.header.sender_name ?? '';
@@ -94,23 +148,15 @@ async function transmitRequest(
           comments: info.comments,
           notice: config.cover.notice ?? '',
         },
-        logo: config.cover.logo ? await readFile(config.cover.logo) : null,
-        template: config.cover.template ? await readFile(config.cover.template) : null,
+        logoPath: config.cover.logo ?? null,
+        templatePath: config.cover.template ?? null,
       }
     : null;
   return {
-    document: original,
     headerText: config.header.enabled ? config.header.text : null,
     header,
     cover,
   };
-}
-
-async function readAll(documents: DocumentStorage, key: string): Promise<Uint8Array> {
-  const { stream } = await documents.openRead(key);
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /** `2025-03-04` and `09:15 EST` in the configured zone: what the header line and the cover show. */

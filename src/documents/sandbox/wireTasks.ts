@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+
+import { buildTransmittedPdf, type TransmitRequest } from '../wire/buildTransmittedPdf.js';
+import type { CoverValues } from '../wire/coverPage.js';
+import type { HeaderValues } from '../wire/headerLine.js';
+import type { SandboxTaskContext } from './sandboxTasks.js';
+
+/**
+ * What goes on the wire, built in the document sandbox: pdf-lib loads the whole document, draws the cover page
+ * and re-writes every page under its header line, which takes from a tenth of a second to many seconds of one
+ * core for a large document. In the daemon that would stall SMTP and webhooks meanwhile; here it only takes a
+ * sandbox slot. Files by path, in and out, as for every sandbox task.
+ */
+export interface BuildTransmittedInput {
+  documentPath: string;
+  outputPath: string;
+  headerText: string | null;
+  header: HeaderValues;
+  cover: {
+    values: Omit<CoverValues, 'pages'>;
+    logoPath: string | null;
+    templatePath: string | null;
+  } | null;
+}
+
+export interface BuiltTransmitted {
+  pages: number;
+  size: number;
+  sha256: string;
+}
+
+export async function buildTransmittedTask(
+  input: BuildTransmittedInput,
+  _context: SandboxTaskContext,
+): Promise<BuiltTransmitted> {
+  const request: TransmitRequest = {
+    document: await readFile(input.documentPath),
+    headerText: input.headerText,
+    header: input.header,
+    cover: input.cover && {
+      values: input.cover.values,
+      logo: input.cover.logoPath ? await readFile(input.cover.logoPath) : null,
+      template: input.cover.templatePath ? await readFile(input.cover.templatePath) : null,
+    },
+  };
+  const built = await buildTransmittedPdf(request);
+  await writeFile(input.outputPath, built.pdf, { flag: 'wx' });
+  return {
+    pages: built.pages,
+    size: built.pdf.length,
+    sha256: createHash('sha256').update(built.pdf).digest('hex'),
+  };
+}
