@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -73,4 +75,55 @@ describe('document sandbox', () => {
     );
     expect(order).toEqual([1, 2, 3]);
   });
+
+  it('reuses a child for PDF tasks, never one that hit a limit, and ends idle children when asked', async () => {
+    const sandbox = makeDocumentSandbox({
+      concurrency: 1,
+      limits: { memoryBytes: 256 * MB, timeMs: 60 * SECOND },
+    });
+    const good = await fileWith(await makePdf(2));
+    // Earlier tests' sandboxes may still have idle children; only new ones are this sandbox's.
+    const others = new Set(await childPids());
+    const ours = async () => (await childPids()).filter((pid) => !others.has(pid));
+    try {
+      const pids = new Set<number>();
+      for (let run = 0; run < 4; run += 1) {
+        expect(await sandbox.run('inspectPdf', { path: good })).toEqual({
+          ok: true,
+          value: { kind: 'pages', pages: 2 },
+        });
+        for (const pid of await ours()) pids.add(pid);
+      }
+      // Four tasks, one child: the same process answered each time and is now idle.
+      expect(pids.size).toBe(1);
+      const [first] = pids;
+
+      const bomb = await fileWith(await twoLayerObjectStreamPdf());
+      const killed = await sandbox.run('inspectPdf', { path: bomb, structureLimits: NO_STRUCTURE_LIMITS });
+      expect(killed).toMatchObject({ ok: false, limit: 'memory' });
+      // The bomb ran in the idle child, which was killed; the next task gets a new one and is not disturbed.
+      expect(await sandbox.run('inspectPdf', { path: good })).toMatchObject({ ok: true });
+      const after = await ours();
+      expect(after).toHaveLength(1);
+      expect(after).not.toContain(first);
+    } finally {
+      sandbox.closeIdle();
+    }
+    await expect.poll(ours, { timeout: 5000 }).toEqual([]);
+  });
 });
+
+/** The live node children of this process (the sandbox's, in this test file). */
+async function childPids(): Promise<number[]> {
+  const { stdout } = await promisify(execFile)('ps', [
+    '-o',
+    'pid=,stat=,comm=',
+    '--ppid',
+    String(process.pid),
+  ]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+  return stdout
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([pid, stat, comm]) => pid && comm === 'node' && !stat?.startsWith('Z'))
+    .map(([pid]) => Number(pid));
+}

@@ -6,19 +6,33 @@ import { fileURLToPath } from 'node:url';
 
 import { MB, SECOND } from '../../lib/units.js';
 import type { Logger } from '../../log.js';
-import type { SandboxReply, SandboxTaskInput, SandboxTaskName, SandboxTaskOutput } from './sandboxTasks.js';
+import type {
+  SandboxReply,
+  SandboxRequest,
+  SandboxTaskInput,
+  SandboxTaskName,
+  SandboxTaskOutput,
+} from './sandboxTasks.js';
 
 /**
  * Runs document work (parsing and converting files strangers sent) in a child process that can be killed and is
  * capped, so no document can freeze or bloat the daemon: a 4 KB PDF can expand to gigabytes, and a synchronous
- * parse cannot be interrupted from inside its own process. Each task gets a fresh `node` child (a clean heap, and
- * nothing left behind by the previous document) with:
+ * parse cannot be interrupted from inside its own process. Each task runs in a `node` child with:
  * - a V8 heap limit (`--max-old-space-size`), and a watchdog on its resident memory, which also counts the
  *   buffers outside the heap where inflated data lives; past `memoryBytes` it is killed;
  * - a wall-clock limit, past which it is killed (SIGKILL: a busy parser never sees a gentler signal);
- * - a shared bound on how many children run at once, so a burst of documents queues instead of multiplying
- *   the memory the limits allow.
+ * - a shared bound on how many tasks run at once, so a burst of documents queues instead of multiplying the
+ *   memory the limits allow.
  * Files go in and out by path; only small JSON messages cross the IPC channel. Tasks are listed in sandboxTasks.ts.
+ *
+ * **Children are reused** for the PDF tasks: starting `node` and loading pdf-lib costs about 0.4 s of CPU, many
+ * times the work of checking an ordinary PDF, and paying it for every message and every fax would make the
+ * sandbox the daemon's main cost. A child goes back to the idle pool after a task that ended well, and is retired
+ * after MAX_TASKS_PER_CHILD tasks, when its resident memory stays above RECYCLE_RSS, or after IDLE_MS unused (an
+ * idle daemon keeps no children). A child that hit a limit or crashed is never reused. This is safe for those
+ * tasks because they are plain JavaScript over files: a document cannot change the code the next one runs with.
+ * The conversions (libvips, the HEIC decoder, LibreOffice) run native decoders on what strangers sent, so each of
+ * them still gets a fresh child.
  */
 export interface SandboxLimits {
   timeMs: number;
@@ -29,6 +43,13 @@ export interface SandboxLimits {
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { timeMs: 60 * SECOND, memoryBytes: 768 * MB };
 /** Two children at most by default: the daemon's own work keeps a core on a small machine. */
 export const DEFAULT_SANDBOX_CONCURRENCY = 2;
+
+/** Tasks that run native decoders on a stranger's file: a fresh child each time (see above). */
+const FRESH_CHILD_TASKS: ReadonlySet<SandboxTaskName> = new Set(['convertDocument', 'unwrapTnef']);
+const MAX_TASKS_PER_CHILD = 200;
+/** A child still this large after a task would carry that memory into the next one: retired instead. */
+const RECYCLE_RSS = 256 * MB;
+const IDLE_MS = 30 * SECOND;
 
 /** `memory` and `time`: killed at a limit. `crash`: the child died on its own or the task threw. */
 export type SandboxOutcome<T> =
@@ -45,6 +66,8 @@ export interface DocumentSandbox {
     input: SandboxTaskInput<N>,
     options?: SandboxRunOptions,
   ): Promise<SandboxOutcome<SandboxTaskOutput<N>>>;
+  /** Ends the idle children now (they also end on their own after IDLE_MS); tasks running are not touched. */
+  closeIdle(): void;
 }
 
 export interface DocumentSandboxOptions {
@@ -55,16 +78,22 @@ export interface DocumentSandboxOptions {
 export function makeDocumentSandbox(options: DocumentSandboxOptions = {}): DocumentSandbox {
   const defaults = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits };
   const acquire = makeSlots(options.concurrency ?? DEFAULT_SANDBOX_CONCURRENCY);
+  const pool = makeChildPool();
   return {
     async run(task, input, runOptions = {}) {
       const release = await acquire();
       try {
-        const outcome = await runChild(task, input, { ...defaults, ...runOptions.limits }, runOptions.log);
+        const limits = { ...defaults, ...runOptions.limits };
+        const reusable = !FRESH_CHILD_TASKS.has(task);
+        const child = pool.take(heapMbFor(limits), reusable);
+        const outcome = await runTask(child, task, input, limits, runOptions.log);
+        pool.giveBack(child, outcome.ok && reusable);
         return outcome as SandboxOutcome<SandboxTaskOutput<typeof task>>;
       } finally {
         release();
       }
     },
+    closeIdle: () => pool.closeIdle(),
   };
 }
 
@@ -86,85 +115,162 @@ const MAX_STDERR = 64 * 1024;
 /** Linux's page size on the machines faxbridge runs on (x86-64 and arm64 with 4 KB pages). */
 const PAGE_BYTES = 4096;
 
-function runChild(
-  task: string,
-  input: unknown,
-  limits: SandboxLimits,
-  log: Logger | undefined,
-): Promise<SandboxOutcome<unknown>> {
-  // The heap gets three quarters: the rest is for the file's bytes and inflated data, outside the heap.
-  const heapMb = Math.max(32, Math.floor((limits.memoryBytes / MB) * 0.75));
-  const child = fork(childEntry(), [], {
+/** The heap gets three quarters of the memory limit: the rest is for file bytes and inflated data. */
+function heapMbFor(limits: SandboxLimits): number {
+  return Math.max(32, Math.floor((limits.memoryBytes / MB) * 0.75));
+}
+
+interface SandboxChild {
+  process: ChildProcess;
+  heapMb: number;
+  tasks: number;
+  /** This task's stderr (reset for each task): V8's heap message or a crash's trace. */
+  stderr: string;
+  /** The running task's handlers; null while idle. */
+  onReply: ((reply: SandboxReply) => void) | null;
+  onClose: ((code: number | null, signal: NodeJS.Signals | null) => void) | null;
+  idleTimer?: NodeJS.Timeout;
+}
+
+interface ChildPool {
+  take(heapMb: number, reusable: boolean): SandboxChild;
+  giveBack(child: SandboxChild, healthy: boolean): void;
+  closeIdle(): void;
+}
+
+function makeChildPool(): ChildPool {
+  const idle: SandboxChild[] = [];
+  const retire = (child: SandboxChild): void => {
+    clearTimeout(child.idleTimer);
+    const at = idle.indexOf(child);
+    if (at >= 0) idle.splice(at, 1);
+    child.process.kill('SIGKILL');
+  };
+  return {
+    take(heapMb, reusable) {
+      const at = reusable ? idle.findIndex((child) => child.heapMb === heapMb) : -1;
+      const child = at >= 0 ? idle.splice(at, 1)[0]! : forkChild(heapMb);
+      clearTimeout(child.idleTimer);
+      setReferenced(child, true);
+      child.stderr = '';
+      return child;
+    },
+    giveBack(child, healthy) {
+      child.onReply = null;
+      child.onClose = null;
+      child.tasks += 1;
+      if (!healthy || child.tasks >= MAX_TASKS_PER_CHILD || !isAlive(child)) return retire(child);
+      void readRss(child.process).then((rss) => {
+        if (rss > RECYCLE_RSS || !isAlive(child)) return retire(child);
+        // Idle children must not keep the daemon (or a test) from exiting.
+        setReferenced(child, false);
+        child.idleTimer = setTimeout(() => retire(child), IDLE_MS).unref();
+        idle.push(child);
+      });
+    },
+    closeIdle() {
+      for (const child of [...idle]) retire(child);
+    },
+  };
+}
+
+function forkChild(heapMb: number): SandboxChild {
+  const process = fork(childEntry(), [], {
     // Only our flags: a test runner's or debugger's would change how the child behaves.
     execArgv: [`--max-old-space-size=${heapMb}`],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     serialization: 'json',
   });
-  return new Promise((resolve, reject) => {
-    let reply: SandboxReply | null = null;
+  const child: SandboxChild = { process, heapMb, tasks: 0, stderr: '', onReply: null, onClose: null };
+  process.stderr?.setEncoding('utf8');
+  process.stderr?.on('data', (text: string) => {
+    if (child.stderr.length < MAX_STDERR) child.stderr += text.slice(0, MAX_STDERR - child.stderr.length);
+  });
+  process.on('message', (reply: SandboxReply) => child.onReply?.(reply));
+  process.once('close', (code, signal) => {
+    clearTimeout(child.idleTimer);
+    child.onClose?.(code, signal);
+  });
+  // A failed spawn also closes; the task (if any) then reports the crash.
+  process.on('error', () => undefined);
+  return child;
+}
+
+function isAlive(child: SandboxChild): boolean {
+  return child.process.exitCode === null && child.process.signalCode === null && child.process.connected;
+}
+
+function setReferenced(child: SandboxChild, referenced: boolean): void {
+  const handles = [child.process, child.process.channel, child.process.stderr] as Array<
+    { ref?: () => void; unref?: () => void } | null | undefined
+  >;
+  for (const handle of handles) {
+    if (referenced) handle?.ref?.();
+    else handle?.unref?.();
+  }
+}
+
+function runTask(
+  child: SandboxChild,
+  task: string,
+  input: unknown,
+  limits: SandboxLimits,
+  log: Logger | undefined,
+): Promise<SandboxOutcome<unknown>> {
+  return new Promise((resolve) => {
+    let settled = false;
     let killedFor: 'memory' | 'time' | null = null;
     let peakRss = 0;
-    let stderr = '';
+    const finish = (outcome: SandboxOutcome<unknown>): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(watch);
+      log?.debug({ task, peakRss, tasksInChild: child.tasks + 1 }, 'document sandbox task ended');
+      resolve(outcome);
+    };
     const kill = (reason: 'memory' | 'time'): void => {
       killedFor ??= reason;
-      child.kill('SIGKILL');
+      child.process.kill('SIGKILL');
     };
     const timer = setTimeout(() => kill('time'), limits.timeMs);
     // The next look is scheduled only once the last read came back: never a pile of timers on a busy loop.
     let watch: NodeJS.Timeout | undefined;
     const look = (): void => {
-      void readRss(child).then((rss) => {
+      void readRss(child.process).then((rss) => {
         peakRss = Math.max(peakRss, rss);
         if (rss > limits.memoryBytes) kill('memory');
-        if (child.exitCode === null && child.signalCode === null) watch = setTimeout(look, WATCH_INTERVAL_MS);
+        if (!settled && isAlive(child)) watch = setTimeout(look, WATCH_INTERVAL_MS);
       });
     };
     look();
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (text: string) => {
-      if (stderr.length < MAX_STDERR) stderr += text.slice(0, MAX_STDERR - stderr.length);
-    });
-    // Answered as soon as the reply arrives, not when the child has exited and its pipes closed: on a busy
-    // event loop each of those is another turn. The child has nothing left to do, so it goes at once.
-    child.on('message', (message: SandboxReply) => {
-      reply ??= message;
-      clearTimeout(timer);
-      relayLog(log, message.log ?? []);
-      if (message.ok) resolve({ ok: true, value: message.value });
-      else resolve({ ok: false, limit: 'crash', detail: message.error });
-      child.kill('SIGKILL');
-    });
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      clearTimeout(watch);
-      child.kill('SIGKILL');
-      reject(new Error(`the document sandbox could not start: ${error.message}`, { cause: error }));
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      clearTimeout(watch);
-      log?.debug(
-        { task, peakRss, code, signal, stderr: stderr || undefined },
-        'document sandbox child ended',
-      );
-      if (reply) return;
+    child.onReply = (reply) => {
+      relayLog(log, reply.log ?? []);
+      if (reply.ok) finish({ ok: true, value: reply.value });
+      else finish({ ok: false, limit: 'crash', detail: reply.error });
+    };
+    child.onClose = (code, signal) => {
+      log?.debug({ task, code, signal, stderr: child.stderr || undefined }, 'document sandbox child ended');
       if (killedFor === 'memory') {
-        return resolve({
+        return finish({
           ok: false,
           limit: 'memory',
           detail: `over ${Math.round(limits.memoryBytes / MB)} MB`,
         });
       }
       if (killedFor === 'time') {
-        return resolve({ ok: false, limit: 'time', detail: `over ${Math.round(limits.timeMs / SECOND)} s` });
+        return finish({ ok: false, limit: 'time', detail: `over ${Math.round(limits.timeMs / SECOND)} s` });
       }
       // V8 aborts the process when the heap limit is reached; that is the memory limit doing its job.
-      if (/heap limit|Allocation failed|out of memory/i.test(stderr)) {
-        return resolve({ ok: false, limit: 'memory', detail: `heap over ${heapMb} MB` });
+      if (/heap limit|Allocation failed|out of memory/i.test(child.stderr)) {
+        return finish({ ok: false, limit: 'memory', detail: `heap over ${child.heapMb} MB` });
       }
-      resolve({ ok: false, limit: 'crash', detail: `exited with ${signal ?? `code ${code}`}` });
+      finish({ ok: false, limit: 'crash', detail: `exited with ${signal ?? `code ${code}`}` });
+    };
+    if (!isAlive(child)) return child.onClose(child.process.exitCode, child.process.signalCode);
+    child.process.send({ task, input } satisfies SandboxRequest, (error) => {
+      if (error) child.process.kill('SIGKILL');
     });
-    child.send({ task, input });
   });
 }
 

@@ -1,7 +1,8 @@
 /**
- * The document sandbox's child process: receives one task over IPC, runs it, answers, exits. Started by
+ * The document sandbox's child process: receives tasks over IPC, one at a time, runs each and answers. Started by
  * documentSandbox.ts with a heap limit; the parent also watches its resident memory and wall-clock time and
- * kills it with SIGKILL past either, so nothing here needs to be careful about size or time.
+ * kills it with SIGKILL past either, so nothing here needs to be careful about size or time. The parent decides
+ * whether a child is used again and ends it when not.
  */
 import pino from 'pino';
 
@@ -28,9 +29,11 @@ const log = pino(
 // The daemon went away (killed, crashed): nobody wants the answer any more.
 process.on('disconnect', () => process.exit(0));
 
-process.once('message', (message: SandboxRequest) => {
+process.on('message', (message: SandboxRequest) => {
   void runTask(message).then((reply) => {
-    process.send?.({ ...reply, log: logLines }, () => process.exit(0));
+    // Each answer carries its own task's lines only.
+    const log = logLines.splice(0);
+    process.send?.({ ...reply, log });
   });
 });
 
