@@ -123,12 +123,20 @@ async function parseMessage(task: ParseTask): Promise<MessageHeaderFields> {
   };
   const onOuterAbort = (): void => halt(signal?.reason);
   const onInputError = (error: Error): void => halt(error);
+  // A stream destroyed before its end (a client gone mid-DATA) may say so with a close and no error.
+  const source = input as Readable;
+  const onInputClose = (): void => {
+    if (!source.readableEnded) halt(source.errored ?? new Error('the message did not arrive in full'));
+  };
   stop.signal.addEventListener('abort', () => parser.destroy(), { once: true });
   // Stays attached for the parser's lifetime: a late error must never become an uncaught exception.
   parser.on('error', (error: Error) => halt(toMimeError(error, run.limits)));
   input.on('error', onInputError);
+  input.on('close', onInputClose);
   signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (signal?.aborted) onOuterAbort();
+  // Events that came before these listeners are not repeated: a stream that already stopped would never feed the parser.
+  if (source.destroyed) onInputClose();
 
   let failed = true;
   try {
@@ -147,6 +155,7 @@ async function parseMessage(task: ParseTask): Promise<MessageHeaderFields> {
   } finally {
     signal?.removeEventListener('abort', onOuterAbort);
     input.removeListener('error', onInputError);
+    input.removeListener('close', onInputClose);
     input.unpipe(parser);
     if (failed) {
       parser.destroy();

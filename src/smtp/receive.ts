@@ -22,7 +22,7 @@ import { DAY, formatBytes, MB } from '../lib/units.js';
 import type { Logger } from '../log.js';
 import type { JobStore } from '../store/jobStore.js';
 import type { IntakeChecks } from './intakeChecks.js';
-import { pipeWithAbort } from './pipeWithAbort.js';
+import { abortWhenCutOff } from './messageCutOff.js';
 import { collectHead, findReceiptBounce } from './receiptBounce.js';
 import { replies } from './replies.js';
 import { SizeGuard } from './sizeGuard.js';
@@ -58,6 +58,7 @@ export interface Transaction {
  * Resolves with the 250 text; rejects with an SMTP reply error (or a FaxError the listener answers 451).
  */
 export async function receiveMessage(deps: ReceiveDeps, input: Readable, tx: Transaction): Promise<string> {
+  const cutOff = abortWhenCutOff(input);
   const workDir = path.join(deps.config.data_dir, 'tmp', `${tx.sessionId}-${randomBytes(4).toString('hex')}`);
   await mkdir(workDir, { recursive: true });
   try {
@@ -67,12 +68,17 @@ export async function receiveMessage(deps: ReceiveDeps, input: Readable, tx: Tra
     let extracted: ExtractedMessage | null = null;
     let parseError: unknown = null;
     try {
-      extracted = await extractDocuments(pipeWithAbort(input, guard), workDir);
+      extracted = await extractDocuments(input.pipe(guard), workDir, {}, cutOff);
     } catch (error) {
       parseError = error;
     }
     // Whatever the parser did, read the transaction to its end before answering.
     input.resume();
+    if (cutOff.aborted) {
+      // Nobody hears this answer (or the DATA deadline already gave its 421); what matters is that the work ends.
+      tx.log.info({ err: cutOff.reason }, 'the message stopped before its end; nothing was queued');
+      throw replies.incomplete();
+    }
     if (guard.exceeded || (input as Readable & { sizeExceeded?: boolean }).sizeExceeded) {
       tx.log.info({ bytes: guard.bytes }, 'message over the size limit');
       throw replies.tooLarge(formatBytes(tx.maxMessageSize));

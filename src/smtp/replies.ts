@@ -93,6 +93,9 @@ export const replies = {
       return smtpReply(550, '5.6.0', `${filename} ${problem}`, 'unsupported_document');
     return smtpReply(554, '5.6.0', `${filename} ${problem}`, 'bad_pdf');
   },
+  /** The client went away, or was cut off, in the middle of DATA. */
+  incomplete: () =>
+    smtpReply(451, '4.4.2', 'The message did not arrive in full; please send it again', 'other'),
   badMime: (why: string) => smtpReply(554, '5.6.0', `The message could not be read: ${why}`, 'bad_mime'),
   unavailable: (what: string) =>
     smtpReply(451, '4.3.0', `${what} is unavailable right now; please try again later`, 'unavailable'),

@@ -63,22 +63,20 @@ export function spoolMessage(input: Readable, dir: string, label: string, maxByt
   Object.defineProperty(tee, 'sizeExceeded', {
     get: () => (input as Readable & { sizeExceeded?: boolean }).sizeExceeded,
   });
-  // pipe() forwards neither errors nor an early close: a client gone mid-DATA must end the parse, not hang it.
-  input.once('error', (error) => tee.destroy(error));
-  input.once('close', () => {
-    if (!input.readableEnded)
-      tee.destroy(new Error('Connection closed before the message was received in full'));
-  });
+  // pipe() forwards neither errors nor an early close. A client gone mid-DATA closes `tee` before its end, which
+  // its reader learns from the close (src/smtp/messageCutOff.ts); without an error, so that no 'error' event can
+  // reach a reader that has already let go.
+  const cut = () => {
+    if (!input.readableEnded) tee.destroy();
+  };
+  input.on('error', cut);
+  input.once('close', cut);
   tee.once('close', () => {
     if (out.closed) return;
     failure ??= new Error('the message did not arrive in full');
     out.destroy();
   });
   input.pipe(tee);
-  // A client gone mid-DATA destroys `tee` with an error. Whoever reads `tee` sees that error through their own
-  // listener; this one makes sure it can never become an uncaught exception (which would end the daemon) when the
-  // reader has already let go of the stream.
-  tee.on('error', () => undefined);
 
   return {
     stream: tee,

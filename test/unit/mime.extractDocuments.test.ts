@@ -349,4 +349,20 @@ describe('extractDocuments: failures', () => {
     await expect(pending).rejects.toThrow('connection reset');
     expect(await readdir(workDir)).toEqual([]);
   });
+
+  it('ends at once for a stream that was cut off before the parse began, with an error or without', async () => {
+    const eml = await composeEml({ attachments: [pdfAttachment(await makePdf(1), 'a.pdf')] });
+    const failed = new PassThrough();
+    failed.on('error', () => undefined);
+    failed.write(eml.subarray(0, 2000));
+    failed.destroy(new Error('connection reset'));
+    await new Promise((resolve) => failed.once('close', resolve));
+    await expect(extractDocuments(failed, workDir)).rejects.toThrow('connection reset');
+    const closed = new PassThrough();
+    closed.write(eml.subarray(0, 2000));
+    closed.destroy();
+    await new Promise((resolve) => closed.once('close', resolve));
+    await expect(extractDocuments(closed, workDir)).rejects.toThrow('the message did not arrive in full');
+    expect(await readdir(workDir)).toEqual([]);
+  });
 });
