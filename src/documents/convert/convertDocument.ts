@@ -1,3 +1,5 @@
+import { copyFile } from 'node:fs/promises';
+
 import { ConvertError } from './convertErrors.js';
 import { convertImage } from './convertImage.js';
 import { convertOfficeGotenberg } from './convertOfficeGotenberg.js';
@@ -27,8 +29,12 @@ export async function convertDocument(
   options: DocumentConvertOptions,
 ): Promise<ConvertResult> {
   switch (kind.kind) {
-    case 'pdf':
-      return convertPdf(inputPath, outputPath, options);
+    case 'pdf': {
+      const prepared = await convertPdf(inputPath, outputPath, options);
+      // Left unwritten when nothing needed changing; this entry always answers with a file.
+      if (!prepared.written) await copyFile(inputPath, outputPath);
+      return { pages: prepared.pages };
+    }
     case 'tiff':
       return convertTiff(inputPath, outputPath, options);
     case 'image':

@@ -1,6 +1,7 @@
 import type { Logger } from '../../log.js';
 import type { convertDocumentTask, unwrapTnefTask } from './convertTasks.js';
 import type { countPdfPagesTask, inspectPdfTask, mergePdfsTask } from './pdfTasks.js';
+import type { preparePdfTask } from './preparePdfTask.js';
 
 /**
  * Every piece of work the document sandbox can do, by name. This map is loaded only inside the sandbox's child
@@ -30,6 +31,7 @@ export const sandboxTasks: { [N in keyof SandboxTasks]: () => Promise<SandboxTas
   countPdfPages: async () => (await import('./pdfTasks.js')).countPdfPagesTask,
   convertDocument: async () => (await import('./convertTasks.js')).convertDocumentTask,
   unwrapTnef: async () => (await import('./convertTasks.js')).unwrapTnefTask,
+  preparePdf: async () => (await import('./preparePdfTask.js')).preparePdfTask,
 };
 
 export interface SandboxTasks {
@@ -38,6 +40,7 @@ export interface SandboxTasks {
   countPdfPages: typeof countPdfPagesTask;
   convertDocument: typeof convertDocumentTask;
   unwrapTnef: typeof unwrapTnefTask;
+  preparePdf: typeof preparePdfTask;
 }
 export type SandboxTaskName = keyof SandboxTasks;
 export type SandboxTaskInput<N extends SandboxTaskName> = Parameters<SandboxTasks[N]>[0];
