@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { degrees, PDFDocument, PDFName, PDFString, rgb, StandardFonts } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { convertPdf } from '../../src/documents/convert/convertPdf.js';
+import { convertPdf, preparePdf } from '../../src/documents/convert/convertPdf.js';
 import { sniffDocumentFile } from '../../src/documents/convert/sniffDocumentKind.js';
 import { makeFixtureDir } from '../helpers/documentFixtures.js';
 import { inkBox, pdfPages, pdfText, renderPage } from '../helpers/renderPdf.js';
@@ -50,7 +50,7 @@ describe('convertPdf', () => {
     const path = await save(await markedPdf([612, 792]), 'pjl.pdf', pjl);
     expect(await sniffDocumentFile(path)).toEqual({ kind: 'pdf', offset: pjl.length });
     const output = `${path}.out.pdf`;
-    expect(await convertPdf(path, output, options)).toEqual({ pages: 1, written: true, checked: true });
+    expect(await preparePdf(path, output, options)).toEqual({ pages: 1, written: true, checked: true });
     // Only the header is gone: the PDF itself is not rewritten.
     expect(readFileSync(output).equals(readFileSync(path).subarray(pjl.length))).toBe(true);
     expect(readFileSync(output).subarray(0, 5).toString('latin1')).toBe('%PDF-');
@@ -72,8 +72,11 @@ describe('convertPdf', () => {
     doc.getPage(0).node.set(PDFName.of('Annots'), doc.context.obj([doc.context.register(link)]));
     const path = await save(doc, 'plain-letter.pdf');
     const output = `${path}.out.pdf`;
-    expect(await convertPdf(path, output, options)).toEqual({ pages: 1, written: false, checked: true });
+    expect(await preparePdf(path, output, options)).toEqual({ pages: 1, written: false, checked: true });
     expect(existsSync(output)).toBe(false);
+    // As the last step of a converter, the same file is copied to where the converter's output belongs.
+    expect(await convertPdf(path, output, options)).toEqual({ pages: 1 });
+    expect(readFileSync(output).equals(readFileSync(path))).toBe(true);
   });
 
   it("refuses a PDF with more pages than a fax carries, in the PDF checks' words", async () => {
@@ -142,7 +145,7 @@ describe('convertPdf', () => {
     const locked = join(dir, 'owner-locked.pdf');
     execFileSync('qpdf', ['--encrypt', '', 'owner-secret', '256', '--', plain, locked]);
     const output = `${locked}.out.pdf`;
-    expect(await convertPdf(locked, output, options)).toEqual({ pages: 1, written: true, checked: true });
+    expect(await convertPdf(locked, output, options)).toEqual({ pages: 1 });
     expect(pdfPages(output)).toEqual([{ width: 612, height: 792, rotate: 0 }]);
   });
 

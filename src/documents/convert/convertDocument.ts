@@ -1,5 +1,3 @@
-import { copyFile } from 'node:fs/promises';
-
 import { ConvertError } from './convertErrors.js';
 import { convertImage } from './convertImage.js';
 import { convertOfficeGotenberg } from './convertOfficeGotenberg.js';
@@ -29,12 +27,8 @@ export async function convertDocument(
   options: DocumentConvertOptions,
 ): Promise<ConvertResult> {
   switch (kind.kind) {
-    case 'pdf': {
-      const prepared = await convertPdf(inputPath, outputPath, options);
-      // Left unwritten when nothing needed changing; this entry always answers with a file.
-      if (!prepared.written) await copyFile(inputPath, outputPath);
-      return { pages: prepared.pages };
-    }
+    case 'pdf':
+      return convertPdf(inputPath, outputPath, options);
     case 'tiff':
       return convertTiff(inputPath, outputPath, options);
     case 'image':

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -47,7 +47,7 @@ export interface PreparedPdf extends ConvertResult {
 const PDF_MAGIC = '%PDF-';
 const PDF_WINDOW = 1024;
 
-export async function convertPdf(
+export async function preparePdf(
   inputPath: string,
   outputPath: string,
   options: ConvertOptions,
@@ -96,6 +96,18 @@ export async function convertPdf(
     await writeFile(outputPath, bytes);
   }
   return { pages, written: true, checked: true };
+}
+
+/** preparePdf for converters' output (LibreOffice, Gotenberg): the output file is always written. */
+export async function convertPdf(
+  inputPath: string,
+  outputPath: string,
+  options: ConvertOptions,
+  log?: Logger,
+): Promise<ConvertResult> {
+  const prepared = await preparePdf(inputPath, outputPath, options, log);
+  if (!prepared.written) await copyFile(inputPath, outputPath);
+  return { pages: prepared.pages };
 }
 
 /** Structure check, then pdf-lib: a stranger's file never reaches pdf-lib's parser unchecked. */

@@ -1,11 +1,11 @@
 import { isConvertErrorLike } from '../convert/convertErrors.js';
 import type { ConvertOptions } from '../convert/convertOptions.js';
-import { convertPdf, type PreparedPdf } from '../convert/convertPdf.js';
+import { type PreparedPdf, preparePdf } from '../convert/convertPdf.js';
 import type { ConvertFailure } from './convertTasks.js';
 import type { SandboxTaskContext } from './sandboxTasks.js';
 
 /**
- * A sender's PDF checked and made fit to fax (convertPdf.ts), in the sandbox: the first parse of a stranger's PDF.
+ * A sender's PDF checked and made fit to fax (convert/convertPdf.ts), in the sandbox: the first parse of a stranger's PDF.
  * Its own module, so a child preparing a PDF loads pdf-lib only, not the image and Office converters.
  */
 export interface PreparePdfInput {
@@ -20,7 +20,7 @@ export async function preparePdfTask(
   context: SandboxTaskContext,
 ): Promise<({ ok: true } & PreparedPdf) | ConvertFailure> {
   try {
-    return { ok: true, ...(await convertPdf(input.inputPath, input.outputPath, input.options, context.log)) };
+    return { ok: true, ...(await preparePdf(input.inputPath, input.outputPath, input.options, context.log)) };
   } catch (error) {
     if (isConvertErrorLike(error)) return { ok: false, code: error.code, message: error.message };
     context.log.warn({ err: error }, 'PDF could not be prepared');
