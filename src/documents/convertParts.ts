@@ -88,7 +88,9 @@ async function toPdf(source: Source, deps: ConvertPartsDeps): Promise<FaxPdf> {
   if (kind.kind === 'pdf') return preparePdf(source, deps);
   const outputPath = `${source.path}.pdf`;
   const convert = () => runConversion(source, outputPath, deps);
-  if (kind.kind === 'office') await deps.officeSlots.run(convert).catch(rethrowAs(source.filename));
+  const onWait = () =>
+    deps.log?.info({ file: source.filename }, 'Office conversion waits for a free converter');
+  if (kind.kind === 'office') await deps.officeSlots.run(convert, onWait).catch(rethrowAs(source.filename));
   else await convert();
   return { path: outputPath, filename: source.filename, ...(await hashFile(outputPath)) };
 }
