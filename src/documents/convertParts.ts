@@ -181,7 +181,8 @@ async function unwrapTnef(found: FoundDocument, deps: ConvertPartsDeps): Promise
   for (const file of outcome.value.files) {
     const kind = await sniffDocumentFile(file.path);
     const facts = { contentType: 'application/octet-stream', filename: file.name };
-    // Nested winmail.dat files do not occur in practice; one would be a trick, and is not unwrapped.
+    // readTnef has unwrapped nested winmail.dat files (forwarded Outlook messages) as deep as it goes; one still
+    // here is deeper than that, and is left out.
     if (kind.kind === 'tnef' || classifyPart(facts, kind) !== 'document') continue;
     refuseOnPurpose(file.name, kind, deps.options);
     inside.push({ path: file.path, filename: file.name, kind });
