@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 
 import { SECOND } from '../lib/units.js';
 import type { Logger } from '../log.js';
@@ -13,11 +12,12 @@ import { conversionTimedOut, ConvertError, type ConvertErrorCode } from './conve
 import { type DocumentKind, REFUSAL_ADVICE } from './convert/documentKind.js';
 import { sniffDocumentFile } from './convert/sniffDocumentKind.js';
 import type { FoundDocument } from './extractDocuments.js';
+import { FAX_MAX_PAGES, PROBLEM_UNREADABLE, tooComplex } from './inspectPdf.js';
 import { type DocumentSandbox, sharedDocumentSandbox } from './sandbox/documentSandbox.js';
 
 /**
  * Turns the documents of a message, in message order, into PDFs ready for the PDF checks and the merge: a PDF is
- * taken as sent (cut to start at `%PDF-` when something came before it, which Telnyx would refuse); a photo, scan,
+ * checked, cut to start at `%PDF-`, its forms flattened and its pages fitted to the paper; a photo, scan,
  * text or Office file is converted in the document sandbox onto the fax paper; a winmail.dat is unwrapped there
  * and each file inside it taken the same way. Archives, encrypted parts and (with `documents.office: off`) Office
  * files are refused before anything is converted, so a sender is not kept waiting for a refusal.
@@ -28,6 +28,11 @@ export interface FaxPdf {
   filename: string;
   size: number;
   sha256: string;
+  /**
+   * Pages, when this PDF has already had the PDF checks (structure, page tree, page limit) on the way here, so the
+   * intake need not open it again; absent for converters' output and for PDFs that could not be opened here.
+   */
+  pages?: number;
 }
 
 /** A document that cannot be faxed; `code` decides the SMTP reply, `message` follows the file name. */
@@ -80,16 +85,14 @@ interface Source {
 
 async function toPdf(source: Source, deps: ConvertPartsDeps): Promise<FaxPdf> {
   const { kind } = source;
-  if (kind.kind === 'pdf') {
-    // The sender's PDF is faxed as sent, so a failure receipt can give it back byte for byte.
-    const path = kind.offset > 0 ? `${source.path}.pdf` : source.path;
-    return { path, filename: source.filename, ...(await copyFrom(source.path, kind.offset, path)) };
-  }
+  if (kind.kind === 'pdf') return preparePdf(source, deps);
   const outputPath = `${source.path}.pdf`;
   const convert = () => runConversion(source, outputPath, deps);
-  if (kind.kind === 'office') await deps.officeSlots.run(convert).catch(rethrowAs(source.filename));
+  const onWait = () =>
+    deps.log?.info({ file: source.filename }, 'Office conversion waits for a free converter');
+  if (kind.kind === 'office') await deps.officeSlots.run(convert, onWait).catch(rethrowAs(source.filename));
   else await convert();
-  return { path: outputPath, filename: source.filename, ...(await copyFrom(outputPath, 0, null)) };
+  return { path: outputPath, filename: source.filename, ...(await hashFile(outputPath)) };
 }
 
 async function runConversion(source: Source, outputPath: string, deps: ConvertPartsDeps): Promise<void> {
@@ -122,6 +125,47 @@ async function runConversion(source: Source, outputPath: string, deps: ConvertPa
   }
 }
 
+/**
+ * The sender's PDF trimmed, forms flattened and pages fitted (convert/convertPdf.ts), in the sandbox; one already
+ * fit to fax comes back untouched and its own file is used, so the common case costs one parse and no copy. The
+ * limits are the PDF inspection's (not documents.convert_timeout, which is about converters): a PDF that stops
+ * the sandbox is refused in the same words inspectPdf uses.
+ */
+async function preparePdf(source: Source, deps: ConvertPartsDeps): Promise<FaxPdf> {
+  const outputPath = `${source.path}.pdf`;
+  const outcome = await (deps.sandbox ?? sharedDocumentSandbox()).run(
+    'preparePdf',
+    {
+      inputPath: resolve(source.path),
+      outputPath: resolve(outputPath),
+      options: { paper: deps.options.paper, timeoutMs: deps.options.timeoutMs, maxPages: FAX_MAX_PAGES },
+    },
+    { log: deps.log },
+  );
+  if (!outcome.ok) {
+    deps.log?.info(
+      { file: source.filename, limit: outcome.limit, detail: outcome.detail },
+      'PDF check stopped',
+    );
+    if (outcome.limit === 'crash')
+      throw new DocumentRefused(source.filename, 'unreadable', PROBLEM_UNREADABLE);
+    const why = outcome.limit === 'time' ? 'it takes too long to open' : 'it needs too much memory to open';
+    throw new DocumentRefused(source.filename, 'too_large', tooComplex(why));
+  }
+  const prepared = outcome.value;
+  if (!prepared.ok) {
+    deps.log?.info({ file: source.filename, ...prepared }, 'PDF refused');
+    throw new DocumentRefused(source.filename, prepared.code, prepared.message);
+  }
+  const path = prepared.written ? outputPath : source.path;
+  return {
+    path,
+    filename: source.filename,
+    ...(prepared.checked ? { pages: prepared.pages } : {}),
+    ...(await hashFile(path)),
+  };
+}
+
 /** The files inside a winmail.dat, each taken as if attached on its own; the RTF body is not among them. */
 async function unwrapTnef(found: FoundDocument, deps: ConvertPartsDeps): Promise<FaxPdf[]> {
   const outDir = `${found.path}-tnef`;
@@ -137,7 +181,8 @@ async function unwrapTnef(found: FoundDocument, deps: ConvertPartsDeps): Promise
   for (const file of outcome.value.files) {
     const kind = await sniffDocumentFile(file.path);
     const facts = { contentType: 'application/octet-stream', filename: file.name };
-    // Nested winmail.dat files do not occur in practice; one would be a trick, and is not unwrapped.
+    // readTnef has unwrapped nested winmail.dat files (forwarded Outlook messages) as deep as it goes; one still
+    // here is deeper than that, and is left out.
     if (kind.kind === 'tnef' || classifyPart(facts, kind) !== 'document') continue;
     refuseOnPurpose(file.name, kind, deps.options);
     inside.push({ path: file.path, filename: file.name, kind });
@@ -147,24 +192,14 @@ async function unwrapTnef(found: FoundDocument, deps: ConvertPartsDeps): Promise
   return pdfs;
 }
 
-/** Size and SHA-256 of `path` from `offset` on, copied to `target` on the way unless it is null. */
-async function copyFrom(
-  path: string,
-  offset: number,
-  target: string | null,
-): Promise<{ size: number; sha256: string }> {
+/** Size and SHA-256 of the file, read as a stream (a document may be tens of megabytes). */
+async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
-  async function* hashed(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of source) {
-      hash.update(chunk);
-      size += chunk.length;
-      yield chunk;
-    }
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.length;
   }
-  const input = createReadStream(path, { start: offset });
-  if (target && target !== path) await pipeline(input, hashed, createWriteStream(target, { flags: 'wx' }));
-  else for await (const _chunk of hashed(input)) void _chunk;
   return { size, sha256: hash.digest('hex') };
 }
 

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -14,6 +15,7 @@ import { type MessageHeaderFields, readHeaderFields } from './messageHeaders.js'
 import { isMessageBody, makeMailParser, toMimeError, tooManyParts } from './mimeLimits.js';
 import { measurePart, peekHead, savePart } from './partSniffer.js';
 import { hasPdfMagic, PDF_SNIFF_BYTES } from './pdfMagic.js';
+import { findSignedContent } from './signedContent.js';
 
 /**
  * Turns an incoming email, as it streams in, into the fax document's parts (docs/behaviour.md §3 "The document"): every
@@ -90,7 +92,15 @@ export async function extractDocuments(
   };
   try {
     await mkdir(workDir, { recursive: true });
-    const headers = await parseMessage({ input, ownsInput: false, run, depth: 0, partPrefix: null, signal });
+    const headers = await parseMessage({
+      input,
+      ownsInput: false,
+      run,
+      depth: 0,
+      partPrefix: null,
+      signal,
+      ownBody: true,
+    });
     return { ...headers, documents: run.documents, others: run.others, text: run.text };
   } catch (error) {
     await Promise.all(run.documents.map((found) => rm(found.path, { force: true })));
@@ -106,6 +116,8 @@ interface ParseTask {
   depth: number;
   partPrefix: string | null;
   signal: AbortSignal | undefined;
+  /** True for the message itself and for the content inside its S/MIME signature; false inside a forward. */
+  ownBody: boolean;
 }
 
 /**
@@ -144,8 +156,7 @@ async function parseMessage(task: ParseTask): Promise<MessageHeaderFields> {
     for await (const item of parser as AsyncIterable<AttachmentStream | MessageText>) {
       if (item.type === 'attachment') await handleAttachment(item, task, stop.signal);
       // Bodies arrive as part streams (mimeLimits.ts); a text item, if mailparser still sends one, only fills a gap.
-      else if (item.type === 'text' && task.depth === 0 && run.text === null && item.text)
-        run.text = item.text;
+      else if (item.type === 'text' && task.ownBody && run.text === null && item.text) run.text = item.text;
     }
     if (stop.signal.aborted) throw stop.signal.reason;
     failed = false;
@@ -186,7 +197,11 @@ async function handleAttachment(part: AttachmentStream, task: ParseTask, signal:
     if (isAttachedMessage(part) && !hasPdfMagic(head) && task.depth < run.limits.maxDepth) {
       return await readAttachedMessage(part, content, partId, task, signal);
     }
-    if (sniffDocumentKind(head).kind === 'image' && isInlineDecoration(part)) {
+    const kind = sniffDocumentKind(head).kind;
+    if (kind === 'smime-signed' && task.depth < run.limits.maxDepth) {
+      return await readSignedMessage(part, content, partId, task, signal);
+    }
+    if (kind === 'image' && isInlineDecoration(part)) {
       return listOther(part, (await measurePart(content)).size, run);
     }
     await keepPart(part, content, partId, run, signal);
@@ -205,7 +220,7 @@ async function handleAttachment(part: AttachmentStream, task: ParseTask, signal:
 async function readBody(part: AttachmentStream, task: ParseTask): Promise<void> {
   const type = part.contentType.toLowerCase();
   const wanted =
-    task.depth === 0 &&
+    task.ownBody &&
     (type === 'text/plain' ? !task.run.textIsPlain : type === 'text/html' && task.run.text === null);
   if (!wanted) return void (await measurePart(part.content));
   task.run.text = await readBodyText(part);
@@ -277,10 +292,61 @@ async function readAttachedMessage(
   }
   const input = Readable.from(counted(), { objectMode: false });
   // The nested parse stops with this level (its `signal`), so a failure anywhere unwinds every level.
-  await parseMessage({ input, ownsInput: true, run, depth: task.depth + 1, partPrefix: partId, signal });
+  await parseMessage({
+    input,
+    ownsInput: true,
+    run,
+    depth: task.depth + 1,
+    partPrefix: partId,
+    signal,
+    ownBody: false,
+  });
   // A forward with nothing in it is still worth naming in a "no document" reply.
   if (run.documents.length + run.others.length === found) {
     run.others.push({ filename: part.filename ?? 'forwarded message', contentType: part.contentType, size });
+  }
+}
+
+/**
+ * An opaque-signed S/MIME message (`smime.p7m`, signed-data; signedContent.ts): the message the sender wrote is
+ * inside the signature, and is read like the message itself (its body is this message's body). A detached
+ * signature, or a blob that is not SignedData after all, is listed like any other part. Signed inside signed
+ * counts towards `maxDepth` like a forward does.
+ */
+async function readSignedMessage(
+  part: AttachmentStream,
+  content: AsyncIterable<Buffer>,
+  partId: string,
+  task: ParseTask,
+  signal: AbortSignal,
+): Promise<void> {
+  const { run } = task;
+  const path = join(run.workDir, `signed-${run.attachments}`);
+  try {
+    const { size } = await savePart(content, path, signal);
+    const ranges = await findSignedContent(path);
+    if (!ranges) return listOther(part, size, run);
+    const found = run.documents.length + run.others.length;
+    async function* signedContent(): AsyncGenerator<Buffer> {
+      for (const range of ranges!) {
+        if (range.end > range.start) {
+          yield* createReadStream(path, { start: range.start, end: range.end - 1 }) as AsyncIterable<Buffer>;
+        }
+      }
+    }
+    const input = Readable.from(signedContent(), { objectMode: false });
+    await parseMessage({
+      input,
+      ownsInput: true,
+      run,
+      depth: task.depth + 1,
+      partPrefix: partId,
+      signal,
+      ownBody: task.ownBody,
+    });
+    if (run.documents.length + run.others.length === found) listOther(part, size, run);
+  } finally {
+    await rm(path, { force: true });
   }
 }
 

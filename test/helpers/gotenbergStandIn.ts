@@ -18,6 +18,13 @@ export interface GotenbergStandIn {
   /** Conversion requests received, with the file names they carried. */
   requests: string[][];
   unavailable: boolean;
+  /**
+   * Holds conversion requests unanswered, like a Gotenberg whose LibreOffice hangs on a file, until
+   * `releaseHeld()` answers them 503; `held` counts those waiting.
+   */
+  hold: boolean;
+  held: number;
+  releaseHeld(): void;
   close(): Promise<void>;
 }
 
@@ -28,10 +35,21 @@ export async function startGotenbergStandIn(): Promise<GotenbergStandIn> {
     url: '',
     requests: [],
     unavailable: false,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    hold: false,
+    held: 0,
+    releaseHeld: () => {
+      for (const release of waiting.splice(0)) release();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        state.releaseHeld();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
+  const waiting: Array<() => void> = [];
   const server: Server = createServer((req, res) => {
-    void handle(req, state)
+    void handle(req, state, waiting)
       .then(({ status, type, body }) => {
         res.writeHead(status, { 'content-type': type });
         res.end(body);
@@ -49,6 +67,7 @@ export async function startGotenbergStandIn(): Promise<GotenbergStandIn> {
 async function handle(
   req: IncomingMessage,
   state: GotenbergStandIn,
+  waiting: Array<() => void>,
 ): Promise<{ status: number; type: string; body: Buffer | string }> {
   if (req.method === 'GET' && req.url === '/health')
     return { status: 200, type: 'application/json', body: '{"status":"up"}' };
@@ -56,6 +75,12 @@ async function handle(
     return { status: 404, type: 'text/plain', body: 'Not Found' };
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
+  if (state.hold) {
+    state.held += 1;
+    await new Promise<void>((resolve) => waiting.push(resolve));
+    state.held -= 1;
+    return { status: 503, type: 'text/plain', body: 'Service Unavailable' };
+  }
   if (state.unavailable) return { status: 503, type: 'text/plain', body: 'Service Unavailable' };
   const form = await new Response(Buffer.concat(chunks), {
     headers: { 'content-type': req.headers['content-type'] ?? '' },

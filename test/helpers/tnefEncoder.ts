@@ -8,7 +8,15 @@
 export interface TnefFile {
   longName: string;
   data: Buffer;
+  /**
+   * An Outlook message attached to this one (forwarded as an attachment): `data` is its own TNEF stream, stored as
+   * Outlook does, in PR_ATTACH_DATA_OBJ after the IID_IMessage interface id, with attach method 5.
+   */
+  embedded?: boolean;
 }
+
+/** IID_IMessage {00020307-0000-0000-C000-000000000046}, as its GUID bytes. */
+const IID_IMESSAGE = Buffer.from('0703020000000000c000000000000046', 'hex');
 
 const LEVEL_MESSAGE = 1;
 const LEVEL_ATTACHMENT = 2;
@@ -28,7 +36,9 @@ function attribute(level: number, id: number, data: Buffer): Buffer {
 const pad4 = (data: Buffer): Buffer => Buffer.concat([data, Buffer.alloc((4 - (data.length % 4)) % 4)]);
 
 /** One MAPI property list with string8 and binary values. */
-function mapiProps(props: { id: number; type: 0x1e | 0x102 | 0x03; value: Buffer | number }[]): Buffer {
+function mapiProps(
+  props: { id: number; type: 0x1e | 0x102 | 0x0d | 0x03; value: Buffer | number }[],
+): Buffer {
   const parts: Buffer[] = [Buffer.alloc(4)];
   parts[0]!.writeUInt32LE(props.length);
   for (const prop of props) {
@@ -64,6 +74,20 @@ export function encodeTnef(files: TnefFile[]): Buffer {
     parts.push(attribute(LEVEL_ATTACHMENT, 0x00069002, renddata));
     const shortName = `ATT${String(index + 1).padStart(5, '0')}.DAT\0`;
     parts.push(attribute(LEVEL_ATTACHMENT, 0x00018010, Buffer.from(shortName, 'latin1')));
+    if (file.embedded) {
+      parts.push(
+        attribute(
+          LEVEL_ATTACHMENT,
+          0x00069005,
+          mapiProps([
+            { id: 0x3705, type: 0x03, value: 5 }, // PR_ATTACH_METHOD: embedded message
+            { id: 0x3707, type: 0x1e, value: Buffer.from(`${file.longName}\0`, 'latin1') },
+            { id: 0x3701, type: 0x0d, value: Buffer.concat([IID_IMESSAGE, file.data]) }, // PR_ATTACH_DATA_OBJ
+          ]),
+        ),
+      );
+      return;
+    }
     parts.push(attribute(LEVEL_ATTACHMENT, 0x0006800f, file.data));
     parts.push(
       attribute(

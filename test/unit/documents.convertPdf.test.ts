@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { degrees, PDFDocument, PDFName, rgb, StandardFonts } from 'pdf-lib';
+import { degrees, PDFDocument, PDFName, PDFString, rgb, StandardFonts } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { convertPdf } from '../../src/documents/convert/convertPdf.js';
+import { convertPdf, preparePdf } from '../../src/documents/convert/convertPdf.js';
 import { sniffDocumentFile } from '../../src/documents/convert/sniffDocumentKind.js';
 import { makeFixtureDir } from '../helpers/documentFixtures.js';
 import { inkBox, pdfPages, pdfText, renderPage } from '../helpers/renderPdf.js';
@@ -50,11 +50,43 @@ describe('convertPdf', () => {
     const path = await save(await markedPdf([612, 792]), 'pjl.pdf', pjl);
     expect(await sniffDocumentFile(path)).toEqual({ kind: 'pdf', offset: pjl.length });
     const output = `${path}.out.pdf`;
-    expect(await convertPdf(path, output, options)).toEqual({ pages: 1 });
+    expect(await preparePdf(path, output, options)).toEqual({ pages: 1, written: true, checked: true });
+    // Only the header is gone: the PDF itself is not rewritten.
+    expect(readFileSync(output).equals(readFileSync(path).subarray(pjl.length))).toBe(true);
     expect(readFileSync(output).subarray(0, 5).toString('latin1')).toBe('%PDF-');
     const box = inkBox(renderPage(output, 1))!;
     expect(box.left).toBeLessThan(0.01);
     expect(box.top).toBeLessThan(0.01);
+  });
+
+  it('leaves a PDF already on the paper untouched, links and all: nothing is written', async () => {
+    const doc = await markedPdf([612, 792]);
+    // A hyperlink, as Word's PDF export makes them: an annotation that prints nothing.
+    const link = doc.context.obj({
+      Type: 'Annot',
+      Subtype: 'Link',
+      Rect: [150, 380, 400, 420],
+      Border: [0, 0, 0],
+      A: { S: 'URI', URI: PDFString.of('https://example.com/') },
+    });
+    doc.getPage(0).node.set(PDFName.of('Annots'), doc.context.obj([doc.context.register(link)]));
+    const path = await save(doc, 'plain-letter.pdf');
+    const output = `${path}.out.pdf`;
+    expect(await preparePdf(path, output, options)).toEqual({ pages: 1, written: false, checked: true });
+    expect(existsSync(output)).toBe(false);
+    // As the last step of a converter, the same file is copied to where the converter's output belongs.
+    expect(await convertPdf(path, output, options)).toEqual({ pages: 1 });
+    expect(readFileSync(output).equals(readFileSync(path))).toBe(true);
+  });
+
+  it("refuses a PDF with more pages than a fax carries, in the PDF checks' words", async () => {
+    const doc = await PDFDocument.create();
+    for (let n = 0; n < 4; n++) doc.addPage([612, 792]);
+    const path = await save(doc, 'four.pdf');
+    await expect(convertPdf(path, `${path}.out.pdf`, { ...options, maxPages: 3 })).rejects.toMatchObject({
+      code: 'too_large',
+      message: 'has 4 pages; the most a fax can carry is 3',
+    });
   });
 
   it('scales an A4 page down onto Letter, whole and centred', async () => {

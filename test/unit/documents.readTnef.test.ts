@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { MAX_ATTACHMENTS, readTnef } from '../../src/documents/convert/readTnef.js';
+import { MAX_ATTACHMENTS, MAX_NESTING, readTnef } from '../../src/documents/convert/readTnef.js';
 import { sniffDocumentKind } from '../../src/documents/convert/sniffDocumentKind.js';
 import { makeFixtureDir } from '../helpers/documentFixtures.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
@@ -40,6 +40,40 @@ describe('readTnef', () => {
     execFileSync('tnef', ['--number-backups', '-C', out, path]);
     expect(readdirSync(out).sort()).toEqual(['Cover letter.docx', 'Signed contract.pdf']);
     expect(readFileSync(join(out, 'Signed contract.pdf')).equals(pdf)).toBe(true);
+  });
+
+  it('unwraps a winmail.dat inside a winmail.dat, and a message forwarded as an attachment, in order', async () => {
+    const inner = encodeTnef([{ longName: 'Inner.pdf', data: await makePdf(1, { label: 'inner' }) }]);
+    const forwarded = encodeTnef([{ longName: 'Forwarded.pdf', data: await makePdf(1, { label: 'fwd' }) }]);
+    const outer = encodeTnef([
+      { longName: 'First.pdf', data: await makePdf(1, { label: 'first' }) },
+      { longName: 'winmail.dat', data: inner },
+      { longName: 'FW: Referral', data: forwarded, embedded: true },
+    ]);
+    expect(readTnef(outer).map((file) => file.name)).toEqual(['First.pdf', 'Inner.pdf', 'Forwarded.pdf']);
+  });
+
+  it(`stops unwrapping ${MAX_NESTING} levels down, and counts every level's files towards the limit`, () => {
+    let nested = encodeTnef([{ longName: 'deep.pdf', data: Buffer.from('%PDF-1.4 deep') }]);
+    const names: string[][] = [];
+    for (let level = 1; level <= MAX_NESTING; level++) {
+      names.push(readTnef(nested).map((file) => file.name));
+      nested = encodeTnef([
+        { longName: `level-${level}.pdf`, data: Buffer.from('%PDF-1.4') },
+        { longName: 'winmail.dat', data: nested },
+      ]);
+    }
+    expect(names[0]).toEqual(['deep.pdf']);
+    expect(names[MAX_NESTING - 1]).toEqual(['level-2.pdf', 'level-1.pdf', 'deep.pdf']);
+    // One more level: the deepest file is out of reach, the rest are read.
+    expect(readTnef(nested).map((file) => file.name)).toEqual(['level-3.pdf', 'level-2.pdf', 'level-1.pdf']);
+
+    const half = Array.from({ length: MAX_ATTACHMENTS / 2 + 1 }, (_, i) => ({
+      longName: `${i}.txt`,
+      data: Buffer.from('x'),
+    }));
+    const both = encodeTnef([...half, { longName: 'winmail.dat', data: encodeTnef(half) }]);
+    expect(() => readTnef(both)).toThrow(expect.objectContaining({ code: 'too_large' }));
   });
 
   it('refuses a truncated winmail.dat instead of reading past its end', () => {

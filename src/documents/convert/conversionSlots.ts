@@ -7,7 +7,8 @@ import { ConvertError } from './convertErrors.js';
  * Lives in the daemon, not the sandbox child, because only the daemon sees all conversions.
  */
 export interface ConversionSlots {
-  run<T>(work: () => Promise<T>): Promise<T>;
+  /** `onWait` is called when the work has to queue behind running conversions (for the log). */
+  run<T>(work: () => Promise<T>, onWait?: () => void): Promise<T>;
   /** Conversions running and waiting, for metrics and tests. */
   readonly busy: number;
 }
@@ -27,11 +28,12 @@ export function makeConversionSlots(running: number, waiting: number): Conversio
     get busy() {
       return active + queue.length;
     },
-    async run<T>(work: () => Promise<T>): Promise<T> {
+    async run<T>(work: () => Promise<T>, onWait?: () => void): Promise<T> {
       if (active >= running) {
         if (queue.length >= waiting) {
           throw new ConvertError('unavailable', 'the Office converter is busy with other documents');
         }
+        onWait?.();
         await new Promise<void>((resolve) => queue.push(resolve));
       } else {
         active += 1;

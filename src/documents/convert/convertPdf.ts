@@ -1,90 +1,164 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { PDFDocument } from 'pdf-lib';
+import type { PDFDocument } from 'pdf-lib';
 
+import type { Logger } from '../../log.js';
+import {
+  FAX_MAX_PAGES,
+  PROBLEM_NEEDS_PASSWORD,
+  PROBLEM_NO_PAGES,
+  PROBLEM_UNREADABLE,
+  tooComplex,
+} from '../inspectPdf.js';
+import { loadPdf, tryCountPages } from '../loadPdf.js';
+import { readPageTree } from '../pdfPageTree.js';
+import { checkPdfStructure } from '../pdfStructure.js';
 import { QpdfUnavailableError, runQpdf } from '../qpdf.js';
 import { withPdfLibWarningsRedirected } from '../redirectPdfLibWarnings.js';
 import { ConvertError } from './convertErrors.js';
-import { type ConvertOptions, type ConvertResult, DEFAULT_MAX_PAGES } from './convertOptions.js';
-import { fitPdfPages } from './fitPdfPages.js';
-import { flattenAnnotations } from './flattenAnnotations.js';
+import type { ConvertOptions, ConvertResult } from './convertOptions.js';
+import { fitPdfPages, pageFitsPaper } from './fitPdfPages.js';
+import { flattenAnnotations, needsFlattening } from './flattenAnnotations.js';
 
 /**
  * A PDF as the sender attached it, made fit to fax: cut to start at `%PDF-` (Telnyx refuses a file with a PJL
  * header or BOM in front), form fields and annotations drawn into the pages, every page on the fax paper. The
- * page content itself is carried over untouched.
+ * page content itself is carried over untouched; nothing is rasterised.
  *
- * A PDF with only an owner password (it opens without one: bank statements, e-signed documents) is decrypted with
- * qpdf first, because pdf-lib cannot read encrypted files. Without qpdf it is passed on trimmed but otherwise as
- * sent, which Telnyx accepts.
+ * It is also the check of the sender's PDF (the same checks and wording as inspectPdf.ts, so one parse does both):
+ * the raw structure within limits before pdf-lib sees it, the page tree walked before pdf-lib's own recursion is
+ * trusted with it, pages counted and within the fax limit.
+ *
+ * A PDF that needs nothing (already on the paper, upright, nothing drawn on top of its pages) is not rewritten:
+ * `written` is false and the sender's bytes are faxed as they are, which costs one parse and no save. A PDF with
+ * only an owner password (it opens without one: bank statements, e-signed documents) is decrypted with qpdf
+ * first, because pdf-lib cannot read encrypted files; without qpdf it is passed on trimmed but otherwise as sent,
+ * `checked` false, for the daemon's own check to decide on.
  */
+export interface PreparedPdf extends ConvertResult {
+  /** False when the input needed no change and nothing was written to the output path. */
+  written: boolean;
+  /** False when the file could not be opened here (encrypted, qpdf missing): check it before faxing. */
+  checked: boolean;
+}
+
 const PDF_MAGIC = '%PDF-';
 const PDF_WINDOW = 1024;
-const ENCRYPTED_MESSAGE = /\bis encrypted\b/;
 
+export async function preparePdf(
+  inputPath: string,
+  outputPath: string,
+  options: ConvertOptions,
+  log?: Logger,
+): Promise<PreparedPdf> {
+  const raw = await readFile(inputPath);
+  const offset = raw.subarray(0, PDF_WINDOW + PDF_MAGIC.length).indexOf(PDF_MAGIC, 0, 'latin1');
+  if (offset === -1) throw new ConvertError('unreadable', PROBLEM_UNREADABLE);
+  let bytes: Buffer = offset > 0 ? raw.subarray(offset) : raw;
+
+  let doc = await open(bytes, log);
+  let decrypted = false;
+  if (doc === 'encrypted') {
+    const plain = await decryptOwnerOnly(bytes, options.timeoutMs);
+    if (!plain) {
+      await writeFile(outputPath, bytes);
+      return { pages: countPagesLoosely(bytes), written: true, checked: false };
+    }
+    bytes = plain;
+    decrypted = true;
+    doc = await open(bytes, log);
+    if (doc === 'encrypted') throw new ConvertError('unreadable', PROBLEM_NEEDS_PASSWORD);
+  }
+  const pages = countPages(doc, options.maxPages ?? FAX_MAX_PAGES);
+
+  const work = needsWork(doc, options, log);
+  if (!work && !decrypted) {
+    if (offset === 0) return { pages, written: false, checked: true };
+    await writeFile(outputPath, bytes);
+    return { pages, written: true, checked: true };
+  }
+  try {
+    const saved = await withPdfLibWarningsRedirected(log, async () => {
+      if (work) {
+        flattenAnnotations(doc);
+        fitPdfPages(doc, options.paper);
+      }
+      // Classic cross-reference tables rather than object streams: the widest reader support for the fax renderer.
+      return doc.save({ useObjectStreams: false });
+    });
+    await writeFile(outputPath, saved);
+  } catch (error) {
+    // The pages opened and were counted, so the file is a PDF; an oddity only the rewrite trips over (a damaged
+    // annotation, a strange page box) is no reason to refuse it: it is faxed as sent, as before this step existed.
+    log?.warn({ err: error }, 'PDF could not be flattened or fitted to the paper; faxed as sent');
+    await writeFile(outputPath, bytes);
+  }
+  return { pages, written: true, checked: true };
+}
+
+/** preparePdf for converters' output (LibreOffice, Gotenberg): the output file is always written. */
 export async function convertPdf(
   inputPath: string,
   outputPath: string,
   options: ConvertOptions,
+  log?: Logger,
 ): Promise<ConvertResult> {
-  const raw = await readFile(inputPath);
-  const offset = raw.subarray(0, PDF_WINDOW + PDF_MAGIC.length).indexOf(PDF_MAGIC, 0, 'latin1');
-  if (offset === -1) throw new ConvertError('unreadable', 'is not a PDF (no %PDF- header)');
-  const bytes = offset > 0 ? raw.subarray(offset) : raw;
-
-  let doc = await tryLoad(bytes);
-  if (doc === 'encrypted') {
-    const decrypted = await decryptOwnerOnly(bytes, options.timeoutMs);
-    if (!decrypted) {
-      await writeFile(outputPath, bytes);
-      return { pages: countPagesLoosely(bytes) };
-    }
-    doc = await tryLoad(decrypted);
-    if (doc === 'encrypted') throw new ConvertError('unreadable', 'needs a password to open');
-  }
-  const pages = doc.getPageCount();
-  if (pages === 0) throw new ConvertError('unreadable', 'has no pages');
-  const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
-  if (pages > maxPages) throw new ConvertError('too_large', `has ${pages} pages, more than ${maxPages}`);
-  try {
-    flattenAnnotations(doc);
-    fitPdfPages(doc, options.paper);
-    await writeFile(outputPath, await doc.save({ useObjectStreams: false }));
-  } catch (error) {
-    throw new ConvertError('unreadable', 'cannot be read: its page structure is damaged', { cause: error });
-  }
-  return { pages };
+  const prepared = await preparePdf(inputPath, outputPath, options, log);
+  if (!prepared.written) await copyFile(inputPath, outputPath);
+  return { pages: prepared.pages };
 }
 
-async function tryLoad(bytes: Uint8Array): Promise<PDFDocument | 'encrypted'> {
+/** Structure check, then pdf-lib: a stranger's file never reaches pdf-lib's parser unchecked. */
+async function open(bytes: Buffer, log: Logger | undefined): Promise<PDFDocument | 'encrypted'> {
+  const problem = await checkPdfStructure(bytes);
+  if (problem) throw new ConvertError('too_large', tooComplex(`it has ${problem}`));
+  const loaded = await loadPdf(bytes, log);
+  if (loaded.kind === 'encrypted') return 'encrypted';
+  if (loaded.kind === 'unreadable') {
+    throw new ConvertError('unreadable', PROBLEM_UNREADABLE, { cause: new Error(loaded.reason) });
+  }
+  return loaded.doc;
+}
+
+function countPages(doc: PDFDocument, maxPages: number): number {
+  const tree = readPageTree(doc);
+  if (tree.kind === 'too-complex') throw new ConvertError('too_large', tooComplex(`it has ${tree.detail}`));
+  // pdf-lib loads some garbage without complaint and only fails on the page tree, so that decides too.
+  const pages = tree.kind === 'pages' ? tryCountPages(doc) : null;
+  if (pages === null) throw new ConvertError('unreadable', PROBLEM_UNREADABLE);
+  if (pages === 0) throw new ConvertError('unreadable', PROBLEM_NO_PAGES);
+  if (pages > maxPages) {
+    throw new ConvertError('too_large', `has ${pages} pages; the most a fax can carry is ${maxPages}`);
+  }
+  return pages;
+}
+
+/** True when some page is off the paper or turned, or carries something a fax would not print (forms, stamps). */
+function needsWork(doc: PDFDocument, options: ConvertOptions, log: Logger | undefined): boolean {
   try {
-    return await withPdfLibWarningsRedirected(undefined, () =>
-      PDFDocument.load(bytes, { updateMetadata: false }),
-    );
+    return doc.getPages().some((page) => !pageFitsPaper(page, options.paper) || needsFlattening(page));
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (ENCRYPTED_MESSAGE.test(message)) return 'encrypted';
-    throw new ConvertError('unreadable', 'cannot be read: it is damaged or not really a PDF', {
-      cause: error,
-    });
+    // A page entry of the wrong type (pdf-lib throws on it): leave the file as it is rather than refuse it.
+    log?.warn({ err: error }, 'PDF pages could not be examined for fitting; faxed as sent');
+    return false;
   }
 }
 
 /** The decrypted bytes, or null when qpdf is not installed. Throws when the file needs a password to open. */
-async function decryptOwnerOnly(bytes: Uint8Array, timeoutMs: number): Promise<Uint8Array | null> {
+async function decryptOwnerOnly(bytes: Uint8Array, timeoutMs: number): Promise<Buffer | null> {
   const dir = await mkdtemp(join(tmpdir(), 'faxbridge-pdf-'));
   try {
     const input = join(dir, 'in.pdf');
     const output = join(dir, 'out.pdf');
     await writeFile(input, bytes);
-    const result = await runQpdf(['--decrypt', input, output], timeoutMs);
+    const result = await runQpdf(['--decrypt', '--', input, output], timeoutMs);
     // Exit code 3 means warnings only: the output was written.
     if (result.exitCode !== 0 && result.exitCode !== 3) {
       throw new ConvertError(
         'unreadable',
-        /password/i.test(result.stderr) ? 'needs a password to open' : 'cannot be read',
+        /password/i.test(result.stderr) ? PROBLEM_NEEDS_PASSWORD : PROBLEM_UNREADABLE,
       );
     }
     return await readFile(output);
@@ -96,7 +170,7 @@ async function decryptOwnerOnly(bytes: Uint8Array, timeoutMs: number): Promise<U
   }
 }
 
-/** Page count of a PDF pdf-lib cannot open: the /Count of its page tree root, else one page per /Type /Page. */
+/** Page count of a PDF pdf-lib cannot open: one per /Type /Page. Only a hint; the daemon checks such files. */
 function countPagesLoosely(bytes: Uint8Array): number {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   const pages = text.match(/\/Type\s*\/Page(?![a-zA-Z])/g)?.length ?? 0;

@@ -12,14 +12,23 @@ export function fitPdfPages(doc: PDFDocument, paper: Paper): void {
   for (const page of doc.getPages()) fitPage(page, paper);
 }
 
-function fitPage(page: PDFPage, paper: Paper): void {
+/** True when the page is already the paper, upright, its visible box at the origin: it is left as it is. */
+export function pageFitsPaper(page: PDFPage, paper: Paper): boolean {
   const box = page.getCropBox();
-  const rotation = (((page.getRotation().angle % 360) + 360) % 360) as 0 | 90 | 180 | 270;
+  return rotationOf(page) === 0 && box.x === 0 && box.y === 0 && isPaperSized(box.width, box.height, paper);
+}
+
+function rotationOf(page: PDFPage): 0 | 90 | 180 | 270 {
+  return (((page.getRotation().angle % 360) + 360) % 360) as 0 | 90 | 180 | 270;
+}
+
+function fitPage(page: PDFPage, paper: Paper): void {
+  if (pageFitsPaper(page, paper)) return;
+  const box = page.getCropBox();
+  const rotation = rotationOf(page);
   const turned = rotation === 90 || rotation === 270;
   const visibleWidth = turned ? box.height : box.width;
   const visibleHeight = turned ? box.width : box.height;
-  if (rotation === 0 && box.x === 0 && box.y === 0 && isPaperSized(visibleWidth, visibleHeight, paper))
-    return;
 
   // Content coordinates → visible page (origin at its lower-left, /Rotate applied clockwise as viewers do) →
   // placement on the paper.

@@ -38,6 +38,22 @@ export function flattenAnnotations(doc: PDFDocument): void {
   for (const page of doc.getPages()) flattenPage(page);
 }
 
+/**
+ * True when the page has something to flatten: a form field (whose value may not have an appearance yet) or an
+ * annotation that prints. Links and hidden notes do not count, so an ordinary exported PDF is not rewritten.
+ */
+export function needsFlattening(page: PDFPage): boolean {
+  const annots = page.node.lookupMaybe(PDFName.of('Annots'), PDFArray);
+  if (!annots) return false;
+  for (let i = 0; i < annots.size(); i++) {
+    const annot = page.doc.context.lookupMaybe(annots.get(i), PDFDict);
+    if (!annot) continue;
+    if (annot.lookupMaybe(PDFName.of('Subtype'), PDFName) === PDFName.of('Widget')) return true;
+    if (printableAppearance(page, annot)) return true;
+  }
+  return false;
+}
+
 function flattenPage(page: PDFPage): void {
   const annots = page.node.lookupMaybe(PDFName.of('Annots'), PDFArray);
   if (!annots) return;

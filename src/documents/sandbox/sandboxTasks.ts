@@ -2,6 +2,7 @@ import type { Logger } from '../../log.js';
 import type { convertDocumentTask, unwrapTnefTask } from './convertTasks.js';
 import type { countPdfPagesTask, inspectPdfTask, mergePdfsTask } from './pdfTasks.js';
 import type { buildTransmittedTask } from './wireTasks.js';
+import type { preparePdfTask } from './preparePdfTask.js';
 
 /**
  * Every piece of work the document sandbox can do, by name. This map is loaded only inside the sandbox's child
@@ -32,6 +33,7 @@ export const sandboxTasks: { [N in keyof SandboxTasks]: () => Promise<SandboxTas
   convertDocument: async () => (await import('./convertTasks.js')).convertDocumentTask,
   unwrapTnef: async () => (await import('./convertTasks.js')).unwrapTnefTask,
   buildTransmitted: async () => (await import('./wireTasks.js')).buildTransmittedTask,
+  preparePdf: async () => (await import('./preparePdfTask.js')).preparePdfTask,
 };
 
 export interface SandboxTasks {
@@ -41,6 +43,7 @@ export interface SandboxTasks {
   convertDocument: typeof convertDocumentTask;
   unwrapTnef: typeof unwrapTnefTask;
   buildTransmitted: typeof buildTransmittedTask;
+  preparePdf: typeof preparePdfTask;
 }
 export type SandboxTaskName = keyof SandboxTasks;
 export type SandboxTaskInput<N extends SandboxTaskName> = Parameters<SandboxTasks[N]>[0];
