@@ -1,8 +1,8 @@
 import type { Logger } from '../../log.js';
 import type { convertDocumentTask, unwrapTnefTask } from './convertTasks.js';
 import type { countPdfPagesTask, inspectPdfTask, mergePdfsTask } from './pdfTasks.js';
-import type { buildTransmittedTask } from './wireTasks.js';
 import type { preparePdfTask } from './preparePdfTask.js';
+import type { buildTransmittedTask } from './wireTasks.js';
 
 /**
  * Every piece of work the document sandbox can do, by name. This map is loaded only inside the sandbox's child
