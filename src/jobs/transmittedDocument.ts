@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 
 import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
-import { buildTransmittedPdf, type TransmitRequest } from '../documents/wire/buildTransmittedPdf.js';
+import type { TransmitRequest } from '../documents/wire/buildTransmittedPdf.js';
 import { readCoverInfo } from '../domain/coverInfo.js';
 import { findSenderEntry } from '../domain/senders.js';
 import { parseSubjectTags, wantsCover } from '../domain/subjectTags.js';
@@ -34,15 +36,31 @@ export async function ensureTransmittedDocument(
 ): Promise<DocumentRow | null> {
   const existing = await deps.store.getTransmittedDocument(job.id);
   if (existing) return existing;
-  const original = await readAll(deps.documents, document.storage_key);
-  const built = await buildTransmittedPdf(await transmitRequest(deps.config, job, message, original, now));
   const id = newId('doc');
   const storageKey = `${id}.pdf`;
-  // put() takes a file (it moves or uploads it); the bytes are at most a few MB more than the document's.
-  // Under data_dir, on the same file system as local storage, so put() can rename it into place.
+  // put() takes a file (it moves or uploads it). Under data_dir, on the same file system as local storage, so
+  // put() can rename it into place.
   const file = path.join(deps.config.data_dir, 'tmp', `transmitted-${id}.pdf`);
-  await writeFile(file, built.pdf);
+  const additions = await transmitAdditions(deps.config, job, message, now);
+  let content: Pick<DocumentRow, 'sha256' | 'size' | 'pages'>;
   try {
+    if (!additions.headerText && !additions.cover) {
+      // Nothing to add: the document goes byte for byte as it was stored, copied as a stream, never parsed or
+      // held in memory (up to 50 MB).
+      await pipeline((await deps.documents.openRead(document.storage_key)).stream, createWriteStream(file));
+      content = { sha256: document.sha256, size: document.size, pages: document.pages };
+    } else {
+      const original = await readAll(deps.documents, document.storage_key, document.size);
+      // pdf-lib and the fonts are loaded by the first fax that needs them, not by every daemon at start.
+      const { buildTransmittedPdf } = await import('../documents/wire/buildTransmittedPdf.js');
+      const built = await buildTransmittedPdf({ ...additions, document: original });
+      await writeFile(file, built.pdf);
+      content = {
+        sha256: createHash('sha256').update(built.pdf).digest('hex'),
+        size: built.pdf.length,
+        pages: built.pages,
+      };
+    }
     await deps.documents.put(storageKey, file, 'application/pdf');
   } finally {
     await rm(file, { force: true });
@@ -50,9 +68,7 @@ export async function ensureTransmittedDocument(
   const row = {
     id,
     storage_key: storageKey,
-    sha256: createHash('sha256').update(built.pdf).digest('hex'),
-    size: built.pdf.length,
-    pages: built.pages,
+    ...content,
     filename: `transmitted-${job.id}.pdf`,
     created_at: now,
   };
@@ -62,13 +78,13 @@ export async function ensureTransmittedDocument(
   return deps.store.getTransmittedDocument(job.id);
 }
 
-async function transmitRequest(
+/** Everything the transmitted PDF adds to the document: the header line and the cover page, each when wanted. */
+async function transmitAdditions(
   config: Config,
   job: JobRow,
   message: MessageRow,
-  original: Uint8Array,
   now: number,
-): Promise<TransmitRequest> {
+): Promise<Omit<TransmitRequest, 'document'>> {
   const entry = findSenderEntry(config.senders, job.sender);
   const tags = parseSubjectTags(message.subject);
   const fromName = entry?.name ?? message.sender_name ?? config.header.sender_name ?? '';
@@ -99,18 +115,28 @@ async function transmitRequest(
       }
     : null;
   return {
-    document: original,
     headerText: config.header.enabled ? config.header.text : null,
     header,
     cover,
   };
 }
 
-async function readAll(documents: DocumentStorage, key: string): Promise<Uint8Array> {
+/**
+ * The stored document in one buffer of its recorded size, filled as it streams in: collecting chunks and joining
+ * them would hold the document twice for a moment (100 MB for a 50 MB PDF). A size that turns out different
+ * (never expected) falls back to joining.
+ */
+async function readAll(documents: DocumentStorage, key: string, size: number): Promise<Uint8Array> {
   const { stream } = await documents.openRead(key);
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  const whole = Buffer.allocUnsafe(size);
+  const extra: Buffer[] = [];
+  let filled = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (extra.length === 0 && filled + chunk.length <= size) filled += chunk.copy(whole, filled);
+    else extra.push(chunk);
+  }
+  if (extra.length === 0 && filled === size) return whole;
+  return Buffer.concat([whole.subarray(0, filled), ...extra]);
 }
 
 /** `2025-03-04` and `09:15 EST` in the configured zone: what the header line and the cover show. */
