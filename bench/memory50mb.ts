@@ -8,7 +8,7 @@ import { makeBenchMessage } from './lib/benchMessage.js';
 import { makeBenchPdf } from './lib/benchPdf.js';
 import { openDaemonDb } from './lib/daemonDb.js';
 import { describeMachine, waitForIdleMachine } from './lib/machine.js';
-import { MiB, mib, readProcSample, startRssSampler } from './lib/procStats.js';
+import { MiB, mib, readProcSample, startChildPeakSampler, startRssSampler } from './lib/procStats.js';
 import { runSmtpSource } from './lib/smtpSource.js';
 import { BENCH_SENDER, startFaxbridge, type TelnyxMode } from './lib/startFaxbridge.js';
 import { markdownTable } from './lib/stats.js';
@@ -16,7 +16,8 @@ import { markdownTable } from './lib/stats.js';
 /*
  * Memory: peak RSS of the daemon process (VmHWM) while one PDF just under the 50 MB fax limit passes
  * through: SMTP in (about 71 MB of base64), parse, check, store, 250, then Telnyx (the simulator) fetching it
- * from the media URL and the fax being delivered. Target: under 250 MB.
+ * from the media URL and the fax being delivered. Target: under 150 MiB, for the daemon and for each of the
+ * processes it starts (the document sandbox's children), whose peaks are reported too.
  *
  * Usage: npm run build && node dist/bench/memory50mb.js [--telnyx sandbox,external] [--mib 49.9] [--runs 3]
  *        [--json FILE]
@@ -35,6 +36,10 @@ interface MemoryFigures {
   smtpMs: number;
   deliveredMs: number;
   simulatorHwmMiB: number | null;
+  /** The largest VmHWM of any process the daemon started (the document sandbox's children, converters). */
+  childHwmMiB: number;
+  /** Every child's VmHWM, in the order they started: `node:118.2 node:96.0 pdftoppm:31.5`. */
+  children: string;
   rssTimeline: string;
 }
 
@@ -91,6 +96,7 @@ async function main(): Promise<void> {
           'SMTP s',
           'peak at s',
           'simulator VmHWM MiB',
+          'largest child VmHWM MiB',
         ],
         ...results.map((r) => [
           r.telnyx,
@@ -101,6 +107,7 @@ async function main(): Promise<void> {
           (r.smtpMs / 1000).toFixed(1),
           (r.peakAtMs / 1000).toFixed(1),
           r.simulatorHwmMiB ?? '(in daemon)',
+          r.childHwmMiB,
         ]),
       ]),
     );
@@ -132,6 +139,7 @@ async function measureOnce(
     await waitForIdleMachine(180_000);
     const idle = readProcSample(pid);
     const sampler = startRssSampler(pid, 50);
+    const childSampler = startChildPeakSampler(pid, 20);
     const measureStarted = performance.now();
     // The client is smtp-source in its own process (as in the ingest bench), so this process only samples.
     const result = await runSmtpSource({
@@ -160,6 +168,7 @@ async function measureOnce(
     const deliveredMs = performance.now() - measureStarted;
     const afterDelivery = readProcSample(pid);
     const samples = sampler.stop();
+    const children = childSampler.stop().sort((a, b) => a.pid - b.pid);
     const peak = samples.reduce((best, s) => (s.rssBytes > best.rssBytes ? s : best), samples[0]!);
     return {
       telnyx: mode,
@@ -171,6 +180,8 @@ async function measureOnce(
       smtpMs: Math.round(smtpMs),
       deliveredMs: Math.round(deliveredMs),
       simulatorHwmMiB: faxbridge.simulator ? mib(readProcSample(faxbridge.simulator.pid).hwmBytes) : null,
+      childHwmMiB: mib(Math.max(0, ...children.map((child) => child.hwmBytes))),
+      children: children.map((child) => `${child.command}:${mib(child.hwmBytes)}`).join(' '),
       rssTimeline: timeline(samples),
     };
   } finally {

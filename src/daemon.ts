@@ -1,6 +1,5 @@
 import type { Config } from './config/loadConfig.js';
 import { consoleEnabled } from './console/consoleDeps.js';
-import { makeConsole } from './console/makeConsole.js';
 import { closeCtx, type Ctx, type CtxOptions, makeCtx } from './context.js';
 import { startEventProcessing } from './events/startEventProcessing.js';
 import type { HttpListener } from './http/listen.js';
@@ -42,7 +41,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   try {
     stack.push({ stop: () => closeCtx(ctx) });
     stack.push(startMetrics(ctx));
-    const http = stack.push(await startHttp(ctx, { console: makeConsoleIfEnabled(ctx) }));
+    const http = stack.push(await startHttp(ctx, { console: await makeConsoleIfEnabled(ctx) }));
     stack.push(startOutbox(ctx));
     stack.push(startEventProcessing(ctx));
     stack.push(startJobs(ctx));
@@ -65,9 +64,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 }
 
-/** The web console, mounted on the HTTP listener under /console/ when a way to sign in exists (or in sandbox). */
-function makeConsoleIfEnabled(ctx: Ctx) {
+/**
+ * The web console, mounted on the HTTP listener under /console/ when a way to sign in exists (or in sandbox).
+ * Its pages and routes are loaded only then: a daemon without a console does not carry them.
+ */
+async function makeConsoleIfEnabled(ctx: Ctx) {
   if (!consoleEnabled(ctx.config)) return undefined;
+  const { makeConsole } = await import('./console/makeConsole.js');
   return makeConsole({
     config: ctx.config,
     store: ctx.store,

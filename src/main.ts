@@ -4,7 +4,7 @@ import { coerceError } from './errors.js';
 import { makePrivateDir } from './lib/privateFiles.js';
 import { MINUTE } from './lib/units.js';
 import type { Logger } from './log.js';
-import { describeMagicNumbers, type Simulator, startSimulator } from './simulator/index.js';
+import type { Simulator } from './simulator/index.js';
 import { removeSimulatorInfo, writeSimulatorInfo } from './simulator/simulatorInfo.js';
 
 export interface Running {
@@ -26,6 +26,9 @@ export async function run(
   await makePrivateDir(config.data_dir);
   let simulator: Simulator | null = null;
   if (config.sandbox) {
+    // Loaded only in sandbox mode: the simulator (its routes, signer, PDF reader) is ~25 MB of RSS that a
+    // production daemon would carry unused (bench/idleRss.ts).
+    const { describeMagicNumbers, startSimulator } = await import('./simulator/index.js');
     simulator = await startSimulator({
       log: log.child({ component: 'simulator' }),
       timing: { stepMs: 1000 },

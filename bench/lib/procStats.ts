@@ -64,3 +64,44 @@ export const MiB = 1024 * 1024;
 export function mib(bytes: number): number {
   return Math.round((bytes / MiB) * 10) / 10;
 }
+
+/**
+ * The peak RSS (VmHWM) of every child a process starts while this runs: the document sandbox's `node` children,
+ * converters, pdftoppm. Children live for a fraction of a second to a few seconds, so they are looked for every
+ * `intervalMs` and each one's VmHWM is read until it is gone; the last reading before it exits may miss a rise in
+ * its final few milliseconds.
+ */
+export interface ChildPeaks {
+  stop(): Array<{ pid: number; command: string; hwmBytes: number }>;
+}
+
+export function startChildPeakSampler(pid: number, intervalMs = 20): ChildPeaks {
+  const peaks = new Map<number, { pid: number; command: string; hwmBytes: number }>();
+  const look = (): void => {
+    let children: string[];
+    try {
+      children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    } catch {
+      return;
+    }
+    for (const child of children.filter(Boolean).map(Number)) {
+      try {
+        const status = readFileSync(`/proc/${child}/status`, 'utf8');
+        const hwmBytes = statusKilobytes(status, 'VmHWM') * 1024;
+        const command = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '?';
+        const known = peaks.get(child);
+        if (!known || hwmBytes > known.hwmBytes) peaks.set(child, { pid: child, command, hwmBytes });
+      } catch {
+        // Gone between the listing and the read, or a zombie without memory lines.
+      }
+    }
+  };
+  const timer = setInterval(look, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      look();
+      return [...peaks.values()];
+    },
+  };
+}

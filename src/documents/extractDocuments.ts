@@ -127,7 +127,7 @@ interface ParseTask {
  */
 async function parseMessage(task: ParseTask): Promise<MessageHeaderFields> {
   const { input, run, signal } = task;
-  const parser = makeMailParser(run.limits);
+  const parser = await makeMailParser(run.limits);
   // One controller stops this level for any reason: the caller's signal, a parser error, an input error.
   const stop = new AbortController();
   const halt = (reason: unknown): void => {
@@ -160,7 +160,7 @@ async function parseMessage(task: ParseTask): Promise<MessageHeaderFields> {
     }
     if (stop.signal.aborted) throw stop.signal.reason;
     failed = false;
-    return readHeaderFields(parser.headers, parser.headerLines);
+    return await readHeaderFields(parser.headers, parser.headerLines);
   } catch (error) {
     throw stop.signal.aborted ? stop.signal.reason : error;
   } finally {

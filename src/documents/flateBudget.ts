@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { createInflate } from 'node:zlib';
 
 /**
@@ -11,7 +12,12 @@ export type InflatedSize = { bytes: number; overBudget: boolean };
 /** Chunks handed to zlib; small, so the count stops soon after the budget is crossed. */
 const CHUNK = 64 * 1024;
 
-export function countInflatedBytes(data: Buffer, layers: number, budget: number): Promise<InflatedSize> {
+/** `data` is the stream's bytes whole, or read in chunks (a file range): fed to zlib as zlib takes them. */
+export function countInflatedBytes(
+  data: Buffer | AsyncIterable<Buffer>,
+  layers: number,
+  budget: number,
+): Promise<InflatedSize> {
   return new Promise((resolve) => {
     let bytes = 0;
     let settled = false;
@@ -35,6 +41,31 @@ export function countInflatedBytes(data: Buffer, layers: number, budget: number)
       if (bytes > budget) finish(true);
     });
     last.on('end', () => finish(false));
-    inflaters[0]!.end(data);
+    const first = inflaters[0]!;
+    if (Buffer.isBuffer(data)) return void first.end(data);
+    void feed(first, data, () => settled).catch(() => finish(false));
   });
+}
+
+/** Writes the chunks with backpressure, and stops reading once the count is settled (the inflater destroyed). */
+async function feed(
+  inflater: Writable,
+  chunks: AsyncIterable<Buffer>,
+  settled: () => boolean,
+): Promise<void> {
+  for await (const chunk of chunks) {
+    if (settled()) return;
+    if (!inflater.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const go = (): void => {
+          inflater.off('drain', go);
+          inflater.off('close', go);
+          resolve();
+        };
+        inflater.on('drain', go);
+        inflater.on('close', go);
+      });
+    }
+  }
+  if (!settled()) inflater.end();
 }

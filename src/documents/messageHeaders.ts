@@ -1,4 +1,4 @@
-import { type HeaderLines, type Headers, parseAddressHeader } from 'mailparser';
+import type { HeaderLines, Headers } from 'mailparser';
 
 /** The top-level header fields faxbridge acts on: who sent it, and what to thread receipts onto. */
 export interface MessageHeaderFields {
@@ -27,10 +27,12 @@ const MAILBOX = /^[^\s@]+@[^\s@]+$/;
  * - mailparser decodes punycode domains to Unicode; senders are matched and replied to in the ASCII form the
  *   SMTP envelope uses, so the raw From is parsed again with `decodePunycode: false`.
  */
-export function readHeaderFields(
+export async function readHeaderFields(
   headers: Headers | false,
   headerLines: HeaderLines | false,
-): MessageHeaderFields {
+): Promise<MessageHeaderFields> {
+  // Loaded already by the parse that collected these headers (mimeLimits.ts loads mailparser on first use).
+  const { parseAddressHeader } = await import('mailparser');
   const lines = headerLines || [];
   const fromValues = lines.filter((line) => line.key === 'from').map((line) => headerValue(line.line));
   const mailboxes = parseAddressHeader(fromValues, { flatten: true, decodePunycode: false }).value;

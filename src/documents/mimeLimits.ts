@@ -1,4 +1,4 @@
-import { MailParser, type MailParserOptions } from 'mailparser';
+import type { MailParser, MailParserOptions } from 'mailparser';
 
 import { FaxError } from '../errors.js';
 import { formatBytes } from '../lib/units.js';
@@ -10,8 +10,11 @@ import type { ExtractLimits } from './extractLimits.js';
  * ten 69 MB bodies took the daemon to 1.16 GB). mailparser has no switch for that; its list of "text types" is
  * what makes a part a body, so with the list emptied every body arrives as an attachment stream, which
  * `isMessageBody` recognises and extraction drains without keeping.
+ *
+ * mailparser (with its HTML and charset libraries, ~15 MB of RSS) is loaded by the first message, not at start.
  */
-export function makeMailParser(limits: ExtractLimits): MailParser {
+export async function makeMailParser(limits: ExtractLimits): Promise<MailParser> {
+  const { MailParser } = await import('mailparser');
   const parser = new MailParser(makeParserOptions(limits));
   // Not in mailparser's typings (an instance field set by its constructor, read for every part); pinned version.
   (parser as unknown as { textTypes: string[] }).textTypes = [];

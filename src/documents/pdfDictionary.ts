@@ -31,6 +31,9 @@ type Token =
 
 /** A tokenizer over `bytes` from `pos`, never reading past `limit`. */
 class Lexer {
+  /** Set when a token ran into `limit`: more bytes might have read differently. */
+  truncated = false;
+
   constructor(
     private readonly bytes: Buffer,
     public pos: number,
@@ -51,7 +54,7 @@ class Lexer {
   /** The next token, or null at the limit or on bytes that are not PDF syntax. */
   next(): Token | null {
     this.skipSpaceAndComments();
-    if (this.pos >= this.limit) return null;
+    if (this.pos >= this.limit) return this.cut();
     const { bytes } = this;
     const byte = bytes[this.pos]!;
     const following = bytes[this.pos + 1];
@@ -62,18 +65,24 @@ class Lexer {
     if (byte === 0x28) return this.skipLiteralString();
     if (byte === 0x3c) {
       const close = bytes.indexOf(0x3e, this.pos);
-      if (close < 0 || close >= this.limit) return null;
+      if (close < 0 || close >= this.limit) return this.cut();
       return this.advance(close + 1 - this.pos, { kind: 'string' });
     }
     const start = byte === 0x2f ? this.pos + 1 : this.pos;
     let end = start;
     while (end < this.limit && !WHITESPACE.has(bytes[end]!) && !DELIMITERS.has(bytes[end]!)) end += 1;
+    if (end === this.limit) this.truncated = true;
     if (end === start && byte !== 0x2f) return null;
     const text = bytes.toString('latin1', start, end);
     this.pos = end;
     if (byte === 0x2f) return { kind: 'name', name: decodeName(text) };
     if (/^[+-]?(\d+\.?\d*|\.\d+)$/.test(text)) return { kind: 'number', value: Number(text) };
     return { kind: 'word', word: text };
+  }
+
+  private cut(): null {
+    this.truncated = true;
+    return null;
   }
 
   private advance(by: number, token: Token): Token {
@@ -90,7 +99,7 @@ class Lexer {
       else if (byte === 0x28) depth += 1;
       else if (byte === 0x29 && --depth === 0) return this.advance(at + 1 - this.pos, { kind: 'string' });
     }
-    return null;
+    return this.cut();
   }
 }
 
@@ -100,11 +109,22 @@ export function decodeName(raw: string): string {
 }
 
 /**
- * Reads the dictionary starting at `start` (after whitespace and comments). Null when there is none, or when it
- * does not close within `maxBytes` (the caller decides what an unreadable or oversized dictionary means).
+ * Reads the dictionary starting at `start` (after whitespace and comments), within `maxBytes` and the end of
+ * `bytes`. `unreadable`: there is none, or it is not PDF syntax; `cut`: it ran into the end of what it was given,
+ * so more bytes might finish it (the caller decides what an unreadable or oversized dictionary means).
  */
-export function readDictionary(bytes: Buffer, start: number, maxBytes: number): PdfDictionary | null {
+export function readDictionary(
+  bytes: Buffer,
+  start: number,
+  maxBytes: number,
+): PdfDictionary | 'unreadable' | 'cut' {
   const lexer = new Lexer(bytes, start, Math.min(bytes.length, start + maxBytes));
+  const dictionary = readEntries(lexer);
+  if (dictionary) return dictionary;
+  return lexer.truncated ? 'cut' : 'unreadable';
+}
+
+function readEntries(lexer: Lexer): PdfDictionary | null {
   if (lexer.next()?.kind !== 'open-dict') return null;
   const entries = new Map<string, PdfValue>();
   for (;;) {
@@ -178,11 +198,15 @@ function skipNested(lexer: Lexer, dicts: number, arrays = 0): boolean {
   return true;
 }
 
+/** How far past a dictionary `streamDataStart` looks: the `stream` keyword after up to 1 KB of space and comments. */
+export const STREAM_KEYWORD_REACH = 1024 + 8;
+const STREAM = Buffer.from('stream', 'latin1');
+
 /** Offset of the stream data when `stream` + end of line follows `at`, else null. */
 export function streamDataStart(bytes: Buffer, at: number): number | null {
   const lexer = new Lexer(bytes, at, Math.min(bytes.length, at + 1024));
   lexer.skipSpaceAndComments();
-  if (bytes.toString('latin1', lexer.pos, lexer.pos + 6) !== 'stream') return null;
+  if (!bytes.subarray(lexer.pos, lexer.pos + STREAM.length).equals(STREAM)) return null;
   let pos = lexer.pos + 6;
   if (bytes[pos] === 0x0d) pos += 1;
   if (bytes[pos] === 0x0a) pos += 1;

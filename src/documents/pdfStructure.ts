@@ -1,6 +1,16 @@
 import { MB } from '../lib/units.js';
 import { countInflatedBytes } from './flateBudget.js';
-import { type PdfDictionary, readDictionary, streamDataStart } from './pdfDictionary.js';
+import { bufferBytes, indexOfIn, openPdfBytes, type PdfBytes, readRange } from './pdfBytes.js';
+import {
+  type PdfDictionary,
+  readDictionary,
+  STREAM_KEYWORD_REACH,
+  streamDataStart,
+} from './pdfDictionary.js';
+import { type ObjectHeader, objectHeaders } from './pdfObjectHeaders.js';
+
+/** PDF white space (ISO 32000-1 §7.2.2). */
+const WHITESPACE = [0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20];
 
 /**
  * A cheap look at a PDF's structure before pdf-lib parses it. pdf-lib builds every object in memory (measured:
@@ -28,34 +38,39 @@ export const DEFAULT_PDF_STRUCTURE_LIMITS: PdfStructureLimits = {
   maxInflatedBytes: 1024 * MB,
 };
 
-/** `12 0 obj`, comments allowed between the parts as pdf-lib allows them. */
-const OBJECT_HEADER =
-  /(?:^|[^0-9])\d{1,10}(?:[\0\t\n\f\r ]|%[^\r\n]*)+\d{1,5}(?:[\0\t\n\f\r ]|%[^\r\n]*)+obj\b/g;
 /** A dictionary this large is not something a document needs; reading it further would be the attack. */
 const MAX_DICTIONARY_BYTES = 1 * MB;
 /** More Flate layers than any producer writes; each one multiplies the expansion by up to ~1,000. */
 const MAX_FLATE_LAYERS = 4;
 const FLATE_NAMES = new Set(['FlateDecode', 'Fl']);
+const ENDSTREAM = Buffer.from('endstream', 'latin1');
 
-/** Why the structure is refused, in a few words ("more than 100000 objects"), or null when it is within limits. */
+/**
+ * Why the structure is refused, in a few words ("more than 100000 objects"), or null when it is within limits.
+ * `pdf` is the file's path (read a window at a time, never whole) or bytes already in memory.
+ */
 export async function checkPdfStructure(
-  bytes: Buffer,
+  pdf: string | Buffer,
   given: Partial<PdfStructureLimits> = {},
 ): Promise<string | null> {
-  const limits = { ...DEFAULT_PDF_STRUCTURE_LIMITS, ...given };
+  const source = typeof pdf === 'string' ? await openPdfBytes(pdf) : bufferBytes(pdf);
+  try {
+    return await checkObjects(source, { ...DEFAULT_PDF_STRUCTURE_LIMITS, ...given });
+  } finally {
+    await source.close();
+  }
+}
+
+async function checkObjects(source: PdfBytes, limits: PdfStructureLimits): Promise<string | null> {
   let objects = 0;
   let objectStreamBytes = 0;
   let inflatedBytes = 0;
-  for (const start of objectHeaderEnds(bytes)) {
+  for await (const header of objectHeaders(source)) {
     objects += 1;
     if (objects > limits.maxObjects) break;
-    const dict = readDictionary(bytes, start, MAX_DICTIONARY_BYTES);
-    if (!dict) {
-      if (bytes.length - start > MAX_DICTIONARY_BYTES && opensDictionary(bytes, start)) {
-        return `an object dictionary larger than ${MAX_DICTIONARY_BYTES / MB} MB`;
-      }
-      continue;
-    }
+    const dict = await dictionaryAfter(source, header);
+    if (typeof dict === 'string') return dict;
+    if (!dict) continue;
     const isObjectStream = nameOf(dict, 'Type') === 'ObjStm';
     if (isObjectStream) {
       const count = dict.entries.get('N');
@@ -65,7 +80,7 @@ export async function checkPdfStructure(
       objects += count.value;
       if (objects > limits.maxObjects) break;
     }
-    const dataStart = streamDataStart(bytes, dict.end);
+    const dataStart = await streamStartAfter(source, header, dict.end);
     if (dataStart === null) continue;
     const filters = filterChain(dict);
     if (filters === null) {
@@ -79,13 +94,53 @@ export async function checkPdfStructure(
       return 'an object stream with filters that cannot be checked';
     if (flateLayers === 0) continue;
     const { budget, reason } = tightestBudget(limits, isObjectStream, inflatedBytes, objectStreamBytes);
-    const inflated = await countInflatedBytes(streamData(bytes, dict, dataStart), flateLayers, budget);
+    const dataEnd = await streamDataEnd(source, dict, dataStart);
+    const inflated = await countInflatedBytes(readRange(source, dataStart, dataEnd), flateLayers, budget);
     if (inflated.overBudget) return reason;
     inflatedBytes += inflated.bytes;
     if (isObjectStream) objectStreamBytes += inflated.bytes;
   }
   if (objects > limits.maxObjects) return `more than ${limits.maxObjects} objects`;
   return null;
+}
+
+/**
+ * The dictionary that follows an object header (its `end` a file offset), read from the scan window when it
+ * closes there, else from a read of its own; a refusal when it is too large to read; null when there is none.
+ */
+async function dictionaryAfter(
+  source: PdfBytes,
+  header: ObjectHeader,
+): Promise<PdfDictionary | string | null> {
+  let bytes = header.window;
+  let base = header.windowStart;
+  let read = readDictionary(bytes, header.end - base, MAX_DICTIONARY_BYTES);
+  const windowEnd = base + bytes.length;
+  if (read === 'cut' && windowEnd < source.size && windowEnd < header.end + MAX_DICTIONARY_BYTES) {
+    bytes = await source.read(header.end, MAX_DICTIONARY_BYTES);
+    base = header.end;
+    read = readDictionary(bytes, 0, MAX_DICTIONARY_BYTES);
+  }
+  if (typeof read === 'object') return { entries: read.entries, end: base + read.end };
+  if (source.size - header.end > MAX_DICTIONARY_BYTES && opensDictionary(bytes, header.end - base)) {
+    return `an object dictionary larger than ${MAX_DICTIONARY_BYTES / MB} MB`;
+  }
+  return null;
+}
+
+/** Where a stream's data begins when `stream` follows the dictionary that ends at `dictEnd`, else null. */
+async function streamStartAfter(
+  source: PdfBytes,
+  header: ObjectHeader,
+  dictEnd: number,
+): Promise<number | null> {
+  const windowEnd = header.windowStart + header.window.length;
+  if (dictEnd + STREAM_KEYWORD_REACH <= windowEnd || windowEnd >= source.size) {
+    const start = streamDataStart(header.window, dictEnd - header.windowStart);
+    return start === null ? null : header.windowStart + start;
+  }
+  const start = streamDataStart(await source.read(dictEnd, STREAM_KEYWORD_REACH), 0);
+  return start === null ? null : dictEnd + start;
 }
 
 /** The smallest of the limits left for this stream, with the words that explain it if it is crossed. */
@@ -115,8 +170,11 @@ function tightestBudget(
   return candidates.reduce((tightest, next) => (next.budget < tightest.budget ? next : tightest));
 }
 
+/** Whether `<<` follows `at` after white space only. */
 function opensDictionary(bytes: Buffer, at: number): boolean {
-  return /^[\0\t\n\f\r ]*<</.test(bytes.toString('latin1', at, at + 64));
+  let pos = at;
+  while (pos < bytes.length && WHITESPACE.includes(bytes[pos]!)) pos += 1;
+  return bytes[pos] === 0x3c && bytes[pos + 1] === 0x3c;
 }
 
 function nameOf(dict: PdfDictionary, key: string): string | null {
@@ -140,36 +198,13 @@ function leadingFlateLayers(filters: string[]): number {
 }
 
 /**
- * The stream's bytes as a reader takes them: /Length when it is a plain number, else up to `endstream`. When the
- * two disagree the longer is measured, so neither reading can hide data from the check.
+ * The end of a stream's bytes as a reader takes them: /Length when it is a plain number, else up to `endstream`.
+ * When the two disagree the longer is measured, so neither reading can hide data from the check.
  */
-function streamData(bytes: Buffer, dict: PdfDictionary, start: number): Buffer {
+async function streamDataEnd(source: PdfBytes, dict: PdfDictionary, start: number): Promise<number> {
   const length = dict.entries.get('Length');
   const declaredEnd = length?.kind === 'number' && length.value >= 0 ? start + length.value : start;
-  const keyword = bytes.indexOf('endstream', start, 'latin1');
-  const scannedEnd = keyword < 0 ? bytes.length : keyword;
-  return bytes.subarray(start, Math.min(bytes.length, Math.max(declaredEnd, scannedEnd)));
-}
-
-/** Scanned a window at a time: a whole 50 MB file as one string would cost another 50 MB (bench/memory50mb.ts). */
-const SCAN_WINDOW = 1 * MB;
-/** Enough context on both sides of a window for any object header that straddles its edge. */
-const SCAN_OVERLAP = 256;
-
-/** Offsets just past each `N G obj` header, in file order, each once. */
-function* objectHeaderEnds(bytes: Buffer): Generator<number> {
-  for (let chunkStart = 0; chunkStart < bytes.length; chunkStart += SCAN_WINDOW) {
-    const windowStart = Math.max(0, chunkStart - SCAN_OVERLAP);
-    const text = bytes.toString(
-      'latin1',
-      windowStart,
-      Math.min(bytes.length, chunkStart + SCAN_WINDOW + SCAN_OVERLAP),
-    );
-    for (const match of text.matchAll(OBJECT_HEADER)) {
-      // The match may begin with the non-digit before the number; the number itself decides the window.
-      const numberAt = windowStart + match.index + (/^[0-9]/.test(match[0]) ? 0 : 1);
-      if (numberAt < chunkStart || numberAt >= chunkStart + SCAN_WINDOW) continue;
-      yield windowStart + match.index + match[0].length;
-    }
-  }
+  const keyword = await indexOfIn(source, ENDSTREAM, start);
+  const scannedEnd = keyword < 0 ? source.size : keyword;
+  return Math.min(source.size, Math.max(declaredEnd, scannedEnd));
 }

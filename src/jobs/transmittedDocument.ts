@@ -65,29 +65,37 @@ export async function ensureTransmittedDocument(
   // Under data_dir, on the same file system as local storage, so put() can rename the result into place.
   const work = path.join(deps.config.data_dir, 'tmp', `transmitted-${id}`);
   await mkdir(work, { recursive: true, mode: 0o700 });
-  let built;
+  let content: Pick<DocumentRow, 'sha256' | 'size' | 'pages'>;
   try {
-    const input: BuildTransmittedInput = {
-      ...(await transmitRequest(deps.config, job, message, now)),
-      documentPath: await localCopy(deps.documents, document.storage_key, path.join(work, 'document.pdf')),
-      outputPath: path.join(work, 'transmitted.pdf'),
-    };
-    const outcome = await (deps.sandbox ?? sharedDocumentSandbox()).run('buildTransmitted', input, {
-      log,
-      limits: BUILD_LIMITS,
-    });
-    if (!outcome.ok) throw new TransmittedBuildFailed(describeLimit(outcome.limit, outcome.detail));
-    built = outcome.value;
-    await deps.documents.put(storageKey, input.outputPath, 'application/pdf');
+    const additions = await transmitRequest(deps.config, job, message, now);
+    const outputPath = path.join(work, 'transmitted.pdf');
+    if (!additions.headerText && !additions.cover) {
+      // Nothing to add: the document goes byte for byte as it was stored, copied as a stream, never parsed or
+      // held in memory (up to 50 MB).
+      const { stream } = await deps.documents.openRead(document.storage_key);
+      await pipeline(stream, createWriteStream(outputPath, { flags: 'wx', mode: 0o600 }));
+      content = { sha256: document.sha256, size: document.size, pages: document.pages };
+    } else {
+      const input: BuildTransmittedInput = {
+        ...additions,
+        documentPath: await localCopy(deps.documents, document.storage_key, path.join(work, 'document.pdf')),
+        outputPath,
+      };
+      const outcome = await (deps.sandbox ?? sharedDocumentSandbox()).run('buildTransmitted', input, {
+        log,
+        limits: BUILD_LIMITS,
+      });
+      if (!outcome.ok) throw new TransmittedBuildFailed(describeLimit(outcome.limit, outcome.detail));
+      content = outcome.value;
+    }
+    await deps.documents.put(storageKey, outputPath, 'application/pdf');
   } finally {
     await rm(work, { recursive: true, force: true });
   }
   const row = {
     id,
     storage_key: storageKey,
-    sha256: built.sha256,
-    size: built.size,
-    pages: built.pages,
+    ...content,
     filename: `transmitted-${job.id}.pdf`,
     created_at: now,
   };

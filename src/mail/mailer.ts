@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import nodemailer from 'nodemailer';
+import type nodemailerModule from 'nodemailer';
+import type { Transporter } from 'nodemailer';
+
+type Nodemailer = typeof nodemailerModule;
 
 import { FaxError } from '../errors.js';
 import { makePrivateDir, PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
@@ -180,7 +183,7 @@ function messageOptions(mail: OutgoingMail) {
 
 function makeSmtpMailer(smtpUrl: string, log: Logger): Mailer {
   const options = smtpOptions(smtpUrl);
-  const transport = nodemailer.createTransport(options);
+  const transport = lazyTransport((nodemailer) => nodemailer.createTransport(options));
   // Never the URL itself: it carries the password.
   log.info(
     { host: options.host, port: options.port, secure: options.secure, requireTLS: options.requireTLS },
@@ -190,7 +193,7 @@ function makeSmtpMailer(smtpUrl: string, log: Logger): Mailer {
     async send(mail) {
       let info;
       try {
-        info = await transport.sendMail(messageOptions(mail));
+        info = await (await transport.get()).sendMail(messageOptions(mail));
       } catch (err) {
         throw classifyMailError(err);
       }
@@ -212,13 +215,30 @@ function makeSmtpMailer(smtpUrl: string, log: Logger): Mailer {
     },
     async verify() {
       try {
-        await transport.verify();
+        await (await transport.get()).verify();
       } catch (err) {
         throw classifyMailError(err);
       }
     },
     async close() {
-      transport.close();
+      await transport.close();
+    },
+  };
+}
+
+/**
+ * nodemailer (~7 MB of RSS) is loaded, and its transport made, by the first mail sent or check made, not at
+ * start: many daemons send their first receipt long after starting, and some never send from this process.
+ */
+function lazyTransport<Info>(make: (nodemailer: Nodemailer) => Transporter<Info>): {
+  get(): Promise<Transporter<Info>>;
+  close(): Promise<void>;
+} {
+  let made: Promise<Transporter<Info>> | null = null;
+  return {
+    get: () => (made ??= import('nodemailer').then(({ default: nodemailer }) => make(nodemailer))),
+    async close() {
+      if (made) (await made).close();
     },
   };
 }
@@ -259,18 +279,20 @@ async function writeAtomically(dir: string, name: string, content: Readable | Bu
 }
 
 function makeOutboxMailer(outboxDir: string, log: Logger): Mailer {
-  const transport = nodemailer.createTransport({
-    streamTransport: true,
-    buffer: false,
-    newline: 'windows',
-    disableUrlAccess: true,
-  });
+  const transport = lazyTransport((nodemailer) =>
+    nodemailer.createTransport({
+      streamTransport: true,
+      buffer: false,
+      newline: 'windows',
+      disableUrlAccess: true,
+    }),
+  );
   log.info({ outboxDir }, 'mail: no mail.smtp_url, writing .eml files to the outbox');
   return {
     async send(mail) {
       try {
         await makePrivateDir(outboxDir);
-        const info = await transport.sendMail(messageOptions(mail));
+        const info = await (await transport.get()).sendMail(messageOptions(mail));
         const file = await writeAtomically(outboxDir, emlFileName(mail.messageId), info.message);
         log.debug({ messageId: mail.messageId, file }, 'mail: written to outbox');
         return {
@@ -292,7 +314,7 @@ function makeOutboxMailer(outboxDir: string, log: Logger): Mailer {
       }
     },
     async close() {
-      transport.close();
+      await transport.close();
     },
   };
 }

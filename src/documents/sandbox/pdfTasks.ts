@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 
 import { PDFDocument } from 'pdf-lib';
 
 import { type LoadedPdf, loadPdf, tryCountPages } from '../loadPdf.js';
-import { hasPdfMagic } from '../pdfMagic.js';
+import { hasPdfMagic, PDF_SNIFF_BYTES } from '../pdfMagic.js';
 import { readPageTree } from '../pdfPageTree.js';
 import { checkPdfStructure, type PdfStructureLimits } from '../pdfStructure.js';
 import type { SandboxTaskContext } from './sandboxTasks.js';
@@ -77,6 +77,17 @@ export async function mergePdfsTask(
   };
 }
 
+async function readHead(path: string): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(PDF_SNIFF_BYTES);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
 type OpenedPdf = { kind: 'open'; doc: PDFDocument; pages: number } | Exclude<PdfReading, { kind: 'pages' }>;
 
 async function openPdf(
@@ -84,10 +95,12 @@ async function openPdf(
   limits: Partial<PdfStructureLimits> | undefined,
   context: SandboxTaskContext,
 ): Promise<OpenedPdf> {
-  const bytes = await readFile(path);
-  if (!hasPdfMagic(bytes)) return { kind: 'unreadable', reason: 'no %PDF- header' };
-  const problem = await checkPdfStructure(bytes, limits);
+  if (!hasPdfMagic(await readHead(path))) return { kind: 'unreadable', reason: 'no %PDF- header' };
+  // Checked from the file a window at a time, before pdf-lib is given the whole of it.
+  const problem = await checkPdfStructure(path, limits);
   if (problem) return { kind: 'too-complex', detail: problem };
+  // A Buffer, not a copy into a Uint8Array: pdf-lib then keeps stream data as views of it (Buffer#slice).
+  const bytes = await readFile(path);
   const loaded: LoadedPdf = await loadPdf(bytes, context.log);
   if (loaded.kind === 'encrypted') return { kind: 'encrypted' };
   if (loaded.kind === 'unreadable') return { kind: 'unreadable', reason: loaded.reason };
