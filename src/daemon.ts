@@ -78,5 +78,6 @@ function makeConsoleIfEnabled(ctx: Ctx) {
     ready: () => checkReadiness(ctx),
     cancelAtTelnyx: (faxId) => cancelWithClient(ctx.telnyx, faxId),
     onQueued: (jobs) => ctx.events.emit('messageQueued', { jobs: jobs.length, via: 'console' }),
+    onMailQueued: () => ctx.events.emit('outboxWritten', undefined),
   });
 }

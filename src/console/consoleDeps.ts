@@ -20,6 +20,8 @@ export interface ConsoleDeps {
   cancelAtTelnyx: (faxId: string) => Promise<void>;
   /** Jobs queued from the send page or by a retry: wakes the workers. */
   onQueued: (jobs: JobRow[]) => void;
+  /** A mail was written to the outbox (a received fax sent again): wakes the outbox worker. */
+  onMailQueued: () => void;
 }
 
 /** Who is looking: the signed-in user, the user a sign-in proxy vouched for, or anybody in open sandbox mode. */

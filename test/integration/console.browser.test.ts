@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/lib/passwordHash.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
 import { startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
+import { type RelayedMail, startTestRelay, type TestRelay } from '../helpers/testRelay.js';
 
 /*
  * The web console in a real browser (Debian's Chromium driven by playwright-core) against a running daemon in
@@ -26,9 +27,13 @@ const ADMIN = { email: 'boss@example.com', password: 'boss-secret-1' };
 const FAILS_FINALLY = '+15555550103';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+/** The fax PDF among a mail's parts (the first-page picture is another). */
+const pdfOf = (mail: RelayedMail) =>
+  mail.parsed.attachments.find((part) => part.contentType === 'application/pdf')!;
 
 describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', () => {
   let env: TestDaemon;
+  let relay: TestRelay;
   let browser: Browser;
   let base: string;
   /** Every URL any page of the test asked for: all must be the daemon's. */
@@ -46,8 +51,10 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
         return `    - email: ${email}\n      password_hash: '${await hashPassword(password, CHEAP)}'\n      role: ${role as string}\n`;
       }),
     );
+    relay = await startTestRelay();
     env = await startTestDaemon({
-      yaml: `console:\n  users:\n${users.join('')}inbound:\n  - number: '+15550001111'\n    deliver_to: [${ALICE.email}]\n`,
+      yaml: `console:\n  users:\n${users.join('')}inbound:\n  - number: '+15550001111'\n    deliver_to: [${ALICE.email}, frontdesk@example.com]\n`,
+      env: { FAXBRIDGE_MAIL__SMTP_URL: relay.url },
     });
     base = env.httpUrl;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
@@ -56,6 +63,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
   afterAll(async () => {
     await browser?.close();
     await env?.stop();
+    await relay?.close();
   });
 
   async function newPage(
@@ -216,6 +224,33 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     expect(sha256(readFileSync(file))).toBe(fax.media!.sha256);
     const audit = await env.daemon.store.listAudit({ limit: 50 });
     expect(audit.some((entry) => entry.action === 'download' && entry.object_id === fax.id)).toBe(true);
+
+    // Sent again by email: a second mail to the routed addresses, the same PDF, its own Message-ID.
+    const mailsOfFax = () =>
+      relay.messages.filter((mail) => mail.parsed.headers.get('x-faxbridge-fax') === fax.id);
+    const [first] = await waitFor(() => (mailsOfFax().length ? mailsOfFax() : null), 20_000, 'first mail');
+    await Promise.all([
+      page.waitForURL(/\?done=resent$/),
+      page.click('button:has-text("Send again by email")'),
+    ]);
+    expect(await page.locator('.notice').textContent()).toContain(
+      'sent again by email to alice@example.com, frontdesk@example.com',
+    );
+    await page.screenshot({ path: `${SHOTS}/inbound-resent.png`, fullPage: true });
+    const [, again] = await waitFor(
+      () => (mailsOfFax().length >= 2 ? mailsOfFax() : null),
+      20_000,
+      'the mail sent again',
+    );
+    expect(again!.rcptTo.sort()).toEqual(['alice@example.com', 'frontdesk@example.com']);
+    expect(again!.parsed.messageId).toBeTruthy();
+    expect(again!.parsed.messageId).not.toBe(first!.parsed.messageId);
+    expect(sha256(pdfOf(again!).content)).toBe(fax.media!.sha256);
+    expect(again!.parsed.text).toContain(`sent again by ${ALICE.email}`);
+    const resent = (await env.daemon.store.listAudit({ limit: 50 })).find(
+      (entry) => entry.action === 'resend' && entry.object_id === fax.id,
+    );
+    expect(resent).toMatchObject({ actor: ALICE.email, object_type: 'inbound' });
     await context.close();
   });
 
@@ -243,7 +278,27 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     }
     expect(await page.locator('h1').textContent()).toContain('Not found');
     const inbound = await env.daemon.store.searchInboundFaxes({ limit: 1 });
-    expect((await page.goto(`${base}/console/inbound/${inbound[0]!.fax_id}`))!.status()).toBe(404);
+    const faxId = inbound[0]!.fax_id;
+    for (const suffix of ['', '/document', '/pages/1.png'])
+      expect((await page.goto(`${base}/console/inbound/${faxId}${suffix}`))!.status()).toBe(404);
+    // Nor can Bob have Alice's fax mailed again, with a good token from his own page.
+    await page.goto(`${base}/console/inbound`);
+    expect(await page.locator('tbody').textContent()).not.toContain('+12125550177');
+    const token = await page.locator('input[name=_csrf]').first().inputValue();
+    const mailsOfFax = () =>
+      relay.messages.filter((mail) => mail.parsed.headers.get('x-faxbridge-fax') === faxId).length;
+    const mailsBefore = mailsOfFax();
+    const resend = await page.request.post(`${base}/console/inbound/${faxId}/resend`, {
+      form: { _csrf: token },
+      headers: { origin: base },
+    });
+    expect(resend.status()).toBe(404);
+    expect(
+      (await env.daemon.store.listAudit({ limit: 100 }))
+        .filter((e) => e.actor === BOB.email)
+        .map((e) => e.action),
+    ).not.toContain('resend');
+    expect(mailsOfFax()).toBe(mailsBefore);
     await page.goto(`${base}/console/audit`);
     expect(await page.locator('h1').textContent()).toContain('Not found');
     await context.close();

@@ -20,7 +20,8 @@ export function jobPage(
   const failure = job.failure_reason ? describeFailure(job.failure_reason) : null;
 
   const actions: Html[] = [];
-  if (documentLive) actions.push(html`<a href="/console/jobs/${job.id}/document">Download the PDF</a>`);
+  if (documentLive)
+    actions.push(html`<a class="button" href="/console/jobs/${job.id}/document">Download the PDF</a>`);
   if (canRetry)
     actions.push(
       html`<form method="post" action="/console/jobs/${job.id}/retry">
