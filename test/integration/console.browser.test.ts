@@ -262,7 +262,17 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     expect(await page.locator('tbody').textContent()).toContain('download');
     await page.screenshot({ path: `${SHOTS}/audit.png`, fullPage: true });
     await page.goto(`${base}/console/health`);
-    expect(await page.locator('main').textContent()).toContain('Waiting to be sent');
+    const count = async (name: string) => Number(await page.locator(`[data-count="${name}"]`).textContent());
+    // Two faxes delivered, at least the one to the failing number failed, one fax received; nothing waits.
+    expect(await count('delivered')).toBe(2);
+    expect(await count('failed')).toBeGreaterThanOrEqual(1);
+    expect(await count('received')).toBe(1);
+    expect(await count('mail-dead')).toBe(0);
+    const telnyx = await page.locator('[data-service="telnyx"]').textContent();
+    expect(telnyx).toMatch(/^\s*ok\b/);
+    expect(telnyx).toContain('the built-in simulator');
+    expect(telnyx).toMatch(/the last call \((POST|GET) \/faxes[^)]*\) was answered at \d{4}-/);
+    expect(await page.locator('dt:has-text("Mail relay") + dd').textContent()).toContain('ok');
     await page.screenshot({ path: `${SHOTS}/health.png`, fullPage: true });
     await context.close();
   });
