@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -7,7 +8,9 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { hashPassword } from '../../src/lib/passwordHash.js';
+import { makeMarkedImage } from '../helpers/documentFixtures.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
+import { inkBox, pdfPages, pdfText, renderPage } from '../helpers/renderPdf.js';
 import { startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
 import { type RelayedMail, startTestRelay, type TestRelay } from '../helpers/testRelay.js';
 
@@ -99,11 +102,16 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     );
   }
 
-  async function sendFromPage(page: Page, numbers: string[], pages = 2): Promise<string[]> {
-    const pdf = path.join(tmpdir(), `console-${Date.now()}.pdf`);
-    writeFileSync(pdf, await makePdf(pages));
+  /** A PDF of `pages` pages labelled `name page n`, written to a temporary file named `name`.pdf. */
+  async function pdfFile(name: string, pages: number): Promise<string> {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'console-')), `${name}.pdf`);
+    writeFileSync(file, await makePdf(pages, { label: name }));
+    return file;
+  }
+
+  async function sendFromPage(page: Page, numbers: string[], files: string[]): Promise<string[]> {
     await page.goto(`${base}/console/send`);
-    await page.setInputFiles('input[name=document]', pdf);
+    await page.setInputFiles('input[name=document]', files);
     await page.fill('textarea[name=numbers]', numbers.join('\n'));
     await page.screenshot({ path: `${SHOTS}/send.png`, fullPage: true });
     await Promise.all([page.waitForURL(/\/console\/jobs\?queued=/), page.click('main button[type=submit]')]);
@@ -133,7 +141,12 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
   it('signs in, sends a fax to two numbers, watches both delivered, and shows attempts and page previews', async () => {
     const { context, page } = await newPage();
     await signIn(page, ALICE);
-    const ids = await sendFromPage(page, ['+15550004001', '+15550004002']);
+    const photo = makeMarkedImage(mkdtempSync(path.join(tmpdir(), 'console-')), 'photo.jpg', 800, 1000);
+    const ids = await sendFromPage(
+      page,
+      ['+15550004001', '+15550004002'],
+      [await pdfFile('letter', 2), photo],
+    );
     const message = await env.daemon.store.getMessage(
       (await env.daemon.store.getJob(ids[0]!))!.message_row_id,
     );
@@ -150,17 +163,29 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     );
     await page.screenshot({ path: `${SHOTS}/jobs.png`, fullPage: true });
 
+    // Each number was sent the letter's two pages and the photo as a page of its own, after the cover page.
+    for (const id of ids) {
+      const sent = (await env.daemon.store.getTransmittedDocument(id))!;
+      const file = path.join(env.dataDir, 'documents', sent.storage_key);
+      expect(pdfPages(file)).toHaveLength(4);
+      const text = pdfText(file);
+      expect(text).toContain('letter page 1');
+      expect(text).toContain('letter page 2');
+      expect(inkBox(renderPage(file, 4))).toMatchObject({ left: expect.closeTo(0.1, 0) });
+    }
+
     await page.click(`a[href="/console/jobs/${ids[0]}"]`);
     expect(await page.locator('h1').textContent()).toContain('Fax to');
     const attempts = page.locator('h2:has-text("Attempts") + .scroll tbody tr');
     expect(await attempts.count()).toBe(1);
     expect(await attempts.first().textContent()).toContain('delivered');
     const previews = page.locator('.pages img');
-    expect(await previews.count()).toBe(2);
+    expect(await previews.count()).toBe(3);
+    expect(await page.locator('main').textContent()).toContain('letter.pdf + photo.jpg');
     await waitForPreviews(page);
     await page.screenshot({ path: `${SHOTS}/job.png`, fullPage: true });
     const audit = await env.daemon.store.listAudit({ limit: 50 });
-    expect(audit.filter((entry) => entry.action === 'preview' && entry.object_id === ids[0])).toHaveLength(2);
+    expect(audit.filter((entry) => entry.action === 'preview' && entry.object_id === ids[0])).toHaveLength(3);
     expect(audit.find((entry) => entry.action === 'preview')).toMatchObject({
       actor: ALICE.email,
       object_type: 'job',
@@ -171,7 +196,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
   it('retries a failed job as a new job', async () => {
     const { context, page } = await newPage();
     await signIn(page, ALICE);
-    const [failedId] = await sendFromPage(page, [FAILS_FINALLY], 1);
+    const [failedId] = await sendFromPage(page, [FAILS_FINALLY], [await pdfFile('short', 1)]);
     await waitFor(
       async () => (await env.daemon.store.getJob(failedId!))?.status === 'failed',
       20_000,
@@ -186,6 +211,31 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     const retried = await env.daemon.store.getJob(newId);
     expect(retried).toMatchObject({ to_number: FAILS_FINALLY, sender: ALICE.email });
     await page.screenshot({ path: `${SHOTS}/retried.png`, fullPage: true });
+    await context.close();
+  });
+
+  it('refuses on the page, in plain words, a file that cannot be faxed, and queues nothing', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, ALICE);
+    const dir = mkdtempSync(path.join(tmpdir(), 'console-'));
+    const letter = await pdfFile('letter', 1);
+    execFileSync('zip', ['-j', '-q', path.join(dir, 'letters.zip'), letter]);
+    const before = (await env.daemon.store.searchJobs({ limit: 100 })).length;
+    await page.goto(`${base}/console/send`);
+    await page.setInputFiles('input[name=document]', [letter, path.join(dir, 'letters.zip')]);
+    await page.fill('textarea[name=numbers]', '+15550004003');
+    const [answer] = await Promise.all([
+      page.waitForResponse((response) => response.request().method() === 'POST'),
+      page.click('main button[type=submit]'),
+    ]);
+    expect(answer.status()).toBe(422);
+    expect(await page.locator('.error').textContent()).toContain(
+      'Not sent: letters.zip is an archive; attach the files themselves',
+    );
+    // The numbers stay in the form for the second try.
+    expect(await page.locator('textarea[name=numbers]').inputValue()).toContain('+15550004003');
+    await page.screenshot({ path: `${SHOTS}/send-refused.png`, fullPage: true });
+    expect(await env.daemon.store.searchJobs({ limit: 100 })).toHaveLength(before);
     await context.close();
   });
 
