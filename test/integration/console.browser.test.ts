@@ -180,12 +180,14 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     expect(await attempts.count()).toBe(1);
     expect(await attempts.first().textContent()).toContain('delivered');
     const previews = page.locator('.pages img');
-    expect(await previews.count()).toBe(3);
+    // The pages as faxed: the cover page, the letter's two pages and the photo.
+    expect(await previews.count()).toBe(4);
+    expect(await page.locator('main').textContent()).toContain('As faxed, with the cover page');
     expect(await page.locator('main').textContent()).toContain('letter.pdf + photo.jpg');
     await waitForPreviews(page);
     await page.screenshot({ path: `${SHOTS}/job.png`, fullPage: true });
     const audit = await env.daemon.store.listAudit({ limit: 50 });
-    expect(audit.filter((entry) => entry.action === 'preview' && entry.object_id === ids[0])).toHaveLength(3);
+    expect(audit.filter((entry) => entry.action === 'preview' && entry.object_id === ids[0])).toHaveLength(4);
     expect(audit.find((entry) => entry.action === 'preview')).toMatchObject({
       actor: ALICE.email,
       object_type: 'job',
@@ -332,7 +334,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     const { context, page } = await newPage();
     await signIn(page, BOB);
     expect(await page.locator('tbody').textContent()).not.toContain(aliceJob!.id);
-    for (const suffix of ['', '/document', '/pages/1.png']) {
+    for (const suffix of ['', '/document', '/transmitted', '/pages/1.png']) {
       const answer = await page.goto(`${base}/console/jobs/${aliceJob!.id}${suffix}`);
       expect(answer!.status()).toBe(404);
     }
