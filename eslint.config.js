@@ -17,7 +17,7 @@ const COMPONENT_IMPORTS = {
   inbound: ['mail', 'telnyx', 'blobs', 'documents'],
   mail: ['blobs', 'inbound', 'documents'],
   http: ['blobs', 'events'],
-  console: ['blobs', 'http', 'jobs'],
+  console: ['blobs', 'http', 'jobs', 'inbound'],
   blobs: [],
 };
 /** Folders every component may import, and what they may import themselves. */

@@ -2,6 +2,7 @@ import type { Config } from './config/loadConfig.js';
 import { consoleEnabled } from './console/consoleDeps.js';
 import { closeCtx, type Ctx, type CtxOptions, makeCtx } from './context.js';
 import { startEventProcessing } from './events/startEventProcessing.js';
+import { makeCachedReadiness } from './http/health.js';
 import type { HttpListener } from './http/listen.js';
 import { checkReadiness, startHttp } from './http/startHttp.js';
 import { startMissedFaxPoll } from './inbound/pollMissedFaxes.js';
@@ -16,6 +17,7 @@ import type { SmtpListener } from './smtp/server.js';
 import { startSmtp } from './smtp/startSmtp.js';
 import { startMetrics } from './startMetrics.js';
 import type { JobStore } from './store/jobStore.js';
+import { type TelnyxCallLog, withCallLog } from './telnyx/callLog.js';
 
 export type DaemonOptions = CtxOptions;
 
@@ -37,11 +39,14 @@ export interface Daemon {
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const ctx = await makeCtx(options);
+  // Every Telnyx call is noted for the console's health page, before any component takes the client.
+  const telnyx = withCallLog(ctx.telnyx, () => ctx.clock.now());
+  ctx.telnyx = telnyx.client;
   const stack = makeStopStack();
   try {
     stack.push({ stop: () => closeCtx(ctx) });
     stack.push(startMetrics(ctx));
-    const http = stack.push(await startHttp(ctx, { console: await makeConsoleIfEnabled(ctx) }));
+    const http = stack.push(await startHttp(ctx, { console: await makeConsoleIfEnabled(ctx, telnyx.calls) }));
     stack.push(startOutbox(ctx));
     stack.push(startEventProcessing(ctx));
     stack.push(startJobs(ctx));
@@ -68,7 +73,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
  * The web console, mounted on the HTTP listener under /console/ when a way to sign in exists (or in sandbox).
  * Its pages and routes are loaded only then: a daemon without a console does not carry them.
  */
-async function makeConsoleIfEnabled(ctx: Ctx) {
+async function makeConsoleIfEnabled(ctx: Ctx, telnyxCalls: TelnyxCallLog) {
   if (!consoleEnabled(ctx.config)) return undefined;
   const { makeConsole } = await import('./console/makeConsole.js');
   return makeConsole({
@@ -78,8 +83,12 @@ async function makeConsoleIfEnabled(ctx: Ctx) {
     urlSecret: ctx.urlSecret,
     clock: ctx.clock,
     log: ctx.log.child({ component: 'console' }),
-    ready: () => checkReadiness(ctx),
+    // Cached like /readyz (at most one check every 30 s), so reloading the health page cannot storm the relay.
+    ready: makeCachedReadiness(() => checkReadiness(ctx)),
+    telnyxCalls,
+    startedAt: ctx.clock.now(),
     cancelAtTelnyx: (faxId) => cancelWithClient(ctx.telnyx, faxId),
     onQueued: (jobs) => ctx.events.emit('messageQueued', { jobs: jobs.length, via: 'console' }),
+    onMailQueued: () => ctx.events.emit('outboxWritten', undefined),
   });
 }

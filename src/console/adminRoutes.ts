@@ -33,9 +33,14 @@ export function addAdminRoutes(router: Router, kit: ConsoleKit): void {
         outboxDead,
         today: activity,
         readiness,
-        telnyx: config.sandbox
-          ? 'sandbox: the built-in simulator answers'
-          : `live API at ${config.telnyx.api_url}`,
+        telnyx: {
+          target: config.sandbox
+            ? 'the built-in simulator (sandbox mode)'
+            : `the API at ${config.telnyx.api_url}`,
+          last: deps.telnyxCalls.last(),
+          lastOk: deps.telnyxCalls.lastOk(),
+          startedAt: deps.startedAt,
+        },
       }),
     );
   });

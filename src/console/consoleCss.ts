@@ -37,6 +37,8 @@ input,select,textarea{font:inherit;padding:.4rem .5rem;border:1px solid #b9c3ce;
 textarea{min-height:5rem}
 button{font:inherit;padding:.45rem .9rem;border-radius:4px;border:1px solid #0b5cad;background:#0b5cad;color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#0b5cad}
+a.button{display:inline-block;font:inherit;padding:.45rem .9rem;border-radius:4px;border:1px solid #0b5cad;background:#0b5cad;color:#fff;text-decoration:none}
+.actions form{margin:0}
 button.danger{background:#b42318;border-color:#b42318}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;margin:.5rem 0 1rem}
 .status{display:inline-block;padding:.05rem .45rem;border-radius:999px;font-size:.82rem;background:#e6eaef}

@@ -16,10 +16,25 @@ export interface ConsoleDeps {
   log: Logger;
   /** Database, storage and mail relay checks (the /readyz answer), for the health page. */
   ready: ReadinessCheck;
+  /** What the daemon last heard from Telnyx (noted on every API call), for the health page. */
+  telnyxCalls: { last(): ApiCallNote | null; lastOk(): ApiCallNote | null };
+  /** When this daemon started (epoch ms): "no call to Telnyx since …". */
+  startedAt: number;
   /** Tells Telnyx (or the sandbox simulator) to stop a placed fax; throws OperatorRefusal when refused. */
   cancelAtTelnyx: (faxId: string) => Promise<void>;
   /** Jobs queued from the send page or by a retry: wakes the workers. */
   onQueued: (jobs: JobRow[]) => void;
+  /** A mail was written to the outbox (a received fax sent again): wakes the outbox worker. */
+  onMailQueued: () => void;
+}
+
+/** One Telnyx API call as the daemon noted it (telnyx/callLog.ts). */
+export interface ApiCallNote {
+  call: string;
+  at: number;
+  outcome: 'ok' | 'rejected' | 'retry' | 'uncertain';
+  status: number | null;
+  detail: string | null;
 }
 
 /** Who is looking: the signed-in user, the user a sign-in proxy vouched for, or anybody in open sandbox mode. */

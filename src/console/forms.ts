@@ -17,6 +17,8 @@ export interface ConsoleForm {
   get(name: string): string | undefined;
   getAll(name: string): string[];
   file(name: string): UploadedFile | null;
+  /** Every non-empty file sent under `name`, in the order the browser sent them. */
+  files(name: string): UploadedFile[];
 }
 
 /** Every form but the upload is a few fields. */
@@ -40,6 +42,7 @@ export async function readForm(ctx: Koa.Context, uploadLimit: number): Promise<C
       get: (name) => params.get(name) ?? undefined,
       getAll: (name) => params.getAll(name),
       file: () => null,
+      files: () => [],
     };
   }
   if (type.startsWith('multipart/form-data')) {
@@ -50,14 +53,12 @@ export async function readForm(ctx: Koa.Context, uploadLimit: number): Promise<C
     } catch {
       throw new FormError(400, 'the form could not be read; send it again from the page');
     }
-    const files = new Map<string, UploadedFile>();
+    const files = new Map<string, UploadedFile[]>();
     for (const [name, value] of data.entries()) {
-      if (typeof value !== 'string' && !files.has(name) && value.size > 0) {
-        files.set(name, {
-          name: value.name,
-          type: value.type,
-          bytes: Buffer.from(await value.arrayBuffer()),
-        });
+      if (typeof value !== 'string' && value.size > 0) {
+        const list = files.get(name) ?? [];
+        list.push({ name: value.name, type: value.type, bytes: Buffer.from(await value.arrayBuffer()) });
+        files.set(name, list);
       }
     }
     const text = (value: NonNullable<ReturnType<FormData['get']>>) =>
@@ -65,7 +66,8 @@ export async function readForm(ctx: Koa.Context, uploadLimit: number): Promise<C
     return {
       get: (name) => text(data.get(name) ?? '')[0] ?? undefined,
       getAll: (name) => data.getAll(name).flatMap(text),
-      file: (name) => files.get(name) ?? null,
+      file: (name) => files.get(name)?.[0] ?? null,
+      files: (name) => files.get(name) ?? [],
     };
   }
   throw new FormError(415, 'expected a form (urlencoded or multipart)');

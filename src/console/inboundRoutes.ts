@@ -1,12 +1,15 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 
+import { resendInboundFax } from '../inbound/resendInboundFax.js';
+import { routeInbound } from '../inbound/routing.js';
 import type { InboundSearch } from '../store/jobStore.js';
 import { canSeeInbound, inboundScope } from './access.js';
 import { type ConsoleKit, numberPrefix, param, parseCursor } from './consoleKit.js';
 import { sendDocument, sendPreview } from './documentAnswers.js';
 import { dayRange } from './html.js';
 import { inboundFaxPage, inboundListPage } from './pages/inboundPages.js';
+import { clientAddress } from './viewer.js';
 
 const PAGE_SIZE = 50;
 
@@ -50,9 +53,40 @@ export function addInboundRoutes(router: Router, kit: ConsoleKit): void {
     return { fax, document };
   };
 
+  /** Who a re-send goes to now: the fax's current route (null when nobody). */
+  const routedTo = (toNumber: string) => routeInbound(deps.config, toNumber)?.recipients ?? null;
+
   router.get('/console/inbound/:id', async (ctx) => {
     const found = await visibleFax(ctx);
-    if (found) kit.render(ctx, inboundFaxPage(kit.frame(ctx), found.fax, found.document));
+    if (!found) return;
+    const to = routedTo(found.fax.to_number);
+    const notice =
+      param(ctx, 'done') === 'resent' && to
+        ? `Queued: the fax is being sent again by email to ${to.join(', ')}.`
+        : undefined;
+    kit.render(ctx, inboundFaxPage(kit.frame(ctx), found.fax, found.document, { routedTo: to, notice }));
+  });
+
+  /** Sends the fax again to its routed addresses through the outbox, like its first mail. */
+  router.post('/console/inbound/:id/resend', async (ctx) => {
+    await kit.form(ctx);
+    const found = await visibleFax(ctx);
+    if (!found) return;
+    const outcome = await resendInboundFax(deps, found.fax, {
+      at: deps.clock.now(),
+      actor: kit.viewer(ctx).email,
+      address: clientAddress(ctx),
+    });
+    if (outcome.kind === 'refused') {
+      const page = inboundFaxPage(kit.frame(ctx), found.fax, found.document, {
+        routedTo: routedTo(found.fax.to_number),
+        problem: outcome.reason,
+      });
+      return kit.render(ctx, page, 409);
+    }
+    deps.onMailQueued();
+    ctx.status = 303;
+    ctx.redirect(`/console/inbound/${encodeURIComponent(found.fax.fax_id)}?done=resent`);
   });
 
   router.get('/console/inbound/:id/document', async (ctx) => {

@@ -68,10 +68,17 @@ export function addJobRoutes(router: Router, kit: ConsoleKit): void {
     return history;
   };
 
+  /** The PDF the job transmitted (cover page, header lines) once built and still kept; null before that. */
+  const transmittedOf = async (jobId: string) => {
+    const sent = await deps.store.getTransmittedDocument(jobId);
+    return sent && sent.deleted_at === null ? sent : null;
+  };
+
   router.get('/console/jobs/:id', async (ctx) => {
     const history = await visibleHistory(ctx);
     if (!history) return;
-    kit.render(ctx, jobPage(kit.frame(ctx), history, { notice: NOTICES[param(ctx, 'done')] }));
+    const transmitted = await transmittedOf(history.job.id);
+    kit.render(ctx, jobPage(kit.frame(ctx), history, { transmitted, notice: NOTICES[param(ctx, 'done')] }));
   });
 
   router.get('/console/jobs/:id/document', async (ctx) => {
@@ -80,10 +87,18 @@ export function addJobRoutes(router: Router, kit: ConsoleKit): void {
     await sendDocument(ctx, kit, history.document, 'job', history.job.id);
   });
 
+  router.get('/console/jobs/:id/transmitted', async (ctx) => {
+    const history = await visibleHistory(ctx);
+    if (!history) return;
+    await sendDocument(ctx, kit, await transmittedOf(history.job.id), 'job', history.job.id);
+  });
+
+  /** Previews show the pages as transmitted once that PDF exists, else the document as it was handed in. */
   router.get('/console/jobs/:id/pages/:file', async (ctx) => {
     const history = await visibleHistory(ctx);
     if (!history) return;
-    await sendPreview(ctx, kit, history.document, 'job', history.job.id);
+    const shown = (await transmittedOf(history.job.id)) ?? history.document;
+    await sendPreview(ctx, kit, shown, 'job', history.job.id);
   });
 
   const act = (name: 'retry' | 'cancel') => async (ctx: Koa.Context) => {
@@ -113,7 +128,8 @@ export function addJobRoutes(router: Router, kit: ConsoleKit): void {
     } catch (error) {
       if (!(error instanceof OperatorRefusal)) throw error;
       const fresh = (await loadJobHistory(deps.store, history.job.id)) ?? history;
-      kit.render(ctx, jobPage(kit.frame(ctx), fresh, { problem: error.message }), 409);
+      const transmitted = await transmittedOf(history.job.id);
+      kit.render(ctx, jobPage(kit.frame(ctx), fresh, { transmitted, problem: error.message }), 409);
     }
   };
   router.post('/console/jobs/:id/retry', act('retry'));

@@ -20,7 +20,7 @@ import { makeViewerResolver } from './viewer.js';
 /** Reachable without a session: the sign-in form and the style sheet it uses. */
 const PUBLIC_PATHS = /^\/console\/(sign-in|assets\/[A-Za-z0-9.-]+)$/;
 /** Without a session, these answer 401 rather than a redirect to the sign-in page: they are not pages. */
-const NOT_PAGES = /\/(document|pages\/[^/]+)$/;
+const NOT_PAGES = /\/(document|transmitted|pages\/[^/]+)$/;
 
 /**
  * The web console as one middleware for the HTTP app: it answers every path under /console/ and passes all

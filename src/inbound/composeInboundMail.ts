@@ -41,6 +41,9 @@ export function makeInboundMailComposer(
       from: config.mail.from,
       domain: config.smtp.hostname,
       subjects: subjectsFromConfig(config.mail.subjects),
+      resend: payload.resend
+        ? { id: payload.resend.id, by: payload.resend.by, at: new Date(payload.resend.at) }
+        : undefined,
     };
     if (payload.mail === 'trouble') {
       return composeDownloadTrouble({

@@ -51,6 +51,11 @@ export interface InboundMailPayload {
   unrouted?: boolean;
   /** `failed`/`trouble`: our words for what went wrong (the last download error). */
   detail?: string;
+  /**
+   * A `fax` mail sent again from the web console: its own id gives it its own Message-ID (a crash-repeat of the
+   * same re-send keeps it), and the mail says who asked and when (epoch ms).
+   */
+  resend?: { id: string; by: string; at: number };
 }
 
 export const INBOUND_OUTBOX_KIND = 'inbound_fax' as const;

@@ -1,7 +1,7 @@
 /**
  * Emails for received faxes (docs/behaviour.md §7): the fax itself in attach/link/notice mode, and the notice
- * that an incoming fax failed. Pure; Message-IDs come from the fax id and the recipient set, so a retry after
- * a crash repeats the same id and a second route set gets its own.
+ * that an incoming fax failed. Pure; Message-IDs come from the fax id and the recipient set (and a console
+ * re-send's own id), so a retry after a crash repeats the same id and a second route set or a re-send gets its own.
  */
 import { describeFailure } from '../domain/failureReasons.js';
 import { formatBytes } from '../lib/units.js';
@@ -35,6 +35,8 @@ interface InboundCommon {
   /** Host part of the Message-ID. */
   domain: string;
   subjects?: Partial<SubjectTemplates>;
+  /** Sent again on request (the web console): `id` makes the Message-ID its own, `by` asked at `at`. */
+  resend?: { id: string; by: string; at: Date };
 }
 
 export interface InboundFaxInput extends InboundCommon {
@@ -70,6 +72,9 @@ export function composeInboundFax(input: InboundFaxInput): OutgoingMail {
   const { attachment, text: documentText } = chooseDelivery(input);
   const sections = [
     `You have received a fax from ${caller.body} on ${input.called}.`,
+    input.resend
+      ? `This is a copy sent again by ${toHeaderText(input.resend.by)} from the web console on ${formatTime(input.resend.at, input.timezone)}.`
+      : '',
     input.partial
       ? 'This fax is partial: the call ended before every page arrived, so pages may be missing. ' +
         'If you know the sender, ask them to send it again.'
@@ -127,7 +132,8 @@ function inboundMail(
   sections: string[],
   attachments: Attachment[],
 ): OutgoingMail {
-  const localPart = `${idPrefix}-${input.faxId}-${recipientSetHash(input.recipients)}`;
+  const resent = input.resend ? `-resent-${input.resend.id}` : '';
+  const localPart = `${idPrefix}-${input.faxId}-${recipientSetHash(input.recipients)}${resent}`;
   return {
     from: input.from,
     to: [...new Set(input.recipients)],

@@ -239,4 +239,14 @@ export interface JobStore {
   forgetAudit(olderThan: number): Promise<number>;
   /** Jobs finished delivered or failed, and faxes received, since `since`. */
   countActivity(since: number): Promise<ActivityCounts>;
+  /**
+   * Queues a received fax's mail again (the console's re-send) with its audit entry, in one transaction;
+   * false, writing nothing, when the fax is unknown or its document was deleted.
+   */
+  queueInboundResend(
+    faxId: string,
+    entry: InboundOutboxEntry,
+    audit: AuditEntry,
+    now: number,
+  ): Promise<boolean>;
 }

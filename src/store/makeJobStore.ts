@@ -27,6 +27,7 @@ import {
   retryJob,
 } from './sql/operator.js';
 import { processEvent } from './sql/processEvent.js';
+import { queueInboundResend } from './sql/queueInboundResend.js';
 import {
   countJobs,
   countOutbox,
@@ -112,5 +113,6 @@ export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
     listAudit: on(listAudit),
     forgetAudit: on(forgetAudit),
     countActivity: on(countActivity),
+    queueInboundResend: on(queueInboundResend),
   };
 }

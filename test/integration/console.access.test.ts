@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { hashPassword } from '../../src/lib/passwordHash.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/testDaemon.js';
+import { startSimulator } from '../../src/simulator/index.js';
+import { freePort, startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
 
 /** Signs in over plain HTTP as the console's forms do; returns the cookies and the CSRF token. */
 async function signIn(base: string, email: string, password: string) {
@@ -40,6 +41,36 @@ describe('console access', () => {
     const text = await page.text();
     expect(text).toContain('Sandbox mode');
     expect(text).toContain('the console needs no sign-in');
+  });
+
+  it('shows on the health page that Telnyx refuses the API key and the mail relay is down', async () => {
+    const simulator = await startSimulator({ timing: { stepMs: 20 } });
+    // The missed-fax poll lists faxes at start: Telnyx answers 401, as it does to a revoked key.
+    simulator.injectResponses('GET /faxes', [{ status: 401 }, { status: 401 }, { status: 401 }]);
+    const deadRelay = `smtp://127.0.0.1:${await freePort()}`;
+    try {
+      env = await startTestDaemon({ simulator, env: { FAXBRIDGE_MAIL__SMTP_URL: deadRelay } });
+      const page = await waitFor(
+        async () => {
+          const text = await (await fetch(`${env!.httpUrl}/console/health`)).text();
+          return text.includes('refused our API key') ? text : null;
+        },
+        20_000,
+        'the health page to show the refused key',
+      );
+      const telnyx = /data-service="telnyx">([\s\S]*?)<\/dd>/.exec(page)![1]!.replace(/\s+/g, ' ');
+      expect(telnyx).toContain('failing');
+      expect(telnyx).toContain('the last call (GET /faxes');
+      expect(telnyx).toContain('refused our API key (401)');
+      expect(telnyx).toContain('No call has worked since start.');
+      const relay = /Mail relay<\/dt>\s*<dd>([\s\S]*?)<\/dd>/.exec(page)![1]!;
+      expect(relay).toContain('failing');
+      expect(relay).not.toContain('>ok<');
+    } finally {
+      await env?.stop();
+      env = null;
+      await simulator.close();
+    }
   });
 
   it('believes the sign-in proxy header only from console.trusted_proxies', async () => {

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -7,8 +8,11 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { hashPassword } from '../../src/lib/passwordHash.js';
+import { makeMarkedImage } from '../helpers/documentFixtures.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
+import { inkBox, pdfPages, pdfText, renderPage } from '../helpers/renderPdf.js';
 import { startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
+import { type RelayedMail, startTestRelay, type TestRelay } from '../helpers/testRelay.js';
 
 /*
  * The web console in a real browser (Debian's Chromium driven by playwright-core) against a running daemon in
@@ -26,9 +30,13 @@ const ADMIN = { email: 'boss@example.com', password: 'boss-secret-1' };
 const FAILS_FINALLY = '+15555550103';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+/** The fax PDF among a mail's parts (the first-page picture is another). */
+const pdfOf = (mail: RelayedMail) =>
+  mail.parsed.attachments.find((part) => part.contentType === 'application/pdf')!;
 
 describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', () => {
   let env: TestDaemon;
+  let relay: TestRelay;
   let browser: Browser;
   let base: string;
   /** Every URL any page of the test asked for: all must be the daemon's. */
@@ -46,8 +54,10 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
         return `    - email: ${email}\n      password_hash: '${await hashPassword(password, CHEAP)}'\n      role: ${role as string}\n`;
       }),
     );
+    relay = await startTestRelay();
     env = await startTestDaemon({
-      yaml: `console:\n  users:\n${users.join('')}inbound:\n  - number: '+15550001111'\n    deliver_to: [${ALICE.email}]\n`,
+      yaml: `console:\n  users:\n${users.join('')}inbound:\n  - number: '+15550001111'\n    deliver_to: [${ALICE.email}, frontdesk@example.com]\n`,
+      env: { FAXBRIDGE_MAIL__SMTP_URL: relay.url },
     });
     base = env.httpUrl;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
@@ -56,6 +66,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
   afterAll(async () => {
     await browser?.close();
     await env?.stop();
+    await relay?.close();
   });
 
   async function newPage(
@@ -91,11 +102,16 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     );
   }
 
-  async function sendFromPage(page: Page, numbers: string[], pages = 2): Promise<string[]> {
-    const pdf = path.join(tmpdir(), `console-${Date.now()}.pdf`);
-    writeFileSync(pdf, await makePdf(pages));
+  /** A PDF of `pages` pages labelled `name page n`, written to a temporary file named `name`.pdf. */
+  async function pdfFile(name: string, pages: number): Promise<string> {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'console-')), `${name}.pdf`);
+    writeFileSync(file, await makePdf(pages, { label: name }));
+    return file;
+  }
+
+  async function sendFromPage(page: Page, numbers: string[], files: string[]): Promise<string[]> {
     await page.goto(`${base}/console/send`);
-    await page.setInputFiles('input[name=document]', pdf);
+    await page.setInputFiles('input[name=document]', files);
     await page.fill('textarea[name=numbers]', numbers.join('\n'));
     await page.screenshot({ path: `${SHOTS}/send.png`, fullPage: true });
     await Promise.all([page.waitForURL(/\/console\/jobs\?queued=/), page.click('main button[type=submit]')]);
@@ -125,7 +141,12 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
   it('signs in, sends a fax to two numbers, watches both delivered, and shows attempts and page previews', async () => {
     const { context, page } = await newPage();
     await signIn(page, ALICE);
-    const ids = await sendFromPage(page, ['+15550004001', '+15550004002']);
+    const photo = makeMarkedImage(mkdtempSync(path.join(tmpdir(), 'console-')), 'photo.jpg', 800, 1000);
+    const ids = await sendFromPage(
+      page,
+      ['+15550004001', '+15550004002'],
+      [await pdfFile('letter', 2), photo],
+    );
     const message = await env.daemon.store.getMessage(
       (await env.daemon.store.getJob(ids[0]!))!.message_row_id,
     );
@@ -142,17 +163,31 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     );
     await page.screenshot({ path: `${SHOTS}/jobs.png`, fullPage: true });
 
+    // Each number was sent the letter's two pages and the photo as a page of its own, after the cover page.
+    for (const id of ids) {
+      const sent = (await env.daemon.store.getTransmittedDocument(id))!;
+      const file = path.join(env.dataDir, 'documents', sent.storage_key);
+      expect(pdfPages(file)).toHaveLength(4);
+      const text = pdfText(file);
+      expect(text).toContain('letter page 1');
+      expect(text).toContain('letter page 2');
+      expect(inkBox(renderPage(file, 4))).toMatchObject({ left: expect.closeTo(0.1, 0) });
+    }
+
     await page.click(`a[href="/console/jobs/${ids[0]}"]`);
     expect(await page.locator('h1').textContent()).toContain('Fax to');
     const attempts = page.locator('h2:has-text("Attempts") + .scroll tbody tr');
     expect(await attempts.count()).toBe(1);
     expect(await attempts.first().textContent()).toContain('delivered');
     const previews = page.locator('.pages img');
-    expect(await previews.count()).toBe(2);
+    // The pages as faxed: the cover page, the letter's two pages and the photo.
+    expect(await previews.count()).toBe(4);
+    expect(await page.locator('main').textContent()).toContain('As faxed, with the cover page');
+    expect(await page.locator('main').textContent()).toContain('letter.pdf + photo.jpg');
     await waitForPreviews(page);
     await page.screenshot({ path: `${SHOTS}/job.png`, fullPage: true });
     const audit = await env.daemon.store.listAudit({ limit: 50 });
-    expect(audit.filter((entry) => entry.action === 'preview' && entry.object_id === ids[0])).toHaveLength(2);
+    expect(audit.filter((entry) => entry.action === 'preview' && entry.object_id === ids[0])).toHaveLength(4);
     expect(audit.find((entry) => entry.action === 'preview')).toMatchObject({
       actor: ALICE.email,
       object_type: 'job',
@@ -163,7 +198,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
   it('retries a failed job as a new job', async () => {
     const { context, page } = await newPage();
     await signIn(page, ALICE);
-    const [failedId] = await sendFromPage(page, [FAILS_FINALLY], 1);
+    const [failedId] = await sendFromPage(page, [FAILS_FINALLY], [await pdfFile('short', 1)]);
     await waitFor(
       async () => (await env.daemon.store.getJob(failedId!))?.status === 'failed',
       20_000,
@@ -178,6 +213,31 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     const retried = await env.daemon.store.getJob(newId);
     expect(retried).toMatchObject({ to_number: FAILS_FINALLY, sender: ALICE.email });
     await page.screenshot({ path: `${SHOTS}/retried.png`, fullPage: true });
+    await context.close();
+  });
+
+  it('refuses on the page, in plain words, a file that cannot be faxed, and queues nothing', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, ALICE);
+    const dir = mkdtempSync(path.join(tmpdir(), 'console-'));
+    const letter = await pdfFile('letter', 1);
+    execFileSync('zip', ['-j', '-q', path.join(dir, 'letters.zip'), letter]);
+    const before = (await env.daemon.store.searchJobs({ limit: 100 })).length;
+    await page.goto(`${base}/console/send`);
+    await page.setInputFiles('input[name=document]', [letter, path.join(dir, 'letters.zip')]);
+    await page.fill('textarea[name=numbers]', '+15550004003');
+    const [answer] = await Promise.all([
+      page.waitForResponse((response) => response.request().method() === 'POST'),
+      page.click('main button[type=submit]'),
+    ]);
+    expect(answer.status()).toBe(422);
+    expect(await page.locator('.error').textContent()).toContain(
+      'Not sent: letters.zip is an archive; attach the files themselves',
+    );
+    // The numbers stay in the form for the second try.
+    expect(await page.locator('textarea[name=numbers]').inputValue()).toContain('+15550004003');
+    await page.screenshot({ path: `${SHOTS}/send-refused.png`, fullPage: true });
+    expect(await env.daemon.store.searchJobs({ limit: 100 })).toHaveLength(before);
     await context.close();
   });
 
@@ -216,6 +276,33 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     expect(sha256(readFileSync(file))).toBe(fax.media!.sha256);
     const audit = await env.daemon.store.listAudit({ limit: 50 });
     expect(audit.some((entry) => entry.action === 'download' && entry.object_id === fax.id)).toBe(true);
+
+    // Sent again by email: a second mail to the routed addresses, the same PDF, its own Message-ID.
+    const mailsOfFax = () =>
+      relay.messages.filter((mail) => mail.parsed.headers.get('x-faxbridge-fax') === fax.id);
+    const [first] = await waitFor(() => (mailsOfFax().length ? mailsOfFax() : null), 20_000, 'first mail');
+    await Promise.all([
+      page.waitForURL(/\?done=resent$/),
+      page.click('button:has-text("Send again by email")'),
+    ]);
+    expect(await page.locator('.notice').textContent()).toContain(
+      'sent again by email to alice@example.com, frontdesk@example.com',
+    );
+    await page.screenshot({ path: `${SHOTS}/inbound-resent.png`, fullPage: true });
+    const [, again] = await waitFor(
+      () => (mailsOfFax().length >= 2 ? mailsOfFax() : null),
+      20_000,
+      'the mail sent again',
+    );
+    expect(again!.rcptTo.sort()).toEqual(['alice@example.com', 'frontdesk@example.com']);
+    expect(again!.parsed.messageId).toBeTruthy();
+    expect(again!.parsed.messageId).not.toBe(first!.parsed.messageId);
+    expect(sha256(pdfOf(again!).content)).toBe(fax.media!.sha256);
+    expect(again!.parsed.text).toContain(`sent again by ${ALICE.email}`);
+    const resent = (await env.daemon.store.listAudit({ limit: 50 })).find(
+      (entry) => entry.action === 'resend' && entry.object_id === fax.id,
+    );
+    expect(resent).toMatchObject({ actor: ALICE.email, object_type: 'inbound' });
     await context.close();
   });
 
@@ -227,7 +314,17 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     expect(await page.locator('tbody').textContent()).toContain('download');
     await page.screenshot({ path: `${SHOTS}/audit.png`, fullPage: true });
     await page.goto(`${base}/console/health`);
-    expect(await page.locator('main').textContent()).toContain('Waiting to be sent');
+    const count = async (name: string) => Number(await page.locator(`[data-count="${name}"]`).textContent());
+    // Two faxes delivered, at least the one to the failing number failed, one fax received; nothing waits.
+    expect(await count('delivered')).toBe(2);
+    expect(await count('failed')).toBeGreaterThanOrEqual(1);
+    expect(await count('received')).toBe(1);
+    expect(await count('mail-dead')).toBe(0);
+    const telnyx = await page.locator('[data-service="telnyx"]').textContent();
+    expect(telnyx).toMatch(/^\s*ok\b/);
+    expect(telnyx).toContain('the built-in simulator');
+    expect(telnyx).toMatch(/the last call \((POST|GET) \/faxes[^)]*\) was answered at \d{4}-/);
+    expect(await page.locator('dt:has-text("Mail relay") + dd').textContent()).toContain('ok');
     await page.screenshot({ path: `${SHOTS}/health.png`, fullPage: true });
     await context.close();
   });
@@ -237,13 +334,33 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     const { context, page } = await newPage();
     await signIn(page, BOB);
     expect(await page.locator('tbody').textContent()).not.toContain(aliceJob!.id);
-    for (const suffix of ['', '/document', '/pages/1.png']) {
+    for (const suffix of ['', '/document', '/transmitted', '/pages/1.png']) {
       const answer = await page.goto(`${base}/console/jobs/${aliceJob!.id}${suffix}`);
       expect(answer!.status()).toBe(404);
     }
     expect(await page.locator('h1').textContent()).toContain('Not found');
     const inbound = await env.daemon.store.searchInboundFaxes({ limit: 1 });
-    expect((await page.goto(`${base}/console/inbound/${inbound[0]!.fax_id}`))!.status()).toBe(404);
+    const faxId = inbound[0]!.fax_id;
+    for (const suffix of ['', '/document', '/pages/1.png'])
+      expect((await page.goto(`${base}/console/inbound/${faxId}${suffix}`))!.status()).toBe(404);
+    // Nor can Bob have Alice's fax mailed again, with a good token from his own page.
+    await page.goto(`${base}/console/inbound`);
+    expect(await page.locator('tbody').textContent()).not.toContain('+12125550177');
+    const token = await page.locator('input[name=_csrf]').first().inputValue();
+    const mailsOfFax = () =>
+      relay.messages.filter((mail) => mail.parsed.headers.get('x-faxbridge-fax') === faxId).length;
+    const mailsBefore = mailsOfFax();
+    const resend = await page.request.post(`${base}/console/inbound/${faxId}/resend`, {
+      form: { _csrf: token },
+      headers: { origin: base },
+    });
+    expect(resend.status()).toBe(404);
+    expect(
+      (await env.daemon.store.listAudit({ limit: 100 }))
+        .filter((e) => e.actor === BOB.email)
+        .map((e) => e.action),
+    ).not.toContain('resend');
+    expect(mailsOfFax()).toBe(mailsBefore);
     await page.goto(`${base}/console/audit`);
     expect(await page.locator('h1').textContent()).toContain('Not found');
     await context.close();

@@ -206,6 +206,59 @@ describe.each(['sqlite', 'postgres'] as const)('console queries on %s', (dialect
     expect(await store.listAudit({ limit: 10 })).toHaveLength(1);
   });
 
+  test('queues a re-send of a received fax with its audit entry; nothing for one without a live document', async () => {
+    const fax = inbound('+12125550100', '+15550001111', NOW);
+    await store.recordInboundFax(fax, [], null, NOW);
+    const entry = {
+      kind: 'inbound_fax' as const,
+      payload: { fax_id: fax.fax_id, mail: 'fax', to: ['a@x.com'] },
+    };
+    const audit = (action: string) => ({
+      id: id('au'),
+      at: NOW,
+      actor: 'a@x.com',
+      action,
+      object_type: 'inbound',
+      object_id: fax.fax_id,
+      address: '127.0.0.1',
+      detail: null,
+    });
+    // Not downloaded yet: no document to send.
+    expect(await store.queueInboundResend(fax.fax_id, entry, audit('resend'), NOW)).toBe(false);
+    expect(await store.queueInboundResend('in_unknown', entry, audit('resend'), NOW)).toBe(false);
+    expect(await store.countOutbox('pending')).toBe(0);
+    expect(await store.listAudit({ limit: 10 })).toEqual([]);
+
+    const [claimed] = await store.claimInboundFaxes('w', NOW, 60_000, 1);
+    const documentId = id('doc');
+    const stored = await store.updateInboundFax(
+      claimed!.fax_id,
+      'w',
+      {
+        status: 'mailed',
+        document: {
+          id: documentId,
+          storage_key: `inbound/${fax.fax_id}.pdf`,
+          sha256: 'cd'.repeat(32),
+          size: 10,
+          pages: 1,
+          filename: 'fax.pdf',
+          created_at: NOW,
+        },
+      },
+      NOW,
+    );
+    expect(stored).toBe(true);
+    expect(await store.queueInboundResend(fax.fax_id, entry, audit('resend'), NOW + 1)).toBe(true);
+    const [row] = await store.claimOutbox('o', NOW + 1, 60_000, 5);
+    expect(row).toMatchObject({ kind: 'inbound_fax', job_id: null });
+    expect(JSON.parse(row!.payload_json)).toEqual(entry.payload);
+    expect((await store.listAudit({ limit: 10 })).map((e) => e.action)).toEqual(['resend']);
+
+    await store.markDocumentDeleted(documentId, NOW + 2);
+    expect(await store.queueInboundResend(fax.fax_id, entry, audit('resend'), NOW + 3)).toBe(false);
+  });
+
   test('counts the day: delivered and failed jobs finished since, faxes received since', async () => {
     const jobs = await store.acceptMessage(
       message(['+15550000001', '+15550000002', '+15550000003'], 'a@x.com', NOW),

@@ -135,6 +135,20 @@ describe('inbound Message-IDs', () => {
       composeInboundFailure(failure({ faxId: fax().faxId, recipients: fax().recipients })).messageId,
     ).not.toBe(a.messageId);
   });
+
+  it('give a console re-send its own id, kept when that re-send is sent twice after a crash', () => {
+    const original = composeInboundFax(fax());
+    const resend = (id: string) =>
+      composeInboundFax(
+        fax({ resend: { id, by: 'alice@example.com', at: new Date('2026-11-28T09:00:00Z') } }),
+      );
+    const first = resend('rs_AAAAAAAAAAAAAAAA');
+    expect(first.messageId).not.toBe(original.messageId);
+    expect(resend('rs_AAAAAAAAAAAAAAAA').messageId).toBe(first.messageId);
+    expect(resend('rs_BBBBBBBBBBBBBBBB').messageId).not.toBe(first.messageId);
+    expect(first.text).toContain('sent again by alice@example.com from the web console on');
+    expect(first.attachments.map((part) => part.path)).toEqual(original.attachments.map((part) => part.path));
+  });
 });
 
 describe('composeInboundFailure', () => {

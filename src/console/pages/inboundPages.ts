@@ -1,7 +1,7 @@
 import type { DocumentRow, InboundFaxRow } from '../../store/jobStore.js';
 import { formatTime, html, query } from '../html.js';
 import { MAX_PREVIEW_PAGES } from './jobPage.js';
-import { layout, type PageFrame, statusBadge } from './layout.js';
+import { csrfField, layout, type PageFrame, statusBadge } from './layout.js';
 
 export interface InboundFilter {
   caller: string;
@@ -67,15 +67,41 @@ export function inboundListPage(
   );
 }
 
-export function inboundFaxPage(frame: PageFrame, fax: InboundFaxRow, document: DocumentRow | null): string {
+export interface InboundFaxOptions {
+  /** Who the fax's mail goes to under the current routes; null when nobody. */
+  routedTo: string[] | null;
+  notice?: string;
+  problem?: string;
+}
+
+export function inboundFaxPage(
+  frame: PageFrame,
+  fax: InboundFaxRow,
+  document: DocumentRow | null,
+  options: InboundFaxOptions,
+): string {
   const zone = frame.config.timezone;
   const live = document !== null && document.deleted_at === null;
   const pages = live ? Math.min(document.pages, MAX_PREVIEW_PAGES) : 0;
+  const actions = live
+    ? html`<div class="actions">
+        <a class="button" href="/console/inbound/${fax.fax_id}/document">Download the PDF</a>
+        ${
+          options.routedTo
+            ? html`<form method="post" action="/console/inbound/${fax.fax_id}/resend">
+                ${csrfField(frame)}<button type="submit" class="secondary">Send again by email</button>
+              </form>`
+            : ''
+        }
+      </div>`
+    : '';
   return layout(
     frame,
     `Fax from ${fax.from_number ?? 'unknown caller'}`,
     'inbound',
-    html`<div class="card">
+    html`${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ''}
+      ${options.problem ? html`<p class="error" role="alert">${options.problem}</p>` : ''}
+      <div class="card">
         <dl>
           <dt>Telnyx fax</dt>
           <dd>${fax.fax_id}</dd>
@@ -89,6 +115,8 @@ export function inboundFaxPage(frame: PageFrame, fax: InboundFaxRow, document: D
           <dd>${formatTime(fax.received_at, zone)}</dd>
           <dt>Pages</dt>
           <dd>${fax.pages ?? '—'}${fax.partial ? ' (the call ended before every page arrived)' : ''}</dd>
+          <dt>Routed to</dt>
+          <dd>${options.routedTo ? options.routedTo.join(', ') : 'nobody (no route for this number)'}</dd>
           ${
             document
               ? html`<dt>Document</dt>
@@ -100,7 +128,7 @@ export function inboundFaxPage(frame: PageFrame, fax: InboundFaxRow, document: D
           }
         </dl>
       </div>
-      ${live ? html`<div class="actions"><a href="/console/inbound/${fax.fax_id}/document">Download the PDF</a></div>` : ''}
+      ${actions}
       <h2>Pages</h2>
       ${
         pages

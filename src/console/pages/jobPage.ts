@@ -1,5 +1,6 @@
 import { describeFailure } from '../../domain/failureReasons.js';
 import type { JobHistory } from '../../jobs/jobHistory.js';
+import type { DocumentRow } from '../../store/jobStore.js';
 import { formatTime, type Html, html } from '../html.js';
 import { csrfField, layout, type PageFrame, statusBadge } from './layout.js';
 
@@ -9,7 +10,7 @@ export const MAX_PREVIEW_PAGES = 20;
 export function jobPage(
   frame: PageFrame,
   history: JobHistory,
-  options: { notice?: string; problem?: string },
+  options: { transmitted: DocumentRow | null; notice?: string; problem?: string },
 ): string {
   const { job, message, document, attempts, events, outbox, related } = history;
   const zone = frame.config.timezone;
@@ -19,8 +20,18 @@ export function jobPage(
   const canCancel = job.status === 'queued' || job.status === 'placed';
   const failure = job.failure_reason ? describeFailure(job.failure_reason) : null;
 
+  const { transmitted } = options;
   const actions: Html[] = [];
-  if (documentLive) actions.push(html`<a href="/console/jobs/${job.id}/document">Download the PDF</a>`);
+  if (transmitted)
+    actions.push(
+      html`<a class="button" href="/console/jobs/${job.id}/transmitted">Download the PDF as faxed</a>`,
+    );
+  if (documentLive)
+    actions.push(
+      html`<a class="button ${transmitted ? 'secondary' : ''}" href="/console/jobs/${job.id}/document"
+        >Download the document${transmitted ? ' as handed in' : ''}</a
+      >`,
+    );
   if (canRetry)
     actions.push(
       html`<form method="post" action="/console/jobs/${job.id}/retry">
@@ -34,7 +45,9 @@ export function jobPage(
       </form>`,
     );
 
-  const pages = documentLive ? Math.min(document.pages, MAX_PREVIEW_PAGES) : 0;
+  // The pages as faxed (cover page and header lines included) once built, else the document handed in.
+  const shown = transmitted ?? (documentLive ? document : null);
+  const pages = shown ? Math.min(shown.pages, MAX_PREVIEW_PAGES) : 0;
   const previews = Array.from({ length: pages }, (_, index) => index + 1).map(
     (page) =>
       html`<figure>
@@ -197,8 +210,11 @@ export function jobPage(
       <h2>Pages</h2>
       ${
         previews.length
-          ? html`<div class="pages">${previews}</div>
-              ${document && document.pages > pages ? html`<p class="muted">Showing ${pages} of ${document.pages} pages; download the PDF for the rest.</p>` : ''}`
+          ? html`<p class="muted">
+                ${transmitted ? 'As faxed, with the cover page and header lines.' : 'As handed in; the PDF that is faxed is built before the first attempt.'}
+              </p>
+              <div class="pages">${previews}</div>
+              ${shown && shown.pages > pages ? html`<p class="muted">Showing ${pages} of ${shown.pages} pages; download the PDF for the rest.</p>` : ''}`
           : html`<p class="muted">
               ${document?.deleted_at ? 'The document was deleted by retention.' : 'No document.'}
             </p>`

@@ -1,6 +1,28 @@
 import { html } from '../html.js';
 import { csrfField, layout, type PageFrame } from './layout.js';
 
+/** What the file picker offers; anything else chosen is still recognised by its bytes, or refused in words. */
+const ACCEPTED = [
+  'application/pdf',
+  'image/*',
+  '.pdf',
+  '.tif',
+  '.tiff',
+  '.heic',
+  '.txt',
+  '.doc',
+  '.docx',
+  '.odt',
+  '.rtf',
+  '.xls',
+  '.xlsx',
+  '.ods',
+  '.ppt',
+  '.pptx',
+  '.odp',
+  '.dat',
+].join(',');
+
 export interface SendForm {
   numbers: string;
   cover: boolean;
@@ -16,8 +38,13 @@ export function sendPage(
     ? html`<form class="stack card" method="post" action="/console/send" enctype="multipart/form-data">
         ${csrfField(frame)}
         <label
-          >Document (PDF) <input type="file" name="document" accept="application/pdf,.pdf" required
-        /></label>
+          >Documents
+          <input type="file" name="document" multiple required accept="${ACCEPTED}" />
+          <span class="muted"
+            >PDFs, photos and scans (JPEG, PNG, HEIC, TIFF), text and Office files; several become one fax, in
+            the order chosen.</span
+          ></label
+        >
         <label
           >Fax numbers (one per line or separated by commas)
           <textarea name="numbers" required inputmode="tel" placeholder="+15550001111">
