@@ -18,6 +18,7 @@ import type { DnsResolver } from './smtp/senderAuth.js';
 import type { JobStore } from './store/jobStore.js';
 import { openStore } from './store/openStore.js';
 import { makeTelnyxClient, type TelnyxClient } from './telnyx/client.js';
+import { withRateLimitGate } from './telnyx/rateLimitGate.js';
 
 /**
  * What the daemon's components share, built once by `makeCtx` and passed first to every `start*`. Nothing
@@ -115,11 +116,14 @@ export async function makeCtx(options: CtxOptions): Promise<Ctx> {
       documents,
       signer,
       urlSecret,
-      telnyx: makeTelnyxClient({
-        apiUrl: telnyx.apiUrl,
-        apiKey: telnyx.apiKey,
-        timeoutMs: config.telnyx.request_timeout,
-      }),
+      // One gate for every worker of this instance: a 429 pauses them all (telnyx/rateLimitGate.ts).
+      telnyx: withRateLimitGate(
+        makeTelnyxClient({
+          apiUrl: telnyx.apiUrl,
+          apiKey: telnyx.apiKey,
+          timeoutMs: config.telnyx.request_timeout,
+        }),
+      ),
       telnyxPublicKey: telnyx.publicKey,
       mailer: makeMailer({
         smtpUrl: config.mail.smtp_url ?? null,

@@ -214,6 +214,8 @@ export const configSchema = z.strictObject({
       inbound_media_networks: stringList(cidr).default([]),
       /** The fax resolution asked of Telnyx when neither a subject tag nor the sender's entry says. */
       quality: quality.default('high'),
+      /** Faxes being handed to Telnyx at once by this instance; Telnyx allows 2,000 processing at once. */
+      concurrency: int(1, 2000).default(16),
     })
     .prefault({}),
   senders: z

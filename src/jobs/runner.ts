@@ -9,7 +9,8 @@ import type { JobRow, Transition } from '../store/jobStore.js';
 
 export interface JobRunnerOptions extends Pick<Ctx, 'store' | 'clock' | 'log'> {
   work: (job: JobRow, owner: string, log: Logger, signal: AbortSignal) => Promise<Transition | null>;
-  concurrency?: number;
+  /** Jobs worked at once (the daemon passes `telnyx.concurrency`). */
+  concurrency: number;
   pollMs?: number;
   leaseMs?: number;
 }
@@ -31,7 +32,7 @@ const DEFAULT_LEASE = 1 * MINUTE;
  */
 export function startJobRunner(options: JobRunnerOptions): JobRunner {
   const { store, clock, log, work } = options;
-  const concurrency = options.concurrency ?? 4;
+  const { concurrency } = options;
   const pollMs = options.pollMs ?? 1 * SECOND;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE;
   const owner = `worker-${randomBytes(6).toString('hex')}`;

@@ -15,6 +15,8 @@ export function startJobs(ctx: Ctx): Stoppable {
     log: ctx.log.child({ component: 'worker' }),
     pollMs: ctx.tuning.pollMs,
     leaseMs: ctx.tuning.leaseMs,
+    // How many faxes are handed to Telnyx at once; a 429 pauses them all together (telnyx/rateLimitGate.ts).
+    concurrency: ctx.config.telnyx.concurrency,
     work: async (job, owner, jobLog, signal) => {
       const transition = await workJob(ctx, job, owner, jobLog, signal);
       events.emit('jobWorked', { job, transition });

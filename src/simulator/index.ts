@@ -13,6 +13,7 @@ import { TELNYX_MAX_MEDIA_BYTES, TELNYX_MAX_PAGES } from './mediaFetch.js';
 import { makeMediaVault } from './mediaVault.js';
 import type { OutboundDeps } from './outbound.js';
 import { makeOutcomePlanner } from './outcomes.js';
+import { makeApiPacing } from './pacing.js';
 import { seedFaxes } from './seedFaxes.js';
 import { startSimServer } from './server.js';
 import { makeSigner } from './signer.js';
@@ -20,6 +21,7 @@ import type { SimFax, Simulator, SimulatorOptions } from './types.js';
 import { makeWebhookDispatcher } from './webhooks.js';
 
 export { describeMagicNumbers, MAGIC_NUMBERS, type MagicNumber, type MagicOutcome } from './magicNumbers.js';
+export type { RateLimitOptions } from './pacing.js';
 export type {
   FaxDirection,
   FaxSeed,
@@ -98,6 +100,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     defaultWebhookUrl,
   };
   const injections = makeInjectionQueue();
+  const pacing = makeApiPacing(clock, options.timing?.apiLatencyMs ?? 0);
   const server = await startSimServer(
     {
       routes: {
@@ -115,6 +118,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         },
       },
       injections,
+      pacing,
       tracker,
       apiKey: options.apiKey,
       clock,
@@ -137,6 +141,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     deliveries: () => webhooks.deliveries(),
     failNumber: (to, failureReasons) => outbound.planner.failNumber(to, failureReasons),
     injectResponses: (path, responses) => injections.add(path, responses),
+    setApiLatency: (ms) => pacing.setLatency(ms),
+    rateLimit: (forMs, rateOptions) => pacing.rateLimit(forMs, rateOptions),
+    peakConcurrency: (key) => pacing.peakConcurrency(key),
     seedFaxes: (seed) => seedFaxes(store, seed).map((record) => snapshot(record.fax)),
     webhookMode: (mode) => webhooks.setMode(mode),
     sendInbound: async (inboundOptions) => snapshot((await startInboundFax(inbound, inboundOptions)).fax),

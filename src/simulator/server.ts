@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { ActivityTracker } from './activity.js';
 import { reshapeList } from './faxList.js';
 import type { InjectionQueue } from './injections.js';
+import type { ApiPacing } from './pacing.js';
 import {
   type ApiRequest,
   type ApiResponse,
@@ -26,6 +27,8 @@ import type { InjectedResponse, SimRequest } from './types.js';
 export interface ServerDeps {
   routes: RouteDeps;
   injections: InjectionQueue;
+  /** API latency, rate-limited periods and the concurrency seen (pacing.ts). */
+  pacing: ApiPacing;
   tracker: ActivityTracker;
   apiKey: string | undefined;
   clock: () => number;
@@ -110,12 +113,29 @@ async function serve(
     return finish({ status: 401, body: defaultErrorBody(401) });
   }
   const route = matchRoute(method, path);
-  const injection = deps.injections.take(method, path, route?.template ?? null, url.searchParams);
-  if (!injection) return finish(route ? handleApi(deps.routes, request, route) : NOT_FOUND);
+  const kind = `${method} ${route?.template ?? path}`;
+  const leave = deps.pacing.enter(kind);
+  try {
+    // Decided as the request arrives, answered after the latency, as a real API at its limit would.
+    const limited = deps.pacing.limitedHeaders(kind);
+    const latency = deps.pacing.latencyMs();
+    if (latency > 0) await waitUnlessGone(latency, res, deps.tracker.signal);
+    if (limited) {
+      return finish({
+        status: 429,
+        headers: { ...RATE_LIMIT_HEADERS, ...limited },
+        body: defaultErrorBody(429),
+      });
+    }
+    const injection = deps.injections.take(method, path, route?.template ?? null, url.searchParams);
+    if (!injection) return finish(route ? handleApi(deps.routes, request, route) : NOT_FOUND);
 
-  entry.injected = true;
-  deps.log.debug({ method, path, injection }, 'answering with an injected response');
-  finish(await answerInjected(deps, injection, request, route, req, res));
+    entry.injected = true;
+    deps.log.debug({ method, path, injection }, 'answering with an injected response');
+    finish(await answerInjected(deps, injection, request, route, req, res));
+  } finally {
+    leave();
+  }
 }
 
 /** Builds the injected answer; null means "destroy the socket". */

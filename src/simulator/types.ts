@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { RateLimitOptions } from './pacing.js';
 
 /** Fax statuses from the SPEC `Fax.status` enum (docs/telnyx.md §5.2). */
 export type FaxStatus =
@@ -42,6 +43,8 @@ export interface SimulatorOptions {
     webhookRetryDelaysMs?: number[];
     /** Give up fetching a media_url after this long (default 30 s). */
     fetchTimeoutMs?: number;
+    /** Every `/v2` answer waits this long (real Telnyx takes a few hundred ms); default 0. */
+    apiLatencyMs?: number;
   };
   /** Media limits (Telnyx: 50 MB, 350 pages). Tests lower them to exercise the failures cheaply. */
   limits?: { maxBytes?: number; maxPages?: number };
@@ -185,6 +188,16 @@ export interface Simulator {
   deliveries(): SimDelivery[];
   failNumber(to: string, failureReasons: string[] | string): void;
   injectResponses(path: string, responses: InjectedResponse[]): void;
+  /** Every `/v2` answer from now on waits `ms` (0: none). */
+  setApiLatency(ms: number): void;
+  /**
+   * Refuses `/v2` requests (every one, or only `options.key` such as `POST /faxes`) with 429 for `forMs` from
+   * the next such request on, with `Retry-After` and `x-ratelimit-reset` set to the whole seconds left of that
+   * period (or `options.retryAfterSeconds`): Telnyx at its rate limit.
+   */
+  rateLimit(forMs: number, options?: RateLimitOptions): void;
+  /** The most `/v2` requests of one kind in progress at once, by `METHOD /template` (`POST /faxes`). */
+  peakConcurrency(key: string): number;
   /**
    * Adds finished faxes that only GET /faxes shows (no media, no webhooks), for paging tests: `count` faxes to
    * `to`, created at `createdAt` (default now; a later time lists them before the faxes placed meanwhile).

@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { withGroupCommit } from './groupCommit.js';
 import type { JobStore } from './jobStore.js';
 import { migrate } from './migrate.js';
 import { claimInboundFaxes, getInboundFax } from './sql/claimInboundFaxes.js';
@@ -60,6 +61,13 @@ export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
     (...args: A): Promise<R> =>
       operation(db, ...args);
 
+  /*
+   * Webhook events are recorded and processed in group commits on SQLite (groupCommit.ts): a commit there is a
+   * synchronous fsync on the event loop, two per webhook without grouping. PostgreSQL commits on many pooled
+   * connections at once and groups their WAL flushes itself, so there each operation keeps its own transaction.
+   */
+  const webhookDb = db.dialect === 'sqlite' ? withGroupCommit(db) : null;
+
   return {
     dialect: db.dialect,
     migrate: async () => {
@@ -85,9 +93,10 @@ export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
     completeWork: (jobId, owner, transition, at) => applyIfLeased(db, jobId, owner, transition, at, true),
     applyWhileLeased: (jobId, owner, transition, at) =>
       applyIfLeased(db, jobId, owner, transition, at, false),
-    recordEvent: on(recordEvent),
+    recordEvent: (event) =>
+      webhookDb ? webhookDb.transaction((tx) => recordEvent(tx, event)) : recordEvent(db, event),
     listUnprocessedEvents: on(listUnprocessedEvents),
-    processEvent: on(processEvent),
+    processEvent: (...args) => processEvent(webhookDb ?? db, ...args),
     forgetEvents: on(forgetEvents),
     claimOutbox: on(claimOutbox),
     markOutboxSent: on(markOutboxSent),

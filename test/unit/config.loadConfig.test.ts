@@ -85,6 +85,13 @@ retry:
     expect(config.data_dir).toBe(path.join(path.dirname(file), 'state'));
   });
 
+  it('hands 16 faxes to Telnyx at once by default; telnyx.concurrency changes it, from the environment too', () => {
+    expect(loadConfig(null, {}).config.telnyx.concurrency).toBe(16);
+    expect(loadConfig(null, { FAXBRIDGE_TELNYX__CONCURRENCY: '40' }).config.telnyx.concurrency).toBe(40);
+    expect(problemsOf(writeConfig('telnyx:\n  concurrency: 0\n'))[0]).toMatch(/^telnyx\.concurrency: /);
+    expect(problemsOf(null, { FAXBRIDGE_TELNYX__CONCURRENCY: 'many' })[0]).toMatch(/^telnyx\.concurrency: /);
+  });
+
   it('refuses an unknown environment key by name', () => {
     expect(problemsOf(null, { FAXBRIDGE_SMTP__NOPE: 'x' })).toContain('smtp.nope: unknown key');
   });
