@@ -5,8 +5,12 @@ import { pipeline } from 'node:stream/promises';
 
 import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
-import { type DocumentSandbox, sharedDocumentSandbox } from '../documents/sandbox/documentSandbox.js';
-import type { BuildTransmittedInput } from '../documents/sandbox/wireTasks.js';
+import {
+  type DocumentSandbox,
+  type SandboxOutcome,
+  sharedDocumentSandbox,
+} from '../documents/sandbox/documentSandbox.js';
+import type { BuildTransmittedInput, BuiltTransmitted } from '../documents/sandbox/wireTasks.js';
 import { readCoverInfo } from '../domain/coverInfo.js';
 import { findSenderEntry } from '../domain/senders.js';
 import { parseSubjectTags, wantsCover } from '../domain/subjectTags.js';
@@ -84,9 +88,10 @@ export async function ensureTransmittedDocument(
       const outcome = await (deps.sandbox ?? sharedDocumentSandbox()).run('buildTransmitted', input, {
         log,
         limits: BUILD_LIMITS,
+        // Nobody waits on this at the end of DATA: senders' documents go first.
+        priority: 'later',
       });
-      if (!outcome.ok) throw new TransmittedBuildFailed(describeLimit(outcome.limit, outcome.detail));
-      content = outcome.value;
+      content = builtOrThrow(outcome);
     }
     await deps.documents.put(storageKey, outputPath, 'application/pdf');
   } finally {
@@ -105,10 +110,29 @@ export async function ensureTransmittedDocument(
   return deps.store.getTransmittedDocument(job.id);
 }
 
-function describeLimit(limit: 'memory' | 'time' | 'crash', detail: string): string {
-  if (limit === 'memory') return `it needs too much memory: ${detail}`;
-  if (limit === 'time') return `it takes too long: ${detail}`;
-  return detail;
+/**
+ * What the sandbox said, as the caller needs it: the build, or TransmittedBuildFailed when the document cannot be
+ * redrawn (a limit, or pdf-lib failing on it), or a plain Error for passing trouble (the child was lost, the disk
+ * was full), after which the job is tried again.
+ */
+function builtOrThrow(
+  outcome: SandboxOutcome<BuiltTransmitted>,
+): Pick<DocumentRow, 'sha256' | 'size' | 'pages'> {
+  if (!outcome.ok) {
+    if (outcome.limit === 'crash' && outcome.lost) {
+      throw new Error(`the document sandbox was lost while building the fax (${outcome.detail})`);
+    }
+    if (outcome.limit === 'memory')
+      throw new TransmittedBuildFailed(`it needs too much memory: ${outcome.detail}`);
+    if (outcome.limit === 'time') throw new TransmittedBuildFailed(`it takes too long: ${outcome.detail}`);
+    throw new TransmittedBuildFailed(outcome.detail);
+  }
+  const built = outcome.value;
+  if (!built.ok) {
+    if (built.passing) throw new Error(`the fax could not be built: ${built.message}`);
+    throw new TransmittedBuildFailed(built.message);
+  }
+  return { sha256: built.sha256, size: built.size, pages: built.pages };
 }
 
 /** The stored document as a file the sandbox can read: its own path on local disk, else a download. */

@@ -106,6 +106,11 @@ describe('document sandbox', () => {
       const after = await ours();
       expect(after).toHaveLength(1);
       expect(after).not.toContain(first);
+
+      // An idle child killed from outside (the OOM killer, an operator) is never handed the next document.
+      process.kill(after[0]!, 'SIGKILL');
+      await expect.poll(ours, { timeout: 5000 }).toEqual([]);
+      expect(await sandbox.run('inspectPdf', { path: good })).toMatchObject({ ok: true });
     } finally {
       sandbox.closeIdle();
     }

@@ -1,18 +1,8 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
 import { MB, SECOND } from '../../lib/units.js';
 import type { Logger } from '../../log.js';
-import type {
-  SandboxReply,
-  SandboxRequest,
-  SandboxTaskInput,
-  SandboxTaskName,
-  SandboxTaskOutput,
-} from './sandboxTasks.js';
+import { isAlive, makeChildPool, readRss, type SandboxChild } from './childPool.js';
+import { makePrioritySlots, type SlotPriority } from './prioritySlots.js';
+import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutput } from './sandboxTasks.js';
 
 /**
  * Runs document work (parsing and converting files strangers sent) in a child process that can be killed and is
@@ -22,17 +12,15 @@ import type {
  *   buffers outside the heap where inflated data lives; past `memoryBytes` it is killed;
  * - a wall-clock limit, past which it is killed (SIGKILL: a busy parser never sees a gentler signal);
  * - a shared bound on how many tasks run at once, so a burst of documents queues instead of multiplying the
- *   memory the limits allow.
+ *   memory the limits allow; a sender waiting at the end of DATA goes ahead of background work (prioritySlots.ts).
  * Files go in and out by path; only small JSON messages cross the IPC channel. Tasks are listed in sandboxTasks.ts.
  *
- * **Children are reused** for the PDF tasks: starting `node` and loading pdf-lib costs about 0.4 s of CPU, many
- * times the work of checking an ordinary PDF, and paying it for every message and every fax would make the
- * sandbox the daemon's main cost. A child goes back to the idle pool after a task that ended well, and is retired
- * after MAX_TASKS_PER_CHILD tasks, when its resident memory stays above RECYCLE_RSS, or after IDLE_MS unused (an
- * idle daemon keeps no children). A child that hit a limit or crashed is never reused. This is safe for those
- * tasks because they are plain JavaScript over files: a document cannot change the code the next one runs with.
- * The conversions (libvips, the HEIC decoder, LibreOffice) run native decoders on what strangers sent, so each of
- * them still gets a fresh child.
+ * **Children are reused** for the PDF tasks (childPool.ts): starting `node` and loading pdf-lib costs about 0.4 s
+ * of CPU, many times the work of checking an ordinary PDF, and paying it for every message and every fax would
+ * make the sandbox the daemon's main cost. A child that hit a limit or crashed is never reused. This is safe for
+ * those tasks because the child runs plain JavaScript over files (qpdf, when a PDF needs decrypting, is a process
+ * of its own): a document cannot change the code the next one runs with. The conversions (libvips, the HEIC
+ * decoder) run native decoders inside the child on what strangers sent, so each of them gets a fresh child.
  */
 export interface SandboxLimits {
   timeMs: number;
@@ -44,20 +32,22 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { timeMs: 60 * SECOND, memo
 /** Two children at most by default: the daemon's own work keeps a core on a small machine. */
 export const DEFAULT_SANDBOX_CONCURRENCY = 2;
 
-/** Tasks that run native decoders on a stranger's file: a fresh child each time (see above). */
+/** Tasks that run native decoders on a stranger's file in the child: a fresh child each time (see above). */
 const FRESH_CHILD_TASKS: ReadonlySet<SandboxTaskName> = new Set(['convertDocument', 'unwrapTnef']);
-const MAX_TASKS_PER_CHILD = 200;
-/** A child still this large after a task would carry that memory into the next one: retired instead. */
-const RECYCLE_RSS = 256 * MB;
-const IDLE_MS = 30 * SECOND;
 
-/** `memory` and `time`: killed at a limit. `crash`: the child died on its own or the task threw. */
+/**
+ * `memory` and `time`: killed at a limit. `crash`: the task threw (a bug, or an input no check foresaw), or the
+ * child died without answering (`lost: true`: killed from outside, or it could not start), which says nothing
+ * about the document.
+ */
 export type SandboxOutcome<T> =
-  { ok: true; value: T } | { ok: false; limit: 'memory' | 'time' | 'crash'; detail: string };
+  { ok: true; value: T } | { ok: false; limit: 'memory' | 'time' | 'crash'; detail: string; lost?: boolean };
 
 export interface SandboxRunOptions {
   limits?: Partial<SandboxLimits>;
   log?: Logger;
+  /** `later` for work nobody is waiting on (a queued fax's transmitted PDF); default `first`. */
+  priority?: SlotPriority;
 }
 
 export interface DocumentSandbox {
@@ -66,7 +56,7 @@ export interface DocumentSandbox {
     input: SandboxTaskInput<N>,
     options?: SandboxRunOptions,
   ): Promise<SandboxOutcome<SandboxTaskOutput<N>>>;
-  /** Ends the idle children now (they also end on their own after IDLE_MS); tasks running are not touched. */
+  /** Ends the idle children now (they also end on their own when idle a while); running tasks go on. */
   closeIdle(): void;
 }
 
@@ -77,17 +67,25 @@ export interface DocumentSandboxOptions {
 
 export function makeDocumentSandbox(options: DocumentSandboxOptions = {}): DocumentSandbox {
   const defaults = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits };
-  const acquire = makeSlots(options.concurrency ?? DEFAULT_SANDBOX_CONCURRENCY);
+  const acquire = makePrioritySlots(options.concurrency ?? DEFAULT_SANDBOX_CONCURRENCY);
   const pool = makeChildPool();
   return {
     async run(task, input, runOptions = {}) {
-      const release = await acquire();
+      const release = await acquire(runOptions.priority);
       try {
         const limits = { ...defaults, ...runOptions.limits };
         const reusable = !FRESH_CHILD_TASKS.has(task);
-        const child = pool.take(heapMbFor(limits), reusable);
-        const outcome = await runTask(child, task, input, limits, runOptions.log);
-        pool.giveBack(child, outcome.ok && reusable);
+        const heapMb = heapMbFor(limits);
+        let child = pool.take(heapMb, reusable);
+        let outcome = await runTask(child, task, input, limits, runOptions.log);
+        if (!outcome.ok && outcome.lost && child.tasks > 0) {
+          // A reused child that died without a word (killed from outside while idle or at the start of the
+          // task) says nothing about this document: once more, in a new child.
+          await pool.giveBack(child, false);
+          child = pool.take(heapMb, false);
+          outcome = await runTask(child, task, input, limits, runOptions.log);
+        }
+        await pool.giveBack(child, outcome.ok && reusable);
         return outcome as SandboxOutcome<SandboxTaskOutput<typeof task>>;
       } finally {
         release();
@@ -110,104 +108,10 @@ export function sharedDocumentSandbox(): DocumentSandbox {
 
 /** How often the child's resident memory is read; inflating at ~1 GB/s, it grows ~25 MB between two looks. */
 const WATCH_INTERVAL_MS = 25;
-/** Kept of the child's stderr (V8's "heap limit" message, a crash's trace) for the log and for telling a crash. */
-const MAX_STDERR = 64 * 1024;
-/** Linux's page size on the machines faxbridge runs on (x86-64 and arm64 with 4 KB pages). */
-const PAGE_BYTES = 4096;
 
 /** The heap gets three quarters of the memory limit: the rest is for file bytes and inflated data. */
 function heapMbFor(limits: SandboxLimits): number {
   return Math.max(32, Math.floor((limits.memoryBytes / MB) * 0.75));
-}
-
-interface SandboxChild {
-  process: ChildProcess;
-  heapMb: number;
-  tasks: number;
-  /** This task's stderr (reset for each task): V8's heap message or a crash's trace. */
-  stderr: string;
-  /** The running task's handlers; null while idle. */
-  onReply: ((reply: SandboxReply) => void) | null;
-  onClose: ((code: number | null, signal: NodeJS.Signals | null) => void) | null;
-  idleTimer?: NodeJS.Timeout;
-}
-
-interface ChildPool {
-  take(heapMb: number, reusable: boolean): SandboxChild;
-  giveBack(child: SandboxChild, healthy: boolean): void;
-  closeIdle(): void;
-}
-
-function makeChildPool(): ChildPool {
-  const idle: SandboxChild[] = [];
-  const retire = (child: SandboxChild): void => {
-    clearTimeout(child.idleTimer);
-    const at = idle.indexOf(child);
-    if (at >= 0) idle.splice(at, 1);
-    child.process.kill('SIGKILL');
-  };
-  return {
-    take(heapMb, reusable) {
-      const at = reusable ? idle.findIndex((child) => child.heapMb === heapMb) : -1;
-      const child = at >= 0 ? idle.splice(at, 1)[0]! : forkChild(heapMb);
-      clearTimeout(child.idleTimer);
-      setReferenced(child, true);
-      child.stderr = '';
-      return child;
-    },
-    giveBack(child, healthy) {
-      child.onReply = null;
-      child.onClose = null;
-      child.tasks += 1;
-      if (!healthy || child.tasks >= MAX_TASKS_PER_CHILD || !isAlive(child)) return retire(child);
-      void readRss(child.process).then((rss) => {
-        if (rss > RECYCLE_RSS || !isAlive(child)) return retire(child);
-        // Idle children must not keep the daemon (or a test) from exiting.
-        setReferenced(child, false);
-        child.idleTimer = setTimeout(() => retire(child), IDLE_MS).unref();
-        idle.push(child);
-      });
-    },
-    closeIdle() {
-      for (const child of [...idle]) retire(child);
-    },
-  };
-}
-
-function forkChild(heapMb: number): SandboxChild {
-  const process = fork(childEntry(), [], {
-    // Only our flags: a test runner's or debugger's would change how the child behaves.
-    execArgv: [`--max-old-space-size=${heapMb}`],
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    serialization: 'json',
-  });
-  const child: SandboxChild = { process, heapMb, tasks: 0, stderr: '', onReply: null, onClose: null };
-  process.stderr?.setEncoding('utf8');
-  process.stderr?.on('data', (text: string) => {
-    if (child.stderr.length < MAX_STDERR) child.stderr += text.slice(0, MAX_STDERR - child.stderr.length);
-  });
-  process.on('message', (reply: SandboxReply) => child.onReply?.(reply));
-  process.once('close', (code, signal) => {
-    clearTimeout(child.idleTimer);
-    child.onClose?.(code, signal);
-  });
-  // A failed spawn also closes; the task (if any) then reports the crash.
-  process.on('error', () => undefined);
-  return child;
-}
-
-function isAlive(child: SandboxChild): boolean {
-  return child.process.exitCode === null && child.process.signalCode === null && child.process.connected;
-}
-
-function setReferenced(child: SandboxChild, referenced: boolean): void {
-  const handles = [child.process, child.process.channel, child.process.stderr] as Array<
-    { ref?: () => void; unref?: () => void } | null | undefined
-  >;
-  for (const handle of handles) {
-    if (referenced) handle?.ref?.();
-    else handle?.unref?.();
-  }
 }
 
 function runTask(
@@ -239,7 +143,8 @@ function runTask(
     const look = (): void => {
       void readRss(child.process).then((rss) => {
         peakRss = Math.max(peakRss, rss);
-        if (rss > limits.memoryBytes) kill('memory');
+        // A read that comes back after the task ended must not touch the child: it may be running the next one.
+        if (!settled && rss > limits.memoryBytes) kill('memory');
         if (!settled && isAlive(child)) watch = setTimeout(look, WATCH_INTERVAL_MS);
       });
     };
@@ -265,24 +170,13 @@ function runTask(
       if (/heap limit|Allocation failed|out of memory/i.test(child.stderr)) {
         return finish({ ok: false, limit: 'memory', detail: `heap over ${child.heapMb} MB` });
       }
-      finish({ ok: false, limit: 'crash', detail: `exited with ${signal ?? `code ${code}`}` });
+      finish({ ok: false, limit: 'crash', detail: `exited with ${signal ?? `code ${code}`}`, lost: true });
     };
     if (!isAlive(child)) return child.onClose(child.process.exitCode, child.process.signalCode);
     child.process.send({ task, input } satisfies SandboxRequest, (error) => {
       if (error) child.process.kill('SIGKILL');
     });
   });
-}
-
-async function readRss(child: ChildProcess): Promise<number> {
-  if (!child.pid || child.exitCode !== null) return 0;
-  try {
-    // statm's second field is resident pages; /proc is Linux-only, elsewhere the heap limit alone applies.
-    const statm = await readFile(`/proc/${child.pid}/statm`, 'utf8');
-    return Number(statm.split(' ')[1] ?? 0) * PAGE_BYTES;
-  } catch {
-    return 0;
-  }
 }
 
 /** The child's log lines (pino JSON) go to the daemon's log at debug level, under their own message. */
@@ -296,52 +190,4 @@ function relayLog(log: Logger | undefined, lines: string[]): void {
       log.debug({ line }, 'document sandbox');
     }
   }
-}
-
-/**
- * The compiled child entry. From dist/ it sits next to this file; when this module runs from its TypeScript
- * source (the unit tests), the compiled copy in dist/ is used, so `npm run build` must have run.
- */
-function childEntry(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return join(dirname(here), 'sandboxChild.js');
-  const marker = `${sep}src${sep}`;
-  const at = here.lastIndexOf(marker);
-  const compiled = join(
-    here.slice(0, at),
-    'dist',
-    'src',
-    dirname(here.slice(at + marker.length)),
-    'sandboxChild.js',
-  );
-  if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run \`npm run build\` first`);
-  return compiled;
-}
-
-/** A counting semaphore: resolves with a release function once one of `size` slots is free. */
-function makeSlots(size: number): () => Promise<() => void> {
-  let free = size;
-  const waiting: Array<() => void> = [];
-  const release = (): void => {
-    const next = waiting.shift();
-    if (next) next();
-    else free += 1;
-  };
-  return () => {
-    if (free > 0) {
-      free -= 1;
-      return Promise.resolve(once(release));
-    }
-    return new Promise((resolve) => waiting.push(() => resolve(once(release))));
-  };
-}
-
-function once(fn: () => void): () => void {
-  let done = false;
-  return () => {
-    if (!done) {
-      done = true;
-      fn();
-    }
-  };
 }

@@ -24,16 +24,27 @@ export interface BuildTransmittedInput {
   } | null;
 }
 
-export interface BuiltTransmitted {
-  pages: number;
-  size: number;
-  sha256: string;
-}
+export type BuiltTransmitted =
+  | { ok: true; pages: number; size: number; sha256: string }
+  /**
+   * `passing`: the machine's trouble (a full disk, an I/O error), worth another try later; otherwise the document
+   * itself cannot be redrawn, and trying again would fail the same way.
+   */
+  | { ok: false; passing: boolean; message: string };
 
 export async function buildTransmittedTask(
   input: BuildTransmittedInput,
   _context: SandboxTaskContext,
 ): Promise<BuiltTransmitted> {
+  try {
+    return await build(input);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, passing: isSystemError(error), message };
+  }
+}
+
+async function build(input: BuildTransmittedInput): Promise<BuiltTransmitted> {
   const request: TransmitRequest = {
     document: await readFile(input.documentPath),
     headerText: input.headerText,
@@ -47,8 +58,15 @@ export async function buildTransmittedTask(
   const built = await buildTransmittedPdf(request);
   await writeFile(input.outputPath, built.pdf, { flag: 'wx' });
   return {
+    ok: true,
     pages: built.pages,
     size: built.pdf.length,
     sha256: createHash('sha256').update(built.pdf).digest('hex'),
   };
+}
+
+/** Node's errors from the system (ENOSPC, EIO, EMFILE…) carry an errno code; pdf-lib's never do. */
+function isSystemError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
 }

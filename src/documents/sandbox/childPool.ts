@@ -1,0 +1,156 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { MB, SECOND } from '../../lib/units.js';
+import type { SandboxReply } from './sandboxTasks.js';
+
+/**
+ * The document sandbox's children (see documentSandbox.ts for why they are reused, and for which tasks). A child
+ * goes back to the idle pool after a task that ended well and is retired after MAX_TASKS_PER_CHILD tasks, when
+ * its resident memory stays above RECYCLE_RSS, after IDLE_MS unused, or when it dies while idle; idle children
+ * hold no reference on the event loop, so they never keep the daemon (or a test) from exiting.
+ */
+const MAX_TASKS_PER_CHILD = 200;
+/** A child still this large after a task would carry that memory into the next one: retired instead. */
+const RECYCLE_RSS = 256 * MB;
+const IDLE_MS = 30 * SECOND;
+/** Kept of the child's stderr (V8's "heap limit" message, a crash's trace) for the log and for telling a crash. */
+const MAX_STDERR = 64 * 1024;
+/** Linux's page size on the machines faxbridge runs on (x86-64 and arm64 with 4 KB pages). */
+const PAGE_BYTES = 4096;
+
+export interface SandboxChild {
+  process: ChildProcess;
+  heapMb: number;
+  /** Tasks this child has finished; 0 for a child that has not run one yet. */
+  tasks: number;
+  /** This task's stderr (reset for each task): V8's heap message or a crash's trace. */
+  stderr: string;
+  /** The running task's handlers; null while idle. */
+  onReply: ((reply: SandboxReply) => void) | null;
+  onClose: ((code: number | null, signal: NodeJS.Signals | null) => void) | null;
+  idleTimer?: NodeJS.Timeout;
+}
+
+export interface ChildPool {
+  /** An idle child with this heap limit when `reusable` and one is alive, else a new one. */
+  take(heapMb: number, reusable: boolean): SandboxChild;
+  /** Resolves once the child is back in the pool or retired, so a freed slot finds it there. */
+  giveBack(child: SandboxChild, healthy: boolean): Promise<void>;
+  closeIdle(): void;
+}
+
+export function makeChildPool(): ChildPool {
+  const idle: SandboxChild[] = [];
+  const forget = (child: SandboxChild): void => {
+    clearTimeout(child.idleTimer);
+    const at = idle.indexOf(child);
+    if (at >= 0) idle.splice(at, 1);
+  };
+  const retire = (child: SandboxChild): void => {
+    forget(child);
+    child.process.kill('SIGKILL');
+  };
+  return {
+    take(heapMb, reusable) {
+      let child: SandboxChild | undefined;
+      while (reusable && !child) {
+        const at = idle.findIndex((candidate) => candidate.heapMb === heapMb);
+        if (at < 0) break;
+        const [candidate] = idle.splice(at, 1);
+        if (candidate && isAlive(candidate)) child = candidate;
+        else if (candidate) retire(candidate);
+      }
+      child ??= forkChild(heapMb, forget);
+      clearTimeout(child.idleTimer);
+      setReferenced(child, true);
+      child.stderr = '';
+      return child;
+    },
+    async giveBack(child, healthy) {
+      child.onReply = null;
+      child.onClose = null;
+      child.tasks += 1;
+      if (!healthy || child.tasks >= MAX_TASKS_PER_CHILD || !isAlive(child)) return retire(child);
+      const rss = await readRss(child.process);
+      if (rss > RECYCLE_RSS || !isAlive(child)) return retire(child);
+      setReferenced(child, false);
+      child.idleTimer = setTimeout(() => retire(child), IDLE_MS).unref();
+      idle.push(child);
+    },
+    closeIdle() {
+      for (const child of [...idle]) retire(child);
+    },
+  };
+}
+
+function forkChild(heapMb: number, onGone: (child: SandboxChild) => void): SandboxChild {
+  const process = fork(childEntry(), [], {
+    // Only our flags: a test runner's or debugger's would change how the child behaves.
+    execArgv: [`--max-old-space-size=${heapMb}`],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    serialization: 'json',
+  });
+  const child: SandboxChild = { process, heapMb, tasks: 0, stderr: '', onReply: null, onClose: null };
+  process.stderr?.setEncoding('utf8');
+  process.stderr?.on('data', (text: string) => {
+    if (child.stderr.length < MAX_STDERR) child.stderr += text.slice(0, MAX_STDERR - child.stderr.length);
+  });
+  process.on('message', (reply: SandboxReply) => child.onReply?.(reply));
+  process.once('close', (code, signal) => {
+    // An idle child that died (killed from outside, the OOM killer) must never be handed a task.
+    onGone(child);
+    child.onClose?.(code, signal);
+  });
+  // A failed spawn also closes; the task (if any) then reports the crash.
+  process.on('error', () => undefined);
+  return child;
+}
+
+export function isAlive(child: SandboxChild): boolean {
+  return child.process.exitCode === null && child.process.signalCode === null && child.process.connected;
+}
+
+function setReferenced(child: SandboxChild, referenced: boolean): void {
+  const handles = [child.process, child.process.channel, child.process.stderr] as Array<
+    { ref?: () => void; unref?: () => void } | null | undefined
+  >;
+  for (const handle of handles) {
+    if (referenced) handle?.ref?.();
+    else handle?.unref?.();
+  }
+}
+
+export async function readRss(child: ChildProcess): Promise<number> {
+  if (!child.pid || child.exitCode !== null) return 0;
+  try {
+    // statm's second field is resident pages; /proc is Linux-only, elsewhere the heap limit alone applies.
+    const statm = await readFile(`/proc/${child.pid}/statm`, 'utf8');
+    return Number(statm.split(' ')[1] ?? 0) * PAGE_BYTES;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The compiled child entry. From dist/ it sits next to this file; when this module runs from its TypeScript
+ * source (the unit tests), the compiled copy in dist/ is used, so `npm run build` must have run.
+ */
+function childEntry(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return join(dirname(here), 'sandboxChild.js');
+  const marker = `${sep}src${sep}`;
+  const at = here.lastIndexOf(marker);
+  const compiled = join(
+    here.slice(0, at),
+    'dist',
+    'src',
+    dirname(here.slice(at + marker.length)),
+    'sandboxChild.js',
+  );
+  if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run \`npm run build\` first`);
+  return compiled;
+}
