@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../config/loadConfig.js';
+import { describeOfficeConverter, findOfficeConverter } from '../documents/convert/findOfficeConverter.js';
 import { coerceError } from '../errors.js';
 import { parseCommandArgs } from './args.js';
 import { type Command, EXIT } from './io.js';
@@ -14,7 +15,8 @@ export const checkConfigCommand: Command = {
   help: `Usage: faxbridge check-config FILE
 
 Validates FILE with the environment applied exactly as \`start\` would (FAXBRIDGE_*, TELNYX_*), and prints one
-line per problem on stderr as "key.path: message". Warnings (prefixed "warning: ") do not fail.
+line per problem on stderr as "key.path: message". Warnings (prefixed "warning: ") do not fail; one of them
+is documents.office: local with no LibreOffice (soffice) on PATH.
 
 Exit codes: 0 the configuration is usable, 1 it has problems, 2 usage.`,
 
@@ -28,6 +30,11 @@ Exit codes: 0 the configuration is usable, 1 it has problems, 2 usage.`,
     try {
       const { config, warnings } = loadConfig(file);
       for (const warning of warnings) io.err(`warning: ${warning.key}: ${warning.message}`);
+      // A missing LibreOffice is not a configuration error, but the first Word file would otherwise find out.
+      const converter = await findOfficeConverter(config.documents.office);
+      if (converter.kind === 'local-missing') {
+        io.err(`warning: documents.office: ${describeOfficeConverter(converter)}`);
+      }
       io.out(`${file}: OK (${config.sandbox ? 'sandbox mode' : 'production mode'})`);
       return EXIT.ok;
     } catch (error) {

@@ -1,5 +1,6 @@
 import type { Ctx } from '../context.js';
 import { makeConversionSlots } from '../documents/convert/conversionSlots.js';
+import { announceOfficeConverter } from '../documents/convert/findOfficeConverter.js';
 import type { Stoppable } from '../lib/stopStack.js';
 import { MINUTE } from '../lib/units.js';
 import { type SmtpListener, startSmtpListener } from './server.js';
@@ -28,9 +29,19 @@ export async function startSmtp(ctx: Ctx): Promise<Stoppable & { listener: SmtpL
     onRejected: (reason) => events.emit('smtpRejected', { reason }),
     dnsResolver: ctx.tuning.dnsResolver,
   });
+  // Which converter Office attachments meet (LibreOffice's version and path, Gotenberg's URL, or off), said once.
+  const announcing = new AbortController();
+  void announceOfficeConverter(
+    ctx.config.documents.office,
+    ctx.log.child({ component: 'documents' }),
+    announcing.signal,
+  );
   return {
     listener,
     // Stops listening at once; DATA in progress gets the grace (capped), then 421.
-    stop: (stopping) => listener.close(Math.min(stopping.graceMs, MAX_DATA_GRACE)),
+    stop: (stopping) => {
+      announcing.abort();
+      return listener.close(Math.min(stopping.graceMs, MAX_DATA_GRACE));
+    },
   };
 }

@@ -100,6 +100,21 @@ describe('faxbridge check-config', () => {
     expect(result.stderr).toMatch(/^smtp\.max_recipients: /m);
   });
 
+  it('warns, without failing, when documents.office is local and no LibreOffice is on PATH', async () => {
+    const file = path.join(dir, 'office.yaml');
+    writeFileSync(file, 'documents:\n  office: local\n');
+    // A PATH without soffice; the command itself runs by its absolute path.
+    const missing = await cli(['check-config', file], { PATH: dir });
+    expect(missing.code).toBe(0);
+    expect(missing.stderr).toMatch(
+      /^warning: documents\.office: local, but LibreOffice \(soffice\) is not on PATH: Office files will be answered 451 .*apt-get install libreoffice-writer-nogui/m,
+    );
+    // With LibreOffice on PATH (installed here, as in CI), or with Office files sent elsewhere, nothing to say.
+    expect((await cli(['check-config', file])).stderr).toBe('');
+    writeFileSync(file, 'documents:\n  office: "off"\n');
+    expect((await cli(['check-config', file], { PATH: dir })).stderr).toBe('');
+  });
+
   it('exits 2 on usage errors', async () => {
     expect((await cli(['check-config'])).code).toBe(2);
     expect((await cli(['check-config', 'a.yaml', 'b.yaml'])).code).toBe(2);

@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import { degrees, PDFDocument, PDFName, PDFString, rgb, StandardFonts } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { DEFAULT_MAX_PAGES } from '../../src/documents/convert/convertOptions.js';
 import { convertPdf, preparePdf } from '../../src/documents/convert/convertPdf.js';
+import * as refusals from '../../src/documents/convert/pdfRefusals.js';
 import { sniffDocumentFile } from '../../src/documents/convert/sniffDocumentKind.js';
+import * as inspection from '../../src/documents/inspectPdf.js';
 import { makeFixtureDir } from '../helpers/documentFixtures.js';
 import { inkBox, pdfPages, pdfText, renderPage } from '../helpers/renderPdf.js';
 
@@ -87,6 +90,14 @@ describe('convertPdf', () => {
       code: 'too_large',
       message: 'has 4 pages; the most a fax can carry is 3',
     });
+  });
+
+  it("words its refusals as the intake's PDF check does", () => {
+    expect(refusals.PROBLEM_NEEDS_PASSWORD).toBe(inspection.PROBLEM_NEEDS_PASSWORD);
+    expect(refusals.PROBLEM_UNREADABLE).toBe(inspection.PROBLEM_UNREADABLE);
+    expect(refusals.PROBLEM_NO_PAGES).toBe(inspection.PROBLEM_NO_PAGES);
+    expect(refusals.tooComplex('it has a loop')).toBe(inspection.tooComplex('it has a loop'));
+    expect(DEFAULT_MAX_PAGES).toBe(inspection.FAX_MAX_PAGES);
   });
 
   it('scales an A4 page down onto Letter, whole and centred', async () => {

@@ -5,29 +5,29 @@ import { join } from 'node:path';
 import type { PDFDocument } from 'pdf-lib';
 
 import type { Logger } from '../../log.js';
-import {
-  FAX_MAX_PAGES,
-  PROBLEM_NEEDS_PASSWORD,
-  PROBLEM_NO_PAGES,
-  PROBLEM_UNREADABLE,
-  tooComplex,
-} from '../inspectPdf.js';
 import { loadPdf, tryCountPages } from '../loadPdf.js';
 import { readPageTree } from '../pdfPageTree.js';
 import { checkPdfStructure } from '../pdfStructure.js';
 import { QpdfUnavailableError, runQpdf } from '../qpdf.js';
 import { withPdfLibWarningsRedirected } from '../redirectPdfLibWarnings.js';
 import { ConvertError } from './convertErrors.js';
-import type { ConvertOptions, ConvertResult } from './convertOptions.js';
+import { type ConvertOptions, type ConvertResult, DEFAULT_MAX_PAGES } from './convertOptions.js';
 import { fitPdfPages, pageFitsPaper } from './fitPdfPages.js';
 import { flattenAnnotations, needsFlattening } from './flattenAnnotations.js';
+import {
+  PROBLEM_NEEDS_PASSWORD,
+  PROBLEM_NO_PAGES,
+  PROBLEM_UNREADABLE,
+  tooComplex,
+  tooManyPages,
+} from './pdfRefusals.js';
 
 /**
  * A PDF as the sender attached it, made fit to fax: cut to start at `%PDF-` (Telnyx refuses a file with a PJL
  * header or BOM in front), form fields and annotations drawn into the pages, every page on the fax paper. The
  * page content itself is carried over untouched; nothing is rasterised.
  *
- * It is also the check of the sender's PDF (the same checks and wording as inspectPdf.ts, so one parse does both):
+ * It is also the check of the sender's PDF (the same checks as inspectPdf.ts, in its words: pdfRefusals.ts; one parse does both):
  * the raw structure within limits before pdf-lib sees it, the page tree walked before pdf-lib's own recursion is
  * trusted with it, pages counted and within the fax limit.
  *
@@ -71,7 +71,7 @@ export async function preparePdf(
     doc = await open(bytes, log);
     if (doc === 'encrypted') throw new ConvertError('unreadable', PROBLEM_NEEDS_PASSWORD);
   }
-  const pages = countPages(doc, options.maxPages ?? FAX_MAX_PAGES);
+  const pages = countPages(doc, options.maxPages ?? DEFAULT_MAX_PAGES);
 
   const work = needsWork(doc, options, log);
   if (!work && !decrypted) {
@@ -130,7 +130,7 @@ function countPages(doc: PDFDocument, maxPages: number): number {
   if (pages === null) throw new ConvertError('unreadable', PROBLEM_UNREADABLE);
   if (pages === 0) throw new ConvertError('unreadable', PROBLEM_NO_PAGES);
   if (pages > maxPages) {
-    throw new ConvertError('too_large', `has ${pages} pages; the most a fax can carry is ${maxPages}`);
+    throw new ConvertError('too_large', tooManyPages(pages, maxPages));
   }
   return pages;
 }

@@ -1,6 +1,7 @@
 import { isConvertErrorLike } from '../convert/convertErrors.js';
 import type { ConvertOptions } from '../convert/convertOptions.js';
 import { type PreparedPdf, preparePdf } from '../convert/convertPdf.js';
+import { PROBLEM_UNREADABLE } from '../convert/pdfRefusals.js';
 import type { ConvertFailure } from './convertTasks.js';
 import type { SandboxTaskContext } from './sandboxTasks.js';
 
@@ -24,6 +25,6 @@ export async function preparePdfTask(
   } catch (error) {
     if (isConvertErrorLike(error)) return { ok: false, code: error.code, message: error.message };
     context.log.warn({ err: error }, 'PDF could not be prepared');
-    return { ok: false, code: 'unreadable', message: 'is damaged or not a PDF (cannot be read)' };
+    return { ok: false, code: 'unreadable', message: PROBLEM_UNREADABLE };
   }
 }
