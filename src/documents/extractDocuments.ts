@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,7 +14,7 @@ import { type MessageHeaderFields, readHeaderFields } from './messageHeaders.js'
 import { isMessageBody, makeMailParser, toMimeError, tooManyParts } from './mimeLimits.js';
 import { measurePart, peekHead, savePart } from './partSniffer.js';
 import { hasPdfMagic, PDF_SNIFF_BYTES } from './pdfMagic.js';
-import { findSignedContent } from './signedContent.js';
+import { findSignedContent, readRanges } from './signedContent.js';
 
 /**
  * Turns an incoming email, as it streams in, into the fax document's parts (docs/behaviour.md §3 "The document"): every
@@ -327,14 +326,7 @@ async function readSignedMessage(
     const ranges = await findSignedContent(path);
     if (!ranges) return listOther(part, size, run);
     const found = run.documents.length + run.others.length;
-    async function* signedContent(): AsyncGenerator<Buffer> {
-      for (const range of ranges!) {
-        if (range.end > range.start) {
-          yield* createReadStream(path, { start: range.start, end: range.end - 1 }) as AsyncIterable<Buffer>;
-        }
-      }
-    }
-    const input = Readable.from(signedContent(), { objectMode: false });
+    const input = Readable.from(readRanges(path, ranges), { objectMode: false });
     await parseMessage({
       input,
       ownsInput: true,

@@ -24,9 +24,14 @@ const OID_SIGNED_DATA = Buffer.from('2a864886f70d010702', 'hex');
 const OID_DATA = Buffer.from('2a864886f70d010701', 'hex');
 /**
  * Elements read on the way: a handful before the content, then one per chunk of a chunked OCTET STRING (streaming
- * signers write 1–4 KB chunks, so a 70 MB message has tens of thousands). A nesting deeper than 8 is a trick.
+ * signers write 1–4 KB chunks, so a 70 MB message has tens of thousands). A nesting deeper than 8 is a trick, and
+ * so is content cut into chunks far smaller than any signer writes: each chunk costs a step of this walk and of
+ * the reading, so 3 MB of 1-byte chunks would cost as much as millions of parts. Past MANY_CHUNKS chunks the
+ * average must be at least MIN_AVERAGE_CHUNK bytes.
  */
-const MAX_ELEMENTS = 1_000_000;
+const MAX_ELEMENTS = 200_000;
+const MANY_CHUNKS = 1000;
+const MIN_AVERAGE_CHUNK = 256;
 const MAX_NESTING = 8;
 /** Headers are read through a window of this size, not one small read each. */
 const WINDOW = 64 * 1024;
@@ -130,6 +135,10 @@ async function walk(reader: Reader): Promise<ByteRange[] | null> {
   if (wrapper.tag !== CONTEXT_0) return null;
   const ranges: ByteRange[] = [];
   await collectOctets(reader, wrapper.start, ranges, 0);
+  if (ranges.length > MANY_CHUNKS) {
+    const total = ranges.reduce((sum, range) => sum + range.end - range.start, 0);
+    if (total / ranges.length < MIN_AVERAGE_CHUNK) fail();
+  }
   return ranges;
 }
 
@@ -162,6 +171,11 @@ async function collectOctets(
   if (header.tag === OCTET_STRING) {
     if (header.length === null) fail();
     if (header.length > 0) ranges.push({ start: header.start, end: header.start + header.length });
+    // Checked as the chunks come, so a file of tiny chunks is given up early, not walked to its end.
+    if (ranges.length > MANY_CHUNKS && ranges.length % MANY_CHUNKS === 0) {
+      const total = ranges.reduce((sum, range) => sum + range.end - range.start, 0);
+      if (total / ranges.length < MIN_AVERAGE_CHUNK) fail();
+    }
     return header.start + header.length;
   }
   if (header.tag !== OCTET_STRING_CONSTRUCTED || depth >= MAX_NESTING) fail();
@@ -176,4 +190,37 @@ async function collectOctets(
   }
   if (header.length === null || next !== limit) fail();
   return next;
+}
+
+/** Batches handed to the MIME parser; chunks are gathered into them, so tiny chunks do not each cost a write. */
+const BATCH = 64 * 1024;
+
+/**
+ * The bytes of `ranges` in order, read through one open file with positioned reads: never a stream per range, and
+ * never the whole content in memory.
+ */
+export async function* readRanges(path: string, ranges: readonly ByteRange[]): AsyncGenerator<Buffer> {
+  const file = await open(path, 'r');
+  try {
+    let batch: Buffer[] = [];
+    let batched = 0;
+    for (const range of ranges) {
+      for (let at = range.start; at < range.end;) {
+        const chunk = Buffer.allocUnsafe(Math.min(BATCH, range.end - at));
+        const { bytesRead } = await file.read(chunk, 0, chunk.length, at);
+        if (bytesRead === 0) throw new Error(`${path} ended before its signed content`);
+        batch.push(chunk.subarray(0, bytesRead));
+        batched += bytesRead;
+        at += bytesRead;
+        if (batched >= BATCH) {
+          yield Buffer.concat(batch, batched);
+          batch = [];
+          batched = 0;
+        }
+      }
+    }
+    if (batched > 0) yield Buffer.concat(batch, batched);
+  } finally {
+    await file.close();
+  }
 }

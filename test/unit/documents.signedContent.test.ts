@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { findSignedContent } from '../../src/documents/signedContent.js';
+import { findSignedContent, readRanges } from '../../src/documents/signedContent.js';
 import { makeFixtureDir } from '../helpers/documentFixtures.js';
 import { makeThrowawaySigner } from '../helpers/smimeFixtures.js';
 
@@ -74,4 +74,58 @@ describe('findSignedContent', () => {
     writeFileSync(cut, whole.subarray(0, 200));
     expect(await findSignedContent(cut)).toBeNull();
   });
+
+  it('reads the chunks back through one file, batched, exactly as signed', async () => {
+    const path = cms('ber-read.p7m', [
+      '-sign',
+      '-nodetach',
+      '-stream',
+      '-signer',
+      signer.cert,
+      '-inkey',
+      signer.key,
+    ]);
+    const ranges = (await findSignedContent(path))!;
+    const batches: Buffer[] = [];
+    for await (const batch of readRanges(path, ranges)) batches.push(batch);
+    expect(Buffer.concat(batches).equals(entity)).toBe(true);
+    // Several small chunks come out as one batch, not a write each.
+    expect(batches.length).toBeLessThan(ranges.length);
+  });
+
+  it('gives up on content cut into tiny chunks (a cheap file that would cost millions of steps)', async () => {
+    const path = join(dir, 'tiny-chunks.p7m');
+    writeFileSync(path, berSignedData(Buffer.alloc(50_000, 0x41), 1));
+    expect(await findSignedContent(path)).toBeNull();
+    // The same bytes in ordinary chunks are found.
+    const ordinary = join(dir, 'ordinary-chunks.p7m');
+    writeFileSync(ordinary, berSignedData(Buffer.alloc(50_000, 0x41), 1000));
+    expect(contentOf(ordinary, (await findSignedContent(ordinary))!)).toEqual(Buffer.alloc(50_000, 0x41));
+  });
 });
+
+/** SignedData in BER with indefinite lengths, its content as an OCTET STRING in chunks of `chunk` bytes. */
+function berSignedData(content: Buffer, chunk: number): Buffer {
+  const oid = (hex: string) => Buffer.concat([Buffer.from([0x06, hex.length / 2]), Buffer.from(hex, 'hex')]);
+  const endMark = Buffer.from([0, 0]);
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < content.length; at += chunk) {
+    const piece = content.subarray(at, at + chunk);
+    chunks.push(Buffer.from([0x04, 0x82, piece.length >> 8, piece.length & 0xff]), piece);
+  }
+  return Buffer.concat([
+    Buffer.from([0x30, 0x80]),
+    oid('2a864886f70d010702'),
+    Buffer.from([0xa0, 0x80, 0x30, 0x80, 0x02, 0x01, 0x01, 0x31, 0x00, 0x30, 0x80]),
+    oid('2a864886f70d010701'),
+    Buffer.from([0xa0, 0x80, 0x24, 0x80]),
+    ...chunks,
+    endMark,
+    endMark,
+    endMark,
+    Buffer.from([0x31, 0x00]),
+    endMark,
+    endMark,
+    endMark,
+  ]);
+}
