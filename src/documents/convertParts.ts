@@ -58,6 +58,8 @@ export interface ConvertPartsDeps {
 
 /** soffice runs in its own process group with its own time limit; the sandbox's must not fire first. */
 const SANDBOX_TIME_MARGIN = 10 * SECOND;
+/** Decrypting an owner-password PDF with qpdf: well inside the sandbox's default 60 s for the whole check. */
+const QPDF_TIMEOUT = 30 * SECOND;
 
 export async function convertParts(documents: FoundDocument[], deps: ConvertPartsDeps): Promise<FaxPdf[]> {
   for (const found of documents) refuseOnPurpose(found.filename, found.kind, deps.options);
@@ -138,7 +140,8 @@ async function preparePdf(source: Source, deps: ConvertPartsDeps): Promise<FaxPd
     {
       inputPath: resolve(source.path),
       outputPath: resolve(outputPath),
-      options: { paper: deps.options.paper, timeoutMs: deps.options.timeoutMs, maxPages: FAX_MAX_PAGES },
+      // qpdf (an owner-password PDF) must end before the sandbox's own limit, or it would outlive the child.
+      options: { paper: deps.options.paper, timeoutMs: QPDF_TIMEOUT, maxPages: FAX_MAX_PAGES },
     },
     { log: deps.log },
   );
@@ -147,6 +150,10 @@ async function preparePdf(source: Source, deps: ConvertPartsDeps): Promise<FaxPd
       { file: source.filename, limit: outcome.limit, detail: outcome.detail },
       'PDF check stopped',
     );
+    // A child lost without a word (the system's OOM killer, an operator) says nothing about the document.
+    if (outcome.limit === 'crash' && outcome.lost) {
+      throw new DocumentRefused(source.filename, 'unavailable', 'the document checker stopped unexpectedly');
+    }
     if (outcome.limit === 'crash')
       throw new DocumentRefused(source.filename, 'unreadable', PROBLEM_UNREADABLE);
     const why = outcome.limit === 'time' ? 'it takes too long to open' : 'it needs too much memory to open';

@@ -1,6 +1,5 @@
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import type { PDFDocument } from 'pdf-lib';
 
@@ -61,7 +60,7 @@ export async function preparePdf(
   let doc = await open(bytes, log);
   let decrypted = false;
   if (doc === 'encrypted') {
-    const plain = await decryptOwnerOnly(bytes, options.timeoutMs);
+    const plain = await decryptOwnerOnly(bytes, options.timeoutMs, dirname(outputPath));
     if (!plain) {
       await writeFile(outputPath, bytes);
       return { pages: countPagesLoosely(bytes), written: true, checked: false };
@@ -147,8 +146,14 @@ function needsWork(doc: PDFDocument, options: ConvertOptions, log: Logger | unde
 }
 
 /** The decrypted bytes, or null when qpdf is not installed. Throws when the file needs a password to open. */
-async function decryptOwnerOnly(bytes: Uint8Array, timeoutMs: number): Promise<Buffer | null> {
-  const dir = await mkdtemp(join(tmpdir(), 'faxbridge-pdf-'));
+async function decryptOwnerOnly(
+  bytes: Uint8Array,
+  timeoutMs: number,
+  workDir: string,
+): Promise<Buffer | null> {
+  // In the message's own work folder, which the daemon removes even when this child is killed: a decrypted copy
+  // of the sender's document must not stay behind in /tmp.
+  const dir = await mkdtemp(join(workDir, 'qpdf-'));
   try {
     const input = join(dir, 'in.pdf');
     const output = join(dir, 'out.pdf');
