@@ -38,6 +38,7 @@ textarea{min-height:5rem}
 button{font:inherit;padding:.45rem .9rem;border-radius:4px;border:1px solid #0b5cad;background:#0b5cad;color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#0b5cad}
 a.button{display:inline-block;font:inherit;padding:.45rem .9rem;border-radius:4px;border:1px solid #0b5cad;background:#0b5cad;color:#fff;text-decoration:none}
+a.button.secondary{background:#fff;color:#0b5cad}
 .actions form{margin:0}
 button.danger{background:#b42318;border-color:#b42318}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;margin:.5rem 0 1rem}
@@ -60,5 +61,13 @@ button.danger{background:#b42318;border-color:#b42318}
   form.search>*{flex:1 1 45%}
   dl{grid-template-columns:1fr}
   dt{font-weight:600;color:#1d232b}
+  /* Lists become one card per row, each value under its column's name: nothing hides off to the right. */
+  table.list thead{display:none}
+  table.list tr{display:block;border-bottom:1px solid #dde3ea;padding:.3rem 0}
+  table.list td{display:flex;gap:1rem;justify-content:space-between;border:0;padding:.15rem .6rem;white-space:normal}
+  table.list td[data-label]::before{content:attr(data-label);color:#5a6672;font-size:.85rem}
+  table.list td:empty{display:none}
+  .pages figure{flex:1 1 40%}
+  .pages img{width:100%}
 }
 `;

@@ -193,7 +193,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
       object_type: 'job',
     });
     await context.close();
-  });
+  }, 90_000);
 
   it('retries a failed job as a new job', async () => {
     const { context, page } = await newPage();
@@ -398,7 +398,32 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
   it('works on a phone-sized screen and signs out', async () => {
     const { context, page } = await newPage({ width: 390, height: 844 });
     await signIn(page, ALICE);
-    await page.screenshot({ path: `${SHOTS}/jobs-phone.png`, fullPage: true });
+    // Every page fits the phone's width: nothing to scroll sideways for.
+    const [job] = await env.daemon.store.searchJobs({ sender: ALICE.email, status: 'delivered', limit: 1 });
+    const [fax] = await env.daemon.store.searchInboundFaxes({ limit: 1 });
+    for (const [name, url] of [
+      ['jobs-phone', '/console/jobs'],
+      ['job-phone', `/console/jobs/${job!.id}`],
+      ['inbound-phone', '/console/inbound'],
+      ['inbound-fax-phone', `/console/inbound/${fax!.fax_id}`],
+      ['send-phone', '/console/send'],
+      ['health-phone', '/console/health'],
+    ] as const) {
+      await page.goto(`${base}${url}`);
+      // Previews load lazily: scrolled into view, then drawn, before the full-page picture is taken.
+      await page.evaluate('window.scrollTo(0, document.body.scrollHeight)');
+      await waitForPreviews(page);
+      await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+      // Evaluated in the page (test code has no DOM types): the page's own width, then each table's box.
+      const overflow = await page.evaluate<number>(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+      );
+      // Not even inside a table's own scrolling box: every value is seen without swiping.
+      const hidden = await page.evaluate<boolean>(
+        "[...document.querySelectorAll('.scroll')].some((box) => box.scrollWidth > box.clientWidth + 1)",
+      );
+      expect({ name, overflow, hidden }).toEqual({ name, overflow: 0, hidden: false });
+    }
     await Promise.all([
       page.waitForURL(`${base}/console/sign-in`),
       page.click('button:has-text("Sign out")'),

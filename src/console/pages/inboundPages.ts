@@ -18,12 +18,14 @@ export function inboundListPage(
   const rows = faxes.map(
     (fax) =>
       html`<tr>
-        <td><a href="/console/inbound/${fax.fax_id}">${formatTime(fax.received_at, zone)}</a></td>
-        <td>${fax.from_number ?? 'unknown'}</td>
-        <td>${fax.to_number}</td>
-        <td>${fax.pages ?? ''}${fax.partial ? ' (partial)' : ''}</td>
-        <td>${statusBadge(fax.status)}</td>
-        <td>
+        <td data-label="Received">
+          <a href="/console/inbound/${fax.fax_id}">${formatTime(fax.received_at, zone)}</a>
+        </td>
+        <td data-label="Caller">${fax.from_number ?? 'unknown'}</td>
+        <td data-label="To">${fax.to_number}</td>
+        <td data-label="Pages">${fax.pages ?? ''}${fax.partial ? ' (partial)' : ''}</td>
+        <td data-label="Status">${statusBadge(fax.status)}</td>
+        <td data-label="PDF">
           ${fax.document_id ? html`<a href="/console/inbound/${fax.fax_id}/document">Download</a>` : ''}
         </td>
       </tr>`,
@@ -41,7 +43,7 @@ export function inboundListPage(
         <button type="submit">Search</button>
       </form>
       <div class="scroll">
-        <table>
+        <table class="list">
           <thead>
             <tr>
               <th>Received</th>

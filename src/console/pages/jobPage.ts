@@ -97,7 +97,7 @@ export function jobPage(
       <div class="actions">${actions}</div>
       <h2>Attempts</h2>
       <div class="scroll">
-        <table>
+        <table class="list">
           <thead>
             <tr>
               <th>#</th>
@@ -116,14 +116,14 @@ export function jobPage(
                 ? attempts.map(
                     (a) =>
                       html`<tr>
-                        <td>${a.attempt}</td>
-                        <td>${statusBadge(a.state)}</td>
-                        <td>${a.fax_id ?? '—'}</td>
-                        <td>${a.fax_status ?? '—'}</td>
-                        <td>${t(a.started_at)}</td>
-                        <td>${t(a.ended_at)}</td>
-                        <td>${a.pages ?? ''}</td>
-                        <td class="wrap">${a.failure_reason ?? ''}</td>
+                        <td data-label="#">${a.attempt}</td>
+                        <td data-label="State">${statusBadge(a.state)}</td>
+                        <td data-label="Telnyx fax">${a.fax_id ?? '—'}</td>
+                        <td data-label="Telnyx status">${a.fax_status ?? '—'}</td>
+                        <td data-label="Started">${t(a.started_at)}</td>
+                        <td data-label="Ended">${t(a.ended_at)}</td>
+                        <td data-label="Pages">${a.pages ?? ''}</td>
+                        <td class="wrap" data-label="Reason">${a.failure_reason ?? ''}</td>
                       </tr>`,
                   )
                 : html`<tr>
@@ -135,7 +135,7 @@ export function jobPage(
       </div>
       <h2>Telnyx events</h2>
       <div class="scroll">
-        <table>
+        <table class="list">
           <thead>
             <tr>
               <th>Event</th>
@@ -152,12 +152,12 @@ export function jobPage(
                 ? events.map(
                     (e) =>
                       html`<tr>
-                        <td>${e.event_type}</td>
-                        <td>${e.fax_id ?? ''}</td>
-                        <td>${e.occurred_at ?? ''}</td>
-                        <td>${t(e.received_at)}</td>
-                        <td>${e.outcome ?? 'pending'}</td>
-                        <td>${e.failure_reason ?? ''}</td>
+                        <td data-label="Event">${e.event_type}</td>
+                        <td data-label="Fax">${e.fax_id ?? ''}</td>
+                        <td data-label="Occurred">${e.occurred_at ?? ''}</td>
+                        <td data-label="Received">${t(e.received_at)}</td>
+                        <td data-label="Outcome">${e.outcome ?? 'pending'}</td>
+                        <td data-label="Reason">${e.failure_reason ?? ''}</td>
                       </tr>`,
                   )
                 : html`<tr>
@@ -169,7 +169,7 @@ export function jobPage(
       </div>
       <h2>Receipts</h2>
       <div class="scroll">
-        <table>
+        <table class="list">
           <thead>
             <tr>
               <th>Kind</th>
@@ -185,11 +185,11 @@ export function jobPage(
                 ? outbox.map(
                     (o) =>
                       html`<tr>
-                        <td>${o.kind}</td>
-                        <td>${o.status}</td>
-                        <td>${t(o.created_at)}</td>
-                        <td>${t(o.sent_at)}</td>
-                        <td class="wrap">${o.last_error ?? ''}</td>
+                        <td data-label="Kind">${o.kind}</td>
+                        <td data-label="Status">${o.status}</td>
+                        <td data-label="Queued">${t(o.created_at)}</td>
+                        <td data-label="Sent">${t(o.sent_at)}</td>
+                        <td class="wrap" data-label="Last error">${o.last_error ?? ''}</td>
                       </tr>`,
                   )
                 : html`<tr>

@@ -21,13 +21,13 @@ export function jobsPage(
   const rows = jobs.map(
     (job) =>
       html`<tr>
-        <td><a href="/console/jobs/${job.id}">${job.id}</a></td>
-        <td>${job.to_number}</td>
-        ${isAdmin ? html`<td>${job.sender}</td>` : ''}
-        <td>${statusBadge(job.status)}</td>
-        <td>${formatTime(job.created_at, zone)}</td>
-        <td>${job.pages_sent ?? ''}</td>
-        <td class="wrap">${job.failure_reason ?? ''}</td>
+        <td data-label="Job"><a href="/console/jobs/${job.id}">${job.id}</a></td>
+        <td data-label="To">${job.to_number}</td>
+        ${isAdmin ? html`<td data-label="Sender">${job.sender}</td>` : ''}
+        <td data-label="Status">${statusBadge(job.status)}</td>
+        <td data-label="Queued">${formatTime(job.created_at, zone)}</td>
+        <td data-label="Pages">${job.pages_sent ?? ''}</td>
+        <td class="wrap" data-label="Reason">${job.failure_reason ?? ''}</td>
       </tr>`,
   );
   return layout(
@@ -52,7 +52,7 @@ export function jobsPage(
         <button type="submit">Search</button>
       </form>
       <div class="scroll">
-        <table>
+        <table class="list">
           <thead>
             <tr>
               <th>Job</th>
