@@ -96,11 +96,16 @@ export interface FontSet {
  * character DejaVu lacks, since parsing its 4 MB costs tens of milliseconds. Every text later passed to `runs` must
  * be among `texts`.
  */
-export async function makeFontSet(doc: PDFDocument, texts: readonly string[]): Promise<FontSet> {
+export async function makeFontSet(
+  doc: PDFDocument,
+  texts: readonly string[],
+  /** The weights `runs` and `width` will be asked for; the header line needs no bold face embedded. */
+  weights: ReadonlyArray<'regular' | 'bold'> = ['regular', 'bold'],
+): Promise<FontSet> {
   doc.registerFontkit(parseOnceFontkit);
   const faces = new Set<EmbeddedFace>();
   faces.add(faceFor(0x41, 'regular'));
-  for (const weight of ['regular', 'bold'] as const) {
+  for (const weight of weights) {
     for (const text of texts) for (const char of text) faces.add(faceFor(char.codePointAt(0)!, weight));
   }
   const embedded = new Map<EmbeddedFace, PDFFont>();
