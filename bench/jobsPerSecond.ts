@@ -9,11 +9,21 @@ import pg from 'pg';
 
 import type { JobStore, NewMessage, Transition } from '../src/store/jobStore.js';
 import { openStore } from '../src/store/openStore.js';
+import { makeBenchPdf } from './lib/benchPdf.js';
 import { describeMachine } from './lib/machine.js';
 import { markdownTable, median, medianRange, round } from './lib/stats.js';
+import { measureDrain } from './lib/telnyxDrain.js';
 
 /*
- * Jobs per second through the store alone: N jobs are queued with acceptMessage, then every
+ * Two figures of the job queue, chosen with --mode:
+ *
+ * --mode drain (default): faxes handed to Telnyx per second, 500 queued, 300 ms API latency, the real daemon
+ * against the simulator in another process, once per `telnyx.concurrency` in --concurrency (see
+ * lib/telnyxDrain.ts for the method). The target is at least 40/s.
+ *
+ *   npm run build && node dist/bench/jobsPerSecond.js [--jobs 500] [--latency 300] [--concurrency 4,16] [--runs 3]
+ *
+ * --mode store: jobs per second through the store alone: N jobs are queued with acceptMessage, then every
  * instance runs K claimer loops (claimJobs, then completeWork to `delivered` with its attempt row and receipt)
  * until nothing is left. No Telnyx, no SMTP: this is the ceiling the job table puts on the daemon.
  *
@@ -21,12 +31,18 @@ import { markdownTable, median, medianRange, round } from './lib/stats.js';
  * SQLite with one instance, PostgreSQL with one and with two instances; the ratio of the last two is the
  * scaling. The run also checks what it measures: every job delivered, each claimed exactly once.
  *
- *   npm run build && node dist/bench/jobsPerSecond.js [--jobs 5000] [--claimers 4] [--batch 10] [--runs 3]
- *     [--pg postgres://postgres@127.0.0.1:5432/test]
+ *   npm run build && node dist/bench/jobsPerSecond.js --mode store [--jobs 5000] [--claimers 4] [--batch 10]
+ *     [--runs 3] [--pg postgres://postgres@127.0.0.1:5432/test]
  */
 
 interface Options {
+  mode: 'drain' | 'store';
+  /** Default 500 (drain) or 5000 (store). */
   jobs: number;
+  /** Drain: milliseconds the simulated Telnyx takes for every API answer. */
+  latency: number;
+  /** Drain: the `telnyx.concurrency` values to compare, e.g. `4,16`. */
+  concurrency: string;
   claimers: number;
   batch: number;
   runs: number;
@@ -51,7 +67,10 @@ const SELF = fileURLToPath(import.meta.url);
 
 function parseOptions(argv: string[]): Options {
   const options: Options = {
-    jobs: 5000,
+    mode: 'drain',
+    jobs: 0,
+    latency: 300,
+    concurrency: '4,16',
     claimers: 4,
     batch: 10,
     runs: 3,
@@ -61,8 +80,11 @@ function parseOptions(argv: string[]): Options {
     const key = argv[i]?.replace(/^--/, '') as keyof Options | undefined;
     const value = argv[i + 1];
     if (!key || value === undefined || !(key in options)) throw new Error(`unknown option ${argv[i]}`);
-    (options as unknown as Record<string, unknown>)[key] = key === 'pg' ? value : Number(value);
+    const text = key === 'pg' || key === 'mode' || key === 'concurrency';
+    (options as unknown as Record<string, unknown>)[key] = text ? value : Number(value);
   }
+  if (options.mode !== 'drain' && options.mode !== 'store') throw new Error('--mode is drain or store');
+  if (options.jobs === 0) options.jobs = options.mode === 'drain' ? 500 : 5000;
   return options;
 }
 
@@ -222,8 +244,36 @@ function finished(now: number): Transition {
   };
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+/** Faxes handed to Telnyx per second for each concurrency, runs interleaved. */
+async function drainMain(options: Options): Promise<void> {
+  const load = () => os.loadavg().map((value) => round(value, 2));
+  console.log(JSON.stringify({ machine: describeMachine(), load: load(), options }, null, 2));
+  const concurrencies = options.concurrency.split(',').map(Number);
+  const pdf = await makeBenchPdf({ pages: 3, targetBytes: 200_000, label: 'drain' });
+  const rates = new Map<number, number[]>();
+  for (let run = 0; run < options.runs; run++) {
+    for (const concurrency of concurrencies) {
+      const figures = await measureDrain({
+        jobs: options.jobs,
+        concurrency,
+        latencyMs: options.latency,
+        pdf,
+      });
+      rates.set(concurrency, [...(rates.get(concurrency) ?? []), figures.perSecond]);
+      console.log(`run ${run + 1}: ${JSON.stringify({ ...figures, load: load() })}`);
+    }
+  }
+  const rows: Array<Array<string | number>> = [
+    ['telnyx.concurrency', 'jobs queued', 'API latency ms', 'faxes handed to Telnyx/s median (min–max)'],
+  ];
+  for (const concurrency of concurrencies) {
+    rows.push([concurrency, options.jobs, options.latency, medianRange(rates.get(concurrency)!, 1)]);
+  }
+  console.log(`\n${markdownTable(rows)}`);
+  console.log(`load average after: ${load().join(', ')}`);
+}
+
+async function main(options: Options): Promise<void> {
   const settings = await admin(
     options.pg,
     `SELECT version() AS version, current_setting('synchronous_commit') AS synchronous_commit,
@@ -269,5 +319,6 @@ if (process.argv[2] === '--worker') {
   const [url, owner, claimers, batch] = process.argv.slice(3);
   await worker(url!, owner!, Number(claimers), Number(batch));
 } else {
-  await main();
+  const options = parseOptions(process.argv.slice(2));
+  await (options.mode === 'drain' ? drainMain(options) : main(options));
 }

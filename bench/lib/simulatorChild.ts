@@ -9,7 +9,7 @@ import { startSimulator } from '../../src/simulator/index.js';
  * Real Telnyx runs elsewhere: this keeps the simulator's work (fetching and parsing every PDF, signing every
  * webhook with tweetnacl) out of the daemon's CPU and memory figures. It still shares this machine's 2 cores.
  *
- * Run as a process: `node dist/bench/lib/simulatorChild.js STEP_MS` prints one JSON line `{url, publicKey}`;
+ * Run as a process: `node dist/bench/lib/simulatorChild.js STEP_MS [API_LATENCY_MS]` prints one JSON line `{url, publicKey}`;
  * `close` on stdin (or end of stdin) stops it.
  */
 export interface SimulatorChild {
@@ -22,8 +22,10 @@ export interface SimulatorChild {
 export const SIMULATOR_API_KEY = 'bench-api-key';
 const SELF_PATH = fileURLToPath(import.meta.url);
 
-export async function startSimulatorChild(stepMs: number): Promise<SimulatorChild> {
-  const child = spawn(process.execPath, [SELF_PATH, String(stepMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+export async function startSimulatorChild(stepMs: number, apiLatencyMs = 0): Promise<SimulatorChild> {
+  const child = spawn(process.execPath, [SELF_PATH, String(stepMs), String(apiLatencyMs)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const first = await lines.next();
@@ -43,7 +45,7 @@ export async function startSimulatorChild(stepMs: number): Promise<SimulatorChil
 async function main(): Promise<void> {
   const simulator = await startSimulator({
     apiKey: SIMULATOR_API_KEY,
-    timing: { stepMs: Number(process.argv[2] ?? 1000) },
+    timing: { stepMs: Number(process.argv[2] ?? 1000), apiLatencyMs: Number(process.argv[3] ?? 0) },
   });
   process.stdout.write(`${JSON.stringify({ url: simulator.url, publicKey: simulator.publicKey })}\n`);
   for await (const line of createInterface({ input: process.stdin })) {

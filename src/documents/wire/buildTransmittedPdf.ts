@@ -67,7 +67,10 @@ export async function buildTransmittedPdf(request: TransmitRequest): Promise<Tra
   const sampleLines = request.headerText
     ? [fillHeaderText(request.headerText, { ...request.header, page: total, pages: total })]
     : [];
-  const fonts = request.headerText ? await makeFontSet(out, [...sampleLines, '0123456789']) : null;
+  // The header line is drawn in the regular weight only: embedding the bold face too cost every job its subset.
+  const fonts = request.headerText
+    ? await makeFontSet(out, [...sampleLines, '0123456789'], ['regular'])
+    : null;
   const pages = await stampPages(out, sources, request.headerText, request.header, fonts);
   out.setProducer('faxbridge');
   return { pdf: await out.save(), pages };

@@ -31,13 +31,35 @@ interface FontFile {
 /** Read and parsed once per process: the files do not change while it runs. */
 const cache = new Map<Face, FontFile | null>();
 
+type Fontkit = Parameters<PDFDocument['registerFontkit']>[0];
+type ParsedFont = ReturnType<Fontkit['create']>;
+
+/*
+ * pdf-lib parses a font file anew for every document it is embedded in (CustomFontEmbedder.for calls
+ * fontkit.create), and parsing DejaVu was about half of building a job's transmitted PDF. The same bytes always
+ * parse to the same font, and each embedding takes its own subset of it (createSubset), so one parse per file
+ * and process serves every document.
+ */
+const parsedFonts = new WeakMap<Uint8Array, ParsedFont>();
+const parseOnceFontkit: Fontkit = {
+  create(bytes, postscriptName) {
+    if (postscriptName !== undefined) return fontkit.create(bytes, postscriptName);
+    let font = parsedFonts.get(bytes);
+    if (!font) {
+      font = fontkit.create(bytes);
+      parsedFonts.set(bytes, font);
+    }
+    return font;
+  },
+};
+
 function loadFace(face: Face): FontFile | null {
   if (cache.has(face)) return cache.get(face)!;
   let found: FontFile | null = null;
   for (const file of FONT_LOCATIONS[face]) {
     try {
       const bytes = readFileSync(file);
-      const parsed = fontkit.create(bytes);
+      const parsed = parseOnceFontkit.create(bytes);
       found = { bytes, covers: (codePoint) => parsed.hasGlyphForCodePoint(codePoint) };
       break;
     } catch {
@@ -74,11 +96,16 @@ export interface FontSet {
  * character DejaVu lacks, since parsing its 4 MB costs tens of milliseconds. Every text later passed to `runs` must
  * be among `texts`.
  */
-export async function makeFontSet(doc: PDFDocument, texts: readonly string[]): Promise<FontSet> {
-  doc.registerFontkit(fontkit);
+export async function makeFontSet(
+  doc: PDFDocument,
+  texts: readonly string[],
+  /** The weights `runs` and `width` will be asked for; the header line needs no bold face embedded. */
+  weights: ReadonlyArray<'regular' | 'bold'> = ['regular', 'bold'],
+): Promise<FontSet> {
+  doc.registerFontkit(parseOnceFontkit);
   const faces = new Set<EmbeddedFace>();
   faces.add(faceFor(0x41, 'regular'));
-  for (const weight of ['regular', 'bold'] as const) {
+  for (const weight of weights) {
     for (const text of texts) for (const char of text) faces.add(faceFor(char.codePointAt(0)!, weight));
   }
   const embedded = new Map<EmbeddedFace, PDFFont>();
