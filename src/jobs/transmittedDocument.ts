@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
@@ -52,14 +51,9 @@ export async function ensureTransmittedDocument(
     } else {
       const original = await readAll(deps.documents, document.storage_key, document.size);
       // pdf-lib and the fonts are loaded by the first fax that needs them, not by every daemon at start.
-      const { buildTransmittedPdf } = await import('../documents/wire/buildTransmittedPdf.js');
-      const built = await buildTransmittedPdf({ ...additions, document: original });
-      await writeFile(file, built.pdf);
-      content = {
-        sha256: createHash('sha256').update(built.pdf).digest('hex'),
-        size: built.pdf.length,
-        pages: built.pages,
-      };
+      const { writeTransmittedPdf } = await import('../documents/wire/buildTransmittedPdf.js');
+      // Written to the file as it is serialized: the output is never a second 50 MB buffer.
+      content = await writeTransmittedPdf({ ...additions, document: original }, file);
     }
     await deps.documents.put(storageKey, file, 'application/pdf');
   } finally {
