@@ -47,7 +47,10 @@ export function countInflatedBytes(
   });
 }
 
-/** Writes the chunks with backpressure, and stops reading once the count is settled (the inflater destroyed). */
+/**
+ * Writes the chunks one at a time, each only once zlib has taken the last (its write callback), so the source may
+ * reuse one buffer for all of them; stops reading once the count is settled (the inflater destroyed).
+ */
 async function feed(
   inflater: Writable,
   chunks: AsyncIterable<Buffer>,
@@ -55,17 +58,14 @@ async function feed(
 ): Promise<void> {
   for await (const chunk of chunks) {
     if (settled()) return;
-    if (!inflater.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const go = (): void => {
-          inflater.off('drain', go);
-          inflater.off('close', go);
-          resolve();
-        };
-        inflater.on('drain', go);
-        inflater.on('close', go);
-      });
-    }
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        inflater.off('close', done);
+        resolve();
+      };
+      inflater.once('close', done);
+      inflater.write(chunk, done);
+    });
   }
   if (!settled()) inflater.end();
 }

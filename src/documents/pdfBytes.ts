@@ -58,10 +58,14 @@ function fileBytes(handle: FileHandle, size: number): PdfBytes {
 /** Chunks handed to a reader of a long range (a stream's data): small, so memory stays flat whatever the length. */
 const RANGE_CHUNK = 256 * 1024;
 
-/** The bytes from `start` to `end` in chunks, each a fresh buffer the consumer may keep. */
+/**
+ * The bytes from `start` to `end` in chunks, all read into the same buffer: the consumer must be done with a chunk
+ * before it asks for the next (a 50 MB stream then costs 256 KB, not 50 MB of garbage for the child's allocator).
+ */
 export async function* readRange(source: PdfBytes, start: number, end: number): AsyncGenerator<Buffer> {
+  const scratch = Buffer.allocUnsafe(RANGE_CHUNK);
   for (let at = start; at < end; at += RANGE_CHUNK) {
-    const chunk = await source.read(at, Math.min(RANGE_CHUNK, end - at));
+    const chunk = await source.read(at, Math.min(RANGE_CHUNK, end - at), scratch);
     if (chunk.length === 0) return;
     yield chunk;
   }

@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
 
 import { checkPdfStructure } from '../../src/documents/pdfStructure.js';
 import {
@@ -11,6 +15,16 @@ import {
 } from '../helpers/pdfFixtures.js';
 
 /* Object count and object-stream inflation limits, read from the raw bytes before pdf-lib parses. */
+
+const dir = mkdtempSync(path.join(tmpdir(), 'fb-structure-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The same bytes as a file, which the check reads a window at a time (as the document sandbox gives it). */
+function asFile(bytes: Buffer): string {
+  const file = path.join(dir, `${Math.random().toString(36).slice(2)}.pdf`);
+  writeFileSync(file, bytes);
+  return file;
+}
 
 describe('checkPdfStructure', () => {
   it('passes ordinary PDFs, object streams included (pdf-lib saves with them)', async () => {
@@ -76,5 +90,43 @@ describe('checkPdfStructure', () => {
 
   it('counts the objects an object stream declares', async () => {
     expect(await checkPdfStructure(millionsOfObjectsPdf())).toBe('more than 100000 objects');
+  });
+
+  it('reads a file on disk window by window with the same verdicts as its bytes', async () => {
+    const limits = { maxObjects: 100_000, maxObjectStreamBytes: 64 * 1024 * 1024 };
+    expect(await checkPdfStructure(asFile(manyObjectsPdf(100_000 - 3)), limits)).toBeNull();
+    expect(await checkPdfStructure(asFile(manyObjectsPdf(100_000 - 2)), limits)).toBe(
+      'more than 100000 objects',
+    );
+    expect(await checkPdfStructure(asFile(await twoLayerObjectStreamPdf()))).toBe(
+      'compressed object streams that expand to more than 64 MB',
+    );
+    expect(await checkPdfStructure(asFile(await contentStreamBombPdf()))).toBe(
+      'a compressed stream that expands to more than 256 MB',
+    );
+    expect(await checkPdfStructure(asFile(await makePdf(20)))).toBeNull();
+  });
+
+  it('finds a bomb whose dictionary starts just before a 1 MB window ends and closes after it', async () => {
+    const bomb = await twoLayerObjectStreamPdf();
+    const at = bomb.indexOf('4 0 obj');
+    // Padding before the object puts its header a few bytes before the first window's end.
+    const pad = 1024 * 1024 - at - 12;
+    const shifted = Buffer.concat([bomb.subarray(0, at), Buffer.alloc(pad, 0x20), bomb.subarray(at)]);
+    expect(await checkPdfStructure(asFile(shifted))).toBe(
+      'compressed object streams that expand to more than 64 MB',
+    );
+  });
+
+  it('finds object headers with comments between their parts, as pdf-lib reads them', async () => {
+    const bomb = await twoLayerObjectStreamPdf();
+    const commented = Buffer.from(
+      bomb.toString('latin1').replace('4 0 obj', '4 % the number\n0 %and the generation\r\nobj'),
+      'latin1',
+    );
+    expect(commented.includes('4 % the number')).toBe(true);
+    expect(await checkPdfStructure(commented)).toBe(
+      'compressed object streams that expand to more than 64 MB',
+    );
   });
 });

@@ -1,12 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { PDFDocument, StandardFonts } from 'pdf-lib';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { buildTransmittedPdf, type TransmitRequest } from '../../src/documents/wire/buildTransmittedPdf.js';
+import {
+  buildTransmittedPdf,
+  type TransmitRequest,
+  writeTransmittedPdf,
+} from '../../src/documents/wire/buildTransmittedPdf.js';
 import { COMMENTS_CUT_NOTE } from '../../src/documents/wire/coverPage.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
 
@@ -124,5 +130,44 @@ describe('buildTransmittedPdf', () => {
     expect(pages[0]).toContain('Zoë Müller');
     expect(pages[0]).toContain('請求書');
     expect(pages[0]).toContain('P.1/3');
+  });
+
+  it('writes the same fax to a file as it is serialized, a large photo included, and qpdf finds it sound', async () => {
+    // A noisy photo does not compress: its ~650 KB stream goes to the file from the loaded bytes, not a copy.
+    const photo = await sharp({
+      create: {
+        width: 480,
+        height: 480,
+        channels: 3,
+        background: '#808080',
+        noise: { type: 'gaussian', mean: 128, sigma: 60 },
+      },
+    })
+      .png()
+      .toBuffer();
+    const source = await PDFDocument.create();
+    const image = await source.embedPng(photo);
+    source.addPage([612, 792]).drawImage(image, { x: 50, y: 200, width: 480, height: 480 });
+    source.addPage([612, 792]).drawRectangle({ x: 72, y: 72, width: 100, height: 100 });
+    const document = Buffer.from(await source.save());
+    expect(document.length).toBeGreaterThan(256 * 1024);
+    const file = join(dir, 'written.pdf');
+    const written = await writeTransmittedPdf(
+      request(document, { values: coverValues, logo: null, template: null }),
+      file,
+    );
+    const onDisk = await readFile(file);
+    expect(written).toEqual({
+      pages: 3,
+      size: onDisk.length,
+      sha256: createHash('sha256').update(onDisk).digest('hex'),
+    });
+    expect(spawnSync('qpdf', ['--check', file], { encoding: 'utf8' }).status).toBe(0);
+    const pages = await pagesText(onDisk);
+    expect(pages).toHaveLength(3);
+    expect(pages[0]).toContain('Dr. Smith');
+    pages.forEach((text, index) => expect(text).toContain(`P.${index + 1}/3`));
+    const images = spawnSync('pdfimages', ['-list', file], { encoding: 'utf8' });
+    expect(images.stdout).toMatch(/480\s+480\s+rgb/);
   });
 });

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 
-import { buildTransmittedPdf, type TransmitRequest } from '../wire/buildTransmittedPdf.js';
+import { type TransmitRequest, writeTransmittedPdf } from '../wire/buildTransmittedPdf.js';
 import type { CoverValues } from '../wire/coverPage.js';
 import type { HeaderValues } from '../wire/headerLine.js';
 import type { SandboxTaskContext } from './sandboxTasks.js';
@@ -55,14 +54,9 @@ async function build(input: BuildTransmittedInput): Promise<BuiltTransmitted> {
       template: input.cover.templatePath ? await readFile(input.cover.templatePath) : null,
     },
   };
-  const built = await buildTransmittedPdf(request);
-  await writeFile(input.outputPath, built.pdf, { flag: 'wx' });
-  return {
-    ok: true,
-    pages: built.pages,
-    size: built.pdf.length,
-    sha256: createHash('sha256').update(built.pdf).digest('hex'),
-  };
+  // Written to the file as pdf-lib serializes it: the output is never a second whole copy in memory.
+  const written = await writeTransmittedPdf(request, input.outputPath);
+  return { ok: true, pages: written.pages, size: written.size, sha256: written.sha256 };
 }
 
 /** Node's errors from the system (ENOSPC, EIO, EMFILE…) carry an errno code; pdf-lib's never do. */

@@ -1,8 +1,12 @@
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+
 import { PDFDocument } from 'pdf-lib';
 
 import { coverTexts, type CoverValues, drawCoverPage, fillCoverTemplate } from './coverPage.js';
 import { makeFontSet } from './fonts.js';
 import { fillHeaderText, type HeaderValues, stampPages } from './headerLine.js';
+import { writePdfFile, type WrittenPdf } from './writePdfFile.js';
 
 export interface TransmitRequest {
   /** The stored document: already checked, decrypted and merged at intake, so it parses. */
@@ -33,9 +37,33 @@ const LETTER: [number, number] = [612, 792];
  * killable child process like the other PDF work. Page numbers count the cover.
  */
 export async function buildTransmittedPdf(request: TransmitRequest): Promise<TransmittedPdf> {
-  const document = await PDFDocument.load(request.document, { updateMetadata: false });
+  const composed = await composeTransmittedPdf(request);
   // Nothing to add: the document goes byte for byte as it was stored.
-  if (!request.headerText && !request.cover) return { pdf: request.document, pages: document.getPageCount() };
+  if (!composed.out) return { pdf: request.document, pages: composed.pages };
+  return { pdf: await composed.out.save(), pages: composed.pages };
+}
+
+/**
+ * The same PDF written to `path` as it is serialized, never whole in memory (src/documents/wire/writePdfFile.ts):
+ * for a 50 MB document that is 50 MB less than `buildTransmittedPdf`'s bytes.
+ */
+export async function writeTransmittedPdf(
+  request: TransmitRequest,
+  path: string,
+): Promise<WrittenPdf & { pages: number }> {
+  const composed = await composeTransmittedPdf(request);
+  if (composed.out) return { ...(await writePdfFile(composed.out, path)), pages: composed.pages };
+  await writeFile(path, request.document, { flag: 'wx' });
+  const sha256 = createHash('sha256').update(request.document).digest('hex');
+  return { size: request.document.length, sha256, pages: composed.pages };
+}
+
+/** The output document with its page count, or no document when there is nothing to add to the stored one. */
+async function composeTransmittedPdf(
+  request: TransmitRequest,
+): Promise<{ out: PDFDocument | null; pages: number }> {
+  const document = await PDFDocument.load(request.document, { updateMetadata: false });
+  if (!request.headerText && !request.cover) return { out: null, pages: document.getPageCount() };
   const sources: PDFDocument[] = [];
   let coverPages = 0;
   if (request.cover?.template) {
@@ -73,7 +101,7 @@ export async function buildTransmittedPdf(request: TransmitRequest): Promise<Tra
     : null;
   const pages = await stampPages(out, sources, request.headerText, request.header, fonts);
   out.setProducer('faxbridge');
-  return { pdf: await out.save(), pages };
+  return { out, pages };
 }
 
 /**
