@@ -31,6 +31,23 @@ interface FontFile {
 /** Read and parsed once per process: the files do not change while it runs. */
 const cache = new Map<Face, FontFile | null>();
 
+type Fontkit = Parameters<PDFDocument['registerFontkit']>[0];
+type ParsedFont = ReturnType<Fontkit['create']>;
+
+/** The fonts `loadFace` parsed, by their bytes: pdf-lib asks fontkit to parse a font again for every document. */
+const parsedByBytes = new WeakMap<Uint8Array, ParsedFont>();
+
+/**
+ * fontkit, except that a font file of ours is parsed once per process, not once per fax: DejaVu costs tens of
+ * milliseconds to parse and every page's header line embeds it. pdf-lib only reads the parsed font (glyphs,
+ * metrics, a new subset per document), so one parsed copy serves every document.
+ */
+const onceParsingFontkit: Fontkit = {
+  create: (bytes, postscriptName) =>
+    (postscriptName === undefined ? parsedByBytes.get(bytes) : undefined) ??
+    fontkit.create(bytes, postscriptName),
+};
+
 function loadFace(face: Face): FontFile | null {
   if (cache.has(face)) return cache.get(face)!;
   let found: FontFile | null = null;
@@ -38,6 +55,7 @@ function loadFace(face: Face): FontFile | null {
     try {
       const bytes = readFileSync(file);
       const parsed = fontkit.create(bytes);
+      parsedByBytes.set(bytes, parsed);
       found = { bytes, covers: (codePoint) => parsed.hasGlyphForCodePoint(codePoint) };
       break;
     } catch {
@@ -75,7 +93,7 @@ export interface FontSet {
  * be among `texts`.
  */
 export async function makeFontSet(doc: PDFDocument, texts: readonly string[]): Promise<FontSet> {
-  doc.registerFontkit(fontkit);
+  doc.registerFontkit(onceParsingFontkit);
   const faces = new Set<EmbeddedFace>();
   faces.add(faceFor(0x41, 'regular'));
   for (const weight of ['regular', 'bold'] as const) {
