@@ -9,18 +9,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+import { assembleFaxPdf, FaxDocumentRefused } from '../documents/assembleFaxPdf.js';
 import { classifyPart } from '../documents/classifyPart.js';
 import { type ConversionSlots, makeConversionSlots } from '../documents/convert/conversionSlots.js';
 import { REFUSAL_ADVICE } from '../documents/convert/documentKind.js';
 import { sniffDocumentFile } from '../documents/convert/sniffDocumentKind.js';
-import { convertParts, DocumentRefused, type FaxPdf } from '../documents/convertParts.js';
+import { convertParts, DocumentRefused } from '../documents/convertParts.js';
 import type { FoundDocument } from '../documents/extractDocuments.js';
-import { FAX_MAX_BYTES, FAX_MAX_PAGES, inspectPdf } from '../documents/inspectPdf.js';
-import { mergePdfs } from '../documents/mergePdfs.js';
-import { qpdfDecrypt } from '../documents/qpdf.js';
 import { checkFaxNumber } from '../domain/phoneNumber.js';
 import { makePrivateDir, PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
-import { formatBytes } from '../lib/units.js';
 import type { Logger } from '../log.js';
 import type { JobRow } from '../store/jobStore.js';
 import { OperatorRefusal } from './operatorActions.js';
@@ -85,7 +82,10 @@ export async function queueUploads(deps: QueueUploadsDeps, input: UploadInput): 
       throw error;
     });
     if (pdfs.length === 0) throw new OperatorRefusal('the files hold no document to send');
-    const document = await onePdf(pdfs, workDir, deps.log);
+    const document = await assembleFaxPdf(pdfs, workDir, deps.log).catch((error: unknown) => {
+      if (error instanceof FaxDocumentRefused) throw new OperatorRefusal(error.message);
+      throw error;
+    });
     return await queuePdf(deps, { ...input, file: document.path, filename: document.filename });
   } finally {
     await rm(workDir, { recursive: true, force: true });
@@ -114,42 +114,4 @@ async function recognise(uploads: Upload[], workDir: string): Promise<FoundDocum
     });
   }
   return found;
-}
-
-/** Every PDF checked; one is faxed as it is (decrypted when only an owner password locks it), several merged. */
-async function onePdf(
-  pdfs: FaxPdf[],
-  workDir: string,
-  log: Logger,
-): Promise<{ path: string; filename: string }> {
-  const encrypted: boolean[] = [];
-  for (const pdf of pdfs) {
-    const inspected = await inspectPdf(pdf.path, {}, log);
-    if (!inspected.ok) throw new OperatorRefusal(`${pdf.filename} ${inspected.problem}`);
-    encrypted.push(inspected.encrypted === 'owner-only');
-  }
-  if (pdfs.length === 1) {
-    const only = pdfs[0]!;
-    if (!encrypted[0]) return only;
-    const decrypted = path.join(workDir, 'decrypted.pdf');
-    await qpdfDecrypt(only.path, decrypted).catch(() => {
-      throw new OperatorRefusal(`${only.filename} is encrypted and could not be opened for faxing`);
-    });
-    return { path: decrypted, filename: only.filename };
-  }
-  const filename = pdfs.map((pdf) => pdf.filename).join(' + ');
-  const merged = path.join(workDir, 'merged.pdf');
-  const result = await mergePdfs(
-    pdfs.map((pdf) => pdf.path),
-    merged,
-    log,
-  ).catch((error: unknown) => {
-    throw new OperatorRefusal(`${filename} could not be combined into one fax: ${(error as Error).message}`);
-  });
-  if (result.pages > FAX_MAX_PAGES || result.size > FAX_MAX_BYTES) {
-    throw new OperatorRefusal(
-      `${filename} together have ${result.pages} pages and ${formatBytes(result.size)}; the most a fax can carry is ${FAX_MAX_PAGES} pages and ${formatBytes(FAX_MAX_BYTES)}`,
-    );
-  }
-  return { path: merged, filename };
 }

@@ -1,24 +1,21 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
 import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
+import { assembleFaxPdf, type FaxDocument, FaxDocumentRefused } from '../documents/assembleFaxPdf.js';
 import type { ConversionSlots } from '../documents/convert/conversionSlots.js';
 import { convertParts, DocumentRefused, type FaxPdf } from '../documents/convertParts.js';
 import { extractDocuments, type ExtractedMessage } from '../documents/extractDocuments.js';
-import { inspectPdf } from '../documents/inspectPdf.js';
-import { mergePdfs } from '../documents/mergePdfs.js';
-import { qpdfDecrypt } from '../documents/qpdf.js';
 import { makeCoverInfo } from '../domain/coverInfo.js';
 import { parseFaxNumber } from '../domain/phoneNumber.js';
 import { resendKey } from '../domain/resendKey.js';
 import { findSender } from '../domain/senders.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
-import { DAY, formatBytes, MB } from '../lib/units.js';
+import { DAY, formatBytes } from '../lib/units.js';
 import type { Logger } from '../log.js';
 import type { JobStore } from '../store/jobStore.js';
 import type { IntakeChecks } from './intakeChecks.js';
@@ -27,9 +24,6 @@ import { collectHead, findReceiptBounce } from './receiptBounce.js';
 import { replies } from './replies.js';
 import { SizeGuard } from './sizeGuard.js';
 
-/** Telnyx's limits for one fax (docs/telnyx.md §1.3). */
-export const MAX_FAX_PAGES = 350;
-export const MAX_FAX_BYTES = 50 * MB;
 /** A mail sent again within this time is answered with its existing jobs (a client that lost our 250). */
 const RESEND_WINDOW = DAY;
 
@@ -210,21 +204,13 @@ async function recordBounce(deps: ReceiveDeps, head: string, log: Logger): Promi
   return `2.0.0 Bounce recorded against ${bounce.jobId}`;
 }
 
-interface PreparedDocument {
-  path: string;
-  filename: string;
-  pages: number;
-  size: number;
-  sha256: string;
-}
-
 /** Converts every document to PDF, checks each, then merges several into one in the order they appeared. */
 async function prepareDocument(
   deps: ReceiveDeps,
   mail: ExtractedMessage,
   workDir: string,
   log: Logger,
-): Promise<PreparedDocument> {
+): Promise<FaxDocument> {
   const { documents: settings } = deps.config;
   const pdfs: FaxPdf[] = await convertParts(mail.documents, {
     options: { paper: settings.paper, timeoutMs: settings.convert_timeout, office: settings.office },
@@ -243,69 +229,8 @@ async function prepareDocument(
       : 'the message has no attachments';
     throw replies.noPdf(found);
   }
-  const limits = { maxPages: MAX_FAX_PAGES, maxBytes: MAX_FAX_BYTES };
-  const inspected = [];
-  for (const pdf of pdfs) {
-    // A sender's PDF had these checks in the sandbox as it was prepared; only the size is left to look at.
-    const result =
-      pdf.pages !== undefined && pdf.size <= MAX_FAX_BYTES
-        ? { ok: true as const, pages: pdf.pages, encrypted: 'none' as const }
-        : await inspectPdf(pdf.path, limits);
-    if (!result.ok) {
-      log.info({ file: pdf.filename, problem: result.problem }, 'document refused');
-      throw replies.badPdf(pdf.filename, result.problem);
-    }
-    inspected.push({ ...pdf, pages: result.pages, encrypted: result.encrypted });
-  }
-  if (inspected.length === 1) {
-    const only = inspected[0]!;
-    if (only.encrypted === 'owner-only') return decryptedCopy(only, workDir, log);
-    return {
-      path: only.path,
-      filename: only.filename,
-      pages: only.pages,
-      size: only.size,
-      sha256: only.sha256,
-    };
-  }
-  const mergedPath = path.join(workDir, 'merged.pdf');
-  const filename = inspected.map((pdf) => pdf.filename).join(' + ');
-  const merged = await mergePdfs(
-    inspected.map((pdf) => pdf.path),
-    mergedPath,
-  ).catch((error: unknown) => {
-    // A document problem, not ours: a permanent refusal, never a 451 that makes the sender retry for days.
-    log.info({ err: error }, 'documents could not be merged');
-    throw replies.badPdf(filename, `could not be combined into one fax: ${(error as Error).message}`);
+  return assembleFaxPdf(pdfs, workDir, log).catch((error: unknown) => {
+    if (error instanceof FaxDocumentRefused) throw replies.badPdf(error.filename, error.problem);
+    throw error;
   });
-  if (merged.pages > MAX_FAX_PAGES || merged.size > MAX_FAX_BYTES) {
-    throw replies.badPdf(
-      filename,
-      `together have ${merged.pages} pages and ${formatBytes(merged.size)}; the most a fax can carry is ${MAX_FAX_PAGES} pages and ${formatBytes(MAX_FAX_BYTES)}`,
-    );
-  }
-  return { path: mergedPath, filename, ...merged };
-}
-
-/**
- * An owner-password-only PDF opens without a password but stays encrypted, and a fax service's renderer may not
- * read it (the simulator, like pdf-lib, cannot). It is faxed decrypted, as a merge does: faxing is printing,
- * which such files allow (docs/behaviour.md §3).
- */
-async function decryptedCopy(
-  pdf: { path: string; filename: string; pages: number },
-  workDir: string,
-  log: Logger,
-): Promise<PreparedDocument> {
-  const target = path.join(workDir, 'decrypted.pdf');
-  try {
-    await qpdfDecrypt(pdf.path, target);
-  } catch (error) {
-    log.warn({ err: error, file: pdf.filename }, 'owner-password PDF could not be decrypted');
-    throw replies.badPdf(pdf.filename, 'is encrypted and could not be opened for faxing');
-  }
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(target)) hash.update(chunk as Buffer);
-  const { size } = await stat(target);
-  return { path: target, filename: pdf.filename, pages: pdf.pages, size, sha256: hash.digest('hex') };
 }
