@@ -92,6 +92,19 @@ describe('buildTransmittedPdf', () => {
     expect(text).toContain('P.1/1');
   });
 
+  it('keeps a blank page (no content stream at all) and puts the header line on it', async () => {
+    const doc = await PDFDocument.create();
+    doc.addPage([612, 792]);
+    const font = await doc.embedFont(StandardFonts.Helvetica);
+    doc.addPage([612, 792]).drawText('after the blank page', { x: 72, y: 700, size: 12, font });
+    const built = await buildTransmittedPdf(request(await doc.save(), null));
+    expect(built.pages).toBe(2);
+    const pages = await pagesText(built.pdf);
+    expect(pages[0]).toContain('P.1/2');
+    expect(pages[1]).toContain('P.2/2');
+    expect(pages[1]).toContain('after the blank page');
+  });
+
   it('cuts long comments to one page and says so', async () => {
     const long = Array.from({ length: 200 }, (_, n) => `Line ${n} of a very long message body.`).join('\n');
     const built = await buildTransmittedPdf(

@@ -62,13 +62,18 @@ async function copyPage(out: PDFDocument, page: PDFPage, line: string | null, fo
   const turned = angle === 90 || angle === 270;
   const width = turned ? box.height : box.width;
   const height = turned ? box.width : box.height;
+  const target = out.addPage([width, height]);
+  // A blank page has no content stream, and pdf-lib refuses to embed one: there is nothing to draw but the line.
+  if (page.node.Contents() === undefined) {
+    if (line !== null && fonts) drawLine(target, line, width, height, fonts);
+    return;
+  }
   const embedded = await out.embedPage(page, {
     left: box.x,
     bottom: box.y,
     right: box.x + box.width,
     top: box.y + box.height,
   });
-  const target = out.addPage([width, height]);
   const scale = line === null ? 1 : Math.max(0.5, (height - HEADER_BAND) / height);
   const drawnWidth = width * scale;
   const drawnHeight = height * scale;
