@@ -27,9 +27,16 @@ export async function startFaxbridge(options: {
   env?: Record<string, string>;
   /** Simulator pace for `external`; sandbox mode always uses main.ts's 1000 ms. */
   stepMs?: number;
+  /** Node flags for the daemon, e.g. `--cpu-prof`. */
+  nodeArgs?: string[];
 }): Promise<FaxbridgeUnderTest> {
   if (options.mode === 'sandbox') {
-    const daemon = await startDaemonChild({ dataDir: options.dataDir, yaml: options.yaml, env: options.env });
+    const daemon = await startDaemonChild({
+      dataDir: options.dataDir,
+      yaml: options.yaml,
+      env: options.env,
+      nodeArgs: options.nodeArgs,
+    });
     return { daemon, simulator: null, stop: () => daemon.stop() };
   }
   const simulator = await startSimulatorChild(options.stepMs ?? 1000);
@@ -37,6 +44,7 @@ export async function startFaxbridge(options: {
   const daemon = await startDaemonChild({
     dataDir: options.dataDir,
     httpPort,
+    nodeArgs: options.nodeArgs,
     yaml: [
       options.yaml ?? '',
       // Production's per-sender default (60 faxes an hour) would refuse a benchmark; sandbox has no limits either.

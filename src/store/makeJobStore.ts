@@ -62,9 +62,11 @@ export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
       operation(db, ...args);
 
   /*
-   * Webhook events are recorded and processed in group commits on SQLite (groupCommit.ts): a commit there is a
-   * synchronous fsync on the event loop, two per webhook without grouping. PostgreSQL commits on many pooled
-   * connections at once and groups their WAL flushes itself, so there each operation keeps its own transaction.
+   * Webhook events, and the mails accepted over SMTP, are stored in group commits on SQLite (groupCommit.ts): a
+   * commit there is a synchronous fsync on the event loop, two per webhook and one per mail without grouping.
+   * Each caller still hears back only after its own group's COMMIT, so a 250 still means document and jobs are
+   * durable. PostgreSQL commits on many pooled connections at once and groups their WAL flushes itself, so there
+   * each operation keeps its own transaction.
    */
   const webhookDb = db.dialect === 'sqlite' ? withGroupCommit(db) : null;
 
@@ -78,7 +80,7 @@ export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
     },
     close: () => db.close(),
     findResentMessage: on(findResentMessage),
-    acceptMessage: on(acceptMessage),
+    acceptMessage: (...args) => acceptMessage(webhookDb ?? db, ...args),
     countSenderUsage: on(countSenderUsage),
     getJob: on(getJob),
     getMessage: on(getMessage),
