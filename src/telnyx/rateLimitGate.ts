@@ -17,6 +17,12 @@ export interface RateLimitGate {
 
 /** A 429 that says nothing about how long: 1 s doubling to a minute, jittered, while they keep coming. */
 const UNSAID_WAIT = { baseMs: 1 * SECOND, maxMs: 1 * MINUTE };
+/**
+ * The longest the gate stays shut on one 429, whatever the answer asks: it also holds back the inbound media
+ * refresh and the reconciliation, and a wild header (days, or more than a timer can hold) must not stop the
+ * instance. After it one probe goes, and a limit still in force closes the gate again.
+ */
+const MAX_CLOSED = 5 * MINUTE;
 
 export function makeRateLimitGate(now: () => number = Date.now): RateLimitGate {
   /** Calls wait until this time. */
@@ -37,13 +43,14 @@ export function makeRateLimitGate(now: () => number = Date.now): RateLimitGate {
   /** Waits until the gate lets this call through; 'probe' when it is the one call testing the limit. */
   async function admit(signal: AbortSignal | undefined): Promise<'go' | 'probe' | 'aborted'> {
     for (;;) {
-      if (signal?.aborted) return 'aborted';
       const left = closedUntil - now();
       if (left <= 0 && !probing) {
         if (!limited) return 'go';
         probing = true;
         return 'probe';
       }
+      // Only a call that would have to wait is given up at shutdown; an open gate lets it go as usual.
+      if (signal?.aborted) return 'aborted';
       await new Promise<void>((resolve) => {
         const done = (): void => {
           clearTimeout(timer);
@@ -98,7 +105,7 @@ export function makeRateLimitGate(now: () => number = Date.now): RateLimitGate {
       strikes += 1;
       generation += 1;
       limited = true;
-      const wait = outcome.retryAfterMs ?? calculateDelay(strikes, UNSAID_WAIT);
+      const wait = Math.min(outcome.retryAfterMs ?? calculateDelay(strikes, UNSAID_WAIT), MAX_CLOSED);
       closedUntil = Math.max(closedUntil, now() + wait);
     } else if (ticket === 'probe' && seen === generation) {
       // Answered without a 429 (whatever else it said): the limit has lifted.
