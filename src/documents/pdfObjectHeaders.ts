@@ -68,25 +68,30 @@ function endsWord(bytes: Buffer, at: number): boolean {
   );
 }
 
-/** Whether `N G ` (with white space or comments) ends right before `objAt`. */
+/**
+ * Whether `N G ` (with white space or comments) ends right before `objAt`. Nothing before `objAt - LOOK_BACK` is
+ * looked at: each `obj` costs at most that much, so a file cannot make the scan quadratic (a LF-only file once made
+ * every look for a carriage return run back to the window's start).
+ */
 function isHeaderBefore(bytes: Buffer, objAt: number, atFileStart: boolean): boolean {
-  const generationEnd = separatorsBefore(bytes, objAt);
+  const floor = Math.max(0, objAt - LOOK_BACK);
+  const generationEnd = separatorsBefore(bytes, objAt, floor);
   if (generationEnd === null) return false;
-  const generationStart = digitsBefore(bytes, generationEnd);
+  const generationStart = digitsBefore(bytes, generationEnd, floor);
   const generationDigits = generationEnd - generationStart;
   if (generationDigits < 1 || generationDigits > 5) return false;
-  const numberEnd = separatorsBefore(bytes, generationStart);
+  const numberEnd = separatorsBefore(bytes, generationStart, floor);
   if (numberEnd === null) return false;
-  const numberStart = digitsBefore(bytes, numberEnd);
+  const numberStart = digitsBefore(bytes, numberEnd, floor);
   const numberDigits = numberEnd - numberStart;
   if (numberDigits < 1 || numberDigits > 10) return false;
   // At the window's edge the number could go on in bytes not seen; only the file's first byte is a sure start.
   return numberStart > 0 || atFileStart;
 }
 
-function digitsBefore(bytes: Buffer, end: number): number {
+function digitsBefore(bytes: Buffer, end: number, floor: number): number {
   let at = end;
-  while (at > 0 && isDigit(bytes[at - 1])) at -= 1;
+  while (at > floor && isDigit(bytes[at - 1])) at -= 1;
   return at;
 }
 
@@ -95,18 +100,25 @@ function digitsBefore(bytes: Buffer, end: number): number {
  * precede what follows it across a line break, and it begins at the first `%` of its line: anything after that
  * `%` on the line, digits included, is part of the comment.
  */
-function separatorsBefore(bytes: Buffer, end: number): number | null {
+function separatorsBefore(bytes: Buffer, end: number, floor: number): number | null {
   let at = end;
   for (;;) {
     const before = at;
-    while (at > 0 && isSpace(bytes[at - 1])) at -= 1;
-    if (at === 0 || !hasLineBreak(bytes, at, before)) break;
-    const lineStart = Math.max(bytes.lastIndexOf(0x0a, at - 1), bytes.lastIndexOf(0x0d, at - 1)) + 1;
+    while (at > floor && isSpace(bytes[at - 1])) at -= 1;
+    if (at <= floor || !hasLineBreak(bytes, at, before)) break;
+    const lineStart = lineStartBefore(bytes, at, floor);
     const comment = bytes.subarray(lineStart, at).indexOf(0x25);
     if (comment < 0) break;
     at = lineStart + comment;
   }
   return at < end ? at : null;
+}
+
+/** The start of the line that `at` is in (just past the last CR or LF before it), never before `floor`. */
+function lineStartBefore(bytes: Buffer, at: number, floor: number): number {
+  let start = at;
+  while (start > floor && bytes[start - 1] !== 0x0a && bytes[start - 1] !== 0x0d) start -= 1;
+  return start;
 }
 
 function hasLineBreak(bytes: Buffer, from: number, to: number): boolean {
