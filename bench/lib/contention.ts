@@ -1,6 +1,6 @@
 import os from 'node:os';
 
-import { readProcSample } from './procStats.js';
+import { treeCpuMs } from './procStats.js';
 
 /**
  * This machine is shared with other sessions that build and test at any moment. A run is only worth keeping
@@ -23,14 +23,14 @@ export interface ContentionWatch {
 export function watchContention(pids: readonly number[]): ContentionWatch {
   const started = performance.now();
   const machineBefore = machineBusyMs();
-  const pidsBefore = pids.map((pid) => readProcSample(pid).cpuMs);
+  const pidsBefore = pids.map((pid) => treeCpuMs(pid));
   const selfBefore = process.cpuUsage();
   return {
     stop(extraOursMs) {
       const wallMs = performance.now() - started;
       const machine = machineBusyMs() - machineBefore;
       const self = process.cpuUsage(selfBefore);
-      const pidsMs = pids.reduce((sum, pid, i) => sum + readProcSample(pid).cpuMs - pidsBefore[i]!, 0);
+      const pidsMs = pids.reduce((sum, pid, i) => sum + treeCpuMs(pid) - pidsBefore[i]!, 0);
       const oursMs = pidsMs + (self.user + self.system) / 1000 + extraOursMs;
       const othersMs = Math.max(0, machine - oursMs);
       return {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * What the kernel says about a process, read from /proc (Linux only). Benchmarks measure the daemon from
@@ -28,6 +28,39 @@ export function readProcSample(pid: number): ProcSample {
     rssBytes: statusKilobytes(status, 'VmRSS') * 1024,
     hwmBytes: statusKilobytes(status, 'VmHWM') * 1024,
   };
+}
+
+/**
+ * CPU of `pid` and of every process it started: its live descendants (the daemon's warm document-sandbox
+ * children) and those it has already waited for (cutime + cstime). The daemon's own work includes the PDF checks
+ * it hands to a child; without this they would count as another session's load and discard every run.
+ */
+export function treeCpuMs(pid: number): number {
+  const stats = new Map<number, { ppid: number; own: number; reaped: number }>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Fields 4 (ppid), 14-15 (utime, stime) and 16-17 (cutime, cstime) of stat(5); `fields` starts at field 3.
+      stats.set(Number(name), {
+        ppid: Number(fields[1]),
+        own: Number(fields[11]) + Number(fields[12]),
+        reaped: Number(fields[13]) + Number(fields[14]),
+      });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  let ticks = 0;
+  const walk = (at: number): void => {
+    const entry = stats.get(at);
+    if (!entry) return;
+    ticks += entry.own + entry.reaped;
+    for (const [child, info] of stats) if (info.ppid === at) walk(child);
+  };
+  walk(pid);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 function statusKilobytes(status: string, key: string): number {
