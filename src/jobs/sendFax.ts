@@ -57,6 +57,14 @@ export async function workJob(
   return postFax(deps, job, job.attempt + 1, owner, log, signal, attempts);
 }
 
+/** The job ends: its document was deleted (retention, an operator) before it could be sent. */
+function documentGone(now: number): Transition {
+  return {
+    job: failJob(INTERNAL_FAILURE_REASONS.documentMissing, 'the stored document is no longer available', now),
+    outbox: [{ kind: 'receipt_failed' }],
+  };
+}
+
 async function postFax(
   deps: SendFaxDeps,
   job: JobRow,
@@ -69,30 +77,12 @@ async function postFax(
   const { config, store, documents, telnyx, clock } = deps;
   const message = await store.getMessage(job.message_row_id);
   const document = message ? await store.getDocument(message.document_id) : null;
-  if (!document || document.deleted_at !== null) {
-    return {
-      job: failJob(
-        INTERNAL_FAILURE_REASONS.documentMissing,
-        'the stored document is no longer available',
-        clock.now(),
-      ),
-      outbox: [{ kind: 'receipt_failed' }],
-    };
-  }
+  if (!document || document.deleted_at !== null) return documentGone(clock.now());
   let transmitted;
   try {
     transmitted = await ensureTransmittedDocument(deps, job, message!, document, owner, clock.now(), log);
   } catch (error) {
-    if (error instanceof FaxError && error.code === 'not_found') {
-      return {
-        job: failJob(
-          INTERNAL_FAILURE_REASONS.documentMissing,
-          'the stored document is no longer available',
-          clock.now(),
-        ),
-        outbox: [{ kind: 'receipt_failed' }],
-      };
-    }
+    if (error instanceof FaxError && error.code === 'not_found') return documentGone(clock.now());
     if (!(error instanceof TransmittedBuildFailed)) throw error;
     log.error({ err: error }, 'the transmitted PDF (cover page, header lines) could not be built');
     return {

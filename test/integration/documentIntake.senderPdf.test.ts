@@ -6,8 +6,8 @@ import { simpleParser } from 'mailparser';
 import { PDFDocument, rgb, StandardFonts } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { Simulator } from '../../src/simulator/index.js';
 import { makeFixtureDir } from '../helpers/documentFixtures.js';
+import { faxedPdf } from '../helpers/faxedMedia.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
 import { inkBox, pdfPages, pdfText, renderPage } from '../helpers/renderPdf.js';
 import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
@@ -33,23 +33,6 @@ afterAll(async () => {
   await env?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** The one fax sent since `before`, once the simulator has fetched its media; its PDF saved for poppler. */
-async function faxedPdf(simulator: Simulator, before: number, name: string) {
-  const fax = await waitFor(
-    () => {
-      const sent = simulator.faxes().slice(before);
-      return sent.length === 1 && sent[0]!.media?.sha256 ? sent[0]! : null;
-    },
-    30_000,
-    'the fax media fetched',
-  );
-  const response = await fetch(fax.mediaUrl!);
-  const path = join(dir, name);
-  const bytes = Buffer.from(await response.arrayBuffer());
-  writeFileSync(path, bytes);
-  return { fax, path, bytes };
-}
 
 /** A form as offices get them: a patient's name typed into a field, a box ticked; pdf-lib makes it. */
 async function filledForm(): Promise<Buffer> {
@@ -104,7 +87,7 @@ describe("a sender's own PDF", () => {
     const before = env.simulator.faxes().length;
     const result = await send('Referral', 'referral.pdf', await filledForm());
     expect(result.response).toMatch(/^250 2\.0\.0 Queued/);
-    const { fax, path, bytes } = await faxedPdf(env.simulator, before, 'referral-faxed.pdf');
+    const { fax, path, bytes } = await faxedPdf(env.simulator, before, dir, 'referral-faxed.pdf');
     expect(fax.documentPages).toBe(1);
     expect(pdfPages(path)).toEqual([LETTER]);
     // The value is page content now: a fax renderer that ignores forms still prints it.
@@ -126,7 +109,7 @@ describe("a sender's own PDF", () => {
     const before = env.simulator.faxes().length;
     const result = await send('Plan', 'plan.pdf', Buffer.from(await doc.save()));
     expect(result.response).toMatch(/^250 2\.0\.0 Queued/);
-    const { fax, path } = await faxedPdf(env.simulator, before, `plan-${size[0]}.pdf`);
+    const { fax, path } = await faxedPdf(env.simulator, before, dir, `plan-${size[0]}.pdf`);
     expect(fax.documentPages).toBe(1);
     expect(pdfPages(path)).toEqual([LETTER]);
     const box = inkBox(renderPage(path, 1, 72))!;
@@ -145,7 +128,7 @@ describe("a sender's own PDF", () => {
     const before = env.simulator.faxes().length;
     const result = await send('Plain', 'plain.pdf', pdf);
     expect(result.response).toMatch(/^250 2\.0\.0 Queued/);
-    const { fax } = await faxedPdf(env.simulator, before, 'plain-faxed.pdf');
+    const { fax } = await faxedPdf(env.simulator, before, dir, 'plain-faxed.pdf');
     expect(fax.media?.sha256).toBe(sha256(pdf));
     expect(fax.documentPages).toBe(2);
   });
@@ -175,7 +158,7 @@ describe("a sender's own PDF", () => {
     const before = env.simulator.faxes().length;
     const again = await send('Referral again', 'referral.pdf', attached[0]!.content);
     expect(again.response).toMatch(/^250 2\.0\.0 Queued/);
-    const { fax } = await faxedPdf(env.simulator, before, 'resent.pdf');
+    const { fax } = await faxedPdf(env.simulator, before, dir, 'resent.pdf');
     expect(fax.media?.sha256).toBe(sha256(attached[0]!.content));
   });
 });

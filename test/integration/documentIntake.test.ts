@@ -5,7 +5,6 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { Simulator } from '../../src/simulator/index.js';
 import {
   makeExifRotatedJpeg,
   makeFaxTiff,
@@ -13,6 +12,7 @@ import {
   makeTwoPageDocx,
   read,
 } from '../helpers/documentFixtures.js';
+import { faxedPdf } from '../helpers/faxedMedia.js';
 import { type GotenbergStandIn, startGotenbergStandIn } from '../helpers/gotenbergStandIn.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
 import { pdfPages, pdfText } from '../helpers/renderPdf.js';
@@ -44,22 +44,6 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** The one fax sent since `before`, once the simulator has fetched its media; its PDF saved for poppler. */
-async function faxedPdf(simulator: Simulator, before: number, name: string) {
-  const fax = await waitFor(
-    () => {
-      const sent = simulator.faxes().slice(before);
-      return sent.length === 1 && sent[0]!.media?.sha256 ? sent[0]! : null;
-    },
-    30_000,
-    'the fax media fetched',
-  );
-  const response = await fetch(fax.mediaUrl!);
-  const path = join(dir, name);
-  writeFileSync(path, new Uint8Array(await response.arrayBuffer()));
-  return { fax, path };
-}
 
 function textOfPages(path: string): string[] {
   return pdfText(path)
@@ -95,7 +79,7 @@ describe('documents as offices send them: office files converted locally', () =>
         ],
       });
       expect(result.response).toMatch(/^250 2\.0\.0 Queued/);
-      const { fax, path } = await faxedPdf(env.simulator, before, 'four.pdf');
+      const { fax, path } = await faxedPdf(env.simulator, before, dir, 'four.pdf');
       expect(fax.documentPages).toBe(1 + 3 + 2 + 1);
       const pages = pdfPages(path);
       expect(pages).toHaveLength(7);
@@ -123,7 +107,7 @@ describe('documents as offices send them: office files converted locally', () =>
       ],
     });
     expect(result.response).toMatch(/^250 2\.0\.0 Queued/);
-    const { fax } = await faxedPdf(env.simulator, before, 'pjl.pdf');
+    const { fax } = await faxedPdf(env.simulator, before, dir, 'pjl.pdf');
     // What the fax service fetched starts at %PDF-: the sender's PDF without the printer's header.
     expect(fax.media?.sha256).toBe(sha256(pdf));
     expect(fax.documentPages).toBe(2);
@@ -175,7 +159,7 @@ describe('documents as offices send them: office files converted locally', () =>
         attachments: [{ filename: 'winmail.dat', content: winmail, contentType: 'application/ms-tnef' }],
       });
       expect(result.response).toMatch(/^250 2\.0\.0 Queued/);
-      const { fax, path } = await faxedPdf(env.simulator, before, 'winmail.pdf');
+      const { fax, path } = await faxedPdf(env.simulator, before, dir, 'winmail.pdf');
       expect(fax.documentPages).toBe(3);
       const text = textOfPages(path);
       expect(text[0]).toContain('invoice page 1');
@@ -194,7 +178,7 @@ describe('documents as offices send them: office files converted locally', () =>
       attachments: [{ filename: 'notes.txt', content: 'Order 4711: 12 boxes\n', contentType: 'text/plain' }],
     });
     expect(result.response).toMatch(/^250 2\.0\.0 Queued/);
-    const { fax, path } = await faxedPdf(env.simulator, before, 'notes.pdf');
+    const { fax, path } = await faxedPdf(env.simulator, before, dir, 'notes.pdf');
     expect(fax.documentPages).toBe(1);
     expect(pdfText(path)).toContain('Order 4711: 12 boxes');
     expect(pdfText(path)).not.toContain('the body is not faxed');
@@ -266,7 +250,7 @@ describe('documents as offices send them: office off, and through Gotenberg', ()
       const result = await sendMail(viaGotenberg.smtpPort, docxMail);
       expect(result.response).toMatch(/^250 2\.0\.0 Queued/);
       expect(gotenberg.requests).toEqual([['document.docx']]);
-      const { fax } = await faxedPdf(viaGotenberg.simulator, before, 'gotenberg.pdf');
+      const { fax } = await faxedPdf(viaGotenberg.simulator, before, dir, 'gotenberg.pdf');
       expect(fax.documentPages).toBe(2);
     },
     SLOW,

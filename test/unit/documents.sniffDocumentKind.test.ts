@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocumentKind } from '../../src/documents/convert/documentKind.js';
 import { sniffDocumentFile, sniffDocumentKind } from '../../src/documents/convert/sniffDocumentKind.js';
 import { MAGICK, makeFixtureDir, makeHeic } from '../helpers/documentFixtures.js';
+import { makeThrowawaySigner } from '../helpers/smimeFixtures.js';
 
 /*
  * Attachments are recognised by their bytes, whatever they were called: these are the first bytes real tools
@@ -94,27 +95,7 @@ describe('sniffDocumentKind on files made by real tools', () => {
   });
 
   it('knows S/MIME enveloped (encrypted) and opaque-signed messages apart', () => {
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-subj',
-        '/CN=test',
-        '-days',
-        '1',
-      ],
-      { stdio: 'pipe' },
-    );
+    const { cert, key } = makeThrowawaySigner(dir);
     const content = join(dir, 'content.txt');
     writeFileSync(content, 'Content-Type: text/plain\r\n\r\nhello\r\n');
     const encrypted = execFileSync('openssl', [
