@@ -89,6 +89,10 @@ export async function extractDocuments(
     text: null,
     textIsPlain: false,
   };
+  // Heard from the first moment: an error while the work folder is made must not go uncaught. parseMessage then
+  // finds the stream destroyed and takes its `errored` as the reason.
+  const heardEarly = (): void => undefined;
+  input.on('error', heardEarly);
   try {
     await mkdir(workDir, { recursive: true });
     const headers = await parseMessage({
@@ -104,6 +108,8 @@ export async function extractDocuments(
   } catch (error) {
     await Promise.all(run.documents.map((found) => rm(found.path, { force: true })));
     throw error;
+  } finally {
+    input.removeListener('error', heardEarly);
   }
 }
 
@@ -126,7 +132,6 @@ interface ParseTask {
  */
 async function parseMessage(task: ParseTask): Promise<MessageHeaderFields> {
   const { input, run, signal } = task;
-  const parser = await makeMailParser(run.limits);
   // One controller stops this level for any reason: the caller's signal, a parser error, an input error.
   const stop = new AbortController();
   const halt = (reason: unknown): void => {
@@ -139,9 +144,7 @@ async function parseMessage(task: ParseTask): Promise<MessageHeaderFields> {
   const onInputClose = (): void => {
     if (!source.readableEnded) halt(source.errored ?? new Error('the message did not arrive in full'));
   };
-  stop.signal.addEventListener('abort', () => parser.destroy(), { once: true });
-  // Stays attached for the parser's lifetime: a late error must never become an uncaught exception.
-  parser.on('error', (error: Error) => halt(toMimeError(error, run.limits)));
+  // Listening before the first await: an error the input emits while the parser loads must not go uncaught.
   input.on('error', onInputError);
   input.on('close', onInputClose);
   signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -149,26 +152,33 @@ async function parseMessage(task: ParseTask): Promise<MessageHeaderFields> {
   // Events that came before these listeners are not repeated: a stream that already stopped would never feed the parser.
   if (source.destroyed) onInputClose();
 
+  let parser: Awaited<ReturnType<typeof makeMailParser>> | undefined;
   let failed = true;
   try {
-    input.pipe(parser);
-    for await (const item of parser as AsyncIterable<AttachmentStream | MessageText>) {
+    const started = await makeMailParser(run.limits);
+    parser = started;
+    if (stop.signal.aborted) throw stop.signal.reason;
+    stop.signal.addEventListener('abort', () => started.destroy(), { once: true });
+    // Stays attached for the parser's lifetime: a late error must never become an uncaught exception.
+    started.on('error', (error: Error) => halt(toMimeError(error, run.limits)));
+    input.pipe(started);
+    for await (const item of started as AsyncIterable<AttachmentStream | MessageText>) {
       if (item.type === 'attachment') await handleAttachment(item, task, stop.signal);
       // Bodies arrive as part streams (mimeLimits.ts); a text item, if mailparser still sends one, only fills a gap.
       else if (item.type === 'text' && task.ownBody && run.text === null && item.text) run.text = item.text;
     }
     if (stop.signal.aborted) throw stop.signal.reason;
     failed = false;
-    return await readHeaderFields(parser.headers, parser.headerLines);
+    return await readHeaderFields(started.headers, started.headerLines);
   } catch (error) {
     throw stop.signal.aborted ? stop.signal.reason : error;
   } finally {
     signal?.removeEventListener('abort', onOuterAbort);
     input.removeListener('error', onInputError);
     input.removeListener('close', onInputClose);
-    input.unpipe(parser);
+    if (parser) input.unpipe(parser);
     if (failed) {
-      parser.destroy();
+      parser?.destroy();
       // A failed parse must not cost the SMTP session: the caller's stream is drained, not destroyed.
       if (task.ownsInput) (input as Readable).destroy();
       else input.resume();

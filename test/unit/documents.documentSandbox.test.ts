@@ -118,17 +118,20 @@ describe('document sandbox', () => {
   });
 });
 
-/** The live node children of this process (the sandbox's, in this test file). */
+/** The live sandbox children of this process (found by their entry script: Node 24 names its main thread). */
 async function childPids(): Promise<number[]> {
   const { stdout } = await promisify(execFile)('ps', [
     '-o',
-    'pid=,stat=,comm=',
+    'pid=,stat=,args=',
     '--ppid',
     String(process.pid),
   ]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
   return stdout
     .split('\n')
     .map((line) => line.trim().split(/\s+/))
-    .filter(([pid, stat, comm]) => pid && comm === 'node' && !stat?.startsWith('Z'))
+    .filter(
+      ([pid, stat, ...args]) =>
+        pid && !stat?.startsWith('Z') && args.some((arg) => arg.endsWith('sandboxChild.js')),
+    )
     .map(([pid]) => Number(pid));
 }
