@@ -265,8 +265,10 @@ grep -q sandbox "$daemon_log" || { show_log; fail "the first log lines do not sa
 # The node process: the descendant of `buildah run` that runs the entry point's program (buildah resolves it
 # to its full path, and Node renames its main thread, so compare the basename of the first argument).
 node_pid=""
+# A descendant may be gone by the time it is read (the daemon starts short-lived children, such as its look for
+# LibreOffice): such a one is skipped.
 for pid in $(descendants "$daemon_pid"); do
-  arg0=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -1)
+  arg0=$({ tr '\0' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null | head -1 || true)
   [ "$(basename "${arg0:-none}")" = "$(basename "${argv[0]}")" ] && node_pid=$pid
 done
 [ -n "$node_pid" ] || fail "could not find the daemon's node process under buildah run (pid $daemon_pid)"
