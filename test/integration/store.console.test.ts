@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import type { JobRow, JobStore, NewInboundFax, NewMessage } from '../../src/store/jobStore.js';
-import { openStore } from '../../src/store/openStore.js';
-import { postgresReachable, type PostgresSchema, withPostgres } from '../helpers/postgres.js';
+import { postgresReachable } from '../helpers/postgres.js';
+import { makeStoreHarness, type StoreHarness } from '../helpers/storeHarness.js';
 
 /*
  * The web console's store operations (keyset-paged searches, audit trail, day counts) on SQLite and
@@ -16,32 +13,6 @@ import { postgresReachable, type PostgresSchema, withPostgres } from '../helpers
  */
 const postgresUp = await postgresReachable();
 const NOW = 1_700_000_000_000;
-
-interface Harness {
-  reset(): Promise<void>;
-  open(): Promise<JobStore>;
-  dispose(): Promise<void>;
-}
-
-async function makeHarness(dialect: 'sqlite' | 'postgres'): Promise<Harness> {
-  if (dialect === 'postgres') {
-    const database: PostgresSchema = await withPostgres();
-    return {
-      reset: () => database.reset(),
-      open: () => openStore(database.url),
-      dispose: () => database.drop(),
-    };
-  }
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fb-store-console-'));
-  let file = '';
-  return {
-    reset: async () => {
-      file = path.join(dir, `${randomBytes(4).toString('hex')}.db`);
-    },
-    open: () => openStore(`sqlite:${file}`),
-    dispose: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
 
 const id = (prefix: string) => `${prefix}_${randomBytes(6).toString('hex')}`;
 
@@ -93,11 +64,11 @@ function inbound(from: string, to: string, at: number): NewInboundFax {
 describe.each(['sqlite', 'postgres'] as const)('console queries on %s', (dialect) => {
   const skip = dialect === 'postgres' && !postgresUp;
   const test = it.skipIf(skip);
-  let harness: Harness;
+  let harness: StoreHarness;
   let store: JobStore;
 
   beforeAll(async () => {
-    if (!skip) harness = await makeHarness(dialect);
+    if (!skip) harness = await makeStoreHarness(dialect);
   });
   afterAll(async () => {
     if (!skip) await harness.dispose();

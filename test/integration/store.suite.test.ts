@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -12,13 +9,8 @@ import { POSTGRES_MIGRATIONS } from '../../src/store/migrations/postgres.js';
 import { openStore } from '../../src/store/openStore.js';
 import { parsePostgresUrl } from '../../src/store/postgres/connectionConfig.js';
 import { asPostgresStoreError } from '../../src/store/postgres/storeError.js';
-import {
-  adminQuery,
-  postgresReachable,
-  type PostgresSchema,
-  TEST_POSTGRES_URL,
-  withPostgres,
-} from '../helpers/postgres.js';
+import { adminQuery, postgresReachable, TEST_POSTGRES_URL, withPostgres } from '../helpers/postgres.js';
+import { makeStoreHarness, type StoreHarness } from '../helpers/storeHarness.js';
 
 /*
  * One suite for both stores: every JobStore promise the daemon relies on, run against SQLite and
@@ -28,33 +20,6 @@ const postgresUp = await postgresReachable();
 
 const NOW = 1_700_000_000_000;
 const LEASE = 60_000;
-
-/** Opens stores on one fresh database per test; `open()` again gives a second instance on the same data. */
-interface Harness {
-  reset(): Promise<void>;
-  open(): Promise<JobStore>;
-  dispose(): Promise<void>;
-}
-
-async function makeHarness(dialect: 'sqlite' | 'postgres'): Promise<Harness> {
-  if (dialect === 'postgres') {
-    const database: PostgresSchema = await withPostgres();
-    return {
-      reset: () => database.reset(),
-      open: () => openStore(database.url),
-      dispose: () => database.drop(),
-    };
-  }
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fb-store-'));
-  let file = '';
-  return {
-    reset: async () => {
-      file = path.join(dir, `${randomBytes(4).toString('hex')}.db`);
-    },
-    open: () => openStore(`sqlite:${file}`),
-    dispose: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
 
 const id = (prefix: string) => `${prefix}_${randomBytes(6).toString('hex')}`;
 
@@ -119,7 +84,7 @@ const delivered: Transition = {
 describe.each(['sqlite', 'postgres'] as const)('JobStore on %s', (dialect) => {
   const skip = dialect === 'postgres' && !postgresUp;
   const test = it.skipIf(skip);
-  let harness: Harness;
+  let harness: StoreHarness;
   let opened: JobStore[] = [];
   let store: JobStore;
 
@@ -138,7 +103,7 @@ describe.each(['sqlite', 'postgres'] as const)('JobStore on %s', (dialect) => {
   }
 
   beforeAll(async () => {
-    if (!skip) harness = await makeHarness(dialect);
+    if (!skip) harness = await makeStoreHarness(dialect);
   });
   afterAll(async () => {
     if (!skip) await harness.dispose();

@@ -1,6 +1,7 @@
 import type { AuditEntry } from '../../store/jobStore.js';
 import { formatTime, html, query } from '../html.js';
 import { layout, type PageFrame } from './layout.js';
+import { listTable } from './listTable.js';
 
 export function auditPage(frame: PageFrame, entries: AuditEntry[], next: string | null): string {
   const zone = frame.config.timezone;
@@ -14,39 +15,22 @@ export function auditPage(frame: PageFrame, entries: AuditEntry[], next: string 
     frame,
     'Audit log',
     'audit',
-    html`<div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>Who</th>
-              <th>What</th>
-              <th>Object</th>
-              <th>Detail</th>
-              <th>From</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${
-              entries.length
-                ? entries.map(
-                    (entry) =>
-                      html`<tr>
-                        <td>${formatTime(entry.at, zone)}</td>
-                        <td>${entry.actor}</td>
-                        <td>${entry.action}</td>
-                        <td>${entry.object_type} ${link(entry)}</td>
-                        <td class="wrap">${entry.detail ?? ''}</td>
-                        <td>${entry.address}</td>
-                      </tr>`,
-                  )
-                : html`<tr>
-                    <td colspan="6" class="muted">Nothing recorded yet.</td>
-                  </tr>`
-            }
-          </tbody>
-        </table>
-      </div>
-      ${next ? html`<p class="pager"><a href="/console/audit${query({ before: next })}">Older entries →</a></p>` : ''}`,
+    html`${listTable(
+      ['When', 'Who', 'What', 'Object', 'Detail', 'From'],
+      entries.map(
+        (entry) =>
+          html`<tr>
+            <td>${formatTime(entry.at, zone)}</td>
+            <td>${entry.actor}</td>
+            <td>${entry.action}</td>
+            <td>${entry.object_type} ${link(entry)}</td>
+            <td class="wrap">${entry.detail ?? ''}</td>
+            <td>${entry.address}</td>
+          </tr>`,
+      ),
+      'Nothing recorded yet.',
+      null,
+    )}
+    ${next ? html`<p class="pager"><a href="/console/audit${query({ before: next })}">Older entries →</a></p>` : ''}`,
   );
 }

@@ -2,6 +2,7 @@ import type { DocumentRow, InboundFaxRow } from '../../store/jobStore.js';
 import { formatTime, html, query } from '../html.js';
 import { MAX_PREVIEW_PAGES } from './jobPage.js';
 import { csrfField, layout, type PageFrame, statusBadge } from './layout.js';
+import { listTable } from './listTable.js';
 
 export interface InboundFilter {
   caller: string;
@@ -42,29 +43,7 @@ export function inboundListPage(
         <label>Date <input type="date" name="date" value="${filter.date}" /></label>
         <button type="submit">Search</button>
       </form>
-      <div class="scroll">
-        <table class="list">
-          <thead>
-            <tr>
-              <th>Received</th>
-              <th>Caller</th>
-              <th>To</th>
-              <th>Pages</th>
-              <th>Status</th>
-              <th>PDF</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${
-              rows.length
-                ? rows
-                : html`<tr>
-                    <td colspan="6" class="muted">No faxes match.</td>
-                  </tr>`
-            }
-          </tbody>
-        </table>
-      </div>
+      ${listTable(['Received', 'Caller', 'To', 'Pages', 'Status', 'PDF'], rows, 'No faxes match.')}
       ${options.next ? html`<p class="pager"><a href="/console/inbound${query({ ...filter, before: options.next })}">Older faxes →</a></p>` : ''}`,
   );
 }

@@ -3,6 +3,7 @@ import type { JobHistory } from '../../jobs/jobHistory.js';
 import type { DocumentRow } from '../../store/jobStore.js';
 import { formatTime, type Html, html } from '../html.js';
 import { csrfField, layout, type PageFrame, statusBadge } from './layout.js';
+import { listTable } from './listTable.js';
 
 /** Previews shown at once; a longer document is downloaded to be read in full. */
 export const MAX_PREVIEW_PAGES = 20;
@@ -96,109 +97,54 @@ export function jobPage(
       </div>
       <div class="actions">${actions}</div>
       <h2>Attempts</h2>
-      <div class="scroll">
-        <table class="list">
-          <thead>
-            <tr>
-              <th>#</th>
-              <th>State</th>
-              <th>Telnyx fax</th>
-              <th>Telnyx status</th>
-              <th>Started</th>
-              <th>Ended</th>
-              <th>Pages</th>
-              <th>Reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${
-              attempts.length
-                ? attempts.map(
-                    (a) =>
-                      html`<tr>
-                        <td data-label="#">${a.attempt}</td>
-                        <td data-label="State">${statusBadge(a.state)}</td>
-                        <td data-label="Telnyx fax">${a.fax_id ?? '—'}</td>
-                        <td data-label="Telnyx status">${a.fax_status ?? '—'}</td>
-                        <td data-label="Started">${t(a.started_at)}</td>
-                        <td data-label="Ended">${t(a.ended_at)}</td>
-                        <td data-label="Pages">${a.pages ?? ''}</td>
-                        <td class="wrap" data-label="Reason">${a.failure_reason ?? ''}</td>
-                      </tr>`,
-                  )
-                : html`<tr>
-                    <td colspan="8" class="muted">Not placed yet.</td>
-                  </tr>`
-            }
-          </tbody>
-        </table>
-      </div>
+      ${listTable(
+        ['#', 'State', 'Telnyx fax', 'Telnyx status', 'Started', 'Ended', 'Pages', 'Reason'],
+        attempts.map(
+          (a) =>
+            html`<tr>
+              <td data-label="#">${a.attempt}</td>
+              <td data-label="State">${statusBadge(a.state)}</td>
+              <td data-label="Telnyx fax">${a.fax_id ?? '—'}</td>
+              <td data-label="Telnyx status">${a.fax_status ?? '—'}</td>
+              <td data-label="Started">${t(a.started_at)}</td>
+              <td data-label="Ended">${t(a.ended_at)}</td>
+              <td data-label="Pages">${a.pages ?? ''}</td>
+              <td class="wrap" data-label="Reason">${a.failure_reason ?? ''}</td>
+            </tr>`,
+        ),
+        'Not placed yet.',
+      )}
       <h2>Telnyx events</h2>
-      <div class="scroll">
-        <table class="list">
-          <thead>
-            <tr>
-              <th>Event</th>
-              <th>Fax</th>
-              <th>Occurred</th>
-              <th>Received</th>
-              <th>Outcome</th>
-              <th>Reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${
-              events.length
-                ? events.map(
-                    (e) =>
-                      html`<tr>
-                        <td data-label="Event">${e.event_type}</td>
-                        <td data-label="Fax">${e.fax_id ?? ''}</td>
-                        <td data-label="Occurred">${e.occurred_at ?? ''}</td>
-                        <td data-label="Received">${t(e.received_at)}</td>
-                        <td data-label="Outcome">${e.outcome ?? 'pending'}</td>
-                        <td data-label="Reason">${e.failure_reason ?? ''}</td>
-                      </tr>`,
-                  )
-                : html`<tr>
-                    <td colspan="6" class="muted">None yet.</td>
-                  </tr>`
-            }
-          </tbody>
-        </table>
-      </div>
+      ${listTable(
+        ['Event', 'Fax', 'Occurred', 'Received', 'Outcome', 'Reason'],
+        events.map(
+          (e) =>
+            html`<tr>
+              <td data-label="Event">${e.event_type}</td>
+              <td data-label="Fax">${e.fax_id ?? ''}</td>
+              <td data-label="Occurred">${e.occurred_at ?? ''}</td>
+              <td data-label="Received">${t(e.received_at)}</td>
+              <td data-label="Outcome">${e.outcome ?? 'pending'}</td>
+              <td data-label="Reason">${e.failure_reason ?? ''}</td>
+            </tr>`,
+        ),
+        'None yet.',
+      )}
       <h2>Receipts</h2>
-      <div class="scroll">
-        <table class="list">
-          <thead>
-            <tr>
-              <th>Kind</th>
-              <th>Status</th>
-              <th>Queued</th>
-              <th>Sent</th>
-              <th>Last error</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${
-              outbox.length
-                ? outbox.map(
-                    (o) =>
-                      html`<tr>
-                        <td data-label="Kind">${o.kind}</td>
-                        <td data-label="Status">${o.status}</td>
-                        <td data-label="Queued">${t(o.created_at)}</td>
-                        <td data-label="Sent">${t(o.sent_at)}</td>
-                        <td class="wrap" data-label="Last error">${o.last_error ?? ''}</td>
-                      </tr>`,
-                  )
-                : html`<tr>
-                    <td colspan="5" class="muted">None.</td>
-                  </tr>`
-            }
-          </tbody>
-        </table>
-      </div>
+      ${listTable(
+        ['Kind', 'Status', 'Queued', 'Sent', 'Last error'],
+        outbox.map(
+          (o) =>
+            html`<tr>
+              <td data-label="Kind">${o.kind}</td>
+              <td data-label="Status">${o.status}</td>
+              <td data-label="Queued">${t(o.created_at)}</td>
+              <td data-label="Sent">${t(o.sent_at)}</td>
+              <td class="wrap" data-label="Last error">${o.last_error ?? ''}</td>
+            </tr>`,
+        ),
+        'None.',
+      )}
       ${
         related.length
           ? html`<h2>Same message</h2>

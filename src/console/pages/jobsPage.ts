@@ -1,6 +1,7 @@
 import type { JobRow } from '../../store/jobStore.js';
 import { formatTime, html, query } from '../html.js';
 import { layout, type PageFrame, statusBadge } from './layout.js';
+import { listTable } from './listTable.js';
 
 const JOB_STATUSES = ['queued', 'placed', 'delivered', 'failed', 'canceled'] as const;
 
@@ -51,30 +52,7 @@ export function jobsPage(
         <label>Date <input type="date" name="date" value="${filter.date}" /></label>
         <button type="submit">Search</button>
       </form>
-      <div class="scroll">
-        <table class="list">
-          <thead>
-            <tr>
-              <th>Job</th>
-              <th>To</th>
-              ${isAdmin ? html`<th>Sender</th>` : ''}
-              <th>Status</th>
-              <th>Queued</th>
-              <th>Pages</th>
-              <th>Reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${
-              rows.length
-                ? rows
-                : html`<tr>
-                    <td colspan="7" class="muted">No faxes match.</td>
-                  </tr>`
-            }
-          </tbody>
-        </table>
-      </div>
+      ${listTable(['Job', 'To', ...(isAdmin ? ['Sender'] : []), 'Status', 'Queued', 'Pages', 'Reason'], rows, 'No faxes match.')}
       ${options.next ? html`<p class="pager"><a href="/console/jobs${query({ ...filter, before: options.next })}">Older faxes →</a></p>` : ''}`,
   );
 }
