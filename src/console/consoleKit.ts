@@ -86,6 +86,24 @@ export function makeConsoleKit(deps: ConsoleDeps, codec: SessionCodec): ConsoleK
   return kit;
 }
 
+/** Rows a list page shows, one more is asked of the store to know whether an older page exists. */
+export const LIST_PAGE_SIZE = 50;
+
+/**
+ * One page of a keyset search asked with `limit: LIST_PAGE_SIZE + 1`: the rows to show, and the cursor
+ * (`<time>.<id>`, read back by parseCursor) of the last one when there are older rows.
+ */
+export function keysetPage<T>(
+  rows: T[],
+  cursorOf: (row: T) => [number, string],
+): { items: T[]; next: string | null } {
+  const items = rows.slice(0, LIST_PAGE_SIZE);
+  const last = items.at(-1);
+  if (rows.length <= LIST_PAGE_SIZE || !last) return { items, next: null };
+  const [at, id] = cursorOf(last);
+  return { items, next: `${at}.${id}` };
+}
+
 /** `1700000000000.fx_abc` → its parts; null for anything else. */
 export function parseCursor(text: unknown): { at: number; id: string } | null {
   if (typeof text !== 'string') return null;

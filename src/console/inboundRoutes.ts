@@ -5,13 +5,18 @@ import { resendInboundFax } from '../inbound/resendInboundFax.js';
 import { routeInbound } from '../inbound/routing.js';
 import type { InboundSearch } from '../store/jobStore.js';
 import { canSeeInbound, inboundScope } from './access.js';
-import { type ConsoleKit, numberPrefix, param, parseCursor } from './consoleKit.js';
+import {
+  type ConsoleKit,
+  keysetPage,
+  LIST_PAGE_SIZE,
+  numberPrefix,
+  param,
+  parseCursor,
+} from './consoleKit.js';
 import { sendDocument, sendPreview } from './documentAnswers.js';
 import { dayRange } from './html.js';
 import { inboundFaxPage, inboundListPage } from './pages/inboundPages.js';
 import { clientAddress } from './viewer.js';
-
-const PAGE_SIZE = 50;
 
 export function addInboundRoutes(router: Router, kit: ConsoleKit): void {
   const { deps } = kit;
@@ -19,7 +24,7 @@ export function addInboundRoutes(router: Router, kit: ConsoleKit): void {
   router.get('/console/inbound', async (ctx) => {
     const viewer = kit.viewer(ctx);
     const filter = { caller: param(ctx, 'caller'), number: param(ctx, 'number'), date: param(ctx, 'date') };
-    const search: InboundSearch = { limit: PAGE_SIZE + 1, numbers: inboundScope(deps.config, viewer) };
+    const search: InboundSearch = { limit: LIST_PAGE_SIZE + 1, numbers: inboundScope(deps.config, viewer) };
     if (filter.caller) search.fromNumberPrefix = numberPrefix(filter.caller);
     if (filter.number) search.toNumberPrefix = numberPrefix(filter.number);
     const day = filter.date ? dayRange(filter.date, deps.config.timezone) : null;
@@ -30,14 +35,13 @@ export function addInboundRoutes(router: Router, kit: ConsoleKit): void {
     const cursor = parseCursor(ctx.query.before);
     if (cursor) search.before = { received_at: cursor.at, fax_id: cursor.id };
     const rows = await deps.store.searchInboundFaxes(search);
-    const faxes = rows.slice(0, PAGE_SIZE);
-    const last = faxes.at(-1);
+    const { items: faxes, next } = keysetPage(rows, (fax) => [fax.received_at, fax.fax_id]);
     kit.render(
       ctx,
       inboundListPage(kit.frame(ctx), {
         filter,
         faxes,
-        next: rows.length > PAGE_SIZE && last ? `${last.received_at}.${last.fax_id}` : null,
+        next,
       }),
     );
   });

@@ -5,13 +5,19 @@ import { loadJobHistory } from '../jobs/jobHistory.js';
 import { cancelJob, OperatorRefusal, retryFinishedJob } from '../jobs/operatorActions.js';
 import type { JobSearch, JobStatus } from '../store/jobStore.js';
 import { canSeeJob } from './access.js';
-import { type ConsoleKit, numberPrefix, param, parseCursor } from './consoleKit.js';
+import {
+  type ConsoleKit,
+  keysetPage,
+  LIST_PAGE_SIZE,
+  numberPrefix,
+  param,
+  parseCursor,
+} from './consoleKit.js';
 import { sendDocument, sendPreview } from './documentAnswers.js';
 import { dayRange } from './html.js';
 import { jobPage } from './pages/jobPage.js';
 import { jobsPage } from './pages/jobsPage.js';
 
-const PAGE_SIZE = 50;
 const STATUSES = new Set<string>(['queued', 'placed', 'delivered', 'failed', 'canceled']);
 const NOTICES: Record<string, string> = {
   retried: 'Queued again as this new job.',
@@ -29,7 +35,7 @@ export function addJobRoutes(router: Router, kit: ConsoleKit): void {
       status: STATUSES.has(param(ctx, 'status')) ? param(ctx, 'status') : '',
       date: param(ctx, 'date'),
     };
-    const search: JobSearch = { limit: PAGE_SIZE + 1 };
+    const search: JobSearch = { limit: LIST_PAGE_SIZE + 1 };
     // A user's searches are always within their own faxes, whatever the query string says.
     if (viewer.role !== 'admin') search.sender = viewer.email;
     else if (filter.sender) search.sender = filter.sender.toLowerCase();
@@ -43,15 +49,14 @@ export function addJobRoutes(router: Router, kit: ConsoleKit): void {
     const cursor = parseCursor(ctx.query.before);
     if (cursor) search.before = { created_at: cursor.at, id: cursor.id };
     const rows = await deps.store.searchJobs(search);
-    const jobs = rows.slice(0, PAGE_SIZE);
-    const last = jobs.at(-1);
+    const { items: jobs, next } = keysetPage(rows, (job) => [job.created_at, job.id]);
     const queued = Number(param(ctx, 'queued'));
     kit.render(
       ctx,
       jobsPage(kit.frame(ctx), {
         filter,
         jobs,
-        next: rows.length > PAGE_SIZE && last ? `${last.created_at}.${last.id}` : null,
+        next,
         notice: queued > 0 ? `${queued} fax(es) queued. They appear below as they are sent.` : undefined,
         problem: filter.date && !day ? 'Write the date as YYYY-MM-DD.' : undefined,
       }),

@@ -290,8 +290,6 @@ async function readAttachedMessage(
   task: ParseTask,
   signal: AbortSignal,
 ): Promise<void> {
-  const { run } = task;
-  const found = run.documents.length + run.others.length;
   let size = 0;
   async function* counted(): AsyncGenerator<Buffer> {
     for await (const chunk of content) {
@@ -300,7 +298,30 @@ async function readAttachedMessage(
     }
   }
   const input = Readable.from(counted(), { objectMode: false });
-  // The nested parse stops with this level (its `signal`), so a failure anywhere unwinds every level.
+  // A forward with nothing in it is still worth naming in a "no document" reply.
+  if (!(await parseNested(input, partId, task, signal, false))) {
+    task.run.others.push({
+      filename: part.filename ?? 'forwarded message',
+      contentType: part.contentType,
+      size,
+    });
+  }
+}
+
+/**
+ * A message inside this one (a forward, the content of a signature), parsed into the same extraction; true when
+ * it added any part. The nested parse stops with this level (its `signal`), so a failure anywhere unwinds every
+ * level, and it counts towards `maxDepth`.
+ */
+async function parseNested(
+  input: Readable,
+  partId: string,
+  task: ParseTask,
+  signal: AbortSignal,
+  ownBody: boolean,
+): Promise<boolean> {
+  const { run } = task;
+  const before = run.documents.length + run.others.length;
   await parseMessage({
     input,
     ownsInput: true,
@@ -308,12 +329,9 @@ async function readAttachedMessage(
     depth: task.depth + 1,
     partPrefix: partId,
     signal,
-    ownBody: false,
+    ownBody,
   });
-  // A forward with nothing in it is still worth naming in a "no document" reply.
-  if (run.documents.length + run.others.length === found) {
-    run.others.push({ filename: part.filename ?? 'forwarded message', contentType: part.contentType, size });
-  }
+  return run.documents.length + run.others.length > before;
 }
 
 /**
@@ -335,18 +353,8 @@ async function readSignedMessage(
     const { size } = await savePart(content, path, signal);
     const ranges = await findSignedContent(path);
     if (!ranges) return listOther(part, size, run);
-    const found = run.documents.length + run.others.length;
     const input = Readable.from(readRanges(path, ranges), { objectMode: false });
-    await parseMessage({
-      input,
-      ownsInput: true,
-      run,
-      depth: task.depth + 1,
-      partPrefix: partId,
-      signal,
-      ownBody: task.ownBody,
-    });
-    if (run.documents.length + run.others.length === found) listOther(part, size, run);
+    if (!(await parseNested(input, partId, task, signal, task.ownBody))) listOther(part, size, run);
   } finally {
     await rm(path, { force: true });
   }

@@ -118,6 +118,28 @@ describe('document sandbox', () => {
   });
 });
 
+describe('a child lost from outside', () => {
+  it('is told apart from a document that failed: lost, not a limit, so the caller can try again later', async () => {
+    const sandbox = makeDocumentSandbox({
+      concurrency: 1,
+      limits: { memoryBytes: 4096 * MB, timeMs: 60 * SECOND },
+    });
+    const others = new Set(await childPids());
+    const bomb = await fileWith(await twoLayerObjectStreamPdf());
+    const running = sandbox.run('inspectPdf', { path: bomb, structureLimits: NO_STRUCTURE_LIMITS });
+    // The OOM killer, or an operator: the child goes while it works, without a word.
+    let pid: number | undefined;
+    await expect
+      .poll(async () => (pid = (await childPids()).find((candidate) => !others.has(candidate))), {
+        timeout: 10_000,
+      })
+      .toBeDefined();
+    process.kill(pid!, 'SIGKILL');
+    expect(await running).toMatchObject({ ok: false, limit: 'crash', lost: true });
+    sandbox.closeIdle();
+  });
+});
+
 /** The live sandbox children of this process (found by their entry script: Node 24 names its main thread). */
 async function childPids(): Promise<number[]> {
   const { stdout } = await promisify(execFile)('ps', [
