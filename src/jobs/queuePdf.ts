@@ -17,6 +17,11 @@ export interface QueuePdfInput {
   targets: readonly string[];
   /** A PDF in data_dir that storage may move away. */
   file: string;
+  /**
+   * What the caller already learnt of `file` while assembling it (documents/assembleFaxPdf.ts): it is then not
+   * opened again. Without it the PDF is checked and hashed here (`faxbridge send`).
+   */
+  checked?: { pages: number; size: number; sha256: string };
   filename: string;
   /** Subject of the generated message (the console's cover flag travels in it). */
   subject: string | null;
@@ -51,9 +56,7 @@ export async function queuePdf(
   }
   if (numbers.length === 0) throw new OperatorRefusal('name at least one fax number');
 
-  const inspected = await inspectPdf(input.file);
-  if (!inspected.ok) throw new OperatorRefusal(`${input.filename} ${inspected.problem}`);
-  const bytes = await readFile(input.file);
+  const facts = input.checked ?? (await checkAndHash(input.file, input.filename));
   const documentId = newId('doc');
   const storageKey = `${documentId}.pdf`;
   await documents.put(storageKey, input.file, 'application/pdf');
@@ -64,9 +67,9 @@ export async function queuePdf(
       document: {
         id: documentId,
         storage_key: storageKey,
-        sha256: createHash('sha256').update(bytes).digest('hex'),
-        size: bytes.length,
-        pages: inspected.pages,
+        sha256: facts.sha256,
+        size: facts.size,
+        pages: facts.pages,
         filename: input.filename,
         created_at: now,
       },
@@ -88,4 +91,18 @@ export async function queuePdf(
     },
     now,
   );
+}
+
+async function checkAndHash(
+  file: string,
+  filename: string,
+): Promise<{ pages: number; size: number; sha256: string }> {
+  const inspected = await inspectPdf(file);
+  if (!inspected.ok) throw new OperatorRefusal(`${filename} ${inspected.problem}`);
+  const bytes = await readFile(file);
+  return {
+    pages: inspected.pages,
+    size: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+  };
 }

@@ -86,7 +86,8 @@ export async function queueUploads(deps: QueueUploadsDeps, input: UploadInput): 
       if (error instanceof FaxDocumentRefused) throw new OperatorRefusal(error.message);
       throw error;
     });
-    return await queuePdf(deps, { ...input, file: document.path, filename: document.filename });
+    const { path: file, filename, ...checked } = document;
+    return await queuePdf(deps, { ...input, file, filename, checked });
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
