@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 
-import { resendInboundFax } from '../inbound/resendInboundFax.js';
+import { isResendId, newResendId, resendInboundFax } from '../inbound/resendInboundFax.js';
 import { routeInbound } from '../inbound/routing.js';
 import type { InboundSearch } from '../store/jobStore.js';
 import { canSeeInbound, inboundScope } from './access.js';
@@ -68,15 +68,31 @@ export function addInboundRoutes(router: Router, kit: ConsoleKit): void {
       param(ctx, 'done') === 'resent' && to
         ? `Queued: the fax is being sent again by email to ${to.join(', ')}.`
         : undefined;
-    kit.render(ctx, inboundFaxPage(kit.frame(ctx), found.fax, found.document, { routedTo: to, notice }));
+    kit.render(
+      ctx,
+      inboundFaxPage(kit.frame(ctx), found.fax, found.document, {
+        routedTo: to,
+        resendId: newResendId(),
+        notice,
+      }),
+    );
   });
 
   /** Sends the fax again to its routed addresses through the outbox, like its first mail. */
   router.post('/console/inbound/:id/resend', async (ctx) => {
-    await kit.form(ctx);
+    const form = await kit.form(ctx);
     const found = await visibleFax(ctx);
     if (!found) return;
-    const outcome = await resendInboundFax(deps, found.fax, {
+    const resendId = form.get('resend');
+    if (!isResendId(resendId)) {
+      const page = inboundFaxPage(kit.frame(ctx), found.fax, found.document, {
+        routedTo: routedTo(found.fax.to_number),
+        resendId: newResendId(),
+        problem: 'The form was out of date, so nothing was sent. Press "Send again by email" once more.',
+      });
+      return kit.render(ctx, page, 400);
+    }
+    const outcome = await resendInboundFax(deps, found.fax, resendId, {
       at: deps.clock.now(),
       actor: kit.viewer(ctx).email,
       address: clientAddress(ctx),
@@ -84,11 +100,12 @@ export function addInboundRoutes(router: Router, kit: ConsoleKit): void {
     if (outcome.kind === 'refused') {
       const page = inboundFaxPage(kit.frame(ctx), found.fax, found.document, {
         routedTo: routedTo(found.fax.to_number),
+        resendId: newResendId(),
         problem: outcome.reason,
       });
       return kit.render(ctx, page, 409);
     }
-    deps.onMailQueued();
+    if (!outcome.already) deps.onMailQueued();
     ctx.status = 303;
     ctx.redirect(`/console/inbound/${encodeURIComponent(found.fax.fax_id)}?done=resent`);
   });

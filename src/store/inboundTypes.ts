@@ -63,6 +63,9 @@ export interface NewInboundFax {
   received_at: number;
 }
 
+/** A console re-send: `already` when this very request (its form's re-send id) was queued before (a double click). */
+export type InboundResendResult = 'queued' | 'already' | 'gone';
+
 export interface InboundOutboxEntry {
   kind: OutboxKind;
   payload: Record<string, unknown>;

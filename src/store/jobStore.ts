@@ -1,5 +1,11 @@
 import type { ActivityCounts, AuditEntry, AuditSearch, InboundSearch, JobSearch } from './consoleTypes.js';
-import type { InboundFaxChange, InboundFaxRow, InboundOutboxEntry, NewInboundFax } from './inboundTypes.js';
+import type {
+  InboundFaxChange,
+  InboundFaxRow,
+  InboundOutboxEntry,
+  InboundResendResult,
+  NewInboundFax,
+} from './inboundTypes.js';
 import type {
   AttemptRow,
   DocumentRow,
@@ -240,13 +246,15 @@ export interface JobStore {
   /** Jobs finished delivered or failed, and faxes received, since `since`. */
   countActivity(since: number): Promise<ActivityCounts>;
   /**
-   * Queues a received fax's mail again (the console's re-send) with its audit entry, in one transaction;
-   * false, writing nothing, when the fax is unknown or its document was deleted.
+   * Queues a received fax's mail again (the console's re-send) with its audit entry, in one transaction, once
+   * per `resendId` (`already` the second time); `gone`, writing nothing, when the fax is unknown or its
+   * document was deleted.
    */
   queueInboundResend(
     faxId: string,
+    resendId: string,
     entry: InboundOutboxEntry,
     audit: AuditEntry,
     now: number,
-  ): Promise<boolean>;
+  ): Promise<InboundResendResult>;
 }

@@ -281,10 +281,23 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     const mailsOfFax = () =>
       relay.messages.filter((mail) => mail.parsed.headers.get('x-faxbridge-fax') === fax.id);
     const [first] = await waitFor(() => (mailsOfFax().length ? mailsOfFax() : null), 20_000, 'first mail');
+    const resendForm = page.locator('form[action$="/resend"]');
+    const sameForm = {
+      _csrf: await resendForm.locator('input[name=_csrf]').inputValue(),
+      resend: await resendForm.locator('input[name=resend]').inputValue(),
+    };
     await Promise.all([
       page.waitForURL(/\?done=resent$/),
       page.click('button:has-text("Send again by email")'),
     ]);
+    // The same form once more, as a double click sends it: answered like the first, and no second mail.
+    const twice = await page.request.post(`${base}/console/inbound/${fax.id}/resend`, {
+      form: sameForm,
+      headers: { origin: base },
+      maxRedirects: 0,
+    });
+    expect(twice.status()).toBe(303);
+    expect(twice.headers()['location']).toMatch(/\?done=resent$/);
     expect(await page.locator('.notice').textContent()).toContain(
       'sent again by email to alice@example.com, frontdesk@example.com',
     );
@@ -299,10 +312,13 @@ describe.skipIf(!haveChromium && !process.env.CI)('web console in a browser', ()
     expect(again!.parsed.messageId).not.toBe(first!.parsed.messageId);
     expect(sha256(pdfOf(again!).content)).toBe(fax.media!.sha256);
     expect(again!.parsed.text).toContain(`sent again by ${ALICE.email}`);
-    const resent = (await env.daemon.store.listAudit({ limit: 50 })).find(
+    const resent = (await env.daemon.store.listAudit({ limit: 50 })).filter(
       (entry) => entry.action === 'resend' && entry.object_id === fax.id,
     );
-    expect(resent).toMatchObject({ actor: ALICE.email, object_type: 'inbound' });
+    expect(resent).toHaveLength(1);
+    expect(resent[0]).toMatchObject({ actor: ALICE.email, object_type: 'inbound' });
+    await waitFor(async () => (await env.daemon.store.countOutbox('pending')) === 0, 20_000, 'outbox empty');
+    expect(mailsOfFax()).toHaveLength(2);
     await context.close();
   });
 

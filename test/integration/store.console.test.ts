@@ -195,8 +195,10 @@ describe.each(['sqlite', 'postgres'] as const)('console queries on %s', (dialect
       detail: null,
     });
     // Not downloaded yet: no document to send.
-    expect(await store.queueInboundResend(fax.fax_id, entry, audit('resend'), NOW)).toBe(false);
-    expect(await store.queueInboundResend('in_unknown', entry, audit('resend'), NOW)).toBe(false);
+    expect(await store.queueInboundResend(fax.fax_id, 'rs_first', entry, audit('resend'), NOW)).toBe('gone');
+    expect(await store.queueInboundResend('in_unknown', 'rs_first', entry, audit('resend'), NOW)).toBe(
+      'gone',
+    );
     expect(await store.countOutbox('pending')).toBe(0);
     expect(await store.listAudit({ limit: 10 })).toEqual([]);
 
@@ -220,14 +222,23 @@ describe.each(['sqlite', 'postgres'] as const)('console queries on %s', (dialect
       NOW,
     );
     expect(stored).toBe(true);
-    expect(await store.queueInboundResend(fax.fax_id, entry, audit('resend'), NOW + 1)).toBe(true);
-    const [row] = await store.claimOutbox('o', NOW + 1, 60_000, 5);
+    expect(await store.queueInboundResend(fax.fax_id, 'rs_first', entry, audit('resend'), NOW + 1)).toBe(
+      'queued',
+    );
+    // The same form sent again (a double click): nothing more is queued or audited.
+    expect(await store.queueInboundResend(fax.fax_id, 'rs_first', entry, audit('resend'), NOW + 1)).toBe(
+      'already',
+    );
+    const [row, extra] = await store.claimOutbox('o', NOW + 1, 60_000, 5);
+    expect(extra).toBeUndefined();
     expect(row).toMatchObject({ kind: 'inbound_fax', job_id: null });
     expect(JSON.parse(row!.payload_json)).toEqual(entry.payload);
     expect((await store.listAudit({ limit: 10 })).map((e) => e.action)).toEqual(['resend']);
 
     await store.markDocumentDeleted(documentId, NOW + 2);
-    expect(await store.queueInboundResend(fax.fax_id, entry, audit('resend'), NOW + 3)).toBe(false);
+    expect(await store.queueInboundResend(fax.fax_id, 'rs_second', entry, audit('resend'), NOW + 3)).toBe(
+      'gone',
+    );
   });
 
   test('counts the day: delivered and failed jobs finished since, faxes received since', async () => {

@@ -51,6 +51,8 @@ export function inboundListPage(
 export interface InboundFaxOptions {
   /** Who the fax's mail goes to under the current routes; null when nobody. */
   routedTo: string[] | null;
+  /** Carried by the re-send form, so sending that form twice queues one mail (inbound/resendInboundFax.ts). */
+  resendId: string;
   notice?: string;
   problem?: string;
 }
@@ -70,7 +72,8 @@ export function inboundFaxPage(
         ${
           options.routedTo
             ? html`<form method="post" action="/console/inbound/${fax.fax_id}/resend">
-                ${csrfField(frame)}<button type="submit" class="secondary">Send again by email</button>
+                ${csrfField(frame)}<input type="hidden" name="resend" value="${options.resendId}" />
+                <button type="submit" class="secondary">Send again by email</button>
               </form>`
             : ''
         }
