@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openSqliteStore } from '../../src/store/sqlite/openSqliteStore.js';
@@ -219,6 +220,37 @@ describe('faxbridge send, jobs, job, retry and cancel on a data dir', () => {
     }
   });
 
+  it('faxes a photo, a text file and a PDF given together as one document, in that order', async () => {
+    const photo = path.join(dir, 'IMG_2041.jpg');
+    writeFileSync(
+      photo,
+      await sharp({ create: { width: 1200, height: 800, channels: 3, background: '#ffffff' } })
+        .jpeg()
+        .toBuffer(),
+    );
+    const notes = path.join(dir, 'notes.txt');
+    writeFileSync(notes, 'Please call back before Friday.\n');
+    const sent = await cli([
+      'send',
+      '--config',
+      config,
+      '--to',
+      '+15551234567',
+      '--as',
+      'a@example.com',
+      photo,
+      notes,
+      pdf,
+    ]);
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+    const jobId = /^Queued (\S+) \+15551234567$/m.exec(sent.stdout)![1]!;
+    const shown = await cli(['job', '--config', config, jobId]);
+    expect(shown.stdout).toMatch(/file:\s+IMG_2041\.jpg \+ notes\.txt \+ letter\.pdf/);
+    // One page for the photo, one for the note, the letter's two.
+    expect(shown.stdout).toMatch(/pages:\s+4/);
+  });
+
   it('refuses what SMTP would refuse, with exit 1', async () => {
     const badNumber = await cli([
       'send',
@@ -231,9 +263,10 @@ describe('faxbridge send, jobs, job, retry and cancel on a data dir', () => {
       pdf,
     ]);
     expect(badNumber.code).toBe(1);
-    const notPdf = path.join(dir, 'notes.txt');
-    writeFileSync(notPdf, 'not a pdf');
-    const badPdf = await cli([
+    // An archive is refused as a mail's would be: the files themselves, please.
+    const archive = path.join(dir, 'letters.zip');
+    writeFileSync(archive, Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(200, 1)]));
+    const refused = await cli([
       'send',
       '--config',
       config,
@@ -241,10 +274,23 @@ describe('faxbridge send, jobs, job, retry and cancel on a data dir', () => {
       '+15551234567',
       '--as',
       'a@example.com',
-      notPdf,
+      archive,
     ]);
-    expect(badPdf.code).toBe(1);
-    expect(badPdf.stderr).toMatch(/notes\.txt/);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/letters\.zip/);
+    expect(refused.stderr).toMatch(/files themselves/);
+    const nothing = await cli([
+      'send',
+      '--config',
+      config,
+      '--to',
+      '+15551234567',
+      '--as',
+      'a@example.com',
+      dir,
+    ]);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toMatch(/cannot read/);
     const missing = await cli(['job', '--config', config, 'fx_doesnotexist']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/no job fx_doesnotexist/);
