@@ -14,8 +14,17 @@ import { setFlagsFromString } from 'node:v8';
  *   TurboFan in the background after the first Telnyx call, which takes ~35 MiB for a moment and leaves ~15 MiB
  *   of RSS behind. Liftoff's code is slower, but llhttp only reads headers and chunk sizes of a few small API
  *   answers and media downloads. The HTTP server (Koa) uses Node's native parser, not this one.
+ * - `--optimize-for-size`: V8 lets the heap grow less past what is live before it collects. A 50 MB attachment
+ *   streams through the SMTP and MIME path as ~200 MB of short-lived Buffers (socket reads, smtp-server's
+ *   dot-unstuffing copies, base64 decoding); without this they pile up to ~65 MiB before a full collection frees
+ *   them, and the daemon peaks at ~165 MiB instead of ~115 (bench/memory50mb.ts). Costs about a tenth more CPU
+ *   per message on the accept path (bench/README.md, "Idle memory").
  */
-export const DAEMON_V8_FLAGS = ['--semi-space-growth-factor=1', '--liftoff-only'] as const;
+export const DAEMON_V8_FLAGS = [
+  '--semi-space-growth-factor=1',
+  '--liftoff-only',
+  '--optimize-for-size',
+] as const;
 
 export function applyDaemonV8Flags(): void {
   for (const flag of DAEMON_V8_FLAGS) setFlagsFromString(flag);
