@@ -14,8 +14,8 @@ import { setFlagsFromString } from 'node:v8';
  *   smtp-server's dot-unstuffing copies, base64 decoding); without this they pile up to ~65 MiB before a full
  *   collection frees them, and the daemon peaks at ~165 MiB instead of ~115 (bench/memory50mb.ts).
  *
- * Their cost, measured with bench/ingest-style runs: about a tenth more CPU per message on the accept path
- * (bench/README.md, "Idle memory").
+ * Their cost on the accept path, daemon CPU per message: none seen for the first, 3-10 % for the second, on a
+ * busy machine (bench/README.md, "Idle RSS and the 50 MB PDF").
  */
 export const LEAN_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--optimize-for-size'] as const;
 
