@@ -16,7 +16,11 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'start',
     summary: 'run the daemon (sandbox mode when no Telnyx API key is configured)',
-    load: async () => (await import('./start.js')).startCommand,
+    load: async () => {
+      // Before start.js loads the daemon's modules, whose loading would already grow the heap (daemonV8Flags.ts).
+      (await import('./daemonV8Flags.js')).applyDaemonV8Flags();
+      return (await import('./start.js')).startCommand;
+    },
   },
   {
     name: 'check-config',

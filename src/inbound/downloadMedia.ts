@@ -9,10 +9,11 @@ import { rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 
 import { hasPdfMagic, PDF_SNIFF_BYTES } from '../documents/pdfMagic.js';
 import { PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
+import { request } from '../lib/undiciCore.js';
 import { MB, MINUTE, SECOND } from '../lib/units.js';
 
 export type DownloadOutcome =

@@ -5,10 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { Agent } from 'undici';
-
 import { coerceError } from '../errors.js';
 import { startPollingLoop } from '../lib/pollingLoop.js';
+import { Agent } from '../lib/undiciCore.js';
 import { MINUTE, SECOND } from '../lib/units.js';
 import type { TelnyxClient } from '../telnyx/client.js';
 import { makeMediaConnector } from './mediaConnector.js';

@@ -9,9 +9,8 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 
-import { buildConnector } from 'undici';
-
 import { makeAddressMatcher } from '../lib/cidr.js';
+import { buildConnector, type Connector } from '../lib/undiciCore.js';
 
 export interface MediaAddressPolicy {
   /** Sandbox fetches from the built-in simulator on loopback, over http: nothing is refused. */
@@ -67,10 +66,7 @@ export function makeMediaAddressCheck(
 }
 
 /** An undici `connect` that applies the policy to every address it connects to. */
-export function makeMediaConnector(
-  policy: MediaAddressPolicy,
-  options: { timeoutMs: number },
-): buildConnector.connector {
+export function makeMediaConnector(policy: MediaAddressPolicy, options: { timeoutMs: number }): Connector {
   const check = makeMediaAddressCheck(policy);
   const guardedLookup =
     (protocol: string): LookupFunction =>

@@ -3,8 +3,7 @@
  * nothing else: no jobs, no database, no retries. Every call returns a `TelnyxOutcome` so that the caller decides
  * what a failure means for its job (docs/behaviour.md §4); nothing is thrown.
  */
-import { Agent } from 'undici';
-
+import { Agent } from '../lib/undiciCore.js';
 import { SECOND } from '../lib/units.js';
 import { classifyHttpStatus, type TelnyxFailure } from './classify.js';
 import { tryParseFaxEnvelope, tryParseFaxPage } from './parseFax.js';

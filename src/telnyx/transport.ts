@@ -1,5 +1,6 @@
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 
+import { request } from '../lib/undiciCore.js';
 import { classifyTransportError, type TelnyxFailure } from './classify.js';
 import type { ResponseHeaders } from './retryAfter.js';
 

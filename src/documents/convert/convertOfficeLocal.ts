@@ -8,6 +8,10 @@ import { conversionTimedOut, ConvertError } from './convertErrors.js';
 import type { ConvertOptions, ConvertResult } from './convertOptions.js';
 import { convertPdf } from './convertPdf.js';
 import type { OfficeFormat } from './documentKind.js';
+import { SOFFICE_BINARY } from './sofficeBinary.js';
+
+/** Kept from soffice's output to explain a failure; LibreOffice is chatty on stderr. */
+const MAX_OUTPUT = 4096;
 
 /**
  * Word, Excel, PowerPoint and OpenDocument files through LibreOffice headless (Debian's libreoffice-*-nogui).
@@ -19,11 +23,6 @@ import type { OfficeFormat } from './documentKind.js';
  * launcher. How many run at once is the caller's business (makeConversionSlots), since this runs inside one
  * sandbox child and cannot see the others.
  */
-export const SOFFICE_BINARY = 'soffice';
-
-/** Kept from soffice's output to explain a failure; LibreOffice is chatty on stderr. */
-const MAX_OUTPUT = 4096;
-
 export async function convertOfficeLocal(
   inputPath: string,
   outputPath: string,

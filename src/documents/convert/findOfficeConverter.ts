@@ -4,7 +4,7 @@ import { delimiter, join } from 'node:path';
 
 import { SECOND } from '../../lib/units.js';
 import type { Logger } from '../../log.js';
-import { SOFFICE_BINARY } from './convertOfficeLocal.js';
+import { SOFFICE_BINARY } from './sofficeBinary.js';
 
 /**
  * Which Office converter `documents.office` leads to on this machine, for the operator: the daemon says it at
