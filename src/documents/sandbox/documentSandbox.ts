@@ -1,6 +1,6 @@
 import { MB, SECOND } from '../../lib/units.js';
 import type { Logger } from '../../log.js';
-import { isAlive, makeChildPool, readRss, type SandboxChild } from './childPool.js';
+import { BACKGROUND_NICE, isAlive, makeChildPool, readRss, type SandboxChild } from './childPool.js';
 import { makePrioritySlots, type SlotPriority } from './prioritySlots.js';
 import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutput } from './sandboxTasks.js';
 
@@ -12,8 +12,21 @@ import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutp
  *   buffers outside the heap where inflated data lives; past `memoryBytes` it is killed;
  * - a wall-clock limit, past which it is killed (SIGKILL: a busy parser never sees a gentler signal);
  * - a shared bound on how many tasks run at once, so a burst of documents queues instead of multiplying the
- *   memory the limits allow; a sender waiting at the end of DATA goes ahead of background work (prioritySlots.ts).
+ *   memory the limits allow.
  * Files go in and out by path; only small JSON messages cross the IPC channel. Tasks are listed in sandboxTasks.ts.
+ *
+ * **Two lanes** (prioritySlots.ts): `first`, for work someone waits on (a sender at the end of DATA), has
+ * `concurrency` slots; `later`, for background work (a queued fax's transmitted PDF, a receipt's preview), has
+ * `backgroundConcurrency` slots of its own, and its children run at nice BACKGROUND_NICE. So a sender's check
+ * never waits for a slot behind a build, and on a busy machine the kernel gives the background children only
+ * what the daemon and the intake children leave: background work catches up when intake is quiet.
+ *
+ * **Memory, worst case**: every slot of both lanes busy with a task at its memory limit, each child killed past
+ * it: `concurrency` × the largest intake limit (1536 MB for a merge, 768 MB otherwise) plus
+ * `backgroundConcurrency` × 1536 MB (a build); with the defaults 2 × 1536 + 2 × 1536 MB = 6 GB, against
+ * 3 GB while the lanes were shared. Then idle children: at most one per slot and heap size, each retired above
+ * 256 MB resident (childPool.ts), typically 60–120 MB. Ordinary faxes are far below: a 200 KB document's build
+ * peaks around 100 MB. A machine that cannot afford the worst case sets the concurrencies lower.
  *
  * **Children are reused** for the PDF tasks (childPool.ts): starting `node` and loading pdf-lib costs about 0.4 s
  * of CPU, many times the work of checking an ordinary PDF, and paying it for every message and every fax would
@@ -29,8 +42,13 @@ export interface SandboxLimits {
 }
 
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { timeMs: 60 * SECOND, memoryBytes: 768 * MB };
-/** Two children at most by default: the daemon's own work keeps a core on a small machine. */
+/** Two intake children at most by default: the daemon's own work keeps a core on a small machine. */
 export const DEFAULT_SANDBOX_CONCURRENCY = 2;
+/**
+ * Two background children: niced, they use what intake leaves, and a fax's build plus its receipt's preview is
+ * more than one core can do for a queue draining at tens of faxes a second.
+ */
+export const DEFAULT_BACKGROUND_CONCURRENCY = 2;
 
 /** Tasks that run native decoders on a stranger's file in the child: a fresh child each time (see above). */
 const FRESH_CHILD_TASKS: ReadonlySet<SandboxTaskName> = new Set(['convertDocument', 'unwrapTnef']);
@@ -46,7 +64,10 @@ export type SandboxOutcome<T> =
 export interface SandboxRunOptions {
   limits?: Partial<SandboxLimits>;
   log?: Logger;
-  /** `later` for work nobody is waiting on (a queued fax's transmitted PDF); default `first`. */
+  /**
+   * `later` for work nobody is waiting on (a queued fax's transmitted PDF, a preview): its own slots, in niced
+   * children; default `first`.
+   */
   priority?: SlotPriority;
 }
 
@@ -61,28 +82,36 @@ export interface DocumentSandbox {
 }
 
 export interface DocumentSandboxOptions {
+  /** Slots for `first` tasks. */
   concurrency?: number;
+  /** Slots for `later` tasks, never lent to `first` ones nor borrowed from them. */
+  backgroundConcurrency?: number;
   limits?: Partial<SandboxLimits>;
 }
 
 export function makeDocumentSandbox(options: DocumentSandboxOptions = {}): DocumentSandbox {
   const defaults = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits };
-  const acquire = makePrioritySlots(options.concurrency ?? DEFAULT_SANDBOX_CONCURRENCY);
+  const acquire = makePrioritySlots({
+    first: options.concurrency ?? DEFAULT_SANDBOX_CONCURRENCY,
+    later: options.backgroundConcurrency ?? DEFAULT_BACKGROUND_CONCURRENCY,
+  });
   const pool = makeChildPool();
   return {
     async run(task, input, runOptions = {}) {
-      const release = await acquire(runOptions.priority);
+      const priority = runOptions.priority ?? 'first';
+      const release = await acquire(priority);
       try {
         const limits = { ...defaults, ...runOptions.limits };
         const reusable = !FRESH_CHILD_TASKS.has(task);
         const heapMb = heapMbFor(limits);
-        let child = pool.take(heapMb, reusable);
+        const nice = priority === 'later' ? BACKGROUND_NICE : 0;
+        let child = pool.take(heapMb, nice, reusable);
         let outcome = await runTask(child, task, input, limits, runOptions.log);
         if (!outcome.ok && outcome.lost && child.tasks > 0) {
           // A reused child that died without a word (killed from outside while idle or at the start of the
           // task) says nothing about this document: once more, in a new child.
           await pool.giveBack(child, false);
-          child = pool.take(heapMb, false);
+          child = pool.take(heapMb, nice, false);
           outcome = await runTask(child, task, input, limits, runOptions.log);
         }
         await pool.giveBack(child, outcome.ok && reusable);
@@ -98,8 +127,8 @@ export function makeDocumentSandbox(options: DocumentSandboxOptions = {}): Docum
 let shared: DocumentSandbox | undefined;
 
 /**
- * The process's one sandbox. Shared on purpose: the concurrency bound is what keeps many documents from adding
- * up, and it only holds if SMTP intake, received faxes and the built-in simulator all wait on the same slots.
+ * The process's one sandbox. Shared on purpose: the concurrency bounds are what keep many documents from adding
+ * up, and they only hold if SMTP intake, received faxes and the built-in simulator all wait on the same slots.
  */
 export function sharedDocumentSandbox(): DocumentSandbox {
   shared ??= makeDocumentSandbox();
