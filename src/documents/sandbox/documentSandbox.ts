@@ -23,10 +23,12 @@ import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutp
  *
  * **Memory, worst case**: every slot of both lanes busy with a task at its memory limit, each child killed past
  * it: `concurrency` × the largest intake limit (1536 MB for a merge, 768 MB otherwise) plus
- * `backgroundConcurrency` × 1536 MB (a build); with the defaults 2 × 1536 + 2 × 1536 MB = 6 GB, against
- * 3 GB while the lanes were shared. Then idle children: at most one per slot and heap size, each retired above
- * 256 MB resident (childPool.ts), typically 60–120 MB. Ordinary faxes are far below: a 200 KB document's build
- * peaks around 100 MB. A machine that cannot afford the worst case sets the concurrencies lower.
+ * `backgroundConcurrency` × 1536 MB (a build; a preview's child is capped at 384 MB and its pdftoppm at 512 MB of
+ * address space); with the defaults 2 × 1536 + 2 × 1536 MB = 6 GB, against 3 GB while the lanes were shared.
+ * Idle children come on top for up to 30 s: at most one per slot and kind of child (heap size and lane: intake
+ * checks, merges, builds, previews), each retired above 256 MB resident (childPool.ts); for ordinary faxes each
+ * holds about 110 MB (measured after 30 builds of a 200 KB fax, and after 30 previews). A machine that cannot
+ * afford the worst case sets the concurrencies lower.
  *
  * **Children are reused** for the PDF tasks (childPool.ts): starting `node` and loading pdf-lib costs about 0.4 s
  * of CPU, many times the work of checking an ordinary PDF, and paying it for every message and every fax would
