@@ -192,6 +192,47 @@ describe('background work', () => {
   });
 });
 
+describe('the time limit of background work', () => {
+  it('counts the CPU a niced child used, not the time it waited for the CPU', async () => {
+    const sandbox = makeDocumentSandbox({
+      backgroundConcurrency: 1,
+      limits: { memoryBytes: 256 * MB, timeMs: 60 * SECOND },
+    });
+    const good = await fileWith(await makePdf(2));
+    const others = new Set(await childPids());
+    try {
+      // A warm background child, then stopped: as if intake kept both cores busy for longer than its limit.
+      expect(await sandbox.run('inspectPdf', { path: good }, { priority: 'later' })).toMatchObject({
+        ok: true,
+      });
+      const [background] = (await childPids()).filter((pid) => !others.has(pid));
+      process.kill(background!, 'SIGSTOP');
+      const waiting = sandbox.run(
+        'inspectPdf',
+        { path: good },
+        { priority: 'later', limits: { memoryBytes: 256 * MB, timeMs: 400 } },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      process.kill(background!, 'SIGCONT');
+      expect(await waiting).toEqual({ ok: true, value: { kind: 'pages', pages: 2 } });
+    } finally {
+      sandbox.closeIdle();
+    }
+  });
+
+  it('still ends a niced child that works past its limit', async () => {
+    const sandbox = makeDocumentSandbox({ limits: { memoryBytes: 4096 * MB, timeMs: 300 } });
+    const path = await fileWith(await twoLayerObjectStreamPdf());
+    const outcome = await sandbox.run(
+      'inspectPdf',
+      { path, structureLimits: NO_STRUCTURE_LIMITS },
+      { priority: 'later' },
+    );
+    expect(outcome).toMatchObject({ ok: false, limit: 'time' });
+    expect(outcome.ok || outcome.detail).toMatch(/of CPU/);
+  });
+});
+
 /** The niceness of a process: field 19 of /proc/PID/stat (counted after the command name's closing bracket). */
 function niceOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -155,6 +155,22 @@ export async function readRss(child: ChildProcess): Promise<number> {
   }
 }
 
+/** Clock ticks per second in /proc/PID/stat: 100 on every Linux faxbridge runs on (`getconf CLK_TCK`). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** The CPU time (user + system) the child has used so far, in ms; null where /proc cannot tell (not Linux). */
+export async function readCpuMs(child: ChildProcess): Promise<number | null> {
+  if (!child.pid || child.exitCode !== null) return null;
+  try {
+    const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+    // Fields 14 and 15 (utime, stime), counted after the command name, which may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The compiled child entry. From dist/ it sits next to this file; when this module runs from its TypeScript
  * source (the unit tests), the compiled copy in dist/ is used, so `npm run build` must have run.

@@ -1,6 +1,13 @@
 import { MB, SECOND } from '../../lib/units.js';
 import type { Logger } from '../../log.js';
-import { BACKGROUND_NICE, isAlive, makeChildPool, readRss, type SandboxChild } from './childPool.js';
+import {
+  BACKGROUND_NICE,
+  isAlive,
+  makeChildPool,
+  readCpuMs,
+  readRss,
+  type SandboxChild,
+} from './childPool.js';
 import { makePrioritySlots, type SlotPriority } from './prioritySlots.js';
 import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutput } from './sandboxTasks.js';
 
@@ -38,6 +45,11 @@ import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutp
  * decoder) run native decoders inside the child on what strangers sent, so each of them gets a fresh child.
  */
 export interface SandboxLimits {
+  /**
+   * Wall-clock time; for background tasks, CPU time instead (with a wall-clock backstop of
+   * NICED_WALL_FACTOR times it): a niced child may wait for the CPU as long as intake keeps it busy, and
+   * waiting must not fail a fax as "takes too long".
+   */
   timeMs: number;
   /** Resident memory of the child (heap, buffers, code). */
   memoryBytes: number;
@@ -137,6 +149,9 @@ export function sharedDocumentSandbox(): DocumentSandbox {
   return shared;
 }
 
+/** A niced child is killed once it has used `timeMs` of CPU, or at this many times `timeMs` of waiting. */
+const NICED_WALL_FACTOR = 10;
+
 /** How often the child's resident memory is read; inflating at ~1 GB/s, it grows ~25 MB between two looks. */
 const WATCH_INTERVAL_MS = 25;
 
@@ -168,16 +183,36 @@ function runTask(
       killedFor ??= reason;
       child.process.kill('SIGKILL');
     };
-    const timer = setTimeout(() => kill('time'), limits.timeMs);
+    const onCpuClock = child.nice !== 0;
+    const seconds = Math.round(limits.timeMs / SECOND);
+    let overTime = `over ${seconds} s`;
+    const wallMs = limits.timeMs * (onCpuClock ? NICED_WALL_FACTOR : 1);
+    if (onCpuClock) overTime = `over ${seconds} s of CPU or ${Math.round(wallMs / SECOND)} s in all`;
+    let timer = setTimeout(() => kill('time'), wallMs);
+    // The CPU the (reused) child had used before this task, from the first look.
+    let cpuBefore: number | null | undefined;
     // The next look is scheduled only once the last read came back: never a pile of timers on a busy loop.
     let watch: NodeJS.Timeout | undefined;
     const look = (): void => {
-      void readRss(child.process).then((rss) => {
-        peakRss = Math.max(peakRss, rss);
-        // A read that comes back after the task ended must not touch the child: it may be running the next one.
-        if (!settled && rss > limits.memoryBytes) kill('memory');
-        if (!settled && isAlive(child)) watch = setTimeout(look, WATCH_INTERVAL_MS);
-      });
+      void Promise.all([readRss(child.process), onCpuClock ? readCpuMs(child.process) : null]).then(
+        ([rss, cpuMs]) => {
+          peakRss = Math.max(peakRss, rss);
+          if (onCpuClock && cpuBefore === undefined) {
+            cpuBefore = cpuMs;
+            // Without /proc the CPU cannot be read: the plain wall-clock limit.
+            if (cpuMs === null && !settled) {
+              clearTimeout(timer);
+              timer = setTimeout(() => kill('time'), limits.timeMs);
+              overTime = `over ${seconds} s`;
+            }
+          }
+          // A read that comes back after the task ended must not touch the child: it may be running the next.
+          if (!settled && rss > limits.memoryBytes) kill('memory');
+          if (!settled && cpuMs !== null && cpuBefore != null && cpuMs - cpuBefore > limits.timeMs)
+            kill('time');
+          if (!settled && isAlive(child)) watch = setTimeout(look, WATCH_INTERVAL_MS);
+        },
+      );
     };
     look();
     child.onReply = (reply) => {
@@ -194,9 +229,7 @@ function runTask(
           detail: `over ${Math.round(limits.memoryBytes / MB)} MB`,
         });
       }
-      if (killedFor === 'time') {
-        return finish({ ok: false, limit: 'time', detail: `over ${Math.round(limits.timeMs / SECOND)} s` });
-      }
+      if (killedFor === 'time') return finish({ ok: false, limit: 'time', detail: overTime });
       // V8 aborts the process when the heap limit is reached; that is the memory limit doing its job.
       if (/heap limit|Allocation failed|out of memory/i.test(child.stderr)) {
         return finish({ ok: false, limit: 'memory', detail: `heap over ${child.heapMb} MB` });
