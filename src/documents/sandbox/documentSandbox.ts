@@ -30,12 +30,12 @@ import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutp
  *
  * **Memory, worst case**: every slot of both lanes busy with a task at its memory limit, each child killed past
  * it: `concurrency` × the largest intake limit (1536 MB for a merge, 768 MB otherwise) plus
- * `backgroundConcurrency` × 1536 MB (a build; a preview's child is capped at 384 MB and its pdftoppm at 512 MB of
- * address space); with the defaults 2 × 1536 + 2 × 1536 MB = 6 GB, against 3 GB while the lanes were shared.
- * Idle children come on top for up to 30 s: at most one per slot and kind of child (heap size and lane: intake
- * checks, merges, builds, previews), each retired above 256 MB resident (childPool.ts); for ordinary faxes each
- * holds about 110 MB (measured after 30 builds of a 200 KB fax, and after 30 previews). A machine that cannot
- * afford the worst case sets the concurrencies lower.
+ * `backgroundConcurrency` × BACKGROUND_MEMORY_BYTES (1536 MB; a preview's pdftoppm, a process of its own, is
+ * capped at 512 MB of address space and needs far less); with the defaults 2 × 1536 + 2 × 1536 MB = 6 GB, against
+ * 3 GB while the lanes were shared. Idle children come on top for up to 30 s: at most one per slot and kind of
+ * child (heap size and lane: intake checks, merges, background), each retired above 256 MB resident
+ * (childPool.ts); a background child holds about 140 MB after building and drawing 30 ordinary faxes. A machine
+ * that cannot afford the worst case sets the concurrencies lower.
  *
  * **Children are reused** for the PDF tasks (childPool.ts): starting `node` and loading pdf-lib costs about 0.4 s
  * of CPU, many times the work of checking an ordinary PDF, and paying it for every message and every fax would
@@ -58,6 +58,13 @@ export interface SandboxLimits {
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { timeMs: 60 * SECOND, memoryBytes: 768 * MB };
 /** Two intake children at most by default: the daemon's own work keeps a core on a small machine. */
 export const DEFAULT_SANDBOX_CONCURRENCY = 2;
+/**
+ * The memory limit of background tasks: a build loads the whole document and re-writes every page, up to a few
+ * times the document's size (50 MB at most). Previews take the same limit although they need far less, so that
+ * builds and previews share the same warm children (pooled by heap size, childPool.ts) instead of each keeping
+ * their own idle and paying their own starts.
+ */
+export const BACKGROUND_MEMORY_BYTES = 1536 * MB;
 /**
  * Two background children: niced, they use what intake leaves, and a fax's build plus its receipt's preview is
  * more than one core can do for a queue draining at tens of faxes a second.

@@ -2,8 +2,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { MB, SECOND } from '../../lib/units.js';
-import { type DocumentSandbox, sharedDocumentSandbox } from '../sandbox/documentSandbox.js';
+import { SECOND } from '../../lib/units.js';
+import {
+  BACKGROUND_MEMORY_BYTES,
+  type DocumentSandbox,
+  sharedDocumentSandbox,
+} from '../sandbox/documentSandbox.js';
 import { PREVIEW_TIMEOUT } from './renderFirstPage.js';
 
 /**
@@ -43,6 +47,7 @@ export async function firstPagePng(
 
 /**
  * The child holds node, sharp and one page's pixels (under 1 MB at this size); pdftoppm's own memory is its own
- * process's, capped by prlimit. The time covers pdftoppm's limit and the encoding.
+ * process's, capped by prlimit. The memory limit is the builds' only so that both share their warm children. The
+ * time covers pdftoppm's limit and the encoding.
  */
-const PREVIEW_LIMITS = { memoryBytes: 384 * MB, timeMs: PREVIEW_TIMEOUT + 10 * SECOND };
+const PREVIEW_LIMITS = { memoryBytes: BACKGROUND_MEMORY_BYTES, timeMs: PREVIEW_TIMEOUT + 10 * SECOND };
