@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
 import {
+  BACKGROUND_MEMORY_BYTES,
   type DocumentSandbox,
   type SandboxOutcome,
   sharedDocumentSandbox,
@@ -15,7 +16,7 @@ import { readCoverInfo } from '../domain/coverInfo.js';
 import { findSenderEntry } from '../domain/senders.js';
 import { parseSubjectTags, wantsCover } from '../domain/subjectTags.js';
 import { newId } from '../lib/ids.js';
-import { MB, SECOND } from '../lib/units.js';
+import { SECOND } from '../lib/units.js';
 import { zonedParts } from '../lib/zonedParts.js';
 import type { Logger } from '../log.js';
 import type { DocumentRow, JobRow, JobStore, MessageRow } from '../store/jobStore.js';
@@ -40,9 +41,10 @@ export class TransmittedBuildFailed extends Error {
 
 /**
  * Loading the whole document and re-writing every page costs about as much memory as a merge: up to a few times
- * the document's size (50 MB at most), and seconds of a core for hundreds of pages.
+ * the document's size (50 MB at most), and seconds of a core for hundreds of pages (CPU time: the build runs
+ * niced, see documentSandbox.ts).
  */
-const BUILD_LIMITS = { memoryBytes: 1536 * MB, timeMs: 120 * SECOND };
+const BUILD_LIMITS = { memoryBytes: BACKGROUND_MEMORY_BYTES, timeMs: 120 * SECOND };
 
 /**
  * The PDF this job sends: cover page (when asked for), then the document, with the header line on every page.

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,6 +140,104 @@ describe('a child lost from outside', () => {
     sandbox.closeIdle();
   });
 });
+
+describe('background work', () => {
+  it('never holds up a check someone waits on: intake has its own slots, background children run niced', async () => {
+    const sandbox = makeDocumentSandbox({
+      concurrency: 1,
+      backgroundConcurrency: 1,
+      limits: { memoryBytes: 256 * MB, timeMs: 60 * SECOND },
+    });
+    const good = await fileWith(await makePdf(2));
+    const others = new Set(await childPids());
+    const ours = async () => (await childPids()).filter((pid) => !others.has(pid));
+    try {
+      // A background task leaves its child idle in the pool: the only child of ours so far.
+      expect(await sandbox.run('inspectPdf', { path: good }, { priority: 'later' })).toMatchObject({
+        ok: true,
+      });
+      const [background] = await ours();
+      expect(background).toBeDefined();
+      expect(niceOf(background!)).toBe(10);
+
+      // Stopped, it takes the next background task and sits on the background lane's only slot: a build that
+      // takes as long as it likes.
+      process.kill(background!, 'SIGSTOP');
+      const settled: string[] = [];
+      const stuck = sandbox.run('inspectPdf', { path: good }, { priority: 'later' });
+      const queued = sandbox.run('inspectPdf', { path: good }, { priority: 'later' });
+      void stuck.then(() => settled.push('stuck'));
+      void queued.then(() => settled.push('queued'));
+
+      // A sender's check is answered meanwhile, in a child of its own at normal priority.
+      expect(await sandbox.run('inspectPdf', { path: good })).toEqual({
+        ok: true,
+        value: { kind: 'pages', pages: 2 },
+      });
+      expect(settled).toEqual([]);
+      const intake = (await ours()).filter((pid) => pid !== background);
+      expect(intake).toHaveLength(1);
+      expect(niceOf(intake[0]!)).toBe(0);
+
+      // The background work is only delayed: its lost child is replaced (niced too) and both tasks end well.
+      process.kill(background!, 'SIGKILL');
+      expect(await stuck).toMatchObject({ ok: true });
+      expect(await queued).toMatchObject({ ok: true });
+      const now = (await ours()).filter((pid) => !intake.includes(pid));
+      expect(now.map(niceOf)).toEqual([10]);
+    } finally {
+      sandbox.closeIdle();
+    }
+    await expect.poll(ours, { timeout: 5000 }).toEqual([]);
+  });
+});
+
+describe('the time limit of background work', () => {
+  it('counts the CPU a niced child used, not the time it waited for the CPU', async () => {
+    const sandbox = makeDocumentSandbox({
+      backgroundConcurrency: 1,
+      limits: { memoryBytes: 256 * MB, timeMs: 60 * SECOND },
+    });
+    const good = await fileWith(await makePdf(2));
+    const others = new Set(await childPids());
+    try {
+      // A warm background child, then stopped: as if intake kept both cores busy for longer than its limit.
+      expect(await sandbox.run('inspectPdf', { path: good }, { priority: 'later' })).toMatchObject({
+        ok: true,
+      });
+      const [background] = (await childPids()).filter((pid) => !others.has(pid));
+      process.kill(background!, 'SIGSTOP');
+      const waiting = sandbox.run(
+        'inspectPdf',
+        { path: good },
+        { priority: 'later', limits: { memoryBytes: 256 * MB, timeMs: 400 } },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      process.kill(background!, 'SIGCONT');
+      expect(await waiting).toEqual({ ok: true, value: { kind: 'pages', pages: 2 } });
+    } finally {
+      sandbox.closeIdle();
+    }
+  });
+
+  it('still ends a niced child that works past its limit', async () => {
+    const sandbox = makeDocumentSandbox({ limits: { memoryBytes: 4096 * MB, timeMs: 300 } });
+    const path = await fileWith(await twoLayerObjectStreamPdf());
+    const outcome = await sandbox.run(
+      'inspectPdf',
+      { path, structureLimits: NO_STRUCTURE_LIMITS },
+      { priority: 'later' },
+    );
+    expect(outcome).toMatchObject({ ok: false, limit: 'time' });
+    expect(outcome.ok || outcome.detail).toMatch(/of CPU/);
+  });
+});
+
+/** The niceness of a process: field 19 of /proc/PID/stat (counted after the command name's closing bracket). */
+function niceOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
 
 /** The live sandbox children of this process (found by their entry script: Node 24 names its main thread). */
 async function childPids(): Promise<number[]> {

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +26,8 @@ const PAGE_BYTES = 4096;
 export interface SandboxChild {
   process: ChildProcess;
   heapMb: number;
+  /** The niceness it was started with: 0, or BACKGROUND_NICE for work nobody waits on. */
+  nice: number;
   /** Tasks this child has finished; 0 for a child that has not run one yet. */
   tasks: number;
   /** This task's stderr (reset for each task): V8's heap message or a crash's trace. */
@@ -36,8 +39,8 @@ export interface SandboxChild {
 }
 
 export interface ChildPool {
-  /** An idle child with this heap limit when `reusable` and one is alive, else a new one. */
-  take(heapMb: number, reusable: boolean): SandboxChild;
+  /** An idle child with this heap limit and niceness when `reusable` and one is alive, else a new one. */
+  take(heapMb: number, nice: number, reusable: boolean): SandboxChild;
   /** Resolves once the child is back in the pool or retired, so a freed slot finds it there. */
   giveBack(child: SandboxChild, healthy: boolean): Promise<void>;
   closeIdle(): void;
@@ -55,16 +58,16 @@ export function makeChildPool(): ChildPool {
     child.process.kill('SIGKILL');
   };
   return {
-    take(heapMb, reusable) {
+    take(heapMb, nice, reusable) {
       let child: SandboxChild | undefined;
       while (reusable && !child) {
-        const at = idle.findIndex((candidate) => candidate.heapMb === heapMb);
+        const at = idle.findIndex((candidate) => candidate.heapMb === heapMb && candidate.nice === nice);
         if (at < 0) break;
         const [candidate] = idle.splice(at, 1);
         if (candidate && isAlive(candidate)) child = candidate;
         else if (candidate) retire(candidate);
       }
-      child ??= forkChild(heapMb, forget);
+      child ??= forkChild(heapMb, nice, forget);
       clearTimeout(child.idleTimer);
       setReferenced(child, true);
       child.stderr = '';
@@ -87,14 +90,19 @@ export function makeChildPool(): ChildPool {
   };
 }
 
-function forkChild(heapMb: number, onGone: (child: SandboxChild) => void): SandboxChild {
+/** The niceness of background children: the kernel gives them about a tenth of a core's share against work at 0. */
+export const BACKGROUND_NICE = 10;
+
+function forkChild(heapMb: number, nice: number, onGone: (child: SandboxChild) => void): SandboxChild {
   const process = fork(childEntry(), [], {
     // Only our flags: a test runner's or debugger's would change how the child behaves.
     execArgv: [`--max-old-space-size=${heapMb}`],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     serialization: 'json',
   });
-  const child: SandboxChild = { process, heapMb, tasks: 0, stderr: '', onReply: null, onClose: null };
+  // Before its first task arrives (it is still loading node); what it starts later (pdftoppm) inherits it.
+  if (nice !== 0 && process.pid !== undefined) lowerPriority(process.pid, nice);
+  const child: SandboxChild = { process, heapMb, nice, tasks: 0, stderr: '', onReply: null, onClose: null };
   process.stderr?.setEncoding('utf8');
   process.stderr?.on('data', (text: string) => {
     if (child.stderr.length < MAX_STDERR) child.stderr += text.slice(0, MAX_STDERR - child.stderr.length);
@@ -108,6 +116,18 @@ function forkChild(heapMb: number, onGone: (child: SandboxChild) => void): Sandb
   // A failed spawn also closes; the task (if any) then reports the crash.
   process.on('error', () => undefined);
   return child;
+}
+
+/**
+ * Lowering needs no privilege. It fails only when the child is already gone (a failed spawn), which its task
+ * then reports as a crash.
+ */
+function lowerPriority(pid: number, nice: number): void {
+  try {
+    setPriority(pid, nice);
+  } catch {
+    // gone already
+  }
 }
 
 export function isAlive(child: SandboxChild): boolean {
@@ -132,6 +152,22 @@ export async function readRss(child: ChildProcess): Promise<number> {
     return Number(statm.split(' ')[1] ?? 0) * PAGE_BYTES;
   } catch {
     return 0;
+  }
+}
+
+/** Clock ticks per second in /proc/PID/stat: 100 on every Linux faxbridge runs on (`getconf CLK_TCK`). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** The CPU time (user + system) the child has used so far, in ms; null where /proc cannot tell (not Linux). */
+export async function readCpuMs(child: ChildProcess): Promise<number | null> {
+  if (!child.pid || child.exitCode !== null) return null;
+  try {
+    const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+    // Fields 14 and 15 (utime, stime), counted after the command name, which may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
   }
 }
 

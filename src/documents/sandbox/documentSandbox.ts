@@ -1,6 +1,13 @@
 import { MB, SECOND } from '../../lib/units.js';
 import type { Logger } from '../../log.js';
-import { isAlive, makeChildPool, readRss, type SandboxChild } from './childPool.js';
+import {
+  BACKGROUND_NICE,
+  isAlive,
+  makeChildPool,
+  readCpuMs,
+  readRss,
+  type SandboxChild,
+} from './childPool.js';
 import { makePrioritySlots, type SlotPriority } from './prioritySlots.js';
 import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutput } from './sandboxTasks.js';
 
@@ -12,8 +19,23 @@ import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutp
  *   buffers outside the heap where inflated data lives; past `memoryBytes` it is killed;
  * - a wall-clock limit, past which it is killed (SIGKILL: a busy parser never sees a gentler signal);
  * - a shared bound on how many tasks run at once, so a burst of documents queues instead of multiplying the
- *   memory the limits allow; a sender waiting at the end of DATA goes ahead of background work (prioritySlots.ts).
+ *   memory the limits allow.
  * Files go in and out by path; only small JSON messages cross the IPC channel. Tasks are listed in sandboxTasks.ts.
+ *
+ * **Two lanes** (prioritySlots.ts): `first`, for work someone waits on (a sender at the end of DATA), has
+ * `concurrency` slots; `later`, for background work (a queued fax's transmitted PDF, a receipt's preview), has
+ * `backgroundConcurrency` slots of its own, and its children run at nice BACKGROUND_NICE. So a sender's check
+ * never waits for a slot behind a build, and on a busy machine the kernel gives the background children only
+ * what the daemon and the intake children leave: background work catches up when intake is quiet.
+ *
+ * **Memory, worst case**: every slot of both lanes busy with a task at its memory limit, each child killed past
+ * it: `concurrency` × the largest intake limit (1536 MB for a merge, 768 MB otherwise) plus
+ * `backgroundConcurrency` × BACKGROUND_MEMORY_BYTES (1536 MB; a preview's pdftoppm, a process of its own, is
+ * capped at 512 MB of address space and needs far less); with the defaults 2 × 1536 + 2 × 1536 MB = 6 GB, against
+ * 3 GB while the lanes were shared. Idle children come on top for up to 30 s: at most one per slot and kind of
+ * child (heap size and lane: intake checks, merges, background), each retired above 256 MB resident
+ * (childPool.ts); a background child holds about 140 MB after building and drawing 30 ordinary faxes. A machine
+ * that cannot afford the worst case sets the concurrencies lower.
  *
  * **Children are reused** for the PDF tasks (childPool.ts): starting `node` and loading pdf-lib costs about 0.4 s
  * of CPU, many times the work of checking an ordinary PDF, and paying it for every message and every fax would
@@ -23,14 +45,31 @@ import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutp
  * decoder) run native decoders inside the child on what strangers sent, so each of them gets a fresh child.
  */
 export interface SandboxLimits {
+  /**
+   * Wall-clock time; for background tasks, CPU time instead (with a wall-clock backstop of
+   * NICED_WALL_FACTOR times it): a niced child may wait for the CPU as long as intake keeps it busy, and
+   * waiting must not fail a fax as "takes too long".
+   */
   timeMs: number;
   /** Resident memory of the child (heap, buffers, code). */
   memoryBytes: number;
 }
 
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { timeMs: 60 * SECOND, memoryBytes: 768 * MB };
-/** Two children at most by default: the daemon's own work keeps a core on a small machine. */
+/** Two intake children at most by default: the daemon's own work keeps a core on a small machine. */
 export const DEFAULT_SANDBOX_CONCURRENCY = 2;
+/**
+ * The memory limit of background tasks: a build loads the whole document and re-writes every page, up to a few
+ * times the document's size (50 MB at most). Previews take the same limit although they need far less, so that
+ * builds and previews share the same warm children (pooled by heap size, childPool.ts) instead of each keeping
+ * their own idle and paying their own starts.
+ */
+export const BACKGROUND_MEMORY_BYTES = 1536 * MB;
+/**
+ * Two background children: niced, they use what intake leaves, and a fax's build plus its receipt's preview is
+ * more than one core can do for a queue draining at tens of faxes a second.
+ */
+export const DEFAULT_BACKGROUND_CONCURRENCY = 2;
 
 /** Tasks that run native decoders on a stranger's file in the child: a fresh child each time (see above). */
 const FRESH_CHILD_TASKS: ReadonlySet<SandboxTaskName> = new Set(['convertDocument', 'unwrapTnef']);
@@ -46,7 +85,10 @@ export type SandboxOutcome<T> =
 export interface SandboxRunOptions {
   limits?: Partial<SandboxLimits>;
   log?: Logger;
-  /** `later` for work nobody is waiting on (a queued fax's transmitted PDF); default `first`. */
+  /**
+   * `later` for work nobody is waiting on (a queued fax's transmitted PDF, a preview): its own slots, in niced
+   * children; default `first`.
+   */
   priority?: SlotPriority;
 }
 
@@ -61,28 +103,36 @@ export interface DocumentSandbox {
 }
 
 export interface DocumentSandboxOptions {
+  /** Slots for `first` tasks. */
   concurrency?: number;
+  /** Slots for `later` tasks, never lent to `first` ones nor borrowed from them. */
+  backgroundConcurrency?: number;
   limits?: Partial<SandboxLimits>;
 }
 
 export function makeDocumentSandbox(options: DocumentSandboxOptions = {}): DocumentSandbox {
   const defaults = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits };
-  const acquire = makePrioritySlots(options.concurrency ?? DEFAULT_SANDBOX_CONCURRENCY);
+  const acquire = makePrioritySlots({
+    first: options.concurrency ?? DEFAULT_SANDBOX_CONCURRENCY,
+    later: options.backgroundConcurrency ?? DEFAULT_BACKGROUND_CONCURRENCY,
+  });
   const pool = makeChildPool();
   return {
     async run(task, input, runOptions = {}) {
-      const release = await acquire(runOptions.priority);
+      const priority = runOptions.priority ?? 'first';
+      const release = await acquire(priority);
       try {
         const limits = { ...defaults, ...runOptions.limits };
         const reusable = !FRESH_CHILD_TASKS.has(task);
         const heapMb = heapMbFor(limits);
-        let child = pool.take(heapMb, reusable);
+        const nice = priority === 'later' ? BACKGROUND_NICE : 0;
+        let child = pool.take(heapMb, nice, reusable);
         let outcome = await runTask(child, task, input, limits, runOptions.log);
         if (!outcome.ok && outcome.lost && child.tasks > 0) {
           // A reused child that died without a word (killed from outside while idle or at the start of the
           // task) says nothing about this document: once more, in a new child.
           await pool.giveBack(child, false);
-          child = pool.take(heapMb, false);
+          child = pool.take(heapMb, nice, false);
           outcome = await runTask(child, task, input, limits, runOptions.log);
         }
         await pool.giveBack(child, outcome.ok && reusable);
@@ -98,13 +148,16 @@ export function makeDocumentSandbox(options: DocumentSandboxOptions = {}): Docum
 let shared: DocumentSandbox | undefined;
 
 /**
- * The process's one sandbox. Shared on purpose: the concurrency bound is what keeps many documents from adding
- * up, and it only holds if SMTP intake, received faxes and the built-in simulator all wait on the same slots.
+ * The process's one sandbox. Shared on purpose: the concurrency bounds are what keep many documents from adding
+ * up, and they only hold if SMTP intake, received faxes and the built-in simulator all wait on the same slots.
  */
 export function sharedDocumentSandbox(): DocumentSandbox {
   shared ??= makeDocumentSandbox();
   return shared;
 }
+
+/** A niced child is killed once it has used `timeMs` of CPU, or at this many times `timeMs` of waiting. */
+const NICED_WALL_FACTOR = 10;
 
 /** How often the child's resident memory is read; inflating at ~1 GB/s, it grows ~25 MB between two looks. */
 const WATCH_INTERVAL_MS = 25;
@@ -137,16 +190,36 @@ function runTask(
       killedFor ??= reason;
       child.process.kill('SIGKILL');
     };
-    const timer = setTimeout(() => kill('time'), limits.timeMs);
+    const onCpuClock = child.nice !== 0;
+    const seconds = Math.round(limits.timeMs / SECOND);
+    let overTime = `over ${seconds} s`;
+    const wallMs = limits.timeMs * (onCpuClock ? NICED_WALL_FACTOR : 1);
+    if (onCpuClock) overTime = `over ${seconds} s of CPU or ${Math.round(wallMs / SECOND)} s in all`;
+    let timer = setTimeout(() => kill('time'), wallMs);
+    // The CPU the (reused) child had used before this task, from the first look.
+    let cpuBefore: number | null | undefined;
     // The next look is scheduled only once the last read came back: never a pile of timers on a busy loop.
     let watch: NodeJS.Timeout | undefined;
     const look = (): void => {
-      void readRss(child.process).then((rss) => {
-        peakRss = Math.max(peakRss, rss);
-        // A read that comes back after the task ended must not touch the child: it may be running the next one.
-        if (!settled && rss > limits.memoryBytes) kill('memory');
-        if (!settled && isAlive(child)) watch = setTimeout(look, WATCH_INTERVAL_MS);
-      });
+      void Promise.all([readRss(child.process), onCpuClock ? readCpuMs(child.process) : null]).then(
+        ([rss, cpuMs]) => {
+          peakRss = Math.max(peakRss, rss);
+          if (onCpuClock && cpuBefore === undefined) {
+            cpuBefore = cpuMs;
+            // Without /proc the CPU cannot be read: the plain wall-clock limit.
+            if (cpuMs === null && !settled) {
+              clearTimeout(timer);
+              timer = setTimeout(() => kill('time'), limits.timeMs);
+              overTime = `over ${seconds} s`;
+            }
+          }
+          // A read that comes back after the task ended must not touch the child: it may be running the next.
+          if (!settled && rss > limits.memoryBytes) kill('memory');
+          if (!settled && cpuMs !== null && cpuBefore != null && cpuMs - cpuBefore > limits.timeMs)
+            kill('time');
+          if (!settled && isAlive(child)) watch = setTimeout(look, WATCH_INTERVAL_MS);
+        },
+      );
     };
     look();
     child.onReply = (reply) => {
@@ -163,9 +236,7 @@ function runTask(
           detail: `over ${Math.round(limits.memoryBytes / MB)} MB`,
         });
       }
-      if (killedFor === 'time') {
-        return finish({ ok: false, limit: 'time', detail: `over ${Math.round(limits.timeMs / SECOND)} s` });
-      }
+      if (killedFor === 'time') return finish({ ok: false, limit: 'time', detail: overTime });
       // V8 aborts the process when the heap limit is reached; that is the memory limit doing its job.
       if (/heap limit|Allocation failed|out of memory/i.test(child.stderr)) {
         return finish({ ok: false, limit: 'memory', detail: `heap over ${child.heapMb} MB` });

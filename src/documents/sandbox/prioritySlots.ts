@@ -1,26 +1,36 @@
 /**
- * A counting semaphore with two waiting lines. `acquire('first')` is served before any `acquire('later')` that
- * waits: a message whose sender is waiting at the end of DATA goes ahead of background work (the transmitted PDF
- * of a queued fax), which nobody is waiting on and which only delays the fax by as long.
+ * The document sandbox's slots, in two lanes that never lend to each other. `first` is for a sender waiting at the
+ * end of DATA (and anything else someone waits on); `later` is for background work nobody waits on (a queued
+ * fax's transmitted PDF, a receipt's preview). Intake never queues behind background work, however much of it
+ * there is: background work only ever takes the `later` lane's own slots, and runs niced (documentSandbox.ts).
+ * Within a lane, tasks are served in the order they asked.
  */
 export type SlotPriority = 'first' | 'later';
 
 export type AcquireSlot = (priority?: SlotPriority) => Promise<() => void>;
 
-export function makePrioritySlots(size: number): AcquireSlot {
-  let free = size;
-  const waiting: Record<SlotPriority, Array<() => void>> = { first: [], later: [] };
+export type LaneSizes = Record<SlotPriority, number>;
+
+export function makePrioritySlots(sizes: LaneSizes): AcquireSlot {
+  const lanes = { first: makeLane(sizes.first), later: makeLane(sizes.later) };
+  return (priority = 'first') => lanes[priority]();
+}
+
+/** A counting semaphore, first come first served. */
+function makeLane(size: number): () => Promise<() => void> {
+  let free = Math.max(1, size);
+  const waiting: Array<() => void> = [];
   const release = (): void => {
-    const next = waiting.first.shift() ?? waiting.later.shift();
+    const next = waiting.shift();
     if (next) next();
     else free += 1;
   };
-  return (priority = 'first') => {
+  return () => {
     if (free > 0) {
       free -= 1;
       return Promise.resolve(once(release));
     }
-    return new Promise((resolve) => waiting[priority].push(() => resolve(once(release))));
+    return new Promise((resolve) => waiting.push(() => resolve(once(release))));
   };
 }
 

@@ -2,7 +2,7 @@ import type { Logger } from '../../log.js';
 import type { convertDocumentTask, unwrapTnefTask } from './convertTasks.js';
 import type { countPdfPagesTask, inspectPdfTask, mergePdfsTask } from './pdfTasks.js';
 import type { preparePdfTask } from './preparePdfTask.js';
-import type { buildTransmittedTask } from './wireTasks.js';
+import type { buildTransmittedTask, firstPagePngTask } from './wireTasks.js';
 
 /**
  * Every piece of work the document sandbox can do, by name. This map is loaded only inside the sandbox's child
@@ -34,6 +34,7 @@ export const sandboxTasks: { [N in keyof SandboxTasks]: () => Promise<SandboxTas
   unwrapTnef: async () => (await import('./convertTasks.js')).unwrapTnefTask,
   buildTransmitted: async () => (await import('./wireTasks.js')).buildTransmittedTask,
   preparePdf: async () => (await import('./preparePdfTask.js')).preparePdfTask,
+  firstPagePng: async () => (await import('./wireTasks.js')).firstPagePngTask,
 };
 
 export interface SandboxTasks {
@@ -44,6 +45,7 @@ export interface SandboxTasks {
   unwrapTnef: typeof unwrapTnefTask;
   buildTransmitted: typeof buildTransmittedTask;
   preparePdf: typeof preparePdfTask;
+  firstPagePng: typeof firstPagePngTask;
 }
 export type SandboxTaskName = keyof SandboxTasks;
 export type SandboxTaskInput<N extends SandboxTaskName> = Parameters<SandboxTasks[N]>[0];

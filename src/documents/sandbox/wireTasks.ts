@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { type TransmitRequest, writeTransmittedPdf } from '../wire/buildTransmittedPdf.js';
 import type { CoverValues } from '../wire/coverPage.js';
 import type { HeaderValues } from '../wire/headerLine.js';
+import { renderFirstPage } from '../wire/renderFirstPage.js';
 import type { SandboxTaskContext } from './sandboxTasks.js';
 
 /**
@@ -63,4 +64,20 @@ async function build(input: BuildTransmittedInput): Promise<BuiltTransmitted> {
 function isSystemError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^E[A-Z]+$/.test(code);
+}
+
+export interface FirstPagePngInput {
+  pdfPath: string;
+  pngPath: string;
+}
+
+/**
+ * A receipt's or received fax's first-page preview (src/documents/wire/renderFirstPage.ts), in a background
+ * child: pdftoppm, which it starts, inherits its niceness. `drawn: false` when the page cannot be drawn.
+ */
+export async function firstPagePngTask(
+  input: FirstPagePngInput,
+  _context: SandboxTaskContext,
+): Promise<{ drawn: boolean }> {
+  return { drawn: await renderFirstPage(input.pdfPath, input.pngPath).catch(() => false) };
 }

@@ -1,3 +1,5 @@
+import './nativeDeflate.js';
+
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 

@@ -46,12 +46,37 @@ const parseOnceFontkit: Fontkit = {
     if (postscriptName !== undefined) return fontkit.create(bytes, postscriptName);
     let font = parsedFonts.get(bytes);
     if (!font) {
-      font = fontkit.create(bytes);
+      font = rememberLayouts(fontkit.create(bytes));
       parsedFonts.set(bytes, font);
     }
     return font;
   },
 };
+
+/** Header lines of the last few faxes: each is laid out about three times per page (see below). */
+const MAX_REMEMBERED_LAYOUTS = 256;
+
+/*
+ * fontkit shapes a text (OpenType substitutions and kerning) on every `layout` call, and pdf-lib calls it for the
+ * same header line once to measure it (fonts.width), once to encode it (drawText) and once more for each run's
+ * advance: that shaping was a fifth of building a transmitted PDF. A layout depends only on the font, the text
+ * and the features, and pdf-lib only reads it, so the font remembers its last few.
+ */
+function rememberLayouts(font: ParsedFont): ParsedFont {
+  const layout = font.layout.bind(font);
+  const recent = new Map<string, ReturnType<ParsedFont['layout']>>();
+  font.layout = (text, features) => {
+    const key = `${JSON.stringify(features ?? null)}\u0000${text}`;
+    let run = recent.get(key);
+    if (!run) {
+      run = layout(text, features);
+      if (recent.size >= MAX_REMEMBERED_LAYOUTS) recent.delete(recent.keys().next().value!);
+      recent.set(key, run);
+    }
+    return run;
+  };
+  return font;
+}
 
 function loadFace(face: Face): FontFile | null {
   if (cache.has(face)) return cache.get(face)!;
