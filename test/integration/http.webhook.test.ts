@@ -165,6 +165,7 @@ describe('POST /webhooks/telnyx', () => {
         occurredAt: '2026-08-22T10:01:43.677850Z',
         payload: { fax_id: '0ccc7b54-4df3-4bca-a65a-3da1ecc777f0', status: 'delivered', to: '+13127367276' },
         raw: JSON.parse(deliveredBody),
+        json: deliveredBody,
       },
     ]);
     await waitForLength(harness.followedUp, 1);
@@ -212,7 +213,14 @@ describe('POST /webhooks/telnyx', () => {
 
     expect(response.status).toBe(200);
     expect(harness.recorded).toEqual([
-      { id: 'evt-x', eventType: 'fax.something.new', occurredAt: null, payload: {}, raw: JSON.parse(body) },
+      {
+        id: 'evt-x',
+        eventType: 'fax.something.new',
+        occurredAt: null,
+        payload: {},
+        raw: JSON.parse(body),
+        json: body,
+      },
     ]);
   });
 
