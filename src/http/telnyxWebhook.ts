@@ -185,17 +185,23 @@ export function makeTelnyxWebhookHandler(deps: WebhookDeps, scope: WebhookHttpSc
     }
     if (answer.result) deps.onResult?.(answer.result);
 
-    const fields = {
-      reqId,
-      method: 'POST',
-      path: WEBHOOK_PATH,
-      status: answer.status,
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
-      result: answer.result,
-      event: answer.event?.id,
-    };
-    if (answer.result === 'accepted') scope.accessLog.debug(fields, 'http request');
-    else scope.accessLog.info(fields, 'http request');
+    // A recorded event's line comes from its processing; its access line is for debugging only.
+    const level = answer.result === 'accepted' ? 'debug' : 'info';
+    if (scope.accessLog.isLevelEnabled(level)) {
+      const durationMs = Math.round((performance.now() - started) * 10) / 10;
+      scope.accessLog[level](
+        {
+          reqId,
+          method: 'POST',
+          path: WEBHOOK_PATH,
+          status: answer.status,
+          durationMs,
+          result: answer.result,
+          event: answer.event?.id,
+        },
+        'http request',
+      );
+    }
 
     const headers: OutgoingHttpHeaders = {
       'Content-Type': JSON_TYPE,
