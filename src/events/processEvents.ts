@@ -11,21 +11,26 @@ export interface EventDeps extends Pick<Ctx, 'config' | 'store' | 'clock' | 'log
   onOutcome?: (outcome: string, event: WebhookEventRow) => void;
 }
 
-/** Acts on one recorded event exactly once (the store marks it processed in the same transaction). */
-export async function processEvent(deps: EventDeps, event: WebhookEventRow): Promise<string | null> {
+/**
+ * Acts on one recorded event exactly once (the store marks it processed in the same transaction), and writes
+ * the event's one info line: what it was, the fax and job it concerns, and what it did. `payload` is the
+ * event's `data.payload` when the caller has it parsed already (the webhook route does); the sweep reads it
+ * from the stored row.
+ */
+export async function processEvent(
+  deps: EventDeps,
+  event: WebhookEventRow,
+  payload: Record<string, unknown> = payloadOf(event),
+): Promise<string | null> {
   const { store, clock, log, config } = deps;
-  const payload = payloadOf(event);
   if (payload.direction === 'inbound') {
-    if (deps.onInbound) return deps.onInbound(event, payload);
-    const skipped = await store.processEvent(
-      event.id,
-      { jobId: null, attempt: null, faxId: null },
-      () => ({
-        outcome: 'inbound_not_handled',
-      }),
-      clock.now(),
-    );
-    return skipped?.outcome ?? null;
+    const outcome = await processInbound(deps, event, payload);
+    // A received or failed fax newly recorded has its own line, from inbound (src/inbound/recordInbound.ts).
+    if (outcome !== null && outcome !== 'inbound_recorded') {
+      const fax = stringOrNull(payload.fax_id) ?? event.fax_id;
+      log.info({ event: event.id, type: event.event_type, fax, outcome }, 'webhook event processed');
+    }
+    return outcome;
   }
   const state = decodeClientState(typeof payload.client_state === 'string' ? payload.client_state : null);
   const faxId = typeof payload.fax_id === 'string' ? payload.fax_id : event.fax_id;
@@ -63,6 +68,21 @@ export async function processEvent(deps: EventDeps, event: WebhookEventRow): Pro
   else log.info(fields, 'webhook event processed');
   deps.onOutcome?.(decision.outcome, event);
   return decision.outcome;
+}
+
+async function processInbound(
+  deps: EventDeps,
+  event: WebhookEventRow,
+  payload: Record<string, unknown>,
+): Promise<string | null> {
+  if (deps.onInbound) return deps.onInbound(event, payload);
+  const skipped = await deps.store.processEvent(
+    event.id,
+    { jobId: null, attempt: null, faxId: null },
+    () => ({ outcome: 'inbound_not_handled' }),
+    deps.clock.now(),
+  );
+  return skipped?.outcome ?? null;
 }
 
 /** Processes whatever was recorded but not acted on (a crash between the 200 and the work). */

@@ -38,9 +38,10 @@ export function startEventProcessing(ctx: Ctx): Stoppable {
 
   const inFlight = new Set<Promise<unknown>>();
   const unsubscribe = events.on('eventRecorded', ({ event }) => {
-    // The row as just recorded; the store re-checks `processed_at` inside its transaction.
+    // The row as just recorded, and the payload the route parsed; the store re-checks `processed_at` inside
+    // its transaction.
     const row = { ...eventRow(event, clock.now()), processed_at: null, outcome: null };
-    const work = processEvent(deps, row)
+    const work = processEvent(deps, row, event.payload)
       .catch((error: unknown) =>
         log.error({ err: error, event: event.id }, 'event processing failed; the sweep retries it'),
       )

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 import Router from '@koa/router';
@@ -8,7 +8,14 @@ import Koa from 'koa';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { makeHealthHandler, makeReadyHandler, type ReadinessCheck } from './health.js';
-import { makeTelnyxWebhookHandler, type WebhookDeps } from './telnyxWebhook.js';
+import type { HttpApp } from './listen.js';
+import { makeRequestIds } from './requestIds.js';
+import {
+  makeTelnyxWebhookHandler,
+  WEBHOOK_PATH,
+  type WebhookDeps,
+  type WebhookRequestHandler,
+} from './telnyxWebhook.js';
 
 export interface HttpDeps {
   webhook: WebhookDeps;
@@ -34,15 +41,25 @@ const MAX_LOGGED_PATH_CHARS = 200;
  * The whole HTTP surface in one route table, so every path the daemon serves is in view here. The signature
  * check lives inside the Telnyx route only; every other route is either a probe or carries its own
  * HMAC-signed link.
+ *
+ * `POST /webhooks/telnyx` is answered before Koa: it is the one route taken thousands of times a second, and
+ * Koa's context, middleware chain and router were a fair share of its time. It keeps the same answers and
+ * one access line; any spelling of its path the fast check does not recognise still reaches it through the
+ * route table.
  */
-export function makeHttpApp(deps: HttpDeps): Koa {
+export function makeHttpApp(deps: HttpDeps): HttpApp {
   // No AsyncLocalStorage: the per-request logger travels on ctx.state, which costs nothing per request.
   const app = new Koa({ asyncLocalStorage: false });
   // Paths are matched exactly as written: `/MEDIA/…` or `/Webhooks/telnyx` are not our routes, and a proxy rule
   // or a log filter written for the real spelling must not be sidestepped by changing its case.
   const router = new Router({ sensitive: true });
+  const requestId = makeRequestIds();
+  const webhook = makeTelnyxWebhookHandler(deps.webhook, {
+    accessLog: deps.log.child({ component: 'http' }),
+    requestId,
+  });
 
-  router.post('/webhooks/telnyx', makeTelnyxWebhookHandler(deps.webhook));
+  router.post(WEBHOOK_PATH, answeredOutsideKoa(webhook));
   router.get('/healthz', makeHealthHandler(randomUUID()));
   router.get('/readyz', makeReadyHandler(deps.ready, { log: deps.log }));
   // path-to-regexp 8 syntax: `{*path}` is a named wildcard; a bare `*` throws. See docs/dependencies.md
@@ -51,14 +68,42 @@ export function makeHttpApp(deps: HttpDeps): Koa {
   if (deps.documents) router.get('/documents/{*path}', deps.documents);
   if (deps.metrics) router.get('/metrics', deps.metrics);
 
-  app.use(makeRequestScope(deps.log));
+  app.use(makeRequestScope(deps.log, requestId));
   if (deps.console) app.use(deps.console);
   app.use(router.routes());
   app.use(router.allowedMethods());
   // Errors escaping the middleware above are already answered; this catches socket/stream errors Koa reports
   // itself, which would otherwise go to console.error.
   app.on('error', (error: unknown) => deps.log.warn({ err: coerceError(error) }, 'http stream error'));
-  return app;
+  return {
+    callback() {
+      const koa = app.callback();
+      return (req, res) => {
+        if (!isWebhookPost(req)) return void koa(req, res);
+        webhook(req, res).catch((error: unknown) => {
+          deps.log.error({ err: coerceError(error) }, 'webhook answer failed');
+          res.destroy();
+        });
+      };
+    },
+  };
+}
+
+/** Exactly what the route table matches for the webhook (case-sensitive, one optional trailing slash). */
+function isWebhookPost(req: IncomingMessage): boolean {
+  if (req.method !== 'POST' || req.url === undefined) return false;
+  const queryAt = req.url.indexOf('?');
+  const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
+  return path === WEBHOOK_PATH || path === `${WEBHOOK_PATH}/`;
+}
+
+/** The webhook route in the route table: Koa steps aside, and the handler answers and logs as on its fast path. */
+function answeredOutsideKoa(handler: WebhookRequestHandler): Koa.Middleware {
+  return async (ctx) => {
+    ctx.respond = false;
+    ctx.state.answeredOutsideKoa = true;
+    await handler(ctx.req, ctx.res);
+  };
 }
 
 /**
@@ -66,14 +111,15 @@ export function makeHttpApp(deps: HttpDeps): Koa {
  * a stack trace, gives bare 404/405/501 a JSON body, and writes one access line. Headers and bodies are never
  * logged: they carry webhook signatures and fax numbers.
  */
-function makeRequestScope(rootLog: Logger): Koa.Middleware {
+function makeRequestScope(rootLog: Logger, requestId: () => string): Koa.Middleware {
   return async (ctx, next) => {
     const started = performance.now();
-    const log = rootLog.child({ component: 'http', reqId: randomUUID() });
+    const log = rootLog.child({ component: 'http', reqId: requestId() });
     ctx.state.log = log;
 
     try {
       await next();
+      if (ctx.state.answeredOutsideKoa === true) return;
       if (ctx.status >= 400 && ctx.body == null) answerError(ctx, ctx.status);
     } catch (thrown) {
       const error = coerceError(thrown);

@@ -1,9 +1,12 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import type Koa from 'koa';
-
 import { SECOND } from '../lib/units.js';
+
+/** What listen() serves: a Koa app, or the daemon's app (src/http/app.ts), which puts one route in front. */
+export interface HttpApp {
+  callback(): RequestListener;
+}
 
 export interface ListenOptions {
   host: string;
@@ -54,7 +57,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 5 * SECOND;
  * Starts `app` on host:port and returns its stop, like every component (docs/architecture.md, start-up).
  * Rejects if the port cannot be bound.
  */
-export async function listen(app: Koa, options: ListenOptions): Promise<HttpListener> {
+export async function listen(app: HttpApp, options: ListenOptions): Promise<HttpListener> {
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const server = createServer({ connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }, app.callback());
   server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;

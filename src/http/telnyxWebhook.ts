@@ -1,10 +1,11 @@
-import type Koa from 'koa';
-import getRawBody from 'raw-body';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 
 import { coerceError } from '../errors.js';
 import { MB } from '../lib/units.js';
 import type { Logger } from '../log.js';
-import type { SignatureVerifier, VerifyFailure } from './verifySignature.js';
+import { readSignedBody } from './readSignedBody.js';
+import { type SignatureVerifier, signedPrefix, type VerifyFailure } from './verifySignature.js';
 
 /** One Telnyx event as recorded: the `data` fields we route on, plus the whole parsed envelope. */
 export interface TelnyxEvent {
@@ -16,8 +17,13 @@ export interface TelnyxEvent {
   occurredAt: string | null;
   /** `data.payload`, `{}` when absent. */
   payload: Record<string, unknown>;
-  /** The whole parsed body, `meta` included, for the audit trail. */
+  /** The whole parsed body, `meta` included. */
   raw: unknown;
+  /**
+   * The verified body as text: it is the envelope's JSON, kept as the audit copy without stringifying `raw`
+   * again.
+   */
+  json: string;
 }
 
 export type RecordResult = 'recorded' | 'duplicate';
@@ -39,111 +45,187 @@ export interface WebhookDeps {
   maxInFlightBytes?: number;
 }
 
+/** What the HTTP app gives the route: where its access line goes, and the id that ties its lines together. */
+export interface WebhookHttpScope {
+  /** The `component: http` logger, for the one access line per request. */
+  accessLog: Logger;
+  requestId: () => string;
+}
+
+/** The route on Node's own request and response: it answers, and writes its access line, itself. */
+export type WebhookRequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/** The route's path, matched case-sensitively as written (src/http/app.ts). */
+export const WEBHOOK_PATH = '/webhooks/telnyx';
+
 /** docs/behaviour.md §5: bodies over 1 MB are refused with 413. Fax events are a few hundred bytes. */
 const BODY_LIMIT_BYTES = 1 * MB;
 /**
  * Bodies of requests whose headers passed are read into memory; this bounds them together, so many slow
- * clients cannot hold a gigabyte. Each request reserves its Content-Length (1 MB when chunked) until read.
+ * clients cannot hold a gigabyte. Each request reserves its Content-Length (1 MB when chunked) until its
+ * signature is checked.
  */
 const DEFAULT_MAX_IN_FLIGHT_BYTES = 32 * MB;
 /** Telnyx retries a 503; a few seconds is enough for the bodies in flight to finish or time out. */
 const BUSY_RETRY_AFTER_SEC = 5;
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** One answer of the route: status, metric label, the JSON body as sent, and what the access line says. */
+interface Answer {
+  status: number;
+  /** Absent only on a 500, which is a bug of ours and not one of the route's answers. */
+  result?: WebhookResult;
+  body: string;
+  /** Close the connection after answering: the rest of the body may still be on its way. */
+  close?: boolean;
+  retryAfterSec?: number;
+  event?: TelnyxEvent;
+}
+
+const answers = {
+  recorded: { status: 200, result: 'accepted', body: '{"result":"recorded"}' },
+  duplicate: { status: 200, result: 'duplicate', body: '{"result":"duplicate"}' },
+  tooLarge: { status: 413, result: 'too_large', body: '{"error":"body_too_large"}', close: true },
+  unreadable: { status: 400, result: 'bad_request', body: '{"error":"unreadable_body"}' },
+  notAnEvent: { status: 400, result: 'bad_request', body: '{"error":"not_a_telnyx_event"}' },
+  busy: {
+    status: 503,
+    result: 'busy',
+    body: '{"error":"busy"}',
+    close: true,
+    retryAfterSec: BUSY_RETRY_AFTER_SEC,
+  },
+  unavailable: { status: 503, result: 'unavailable', body: '{"error":"unavailable"}' },
+} satisfies Record<string, Answer>;
+
+function refusal(reason: VerifyFailure, close = false): Answer {
+  return { status: 401, result: reason, body: JSON.stringify({ error: reason }), close };
+}
 
 /**
  * POST /webhooks/telnyx: raw bytes → signature → JSON → record → 200 (docs/behaviour.md §5). Telnyx asks for
  * exactly 200 within ~2 s, so only recording happens before the answer; everything else goes to
- * `afterRecord`.
+ * `afterRecord`. It runs on Node's request and response, ahead of Koa (src/http/app.ts): at thousands of
+ * webhooks a second Koa's context, middleware chain and router were a fair share of each one's time.
+ *
+ * One log line per accepted event: its processing says what it was and what it changed (src/events), so
+ * the access line of a recorded event is at debug. Refusals and duplicates keep theirs at info.
  */
-export function makeTelnyxWebhookHandler(deps: WebhookDeps): Koa.Middleware {
+export function makeTelnyxWebhookHandler(deps: WebhookDeps, scope: WebhookHttpScope): WebhookRequestHandler {
   const maxInFlight = deps.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
   let inFlight = 0;
-  return async (ctx) => {
-    const log = (ctx.state as { log?: Logger }).log ?? deps.log;
-    const answer = (status: number, result: WebhookResult, body: Record<string, string>): void => {
-      ctx.status = status;
-      ctx.body = body;
-      deps.onResult?.(result);
-    };
-    const signature = ctx.get('telnyx-signature-ed25519') || undefined;
-    const timestamp = ctx.get('telnyx-timestamp') || undefined;
+
+  async function decide(req: IncomingMessage, reqId: string): Promise<Answer> {
+    const signature = headerValue(req, 'telnyx-signature-ed25519');
+    const timestamp = headerValue(req, 'telnyx-timestamp');
 
     // Headers first: a request that cannot be valid is answered before its body is read, and its connection
     // closed so the unread bytes are never taken in.
     const headers = deps.verify.checkHeaders(signature, timestamp);
-    if (!headers.ok) {
-      log.warn({ reason: headers.reason }, 'webhook refused: signature headers');
-      ctx.set('Connection', 'close');
-      return answer(401, headers.reason, { error: headers.reason });
+    if (!headers.ok || !signature || !timestamp) {
+      const reason = headers.ok ? 'missing_headers' : headers.reason;
+      deps.log.warn({ reqId, reason }, 'webhook refused: signature headers');
+      return refusal(reason, true);
     }
-    const declared = Number(ctx.get('content-length') || BODY_LIMIT_BYTES);
+    const declared = Number(req.headers['content-length'] ?? BODY_LIMIT_BYTES);
     const reserved = Math.min(Number.isFinite(declared) ? declared : BODY_LIMIT_BYTES, BODY_LIMIT_BYTES);
     if (inFlight + reserved > maxInFlight) {
-      log.warn({ inFlightBytes: inFlight }, 'webhook refused: too many bodies being read; Telnyx will retry');
-      ctx.set('Connection', 'close');
-      ctx.set('Retry-After', String(BUSY_RETRY_AFTER_SEC));
-      return answer(503, 'busy', { error: 'busy' });
+      deps.log.warn(
+        { reqId, inFlightBytes: inFlight },
+        'webhook refused: too many bodies being read; Telnyx will retry',
+      );
+      return answers.busy;
     }
+
+    // The reservation holds until the signature is checked: the bytes live that long.
     inFlight += reserved;
-    let rawBody: Awaited<ReturnType<typeof tryReadRawBody>>;
+    let signed: Awaited<ReturnType<typeof readSignedBody>>;
+    let verdict: Awaited<ReturnType<SignatureVerifier['verifyMessage']>>;
     try {
-      rawBody = await tryReadRawBody(ctx);
+      signed = await readSignedBody(req, signedPrefix(timestamp), BODY_LIMIT_BYTES);
+      if (signed === 'too_large') return answers.tooLarge;
+      if (signed === 'unreadable') return answers.unreadable;
+      // Verify before parsing: nothing from an unauthenticated body reaches JSON.parse or the logs.
+      verdict = await deps.verify.verifyMessage(signed.message, signature);
     } finally {
       inFlight -= reserved;
     }
-    if (rawBody === 'too_large') return answer(413, 'too_large', { error: 'body_too_large' });
-    if (rawBody === 'unreadable') return answer(400, 'bad_request', { error: 'unreadable_body' });
-
-    // Verify before parsing: nothing from an unauthenticated body reaches JSON.parse or the logs.
-    const verdict = deps.verify(rawBody, signature, timestamp);
     if (!verdict.ok) {
-      log.warn({ reason: verdict.reason }, 'webhook refused: signature check failed');
-      return answer(401, verdict.reason, { error: verdict.reason });
+      deps.log.warn({ reqId, reason: verdict.reason }, 'webhook refused: signature check failed');
+      return refusal(verdict.reason);
     }
 
-    const event = tryParseTelnyxEvent(rawBody);
+    const event = tryParseTelnyxEvent(signed.body);
     if (!event) {
-      log.warn('webhook refused: signed body is not a Telnyx event envelope');
-      return answer(400, 'bad_request', { error: 'not_a_telnyx_event' });
+      deps.log.warn({ reqId }, 'webhook refused: signed body is not a Telnyx event envelope');
+      return answers.notAnEvent;
     }
-
-    let result: RecordResult;
     try {
-      result = await deps.record(event);
+      const recorded = await deps.record(event);
+      return { ...(recorded === 'recorded' ? answers.recorded : answers.duplicate), event };
     } catch (error) {
-      log.error({ err: coerceError(error), eventId: event.id }, 'webhook not recorded; Telnyx will retry');
-      return answer(503, 'unavailable', { error: 'unavailable' });
+      deps.log.error(
+        { reqId, err: coerceError(error), eventId: event.id },
+        'webhook not recorded; Telnyx will retry',
+      );
+      return answers.unavailable;
+    }
+  }
+
+  return async (req, res) => {
+    const started = performance.now();
+    const reqId = scope.requestId();
+    let answer: Answer;
+    try {
+      answer = await decide(req, reqId);
+    } catch (thrown) {
+      // A bug of ours: a bare 500, as every other route answers one (src/http/app.ts).
+      scope.accessLog.error({ reqId, err: coerceError(thrown) }, 'request failed');
+      answer = { status: 500, body: '{"error":"internal_server_error"}' };
+    }
+    if (answer.result) deps.onResult?.(answer.result);
+
+    // A recorded event's line comes from its processing; its access line is for debugging only.
+    const level = answer.result === 'accepted' ? 'debug' : 'info';
+    if (scope.accessLog.isLevelEnabled(level)) {
+      const durationMs = Math.round((performance.now() - started) * 10) / 10;
+      scope.accessLog[level](
+        {
+          reqId,
+          method: 'POST',
+          path: WEBHOOK_PATH,
+          status: answer.status,
+          durationMs,
+          result: answer.result,
+          event: answer.event?.id,
+        },
+        'http request',
+      );
     }
 
-    log.info({ eventId: event.id, eventType: event.eventType, result }, 'webhook recorded');
-    answer(200, result === 'recorded' ? 'accepted' : 'duplicate', { result });
+    const headers: OutgoingHttpHeaders = {
+      'Content-Type': JSON_TYPE,
+      'Content-Length': Buffer.byteLength(answer.body),
+    };
+    if (answer.close) headers.Connection = 'close';
+    if (answer.retryAfterSec) headers['Retry-After'] = String(answer.retryAfterSec);
     // A duplicate was already handed to afterRecord when it was first recorded; acting again would double it.
-    if (result === 'recorded' && deps.afterRecord) runAfterAnswer(ctx, log, event, deps.afterRecord);
+    if (answer.result === 'accepted' && answer.event && deps.afterRecord) {
+      runAfterAnswer(res, deps.log, reqId, answer.event, deps.afterRecord);
+    }
+    res.writeHead(answer.status, headers);
+    res.end(answer.body);
   };
 }
 
-/**
- * Reads the exact request bytes (raw-body 3, no encoding → Buffer). Never a decoded string: a body with an
- * invalid UTF-8 byte would no longer verify. See docs/dependencies.md (raw-body).
- */
-async function tryReadRawBody(ctx: Koa.Context): Promise<Buffer | 'too_large' | 'unreadable'> {
-  const declaredLength = ctx.get('content-length');
-  try {
-    return await getRawBody(ctx.req, { length: declaredLength || null, limit: BODY_LIMIT_BYTES });
-  } catch (error) {
-    // raw-body errors carry http-errors style `type`: entity.too.large, request.aborted, request.size.invalid.
-    if ((error as { type?: unknown }).type === 'entity.too.large') {
-      // The rest of the body may still be in flight; do not try to reuse this connection.
-      ctx.set('Connection', 'close');
-      return 'too_large';
-    }
-    return 'unreadable';
-  }
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
 /**
- * Real events nest about five levels. A deeper one is refused as malformed: JSON.parse copes with thousands of
- * levels, but recording the event stringifies it again, which overflows the stack, and that failure would be a
- * 503 that Telnyx retries for days.
+ * Real events nest about five levels. A deeper one is refused as malformed (400) rather than recorded for the
+ * readers of the stored copy, which walk it recursively; JSON.parse itself copes with thousands of levels.
  */
 const MAX_JSON_DEPTH = 64;
 
@@ -168,13 +250,15 @@ function jsonNestingExceeds(bytes: Buffer, limit: number): boolean {
 
 /**
  * Accepts only the `{data: {id, event_type, …}}` envelope real deliveries use (docs/telnyx.md §5.1); the
- * wrapper-less shape from old doc samples is refused with 400 rather than guessed at.
+ * wrapper-less shape from old doc samples is refused with 400 rather than guessed at. The body is parsed
+ * here once; its text is what gets stored.
  */
 export function tryParseTelnyxEvent(rawBody: Buffer): TelnyxEvent | null {
   if (jsonNestingExceeds(rawBody, MAX_JSON_DEPTH)) return null;
+  const json = rawBody.toString('utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(rawBody.toString('utf8'));
+    parsed = JSON.parse(json);
   } catch {
     return null;
   }
@@ -187,6 +271,7 @@ export function tryParseTelnyxEvent(rawBody: Buffer): TelnyxEvent | null {
     occurredAt: isNonEmptyString(occurredAt) ? occurredAt : null,
     payload: isRecord(payload) ? payload : {},
     raw: parsed,
+    json,
   };
 }
 
@@ -195,15 +280,16 @@ export function tryParseTelnyxEvent(rawBody: Buffer): TelnyxEvent | null {
  * client hung up; the event is recorded either way). Errors, sync or async, are logged and never thrown.
  */
 function runAfterAnswer(
-  ctx: Koa.Context,
+  res: ServerResponse,
   log: Logger,
+  reqId: string,
   event: TelnyxEvent,
   afterRecord: (event: TelnyxEvent) => void,
 ): void {
   const logFailure = (error: unknown): void => {
-    log.error({ err: coerceError(error), eventId: event.id }, 'webhook follow-up failed');
+    log.error({ reqId, err: coerceError(error), eventId: event.id }, 'webhook follow-up failed');
   };
-  ctx.res.once('close', () => {
+  res.once('close', () => {
     try {
       // Typed as void, but an async function fits that type too: catch its rejection as well.
       const returned: unknown = afterRecord(event);

@@ -165,6 +165,7 @@ describe('POST /webhooks/telnyx', () => {
         occurredAt: '2026-08-22T10:01:43.677850Z',
         payload: { fax_id: '0ccc7b54-4df3-4bca-a65a-3da1ecc777f0', status: 'delivered', to: '+13127367276' },
         raw: JSON.parse(deliveredBody),
+        json: deliveredBody,
       },
     ]);
     await waitForLength(harness.followedUp, 1);
@@ -212,7 +213,14 @@ describe('POST /webhooks/telnyx', () => {
 
     expect(response.status).toBe(200);
     expect(harness.recorded).toEqual([
-      { id: 'evt-x', eventType: 'fax.something.new', occurredAt: null, payload: {}, raw: JSON.parse(body) },
+      {
+        id: 'evt-x',
+        eventType: 'fax.something.new',
+        occurredAt: null,
+        payload: {},
+        raw: JSON.parse(body),
+        json: body,
+      },
     ]);
   });
 
@@ -428,6 +436,29 @@ describe('POST /webhooks/telnyx', () => {
       'follow-up exploded',
     ]);
     expect((await fetch(`${harness.url}/healthz`)).status).toBe(200);
+  });
+
+  it('answers a POST in absolute form (through the route table, not the fast check) the same way, once', async () => {
+    const harness = await startApp();
+    const headers = signWebhook(deliveredBody, key.secretKey, NOW_SEC);
+    const { port } = new URL(harness.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    sockets.push(socket);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let received = '';
+    socket.on('data', (chunk: Buffer) => void (received += chunk.toString('latin1')));
+    const lines = Object.entries({ ...headers, 'content-length': String(Buffer.byteLength(deliveredBody)) });
+    socket.write(
+      `POST http://test/webhooks/telnyx HTTP/1.1\r\nhost: test\r\n` +
+        `${lines.map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n${deliveredBody}`,
+    );
+    await waitForValue(async () => (received.includes('{"result":"recorded"}') ? true : null));
+
+    expect(received).toMatch(/^HTTP\/1\.1 200 /);
+    expect(harness.recorded.map((event) => event.id)).toEqual([JSON.parse(deliveredBody).data.id]);
+    await waitForLength(harness.followedUp, 1);
+    const accessLines = harness.logLines.filter((line) => line.includes('"msg":"http request"'));
+    expect(accessLines).toHaveLength(1);
   });
 
   it('never logs the signature headers or the body, but logs one access line per request', async () => {
