@@ -34,7 +34,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'send',
-    summary: 'queue a fax of a PDF without an email (receipts go to the --as address)',
+    summary: 'queue a fax of documents without an email (receipts go to the --as address)',
     load: async () => (await import('./send.js')).sendCommand,
   },
   {
