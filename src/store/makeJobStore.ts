@@ -63,9 +63,9 @@ export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
 
   /*
    * Webhook events, and the mails accepted over SMTP, are stored in group commits on SQLite (groupCommit.ts): a
-   * commit there is a synchronous fsync on the event loop, two per webhook and one per mail without grouping.
-   * Each caller still hears back only after its own group's COMMIT, so a 250 still means document and jobs are
-   * durable. PostgreSQL commits on many pooled connections at once and groups their WAL flushes itself, so there
+   * commit there is synchronous work on the event loop (its fsync is not: sqlite/walSync.ts), two per webhook and
+   * one per mail without grouping. Each caller still hears back only after its own group's COMMIT and fsync, so a
+   * 250 still means document and jobs are durable. PostgreSQL commits on many pooled connections at once and groups their WAL flushes itself, so there
    * each operation keeps its own transaction.
    */
   const webhookDb = db.dialect === 'sqlite' ? withGroupCommit(db) : null;

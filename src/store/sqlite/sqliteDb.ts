@@ -7,6 +7,7 @@ import { preparePrivateDatabaseFile, PRIVATE_DIR_MODE } from '../../lib/privateF
 import type { Db, Queryable, QueryResult } from '../db.js';
 import { fileMutex } from './fileMutex.js';
 import { asSqliteStoreError } from './sqliteError.js';
+import { makeWalSync, type WalSync } from './walSync.js';
 
 /** Prepared statements kept per connection; dynamic SQL (transition column sets, IN lists) stays well below. */
 const STATEMENT_CACHE_SIZE = 500;
@@ -20,11 +21,14 @@ interface Prepared {
 }
 
 /**
- * The embedded database behind the port: one file, WAL, and synchronous=FULL so that a commit is on disk
- * before we answer 250 (about 3,100 durable transactions/s on a small VM). better-sqlite3 is synchronous; the
- * port is async only to share the operations with PostgreSQL. Every statement and transaction of this process
- * on the file goes through one mutex (fileMutex.ts), so transactions never interleave; other processes (the
- * CLI beside the daemon) wait on SQLite's own lock for up to BUSY_TIMEOUT_MS.
+ * The embedded database behind the port: one file in WAL mode. A write resolves only once it is on disk, so
+ * that a 250 means durable: the COMMIT itself does not fsync (`synchronous=NORMAL`, already safe against kill -9),
+ * and the WAL file is then fsynced off the event loop, one fsync for every commit waiting (walSync.ts). With
+ * `synchronous=FULL` each COMMIT blocked the event loop for its fsync, a fifth of the daemon's main thread at
+ * ingest (docs/dependencies.md, better-sqlite3). better-sqlite3 is synchronous; the port is async only to share
+ * the operations with PostgreSQL. Every statement and transaction of this process on the file goes through one
+ * mutex (fileMutex.ts), so transactions never interleave; other processes (the CLI beside the daemon) wait on
+ * SQLite's own lock for up to BUSY_TIMEOUT_MS.
  */
 export function openSqliteDb(file: string): Db {
   if (file !== ':memory:') {
@@ -32,13 +36,18 @@ export function openSqliteDb(file: string): Db {
     // Created owner-only before SQLite opens it: its -wal and -shm files take the main file's mode.
     preparePrivateDatabaseFile(file);
   }
+  const inMemory = file === ':memory:' || file === '';
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  // Durable by walSync below, before any write resolves; NORMAL only keeps the fsync out of the COMMIT.
+  db.pragma('synchronous = NORMAL');
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = ON');
   const { mutex, done } = fileMutex(file);
   const cache = new Map<string, Prepared>();
+  const wal: WalSync | null = inMemory ? null : makeWalSync(`${file}-wal`);
+  /** Statements that changed something, so far: a transaction or statement that changed nothing needs no fsync. */
+  let writes = 0;
 
   /** Prepared once per SQL string: `$n` placeholders become `?`, in the order they appear. */
   function prepare(sql: string): Prepared {
@@ -75,8 +84,12 @@ export function openSqliteDb(file: string): Db {
       if (statement.reader) {
         const rows = statement.all(values) as T[];
         result = { rows, rowCount: rows.length };
+        // UPDATE … RETURNING reads and writes.
+        if (!statement.readonly && rows.length > 0) writes += 1;
       } else {
         result = { rows: [], rowCount: statement.run(values).changes };
+        // `changes` is the last INSERT/UPDATE/DELETE's, even after a BEGIN or COMMIT (read-only to SQLite).
+        if (!statement.readonly && result.rowCount > 0) writes += 1;
       }
       lockedUntil = 0;
       return result;
@@ -90,14 +103,32 @@ export function openSqliteDb(file: string): Db {
 
   function script(sql: string): void {
     try {
+      writes += 1;
       db.exec(sql);
     } catch (error) {
       throw asSqliteStoreError(error);
     }
   }
 
+  /** Outside a transaction: the statement's own autocommit is made durable before it resolves. */
+  async function autocommit<T>(work: () => T): Promise<T> {
+    let wrote = false;
+    const result = await mutex.whenFree(() => {
+      const before = writes;
+      try {
+        return work();
+      } finally {
+        wrote = writes > before;
+      }
+    });
+    if (wrote) await wal?.sync();
+    return result;
+  }
+
   async function transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    return mutex.withLock(async () => {
+    let wrote = false;
+    const result = await mutex.withLock(async () => {
+      const before = writes;
       let open = true;
       const inside = <R>(fn: () => R): Promise<R> => {
         if (!open) return Promise.reject(new Error('store bug: statement after its transaction ended'));
@@ -116,6 +147,7 @@ export function openSqliteDb(file: string): Db {
       try {
         const result = await work(tx);
         run('COMMIT', []);
+        wrote = writes > before;
         return result;
       } catch (error) {
         if (db.open && db.inTransaction) run('ROLLBACK', []);
@@ -124,15 +156,19 @@ export function openSqliteDb(file: string): Db {
         open = false;
       }
     });
+    // After the lock is given back: the next transaction commits while this one's fsync runs.
+    if (wrote) await wal?.sync();
+    return result;
   }
 
   return {
     dialect: 'sqlite',
-    query: <T>(sql: string, params: readonly unknown[] = []) => mutex.whenFree(() => run<T>(sql, params)),
-    exec: (sql: string) => mutex.whenFree(() => script(sql)),
+    query: <T>(sql: string, params: readonly unknown[] = []) => autocommit(() => run<T>(sql, params)),
+    exec: (sql: string) => autocommit(() => script(sql)),
     transaction,
     close: () =>
       mutex.withLock(async () => {
+        await wal?.close();
         if (db.open) db.close();
         done();
       }),
