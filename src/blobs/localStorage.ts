@@ -20,6 +20,13 @@ export function makeLocalStorage(options: {
   signer: UrlSigner;
 }): DocumentStorage {
   const { root, publicUrl, signer } = options;
+  /** Folders made (or found) by an earlier put: one mkdir per folder, not two file system calls per document. */
+  const madeDirs = new Set<string>();
+  const makeDir = async (dir: string): Promise<void> => {
+    if (madeDirs.has(dir)) return;
+    await makePrivateDir(dir);
+    madeDirs.add(dir);
+  };
   const fileOf = (key: string) => {
     if (!KEY_PATTERN.test(key)) throw new FaxError('not_found', `invalid document key ${key}`);
     return path.join(root, key);
@@ -30,12 +37,18 @@ export function makeLocalStorage(options: {
 
     async put(key, sourcePath) {
       const target = fileOf(key);
-      await makePrivateDir(path.dirname(target));
+      const dir = path.dirname(target);
+      await makeDir(dir);
       // The file keeps its mode through the rename; whoever wrote it, a stored document is owner-only.
       await chmod(sourcePath, PRIVATE_FILE_MODE);
       await fsyncPath(sourcePath);
       try {
-        await moveFile(sourcePath, target);
+        await moveFile(sourcePath, target).catch(async (error: unknown) => {
+          // The folder was removed since (by hand): made again, once.
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !madeDirs.delete(dir)) throw error;
+          await makeDir(dir);
+          await moveFile(sourcePath, target);
+        });
       } catch (error) {
         throw new FaxError('storage_unavailable', `cannot store document: ${(error as Error).message}`, {
           retryable: true,
@@ -43,7 +56,7 @@ export function makeLocalStorage(options: {
         });
       }
       // The rename is durable only once the directory entry is on disk.
-      await fsyncPath(path.dirname(target));
+      await fsyncPath(dir);
     },
 
     async openRead(key) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -53,8 +53,8 @@ export interface Transaction {
  */
 export async function receiveMessage(deps: ReceiveDeps, input: Readable, tx: Transaction): Promise<string> {
   const cutOff = abortWhenCutOff(input);
+  // Made by extractDocuments; every document in it has been moved into storage when all went well.
   const workDir = path.join(deps.config.data_dir, 'tmp', `${tx.sessionId}-${randomBytes(4).toString('hex')}`);
-  await mkdir(workDir, { recursive: true });
   try {
     const guard = new SizeGuard(tx.maxMessageSize);
     // Only the receipts' own address as recipient: a bounce of a receipt, read to find which one.
@@ -88,6 +88,15 @@ export async function receiveMessage(deps: ReceiveDeps, input: Readable, tx: Tra
     if (bounceHead) return await recordBounce(deps, bounceHead(), tx.log);
     return await queueFax(deps, tx, extracted, workDir);
   } finally {
+    await removeWorkDir(workDir);
+  }
+}
+
+/** One rmdir when the folder is empty (the usual end: the document was moved into storage), else everything. */
+async function removeWorkDir(workDir: string): Promise<void> {
+  try {
+    await rmdir(workDir);
+  } catch {
     await rm(workDir, { recursive: true, force: true });
   }
 }

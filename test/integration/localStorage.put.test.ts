@@ -35,3 +35,32 @@ describe.skipIf(!existsSync('/dev/shm'))('local document storage: put across fil
     expect(existsSync(file)).toBe(false);
   });
 });
+
+describe('local document storage: put into its folders', () => {
+  const made: string[] = [];
+  afterEach(() => {
+    for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores into a folder made by an earlier put, and into one removed since then', async () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'fb-put-work-'));
+    const root = path.join(mkdtempSync(path.join(os.tmpdir(), 'fb-docs-')), 'documents');
+    made.push(work, path.dirname(root));
+    const storage = makeLocalStorage({
+      root,
+      publicUrl: () => 'http://127.0.0.1:1',
+      signer: makeUrlSigner('s'.repeat(32)),
+    });
+    const put = async (key: string) => {
+      const file = path.join(work, key);
+      writeFileSync(file, `%PDF-1.7\n${key}\n`);
+      await storage.put(`sub/${key}`, file, 'application/pdf');
+      expect(readFileSync(path.join(root, 'sub', key), 'utf8')).toBe(`%PDF-1.7\n${key}\n`);
+    };
+    await put('a.pdf');
+    await put('b.pdf');
+    rmSync(path.join(root, 'sub'), { recursive: true });
+    await put('c.pdf');
+    expect(statSync(path.join(root, 'sub')).mode & 0o077).toBe(0);
+  });
+});
