@@ -14,6 +14,7 @@ import { parseFaxNumber } from '../domain/phoneNumber.js';
 import { resendKey } from '../domain/resendKey.js';
 import { findSender } from '../domain/senders.js';
 import type { Clock } from '../lib/clock.js';
+import { fsyncFile } from '../lib/fsyncFile.js';
 import { newId } from '../lib/ids.js';
 import { DAY, formatBytes } from '../lib/units.js';
 import type { Logger } from '../log.js';
@@ -136,6 +137,7 @@ async function queueFax(
     }
   }
 
+  const partsSynced = startSyncingParts(deps.documents, mail);
   const document = await prepareDocument(deps, mail, workDir, tx.log);
   await tx.checks?.checkLimits(sender, {
     faxes: tx.numbers.length,
@@ -143,7 +145,9 @@ async function queueFax(
   });
   const documentId = newId('doc');
   const storageKey = `${documentId}.pdf`;
-  await documents.put(storageKey, document.path, 'application/pdf');
+  await documents.put(storageKey, document.path, 'application/pdf', {
+    sourceSynced: partsSynced.get(document.path),
+  });
 
   const now = clock.now();
   const messageRowId = newId('msg');
@@ -199,6 +203,23 @@ async function queueFax(
     tx.log.info({ job: job.id, to: job.to_number, pages: document.pages, sender }, 'fax queued');
   }
   return replies.queued(jobs.map((job) => ({ id: job.id, to: job.to_number })));
+}
+
+/**
+ * The fsync of each saved document part, started now so that it runs while the sandbox checks the part: a PDF
+ * faxed as it came is the very file stored, and storing it then waits for no fsync of its own. Local storage only
+ * (S3 uploads the bytes instead). A failure is heard by the put that awaits it, or by nobody when that part is not
+ * what gets stored.
+ */
+function startSyncingParts(documents: DocumentStorage, mail: ExtractedMessage): Map<string, Promise<void>> {
+  const started = new Map<string, Promise<void>>();
+  if (documents.driver !== 'local') return started;
+  for (const found of mail.documents) {
+    const synced = fsyncFile(found.path);
+    synced.catch(() => undefined);
+    started.set(found.path, synced);
+  }
+  return started;
 }
 
 /** Never faxed, never answered with a bounce of our own: noted on the receipt's outbox row and logged. */

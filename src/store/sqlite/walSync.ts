@@ -1,6 +1,7 @@
 import { type FileHandle, open } from 'node:fs/promises';
 
 import { FaxError } from '../../errors.js';
+import { makeSharedFsync } from '../../lib/sharedFsync.js';
 
 /**
  * Makes what was committed so far durable without blocking the event loop. SQLite runs with
@@ -12,10 +13,9 @@ import { FaxError } from '../../errors.js';
  *
  * Why the WAL alone is enough: a commit only appends to the WAL; SQLite itself syncs the WAL before it copies
  * frames into the database file (checkpoint), the database file after that, and the WAL header when it starts
- * reusing the file. fsync(2) flushes the file, whoever wrote it, whichever descriptor asks.
- *
- * Callers who arrive while an fsync runs may have committed after it began, so they share the NEXT one: under
- * load one fsync serves every commit of its moment, as group commit does for the COMMITs themselves.
+ * reusing the file. fsync(2) flushes the file, whoever wrote it, whichever descriptor asks. The descriptor is
+ * kept open: SQLite deletes the WAL file only when the last connection closes, and ours is open until close().
+ * Commits waiting at once share one fsync (lib/sharedFsync.ts).
  */
 export interface WalSync {
   /** Resolves once everything committed before the call is on disk; rejects (database_unavailable) if it cannot be. */
@@ -26,10 +26,7 @@ export interface WalSync {
 
 export function makeWalSync(walFile: string): WalSync {
   let handle: Promise<FileHandle> | null = null;
-  let running: Promise<void> | null = null;
-  let next: Promise<void> | null = null;
-
-  const fsyncOnce = async (): Promise<void> => {
+  const shared = makeSharedFsync(async () => {
     try {
       // Opened on first use: SQLite creates the WAL file with the first transaction, not at `journal_mode=WAL`.
       handle ??= open(walFile, 'r');
@@ -41,29 +38,12 @@ export function makeWalSync(walFile: string): WalSync {
         cause: error,
       });
     }
-  };
-
-  const start = (): Promise<void> => {
-    const current = fsyncOnce().finally(() => {
-      if (running === current) running = null;
-    });
-    running = current;
-    return current;
-  };
+  });
 
   return {
-    sync() {
-      if (!running) return start();
-      next ??= running
-        .catch(() => undefined)
-        .then(() => {
-          next = null;
-          return start();
-        });
-      return next;
-    },
+    sync: () => shared.sync(),
     async close() {
-      await Promise.allSettled([running, next]);
+      await shared.idle();
       const opened = handle;
       handle = null;
       if (opened) await (await opened.catch(() => null))?.close();
