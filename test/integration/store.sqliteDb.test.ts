@@ -135,10 +135,12 @@ describe('SQLite database port', () => {
           await tx.query('UPDATE counter SET n = n + 1 WHERE id = $1', [1]);
         });
         syncs.seen.push('transaction resolved');
+        await db.transaction(async (tx) => tx.query('SELECT n FROM counter'));
         await db.query('SELECT n FROM counter');
         await db.query('UPDATE counter SET n = 0 WHERE id = $1', [404]);
-        await db.transaction(async (tx) => tx.query('SELECT n FROM counter'));
         syncs.seen.push('reads resolved');
+        await db.query('CREATE INDEX counter_n ON counter (n)');
+        syncs.seen.push('schema change resolved');
         expect(syncs.seen).toEqual([
           'fsync started',
           'fsync done',
@@ -147,6 +149,9 @@ describe('SQLite database port', () => {
           'fsync done',
           'transaction resolved',
           'reads resolved',
+          'fsync started',
+          'fsync done',
+          'schema change resolved',
         ]);
       } finally {
         syncs.restore();

@@ -18,6 +18,7 @@ interface Prepared {
   statement: Database.Statement;
   /** For each `?` in the rewritten SQL, the index of the parameter it takes (`$2` → 1). */
   order: number[];
+  schemaChange: boolean;
 }
 
 /**
@@ -59,7 +60,11 @@ export function openSqliteDb(file: string): Db {
         order.push(Number(n) - 1);
         return '?';
       });
-      prepared = { statement: db.prepare(text), order };
+      prepared = {
+        statement: db.prepare(text),
+        order,
+        schemaChange: /^\s*(CREATE|DROP|ALTER)\b/i.test(text),
+      };
       if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       cache.set(sql, prepared);
     }
@@ -78,7 +83,8 @@ export function openSqliteDb(file: string): Db {
     const failFast = Date.now() < lockedUntil;
     if (failFast) db.pragma('busy_timeout = 0');
     try {
-      const { statement, order } = prepare(sql);
+      const prepared = prepare(sql);
+      const { statement, order } = prepared;
       const values = order.map((index) => bindable(params[index]));
       let result: QueryResult<T>;
       if (statement.reader) {
@@ -88,8 +94,8 @@ export function openSqliteDb(file: string): Db {
         if (!statement.readonly && rows.length > 0) writes += 1;
       } else {
         result = { rows: [], rowCount: statement.run(values).changes };
-        // `changes` is the last INSERT/UPDATE/DELETE's, even after a BEGIN or COMMIT (read-only to SQLite).
-        if (!statement.readonly && result.rowCount > 0) writes += 1;
+        // A schema change reports no changed rows, but writes all the same.
+        if (!statement.readonly && (result.rowCount > 0 || prepared.schemaChange)) writes += 1;
       }
       lockedUntil = 0;
       return result;
@@ -128,7 +134,6 @@ export function openSqliteDb(file: string): Db {
   async function transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     let wrote = false;
     const result = await mutex.withLock(async () => {
-      const before = writes;
       let open = true;
       const inside = <R>(fn: () => R): Promise<R> => {
         if (!open) return Promise.reject(new Error('store bug: statement after its transaction ended'));
@@ -144,6 +149,7 @@ export function openSqliteDb(file: string): Db {
         exec: (sql: string) => inside(() => script(sql)),
       };
       run('BEGIN IMMEDIATE', []);
+      const before = writes;
       try {
         const result = await work(tx);
         run('COMMIT', []);
