@@ -172,6 +172,18 @@ describe('SQLite database port', () => {
       expect((await db.query<{ n: number }>('SELECT n FROM counter')).rows[0]!.n).toBe(40);
     });
 
+    it('a write that close() overtakes still resolves once durable', async () => {
+      // The only connection: its close checkpoints and deletes the WAL file.
+      await opened[0]!.close();
+      const db = open();
+      const written = db.query('UPDATE counter SET n = 7 WHERE id = $1', [1]);
+      await db.close();
+      await expect(written).resolves.toMatchObject({ rowCount: 1 });
+      const reader = new Database(file);
+      expect(reader.prepare('SELECT n FROM counter').get()).toEqual({ n: 7 });
+      reader.close();
+    });
+
     it('a WAL file that cannot be synced makes the write fail as database_unavailable', async () => {
       const wal = makeWalSync(path.join(dir, 'missing.db-wal'));
       await expect(wal.sync()).rejects.toMatchObject({ code: 'database_unavailable', retryable: true });

@@ -116,23 +116,35 @@ export function openSqliteDb(file: string): Db {
     }
   }
 
+  /**
+   * The fsync for what was just committed, asked for while the mutex is still held (so that close() waits for
+   * it) and awaited once it is given back (so that the next transaction commits meanwhile).
+   */
+  function syncIfWritten(before: number): Promise<void> | undefined {
+    if (!wal || writes === before) return undefined;
+    const synced = wal.sync();
+    // Heard by the caller's await just after; this only keeps a quick failure from counting as unhandled.
+    synced.catch(() => undefined);
+    return synced;
+  }
+
   /** Outside a transaction: the statement's own autocommit is made durable before it resolves. */
   async function autocommit<T>(work: () => T): Promise<T> {
-    let wrote = false;
+    let synced: Promise<void> | undefined;
     const result = await mutex.whenFree(() => {
       const before = writes;
       try {
         return work();
       } finally {
-        wrote = writes > before;
+        synced = syncIfWritten(before);
       }
     });
-    if (wrote) await wal?.sync();
+    await synced;
     return result;
   }
 
   async function transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    let wrote = false;
+    let synced: Promise<void> | undefined;
     const result = await mutex.withLock(async () => {
       let open = true;
       const inside = <R>(fn: () => R): Promise<R> => {
@@ -153,7 +165,7 @@ export function openSqliteDb(file: string): Db {
       try {
         const result = await work(tx);
         run('COMMIT', []);
-        wrote = writes > before;
+        synced = syncIfWritten(before);
         return result;
       } catch (error) {
         if (db.open && db.inTransaction) run('ROLLBACK', []);
@@ -162,8 +174,7 @@ export function openSqliteDb(file: string): Db {
         open = false;
       }
     });
-    // After the lock is given back: the next transaction commits while this one's fsync runs.
-    if (wrote) await wal?.sync();
+    await synced;
     return result;
   }
 
