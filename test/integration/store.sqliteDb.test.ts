@@ -184,6 +184,20 @@ describe('SQLite database port', () => {
       reader.close();
     });
 
+    it('a database without a WAL file (in memory) commits with its own durability, no fsync asked', async () => {
+      const syncs = await countSyncs();
+      const memory = openSqliteDb(':memory:');
+      try {
+        await memory.exec('CREATE TABLE t (n INTEGER)');
+        await memory.transaction(async (tx) => tx.query('INSERT INTO t (n) VALUES ($1)', [1]));
+        expect((await memory.query('SELECT n FROM t')).rows).toEqual([{ n: 1 }]);
+        expect(syncs.seen).toEqual([]);
+      } finally {
+        syncs.restore();
+        await memory.close();
+      }
+    });
+
     it('a WAL file that cannot be synced makes the write fail as database_unavailable', async () => {
       const wal = makeWalSync(path.join(dir, 'missing.db-wal'));
       await expect(wal.sync()).rejects.toMatchObject({ code: 'database_unavailable', retryable: true });

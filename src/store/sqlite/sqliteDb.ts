@@ -37,16 +37,16 @@ export function openSqliteDb(file: string): Db {
     // Created owner-only before SQLite opens it: its -wal and -shm files take the main file's mode.
     preparePrivateDatabaseFile(file);
   }
-  const inMemory = file === ':memory:' || file === '';
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  // Durable by walSync below, before any write resolves; NORMAL only keeps the fsync out of the COMMIT.
-  db.pragma('synchronous = NORMAL');
+  const journal = db.pragma('journal_mode = WAL', { simple: true });
+  // In WAL mode, durable by walSync below before any write resolves: NORMAL only keeps the fsync out of the
+  // COMMIT. A file system where SQLite cannot use WAL (no shared memory), or a database in memory, keeps FULL.
+  const wal: WalSync | null = journal === 'wal' ? makeWalSync(`${file}-wal`) : null;
+  db.pragma(`synchronous = ${wal ? 'NORMAL' : 'FULL'}`);
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = ON');
   const { mutex, done } = fileMutex(file);
   const cache = new Map<string, Prepared>();
-  const wal: WalSync | null = inMemory ? null : makeWalSync(`${file}-wal`);
   /** Statements that changed something, so far: a transaction or statement that changed nothing needs no fsync. */
   let writes = 0;
 
