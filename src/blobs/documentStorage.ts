@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 export interface DocumentStorage {
   readonly driver: 'local' | 's3';
   /** Moves or uploads the file at `sourcePath` under `key`; the source may be removed afterwards. */
-  put(key: string, sourcePath: string, contentType: string): Promise<void>;
+  put(key: string, sourcePath: string, contentType: string, options?: PutOptions): Promise<void>;
   /** Streams the stored bytes; rejects with FaxError('not_found') when they are gone. */
   openRead(key: string): Promise<{ stream: Readable; size: number }>;
   /** A URL Telnyx can fetch without redirects or credentials, valid for `ttlMs`. */
@@ -17,4 +17,12 @@ export interface DocumentStorage {
   localPath?(key: string): string;
   /** Throws when storage is not usable (for /readyz and the 451 decision). */
   ping(): Promise<void>;
+}
+
+export interface PutOptions {
+  /**
+   * The fsync of the source file, already started by the caller (while it did other work): local storage waits
+   * for it instead of syncing the file again before moving it into place.
+   */
+  sourceSynced?: Promise<void>;
 }

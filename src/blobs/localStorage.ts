@@ -1,9 +1,11 @@
 import { createReadStream } from 'node:fs';
-import { access, chmod, constants, copyFile, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, constants, copyFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { FaxError } from '../errors.js';
+import { fsyncFile } from '../lib/fsyncFile.js';
 import { makePrivateDir, PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
+import { makeSharedFsync, type SharedFsync } from '../lib/sharedFsync.js';
 import type { UrlSigner } from '../lib/urlSigner.js';
 import type { DocumentStorage } from './documentStorage.js';
 
@@ -20,6 +22,23 @@ export function makeLocalStorage(options: {
   signer: UrlSigner;
 }): DocumentStorage {
   const { root, publicUrl, signer } = options;
+  /** Folders made (or found) by an earlier put: one mkdir per folder, not two file system calls per document. */
+  const madeDirs = new Set<string>();
+  /** Puts into one folder at about the same time share the fsync of its entries. */
+  const dirSyncs = new Map<string, SharedFsync>();
+  const syncDir = (dir: string): Promise<void> => {
+    let shared = dirSyncs.get(dir);
+    if (!shared) {
+      shared = makeSharedFsync(() => fsyncFile(dir));
+      dirSyncs.set(dir, shared);
+    }
+    return shared.sync();
+  };
+  const makeDir = async (dir: string): Promise<void> => {
+    if (madeDirs.has(dir)) return;
+    await makePrivateDir(dir);
+    madeDirs.add(dir);
+  };
   const fileOf = (key: string) => {
     if (!KEY_PATTERN.test(key)) throw new FaxError('not_found', `invalid document key ${key}`);
     return path.join(root, key);
@@ -28,14 +47,20 @@ export function makeLocalStorage(options: {
   return {
     driver: 'local',
 
-    async put(key, sourcePath) {
+    async put(key, sourcePath, _contentType, options = {}) {
       const target = fileOf(key);
-      await makePrivateDir(path.dirname(target));
+      const dir = path.dirname(target);
+      await makeDir(dir);
       // The file keeps its mode through the rename; whoever wrote it, a stored document is owner-only.
       await chmod(sourcePath, PRIVATE_FILE_MODE);
-      await fsyncPath(sourcePath);
+      await (options.sourceSynced ?? fsyncFile(sourcePath));
       try {
-        await moveFile(sourcePath, target);
+        await moveFile(sourcePath, target).catch(async (error: unknown) => {
+          // The folder was removed since (by hand): made again, once.
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !madeDirs.delete(dir)) throw error;
+          await makeDir(dir);
+          await moveFile(sourcePath, target);
+        });
       } catch (error) {
         throw new FaxError('storage_unavailable', `cannot store document: ${(error as Error).message}`, {
           retryable: true,
@@ -43,7 +68,7 @@ export function makeLocalStorage(options: {
         });
       }
       // The rename is durable only once the directory entry is on disk.
-      await fsyncPath(path.dirname(target));
+      await syncDir(dir);
     },
 
     async openRead(key) {
@@ -87,15 +112,6 @@ export function makeLocalStorage(options: {
   };
 }
 
-async function fsyncPath(target: string): Promise<void> {
-  const handle = await open(target, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * A rename, or a copy and delete when the file is on another file system (EXDEV: in a container, /tmp and the
  * /data volume are two mounts). The copy is fsynced before the source goes, so a crash leaves one of the two.
@@ -108,7 +124,7 @@ async function moveFile(source: string, target: string): Promise<void> {
     const partial = `${target}.partial`;
     await copyFile(source, partial);
     await chmod(partial, PRIVATE_FILE_MODE);
-    await fsyncPath(partial);
+    await fsyncFile(partial);
     await rename(partial, target);
     await rm(source, { force: true });
   }

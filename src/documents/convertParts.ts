@@ -83,6 +83,9 @@ interface Source {
   path: string;
   filename: string;
   kind: DocumentKind;
+  /** Size and SHA-256 of the file at `path`, when they were taken as it was written (extractDocuments.ts). */
+  size?: number;
+  sha256?: string;
 }
 
 async function toPdf(source: Source, deps: ConvertPartsDeps): Promise<FaxPdf> {
@@ -165,11 +168,16 @@ async function preparePdf(source: Source, deps: ConvertPartsDeps): Promise<FaxPd
     throw new DocumentRefused(source.filename, prepared.code, prepared.message);
   }
   const path = prepared.written ? outputPath : source.path;
+  // A PDF faxed as it came is the part as saved: its size and hash were taken then, no need to read it again.
+  const digest =
+    !prepared.written && source.size !== undefined && source.sha256 !== undefined
+      ? { size: source.size, sha256: source.sha256 }
+      : await hashFile(path);
   return {
     path,
     filename: source.filename,
     ...(prepared.checked ? { pages: prepared.pages } : {}),
-    ...(await hashFile(path)),
+    ...digest,
   };
 }
 

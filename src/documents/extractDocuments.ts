@@ -8,12 +8,12 @@ import { MB } from '../lib/units.js';
 import { readBodyText } from './bodyText.js';
 import { classifyPart, isInlineDecoration } from './classifyPart.js';
 import type { DocumentKind } from './convert/documentKind.js';
-import { sniffDocumentFile, sniffDocumentKind } from './convert/sniffDocumentKind.js';
+import { SNIFF_BYTES, sniffDocumentFile, sniffDocumentKind } from './convert/sniffDocumentKind.js';
 import type { ExtractLimits } from './extractLimits.js';
 import { type MessageHeaderFields, readHeaderFields } from './messageHeaders.js';
 import { isMessageBody, makeMailParser, toMimeError, tooManyParts } from './mimeLimits.js';
 import { measurePart, peekHead, savePart } from './partSniffer.js';
-import { hasPdfMagic, PDF_SNIFF_BYTES } from './pdfMagic.js';
+import { hasPdfMagic } from './pdfMagic.js';
 import { findSignedContent, readRanges } from './signedContent.js';
 
 /**
@@ -23,7 +23,7 @@ import { findSignedContent, readRanges } from './signedContent.js';
  * is a document (classifyPart.ts); everything else is measured, listed and dropped. Forwarded messages attached as
  * `message/rfc822` are opened and searched the same way, up to `maxDepth` levels.
  *
- * Nothing is held in memory but the parts' first KB: text bodies are read through and dropped. The caller owns
+ * Nothing is held in memory but a part's first 64 KB: text bodies are read through and dropped. The caller owns
  * `workDir` and the files listed in `documents`; on any failure those files are removed before the promise rejects.
  */
 export interface FoundDocument {
@@ -201,19 +201,20 @@ async function handleAttachment(part: AttachmentStream, task: ParseTask, signal:
     run.attachments += 1;
     if (run.attachments > run.limits.maxParts) throw tooManyParts(run.limits);
     if (signal.aborted) throw signal.reason;
-    const { head, content } = await peekHead(part.content, PDF_SNIFF_BYTES);
+    // As much as sniffDocumentFile reads, so that what the part is can be told without reading its file again.
+    const { head, content } = await peekHead(part.content, SNIFF_BYTES);
     const partId = task.partPrefix ? `${task.partPrefix}.${part.partId ?? '1'}` : (part.partId ?? '1');
     if (isAttachedMessage(part) && !hasPdfMagic(head) && task.depth < run.limits.maxDepth) {
       return await readAttachedMessage(part, content, partId, task, signal);
     }
-    const kind = sniffDocumentKind(head).kind;
+    const kind = sniffDocumentKind(head.subarray(0, SNIFF_BYTES)).kind;
     if (kind === 'smime-signed' && task.depth < run.limits.maxDepth) {
       return await readSignedMessage(part, content, partId, task, signal);
     }
     if (kind === 'image' && isInlineDecoration(part)) {
       return listOther(part, (await measurePart(content)).size, run);
     }
-    await keepPart(part, content, partId, run, signal);
+    await keepPart(part, head, content, partId, run, signal);
   } catch (error) {
     // Unread content would otherwise be pumped into a buffer nobody drains once released.
     part.content.destroy();
@@ -239,6 +240,7 @@ async function readBody(part: AttachmentStream, task: ParseTask): Promise<void> 
 /** Saves the part, then keeps it as a document or lists it, by what its bytes are and how it was attached. */
 async function keepPart(
   part: AttachmentStream,
+  head: Buffer,
   content: AsyncIterable<Buffer>,
   partId: string,
   run: Extraction,
@@ -247,7 +249,8 @@ async function keepPart(
   // Numbered by arrival, never by the sender's file name, which is untrusted text.
   const path = join(run.workDir, `part-${run.attachments}`);
   const { size, sha256 } = await savePart(content, path, signal);
-  const kind = await sniffDocumentFile(path);
+  // The head is the file's first SNIFF_BYTES (or all of it): only a ZIP's kind needs more, its central directory.
+  const kind = isZip(head) ? await sniffDocumentFile(path) : sniffDocumentKind(head.subarray(0, SNIFF_BYTES));
   if (classifyPart(part, kind) !== 'document') {
     await rm(path, { force: true });
     return listOther(part, size, run);
@@ -361,6 +364,11 @@ async function readSignedMessage(
 }
 
 function ignoreError(): void {}
+
+/** What sniffDocumentFile reads a file's tail for (sniffDocumentKind.ts). */
+function isZip(head: Buffer): boolean {
+  return head.toString('latin1', 0, 2) === 'PK';
+}
 
 function isAttachedMessage(part: AttachmentStream): boolean {
   const type = part.contentType.toLowerCase();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -14,6 +14,7 @@ import { parseFaxNumber } from '../domain/phoneNumber.js';
 import { resendKey } from '../domain/resendKey.js';
 import { findSender } from '../domain/senders.js';
 import type { Clock } from '../lib/clock.js';
+import { fsyncFile } from '../lib/fsyncFile.js';
 import { newId } from '../lib/ids.js';
 import { DAY, formatBytes } from '../lib/units.js';
 import type { Logger } from '../log.js';
@@ -53,8 +54,8 @@ export interface Transaction {
  */
 export async function receiveMessage(deps: ReceiveDeps, input: Readable, tx: Transaction): Promise<string> {
   const cutOff = abortWhenCutOff(input);
+  // Made by extractDocuments; every document in it has been moved into storage when all went well.
   const workDir = path.join(deps.config.data_dir, 'tmp', `${tx.sessionId}-${randomBytes(4).toString('hex')}`);
-  await mkdir(workDir, { recursive: true });
   try {
     const guard = new SizeGuard(tx.maxMessageSize);
     // Only the receipts' own address as recipient: a bounce of a receipt, read to find which one.
@@ -88,6 +89,15 @@ export async function receiveMessage(deps: ReceiveDeps, input: Readable, tx: Tra
     if (bounceHead) return await recordBounce(deps, bounceHead(), tx.log);
     return await queueFax(deps, tx, extracted, workDir);
   } finally {
+    await removeWorkDir(workDir);
+  }
+}
+
+/** One rmdir when the folder is empty (the usual end: the document was moved into storage), else everything. */
+async function removeWorkDir(workDir: string): Promise<void> {
+  try {
+    await rmdir(workDir);
+  } catch {
     await rm(workDir, { recursive: true, force: true });
   }
 }
@@ -127,6 +137,7 @@ async function queueFax(
     }
   }
 
+  const partsSynced = startSyncingParts(deps.documents, mail);
   const document = await prepareDocument(deps, mail, workDir, tx.log);
   await tx.checks?.checkLimits(sender, {
     faxes: tx.numbers.length,
@@ -134,7 +145,9 @@ async function queueFax(
   });
   const documentId = newId('doc');
   const storageKey = `${documentId}.pdf`;
-  await documents.put(storageKey, document.path, 'application/pdf');
+  await documents.put(storageKey, document.path, 'application/pdf', {
+    sourceSynced: partsSynced.get(document.path),
+  });
 
   const now = clock.now();
   const messageRowId = newId('msg');
@@ -190,6 +203,23 @@ async function queueFax(
     tx.log.info({ job: job.id, to: job.to_number, pages: document.pages, sender }, 'fax queued');
   }
   return replies.queued(jobs.map((job) => ({ id: job.id, to: job.to_number })));
+}
+
+/**
+ * The fsync of each saved document part, started now so that it runs while the sandbox checks the part: a PDF
+ * faxed as it came is the very file stored, and storing it then waits for no fsync of its own. Local storage only
+ * (S3 uploads the bytes instead). A failure is heard by the put that awaits it, or by nobody when that part is not
+ * what gets stored.
+ */
+function startSyncingParts(documents: DocumentStorage, mail: ExtractedMessage): Map<string, Promise<void>> {
+  const started = new Map<string, Promise<void>>();
+  if (documents.driver !== 'local') return started;
+  for (const found of mail.documents) {
+    const synced = fsyncFile(found.path);
+    synced.catch(() => undefined);
+    started.set(found.path, synced);
+  }
+  return started;
 }
 
 /** Never faxed, never answered with a bounce of our own: noted on the receipt's outbox row and logged. */

@@ -3,8 +3,8 @@ import type { Db, Queryable } from './db.js';
 /*
  * Group commit: transactions asked for at about the same time run together in ONE database transaction, each
  * inside its own SAVEPOINT, and one COMMIT (one fsync) makes all of them durable. On SQLite, where every
- * commit is a synchronous fsync on the event loop, this is what lets a burst of webhooks be recorded at
- * thousands per second instead of one fsync each.
+ * BEGIN and COMMIT is synchronous work on the event loop (the fsync after it is not: sqlite/walSync.ts), this is
+ * what lets a burst of webhooks be recorded at thousands per second.
  *
  * What each caller sees is unchanged:
  * - its work is atomic on its own: a work that throws is rolled back to its savepoint and its caller gets the

@@ -63,12 +63,16 @@ export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
 
   /*
    * Webhook events, and the mails accepted over SMTP, are stored in group commits on SQLite (groupCommit.ts): a
-   * commit there is a synchronous fsync on the event loop, two per webhook and one per mail without grouping.
-   * Each caller still hears back only after its own group's COMMIT, so a 250 still means document and jobs are
-   * durable. PostgreSQL commits on many pooled connections at once and groups their WAL flushes itself, so there
+   * commit there is synchronous work on the event loop (its fsync is not: sqlite/walSync.ts), two per webhook and
+   * one per mail without grouping. Each caller still hears back only after its own group's COMMIT and fsync, so a
+   * 250 still means document and jobs are durable. PostgreSQL commits on many pooled connections at once and groups their WAL flushes itself, so there
    * each operation keeps its own transaction.
+   * The job runner's transactions (claim, transmitted document, attempt, outcome: about four per fax) join the
+   * same groups: each is still atomic, IMMEDIATE-serialised with every other writer and durable when it resolves,
+   * but it shares its COMMIT with the mails and webhooks of the same moment.
    */
   const webhookDb = db.dialect === 'sqlite' ? withGroupCommit(db) : null;
+  const grouped = webhookDb ?? db;
 
   return {
     dialect: db.dialect,
@@ -88,13 +92,14 @@ export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
     listAttempts: on(listAttempts),
     listJobs: on(listJobs),
     countJobs: on(countJobs),
-    claimJobs: on(claimJobs),
+    claimJobs: (...args) => claimJobs(grouped, ...args),
     // One daemon owns a SQLite file; on PostgreSQL other live instances hold leases (see leases.ts).
     ...(db.dialect === 'sqlite' ? { releaseOrphanedLeases: on(releaseOrphanedLeases) } : {}),
     renewLease: on(renewLease),
-    completeWork: (jobId, owner, transition, at) => applyIfLeased(db, jobId, owner, transition, at, true),
+    completeWork: (jobId, owner, transition, at) =>
+      applyIfLeased(grouped, jobId, owner, transition, at, true),
     applyWhileLeased: (jobId, owner, transition, at) =>
-      applyIfLeased(db, jobId, owner, transition, at, false),
+      applyIfLeased(grouped, jobId, owner, transition, at, false),
     recordEvent: (event) =>
       webhookDb ? webhookDb.transaction((tx) => recordEvent(tx, event)) : recordEvent(db, event),
     listUnprocessedEvents: on(listUnprocessedEvents),
@@ -112,7 +117,7 @@ export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
     markDocumentDeleted: on(markDocumentDeleted),
     leaseJob: on(leaseJob),
     retryJob: on(retryJob),
-    recordTransmittedDocument: on(recordTransmittedDocument),
+    recordTransmittedDocument: (...args) => recordTransmittedDocument(grouped, ...args),
     getTransmittedDocument: on(getTransmittedDocument),
     listJobsOfMessage: on(listJobsOfMessage),
     listOutboxOfJob: on(listOutboxOfJob),

@@ -1,12 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import type { Db } from '../../src/store/db.js';
 import { openSqliteDb } from '../../src/store/sqlite/sqliteDb.js';
+import { makeWalSync } from '../../src/store/sqlite/walSync.js';
 
 /*
  * The SQLite side of the database port: better-sqlite3 is synchronous, the port is async, so the adapter must
@@ -106,5 +108,100 @@ describe('SQLite database port', () => {
     await write();
     const { rows } = await db.query<{ n: number }>('SELECT n FROM counter WHERE id = $1', [1]);
     expect(rows[0]!.n).toBe(1);
+  });
+
+  describe('durability (fsync of the WAL file off the event loop)', () => {
+    /** Counts fsyncs of any file handle (the WAL's is the only one here), in call order with the writes. */
+    const countSyncs = async () => {
+      const handle = await openFile(file, 'r');
+      const prototype = Object.getPrototypeOf(handle) as { sync(): Promise<void> };
+      await handle.close();
+      const sync = prototype.sync;
+      const seen: string[] = [];
+      const spy = vi.spyOn(prototype, 'sync').mockImplementation(function (this: unknown) {
+        seen.push('fsync started');
+        return sync.call(this).then(() => void seen.push('fsync done'));
+      });
+      return { seen, restore: () => spy.mockRestore() };
+    };
+
+    it('a write resolves only after an fsync that began after its COMMIT; reads and no-op writes need none', async () => {
+      const db = opened[0]!;
+      const syncs = await countSyncs();
+      try {
+        await db.query('UPDATE counter SET n = 5 WHERE id = $1', [1]);
+        syncs.seen.push('autocommit resolved');
+        await db.transaction(async (tx) => {
+          await tx.query('UPDATE counter SET n = n + 1 WHERE id = $1', [1]);
+        });
+        syncs.seen.push('transaction resolved');
+        await db.transaction(async (tx) => tx.query('SELECT n FROM counter'));
+        await db.query('SELECT n FROM counter');
+        await db.query('UPDATE counter SET n = 0 WHERE id = $1', [404]);
+        syncs.seen.push('reads resolved');
+        await db.query('CREATE INDEX counter_n ON counter (n)');
+        syncs.seen.push('schema change resolved');
+        expect(syncs.seen).toEqual([
+          'fsync started',
+          'fsync done',
+          'autocommit resolved',
+          'fsync started',
+          'fsync done',
+          'transaction resolved',
+          'reads resolved',
+          'fsync started',
+          'fsync done',
+          'schema change resolved',
+        ]);
+      } finally {
+        syncs.restore();
+      }
+    });
+
+    it('writes waiting at once share fsyncs instead of taking one each', async () => {
+      const db = opened[0]!;
+      const syncs = await countSyncs();
+      try {
+        await Promise.all(Array.from({ length: 40 }, () => increment(db)));
+      } finally {
+        syncs.restore();
+      }
+      const fsyncs = syncs.seen.filter((step) => step === 'fsync started').length;
+      expect(fsyncs).toBeGreaterThanOrEqual(1);
+      expect(fsyncs).toBeLessThan(40);
+      expect((await db.query<{ n: number }>('SELECT n FROM counter')).rows[0]!.n).toBe(40);
+    });
+
+    it('a write that close() overtakes still resolves once durable', async () => {
+      // The only connection: its close checkpoints and deletes the WAL file.
+      await opened[0]!.close();
+      const db = open();
+      const written = db.query('UPDATE counter SET n = 7 WHERE id = $1', [1]);
+      await db.close();
+      await expect(written).resolves.toMatchObject({ rowCount: 1 });
+      const reader = new Database(file);
+      expect(reader.prepare('SELECT n FROM counter').get()).toEqual({ n: 7 });
+      reader.close();
+    });
+
+    it('a database without a WAL file (in memory) commits with its own durability, no fsync asked', async () => {
+      const syncs = await countSyncs();
+      const memory = openSqliteDb(':memory:');
+      try {
+        await memory.exec('CREATE TABLE t (n INTEGER)');
+        await memory.transaction(async (tx) => tx.query('INSERT INTO t (n) VALUES ($1)', [1]));
+        expect((await memory.query('SELECT n FROM t')).rows).toEqual([{ n: 1 }]);
+        expect(syncs.seen).toEqual([]);
+      } finally {
+        syncs.restore();
+        await memory.close();
+      }
+    });
+
+    it('a WAL file that cannot be synced makes the write fail as database_unavailable', async () => {
+      const wal = makeWalSync(path.join(dir, 'missing.db-wal'));
+      await expect(wal.sync()).rejects.toMatchObject({ code: 'database_unavailable', retryable: true });
+      await wal.close();
+    });
   });
 });

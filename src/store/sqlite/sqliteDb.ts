@@ -7,6 +7,7 @@ import { preparePrivateDatabaseFile, PRIVATE_DIR_MODE } from '../../lib/privateF
 import type { Db, Queryable, QueryResult } from '../db.js';
 import { fileMutex } from './fileMutex.js';
 import { asSqliteStoreError } from './sqliteError.js';
+import { makeWalSync, type WalSync } from './walSync.js';
 
 /** Prepared statements kept per connection; dynamic SQL (transition column sets, IN lists) stays well below. */
 const STATEMENT_CACHE_SIZE = 500;
@@ -17,14 +18,18 @@ interface Prepared {
   statement: Database.Statement;
   /** For each `?` in the rewritten SQL, the index of the parameter it takes (`$2` → 1). */
   order: number[];
+  schemaChange: boolean;
 }
 
 /**
- * The embedded database behind the port: one file, WAL, and synchronous=FULL so that a commit is on disk
- * before we answer 250 (about 3,100 durable transactions/s on a small VM). better-sqlite3 is synchronous; the
- * port is async only to share the operations with PostgreSQL. Every statement and transaction of this process
- * on the file goes through one mutex (fileMutex.ts), so transactions never interleave; other processes (the
- * CLI beside the daemon) wait on SQLite's own lock for up to BUSY_TIMEOUT_MS.
+ * The embedded database behind the port: one file in WAL mode. A write resolves only once it is on disk, so
+ * that a 250 means durable: the COMMIT itself does not fsync (`synchronous=NORMAL`, already safe against kill -9),
+ * and the WAL file is then fsynced off the event loop, one fsync for every commit waiting (walSync.ts). With
+ * `synchronous=FULL` each COMMIT blocked the event loop for its fsync, a fifth of the daemon's main thread at
+ * ingest (docs/dependencies.md, better-sqlite3). better-sqlite3 is synchronous; the port is async only to share
+ * the operations with PostgreSQL. Every statement and transaction of this process on the file goes through one
+ * mutex (fileMutex.ts), so transactions never interleave; other processes (the CLI beside the daemon) wait on
+ * SQLite's own lock for up to BUSY_TIMEOUT_MS.
  */
 export function openSqliteDb(file: string): Db {
   if (file !== ':memory:') {
@@ -33,12 +38,17 @@ export function openSqliteDb(file: string): Db {
     preparePrivateDatabaseFile(file);
   }
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  const journal = db.pragma('journal_mode = WAL', { simple: true });
+  // In WAL mode, durable by walSync below before any write resolves: NORMAL only keeps the fsync out of the
+  // COMMIT. A file system where SQLite cannot use WAL (no shared memory), or a database in memory, keeps FULL.
+  const wal: WalSync | null = journal === 'wal' ? makeWalSync(`${file}-wal`) : null;
+  db.pragma(`synchronous = ${wal ? 'NORMAL' : 'FULL'}`);
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = ON');
   const { mutex, done } = fileMutex(file);
   const cache = new Map<string, Prepared>();
+  /** Statements that changed something, so far: a transaction or statement that changed nothing needs no fsync. */
+  let writes = 0;
 
   /** Prepared once per SQL string: `$n` placeholders become `?`, in the order they appear. */
   function prepare(sql: string): Prepared {
@@ -50,7 +60,11 @@ export function openSqliteDb(file: string): Db {
         order.push(Number(n) - 1);
         return '?';
       });
-      prepared = { statement: db.prepare(text), order };
+      prepared = {
+        statement: db.prepare(text),
+        order,
+        schemaChange: /^\s*(CREATE|DROP|ALTER)\b/i.test(text),
+      };
       if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       cache.set(sql, prepared);
     }
@@ -69,14 +83,19 @@ export function openSqliteDb(file: string): Db {
     const failFast = Date.now() < lockedUntil;
     if (failFast) db.pragma('busy_timeout = 0');
     try {
-      const { statement, order } = prepare(sql);
+      const prepared = prepare(sql);
+      const { statement, order } = prepared;
       const values = order.map((index) => bindable(params[index]));
       let result: QueryResult<T>;
       if (statement.reader) {
         const rows = statement.all(values) as T[];
         result = { rows, rowCount: rows.length };
+        // UPDATE … RETURNING reads and writes.
+        if (!statement.readonly && rows.length > 0) writes += 1;
       } else {
         result = { rows: [], rowCount: statement.run(values).changes };
+        // A schema change reports no changed rows, but writes all the same.
+        if (!statement.readonly && (result.rowCount > 0 || prepared.schemaChange)) writes += 1;
       }
       lockedUntil = 0;
       return result;
@@ -90,14 +109,43 @@ export function openSqliteDb(file: string): Db {
 
   function script(sql: string): void {
     try {
+      writes += 1;
       db.exec(sql);
     } catch (error) {
       throw asSqliteStoreError(error);
     }
   }
 
+  /**
+   * The fsync for what was just committed, asked for while the mutex is still held (so that close() waits for
+   * it) and awaited once it is given back (so that the next transaction commits meanwhile).
+   */
+  function syncIfWritten(before: number): Promise<void> | undefined {
+    if (!wal || writes === before) return undefined;
+    const synced = wal.sync();
+    // Heard by the caller's await just after; this only keeps a quick failure from counting as unhandled.
+    synced.catch(() => undefined);
+    return synced;
+  }
+
+  /** Outside a transaction: the statement's own autocommit is made durable before it resolves. */
+  async function autocommit<T>(work: () => T): Promise<T> {
+    let synced: Promise<void> | undefined;
+    const result = await mutex.whenFree(() => {
+      const before = writes;
+      try {
+        return work();
+      } finally {
+        synced = syncIfWritten(before);
+      }
+    });
+    await synced;
+    return result;
+  }
+
   async function transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    return mutex.withLock(async () => {
+    let synced: Promise<void> | undefined;
+    const result = await mutex.withLock(async () => {
       let open = true;
       const inside = <R>(fn: () => R): Promise<R> => {
         if (!open) return Promise.reject(new Error('store bug: statement after its transaction ended'));
@@ -113,9 +161,11 @@ export function openSqliteDb(file: string): Db {
         exec: (sql: string) => inside(() => script(sql)),
       };
       run('BEGIN IMMEDIATE', []);
+      const before = writes;
       try {
         const result = await work(tx);
         run('COMMIT', []);
+        synced = syncIfWritten(before);
         return result;
       } catch (error) {
         if (db.open && db.inTransaction) run('ROLLBACK', []);
@@ -124,15 +174,18 @@ export function openSqliteDb(file: string): Db {
         open = false;
       }
     });
+    await synced;
+    return result;
   }
 
   return {
     dialect: 'sqlite',
-    query: <T>(sql: string, params: readonly unknown[] = []) => mutex.whenFree(() => run<T>(sql, params)),
-    exec: (sql: string) => mutex.whenFree(() => script(sql)),
+    query: <T>(sql: string, params: readonly unknown[] = []) => autocommit(() => run<T>(sql, params)),
+    exec: (sql: string) => autocommit(() => script(sql)),
     transaction,
     close: () =>
       mutex.withLock(async () => {
+        await wal?.close();
         if (db.open) db.close();
         done();
       }),
