@@ -172,6 +172,37 @@ describe('SQLite database port', () => {
       expect((await db.query<{ n: number }>('SELECT n FROM counter')).rows[0]!.n).toBe(40);
     });
 
+    it('a read that may have seen a commit still being synced answers only once it is on disk', async () => {
+      const db = opened[0]!;
+      const handle = await openFile(file, 'r');
+      const prototype = Object.getPrototypeOf(handle) as { sync(): Promise<void> };
+      await handle.close();
+      const sync = prototype.sync;
+      const seen: string[] = [];
+      let letSyncRun!: () => void;
+      const held = new Promise<void>((resolve) => (letSyncRun = resolve));
+      const spy = vi.spyOn(prototype, 'sync').mockImplementation(function (this: unknown) {
+        seen.push('fsync started');
+        return held.then(() => sync.call(this)).then(() => void seen.push('fsync done'));
+      });
+      try {
+        const write = db.query('UPDATE counter SET n = 7 WHERE id = $1', [1]);
+        const read = db
+          .query<{ n: number }>('SELECT n FROM counter WHERE id = $1', [1])
+          .then(({ rows }) => void seen.push(`read saw ${rows[0]!.n}`));
+        while (!seen.includes('fsync started')) await new Promise((resolve) => setImmediate(resolve));
+        // The read has run (it is after the write on the mutex) but must not answer while the fsync is held.
+        for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+        expect(seen).toEqual(['fsync started']);
+        letSyncRun();
+        await Promise.all([write, read]);
+        expect(seen).toEqual(['fsync started', 'fsync done', 'read saw 7']);
+      } finally {
+        letSyncRun();
+        spy.mockRestore();
+      }
+    });
+
     it('a write that close() overtakes still resolves once durable', async () => {
       // The only connection: its close checkpoints and deletes the WAL file.
       await opened[0]!.close();

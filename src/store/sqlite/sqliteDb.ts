@@ -49,6 +49,9 @@ export function openSqliteDb(file: string): Db {
   const cache = new Map<string, Prepared>();
   /** Statements that changed something, so far: a transaction or statement that changed nothing needs no fsync. */
   let writes = 0;
+  /** How many of `writes` are known to be on disk, and the fsync that will make the latest ones so. */
+  let durableWrites = 0;
+  let pendingSync: Promise<void> | null = null;
 
   /** Prepared once per SQL string: `$n` placeholders become `?`, in the order they appear. */
   function prepare(sql: string): Prepared {
@@ -122,10 +125,26 @@ export function openSqliteDb(file: string): Db {
    */
   function syncIfWritten(before: number): Promise<void> | undefined {
     if (!wal || writes === before) return undefined;
-    const synced = wal.sync();
+    const upTo = writes;
+    const synced = wal.sync().then(() => {
+      durableWrites = Math.max(durableWrites, upTo);
+    });
+    pendingSync = synced;
     // Heard by the caller's await just after; this only keeps a quick failure from counting as unhandled.
-    synced.catch(() => undefined);
+    synced.catch(() => {
+      if (pendingSync === synced) pendingSync = null;
+    });
     return synced;
+  }
+
+  /**
+   * What a read saw may include commits whose fsync is still running (another caller's 250 not yet sent): a
+   * decision taken on it (a resent mail answered with jobs that a power cut would lose) must not be answered
+   * before they are on disk. Nothing to wait for when every commit so far is.
+   */
+  function durableBeforeAnswering(): Promise<void> | undefined {
+    if (!wal || durableWrites >= writes) return undefined;
+    return pendingSync ?? syncIfWritten(durableWrites);
   }
 
   /** Outside a transaction: the statement's own autocommit is made durable before it resolves. */
@@ -136,7 +155,7 @@ export function openSqliteDb(file: string): Db {
       try {
         return work();
       } finally {
-        synced = syncIfWritten(before);
+        synced = syncIfWritten(before) ?? durableBeforeAnswering();
       }
     });
     await synced;
@@ -165,10 +184,12 @@ export function openSqliteDb(file: string): Db {
       try {
         const result = await work(tx);
         run('COMMIT', []);
-        synced = syncIfWritten(before);
+        synced = syncIfWritten(before) ?? durableBeforeAnswering();
         return result;
       } catch (error) {
         if (db.open && db.inTransaction) run('ROLLBACK', []);
+        // Rolled back: nothing of it reached the file, so there is nothing of it to sync.
+        writes = before;
         throw error;
       } finally {
         open = false;
