@@ -19,6 +19,10 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => {
       // Before start.js loads the daemon's modules, whose loading would already grow the heap (daemonV8Flags.ts).
       (await import('./daemonV8Flags.js')).applyDaemonV8Flags();
+      // libuv's pool (4 threads by default) carries every fsync (documents, folders, the SQLite WAL), the
+      // webhook signature checks and DNS lookups: a few large documents being synced must not hold up the
+      // rest. Read when the pool first starts, which is later than this; an operator's own value wins.
+      process.env.UV_THREADPOOL_SIZE ??= '16';
       return (await import('./start.js')).startCommand;
     },
   },

@@ -102,7 +102,11 @@ function answeredOutsideKoa(handler: WebhookRequestHandler): Koa.Middleware {
   return async (ctx) => {
     ctx.respond = false;
     ctx.state.answeredOutsideKoa = true;
-    await handler(ctx.req, ctx.res);
+    // Koa answers nothing once told not to: a failure here must end the request, as the fast path does.
+    await handler(ctx.req, ctx.res).catch((error: unknown) => {
+      ctx.state.log?.error({ err: coerceError(error) }, 'webhook answer failed');
+      ctx.res.destroy();
+    });
   };
 }
 

@@ -289,7 +289,7 @@ function runAfterAnswer(
   const logFailure = (error: unknown): void => {
     log.error({ reqId, err: coerceError(error), eventId: event.id }, 'webhook follow-up failed');
   };
-  res.once('close', () => {
+  const follow = (): void => {
     try {
       // Typed as void, but an async function fits that type too: catch its rejection as well.
       const returned: unknown = afterRecord(event);
@@ -297,7 +297,10 @@ function runAfterAnswer(
     } catch (error) {
       logFailure(error);
     }
-  });
+  };
+  // A client that hung up while the event was recorded has already closed the response: its 'close' is past.
+  if (res.destroyed || !res.socket || res.socket.destroyed) setImmediate(follow);
+  else res.once('close', follow);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -206,15 +206,16 @@ async function queueFax(
 }
 
 /**
- * The fsync of each saved document part, started now so that it runs while the sandbox checks the part: a PDF
- * faxed as it came is the very file stored, and storing it then waits for no fsync of its own. Local storage only
- * (S3 uploads the bytes instead). A failure is heard by the put that awaits it, or by nobody when that part is not
- * what gets stored.
+ * The fsync of the saved document, started now so that it runs while the sandbox checks it: a single PDF faxed as
+ * it came is the very file stored, and storing it then waits for no fsync of its own. Only then: parts that are
+ * converted or merged are replaced by another file (synced when stored), and syncing them would only load the
+ * disk. Local storage only (S3 uploads the bytes instead). A failure is heard by the put that awaits it, or by
+ * nobody when the part is not what gets stored after all (prepared, decrypted).
  */
 function startSyncingParts(documents: DocumentStorage, mail: ExtractedMessage): Map<string, Promise<void>> {
   const started = new Map<string, Promise<void>>();
-  if (documents.driver !== 'local') return started;
-  for (const found of mail.documents) {
+  if (documents.driver !== 'local' || mail.documents.length !== 1) return started;
+  for (const found of mail.documents.filter((part) => part.kind.kind === 'pdf')) {
     const synced = fsyncFile(found.path);
     synced.catch(() => undefined);
     started.set(found.path, synced);

@@ -62,17 +62,14 @@ export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
       operation(db, ...args);
 
   /*
-   * Webhook events, and the mails accepted over SMTP, are stored in group commits on SQLite (groupCommit.ts): a
-   * commit there is synchronous work on the event loop (its fsync is not: sqlite/walSync.ts), two per webhook and
-   * one per mail without grouping. Each caller still hears back only after its own group's COMMIT and fsync, so a
-   * 250 still means document and jobs are durable. PostgreSQL commits on many pooled connections at once and groups their WAL flushes itself, so there
-   * each operation keeps its own transaction.
-   * The job runner's transactions (claim, transmitted document, attempt, outcome: about four per fax) join the
-   * same groups: each is still atomic, IMMEDIATE-serialised with every other writer and durable when it resolves,
-   * but it shares its COMMIT with the mails and webhooks of the same moment.
+   * Webhook events, the mails accepted over SMTP and the job runner's transactions (claim, transmitted document,
+   * attempt, outcome: about four per fax) are stored in group commits on SQLite (groupCommit.ts): a commit there
+   * is synchronous work on the event loop (its fsync is not: sqlite/walSync.ts). Each stays atomic on its own,
+   * serialised with every other writer, and its caller hears back only after its group's COMMIT and fsync, so a
+   * 250 still means document and jobs are durable. PostgreSQL commits on many pooled connections at once and
+   * groups their WAL flushes itself, so there each operation keeps its own transaction.
    */
-  const webhookDb = db.dialect === 'sqlite' ? withGroupCommit(db) : null;
-  const grouped = webhookDb ?? db;
+  const groupedDb = db.dialect === 'sqlite' ? withGroupCommit(db) : db;
 
   return {
     dialect: db.dialect,
@@ -84,7 +81,7 @@ export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
     },
     close: () => db.close(),
     findResentMessage: on(findResentMessage),
-    acceptMessage: (...args) => acceptMessage(webhookDb ?? db, ...args),
+    acceptMessage: (...args) => acceptMessage(groupedDb, ...args),
     countSenderUsage: on(countSenderUsage),
     getJob: on(getJob),
     getMessage: on(getMessage),
@@ -92,18 +89,20 @@ export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
     listAttempts: on(listAttempts),
     listJobs: on(listJobs),
     countJobs: on(countJobs),
-    claimJobs: (...args) => claimJobs(grouped, ...args),
+    claimJobs: (...args) => claimJobs(groupedDb, ...args),
     // One daemon owns a SQLite file; on PostgreSQL other live instances hold leases (see leases.ts).
     ...(db.dialect === 'sqlite' ? { releaseOrphanedLeases: on(releaseOrphanedLeases) } : {}),
     renewLease: on(renewLease),
     completeWork: (jobId, owner, transition, at) =>
-      applyIfLeased(grouped, jobId, owner, transition, at, true),
+      applyIfLeased(groupedDb, jobId, owner, transition, at, true),
     applyWhileLeased: (jobId, owner, transition, at) =>
-      applyIfLeased(grouped, jobId, owner, transition, at, false),
+      applyIfLeased(groupedDb, jobId, owner, transition, at, false),
     recordEvent: (event) =>
-      webhookDb ? webhookDb.transaction((tx) => recordEvent(tx, event)) : recordEvent(db, event),
+      db.dialect === 'sqlite'
+        ? groupedDb.transaction((tx) => recordEvent(tx, event))
+        : recordEvent(db, event),
     listUnprocessedEvents: on(listUnprocessedEvents),
-    processEvent: (...args) => processEvent(webhookDb ?? db, ...args),
+    processEvent: (...args) => processEvent(groupedDb, ...args),
     forgetEvents: on(forgetEvents),
     claimOutbox: on(claimOutbox),
     markOutboxSent: on(markOutboxSent),
@@ -117,7 +116,7 @@ export function makeJobStore(db: Db, options: JobStoreOptions = {}): JobStore {
     markDocumentDeleted: on(markDocumentDeleted),
     leaseJob: on(leaseJob),
     retryJob: on(retryJob),
-    recordTransmittedDocument: (...args) => recordTransmittedDocument(grouped, ...args),
+    recordTransmittedDocument: (...args) => recordTransmittedDocument(groupedDb, ...args),
     getTransmittedDocument: on(getTransmittedDocument),
     listJobsOfMessage: on(listJobsOfMessage),
     listOutboxOfJob: on(listOutboxOfJob),

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fstatSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -232,7 +232,41 @@ describe('SQLite database port', () => {
     it('a WAL file that cannot be synced makes the write fail as database_unavailable', async () => {
       const wal = makeWalSync(path.join(dir, 'missing.db-wal'));
       await expect(wal.sync()).rejects.toMatchObject({ code: 'database_unavailable', retryable: true });
+      // Final: the file appearing later does not make what was written meanwhile durable.
+      writeFileSync(path.join(dir, 'missing.db-wal'), '');
+      await expect(wal.sync()).rejects.toMatchObject({ code: 'database_unavailable' });
       await wal.close();
+    });
+
+    it('a database file that is a symlink syncs the WAL SQLite writes, beside the real file', async () => {
+      const real = path.join(dir, 'real');
+      const link = path.join(dir, 'link');
+      mkdirSync(real);
+      mkdirSync(link);
+      // The database moved to another disk and linked from where the config says it is.
+      writeFileSync(path.join(real, 'linked.db'), '');
+      symlinkSync(path.join(real, 'linked.db'), path.join(link, 'linked.db'));
+      const db = openSqliteDb(path.join(link, 'linked.db'));
+      const handle = await openFile(file, 'r');
+      const prototype = Object.getPrototypeOf(handle) as { sync(): Promise<void>; fd: number };
+      await handle.close();
+      const sync = prototype.sync;
+      const synced: number[] = [];
+      const spy = vi.spyOn(prototype, 'sync').mockImplementation(function (this: { fd: number }) {
+        synced.push(fstatSync(this.fd).ino);
+        return sync.call(this);
+      });
+      let realWal: number;
+      try {
+        await db.exec('CREATE TABLE t (n INTEGER)');
+        await db.query('INSERT INTO t (n) VALUES (1)');
+        realWal = statSync(path.join(real, 'linked.db-wal')).ino;
+      } finally {
+        spy.mockRestore();
+        await db.close();
+      }
+      expect(synced.length).toBeGreaterThan(0);
+      expect(synced.every((inode) => inode === realWal)).toBe(true);
     });
   });
 });

@@ -41,7 +41,11 @@ export function openSqliteDb(file: string): Db {
   const journal = db.pragma('journal_mode = WAL', { simple: true });
   // In WAL mode, durable by walSync below before any write resolves: NORMAL only keeps the fsync out of the
   // COMMIT. A file system where SQLite cannot use WAL (no shared memory), or a database in memory, keeps FULL.
-  const wal: WalSync | null = journal === 'wal' ? makeWalSync(`${file}-wal`) : null;
+  // SQLite keeps the WAL beside the database's real file (a symlinked path is resolved): sync that one.
+  const mainFile = (db.pragma('database_list') as Array<{ name: string; file: string }>).find(
+    (entry) => entry.name === 'main',
+  )?.file;
+  const wal: WalSync | null = journal === 'wal' && mainFile ? makeWalSync(`${mainFile}-wal`) : null;
   db.pragma(`synchronous = ${wal ? 'NORMAL' : 'FULL'}`);
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = ON');

@@ -16,6 +16,12 @@ import { makeSharedFsync } from '../../lib/sharedFsync.js';
  * reusing the file. fsync(2) flushes the file, whoever wrote it, whichever descriptor asks. The descriptor is
  * kept open: SQLite deletes the WAL file only when the last connection closes, and ours is open until close().
  * Commits waiting at once share one fsync (lib/sharedFsync.ts).
+ *
+ * A failed fsync is final for this database: Linux may have dropped the pages it could not write, and a later
+ * fsync that succeeds would say nothing about them, so nothing written since the last good one can be called
+ * durable again. Every later sync (so every write, and every read that saw unsynced commits) rejects as
+ * database_unavailable: SMTP answers 451, webhooks 503, /readyz fails, until a restart lets SQLite recover from
+ * what really is on disk.
  */
 export interface WalSync {
   /** Resolves once everything committed before the call is on disk; rejects (database_unavailable) if it cannot be. */
@@ -26,22 +32,28 @@ export interface WalSync {
 
 export function makeWalSync(walFile: string): WalSync {
   let handle: Promise<FileHandle> | null = null;
+  let failed: FaxError | null = null;
   const shared = makeSharedFsync(async () => {
+    if (failed) throw failed;
     try {
       // Opened on first use: SQLite creates the WAL file with the first transaction, not at `journal_mode=WAL`.
       handle ??= open(walFile, 'r');
       await (await handle).sync();
     } catch (error) {
+      failed ??= new FaxError(
+        'database_unavailable',
+        `database not synced to disk (${(error as Error).message}); restart faxbridge once the disk is fixed`,
+        { retryable: true, cause: error },
+      );
+      const broken = handle;
       handle = null;
-      throw new FaxError('database_unavailable', `database not synced to disk: ${(error as Error).message}`, {
-        retryable: true,
-        cause: error,
-      });
+      void broken?.then((opened) => opened.close()).catch(() => undefined);
+      throw failed;
     }
   });
 
   return {
-    sync: () => shared.sync(),
+    sync: () => (failed ? Promise.reject(failed) : shared.sync()),
     async close() {
       await shared.idle();
       const opened = handle;
