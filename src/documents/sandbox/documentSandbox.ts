@@ -10,6 +10,7 @@ import {
 } from './childPool.js';
 import { makePrioritySlots, type SlotPriority } from './prioritySlots.js';
 import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutput } from './sandboxTasks.js';
+import { startTaskWatchdog } from './taskWatchdog.js';
 
 /**
  * Runs document work (parsing and converting files strangers sent) in a child process that can be killed and is
@@ -46,9 +47,9 @@ import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutp
  */
 export interface SandboxLimits {
   /**
-   * Wall-clock time; for background tasks, CPU time instead (with a wall-clock backstop of
-   * NICED_WALL_FACTOR times it): a niced child may wait for the CPU as long as intake keeps it busy, and
-   * waiting must not fail a fax as "takes too long".
+   * Wall-clock time; for background tasks, CPU time instead, with a wall-clock backstop of NICED_WALL_FACTOR
+   * times it (taskWatchdog.ts): a niced child may wait for the CPU as long as intake keeps it busy, and waiting
+   * must not fail a fax as "takes too long".
    */
   timeMs: number;
   /** Resident memory of the child (heap, buffers, code). */
@@ -156,12 +157,6 @@ export function sharedDocumentSandbox(): DocumentSandbox {
   return shared;
 }
 
-/** A niced child is killed once it has used `timeMs` of CPU, or at this many times `timeMs` of waiting. */
-const NICED_WALL_FACTOR = 10;
-
-/** How often the child's resident memory is read; inflating at ~1 GB/s, it grows ~25 MB between two looks. */
-const WATCH_INTERVAL_MS = 25;
-
 /** The heap gets three quarters of the memory limit: the rest is for file bytes and inflated data. */
 function heapMbFor(limits: SandboxLimits): number {
   return Math.max(32, Math.floor((limits.memoryBytes / MB) * 0.75));
@@ -176,52 +171,24 @@ function runTask(
 ): Promise<SandboxOutcome<unknown>> {
   return new Promise((resolve) => {
     let settled = false;
-    let killedFor: 'memory' | 'time' | null = null;
-    let peakRss = 0;
+    const watchdog = startTaskWatchdog(
+      {
+        readRss: () => readRss(child.process),
+        readCpuMs: () => readCpuMs(child.process),
+        isAlive: () => isAlive(child),
+        kill: () => child.process.kill('SIGKILL'),
+      },
+      limits,
+      child.nice !== 0,
+    );
     const finish = (outcome: SandboxOutcome<unknown>): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      clearTimeout(watch);
+      watchdog.stop();
+      const { peakRss } = watchdog;
       log?.debug({ task, peakRss, tasksInChild: child.tasks + 1 }, 'document sandbox task ended');
       resolve(outcome);
     };
-    const kill = (reason: 'memory' | 'time'): void => {
-      killedFor ??= reason;
-      child.process.kill('SIGKILL');
-    };
-    const onCpuClock = child.nice !== 0;
-    const seconds = Math.round(limits.timeMs / SECOND);
-    let overTime = `over ${seconds} s`;
-    const wallMs = limits.timeMs * (onCpuClock ? NICED_WALL_FACTOR : 1);
-    if (onCpuClock) overTime = `over ${seconds} s of CPU or ${Math.round(wallMs / SECOND)} s in all`;
-    let timer = setTimeout(() => kill('time'), wallMs);
-    // The CPU the (reused) child had used before this task, from the first look.
-    let cpuBefore: number | null | undefined;
-    // The next look is scheduled only once the last read came back: never a pile of timers on a busy loop.
-    let watch: NodeJS.Timeout | undefined;
-    const look = (): void => {
-      void Promise.all([readRss(child.process), onCpuClock ? readCpuMs(child.process) : null]).then(
-        ([rss, cpuMs]) => {
-          peakRss = Math.max(peakRss, rss);
-          if (onCpuClock && cpuBefore === undefined) {
-            cpuBefore = cpuMs;
-            // Without /proc the CPU cannot be read: the plain wall-clock limit.
-            if (cpuMs === null && !settled) {
-              clearTimeout(timer);
-              timer = setTimeout(() => kill('time'), limits.timeMs);
-              overTime = `over ${seconds} s`;
-            }
-          }
-          // A read that comes back after the task ended must not touch the child: it may be running the next.
-          if (!settled && rss > limits.memoryBytes) kill('memory');
-          if (!settled && cpuMs !== null && cpuBefore != null && cpuMs - cpuBefore > limits.timeMs)
-            kill('time');
-          if (!settled && isAlive(child)) watch = setTimeout(look, WATCH_INTERVAL_MS);
-        },
-      );
-    };
-    look();
     child.onReply = (reply) => {
       relayLog(log, reply.log ?? []);
       if (reply.ok) finish({ ok: true, value: reply.value });
@@ -229,14 +196,15 @@ function runTask(
     };
     child.onClose = (code, signal) => {
       log?.debug({ task, code, signal, stderr: child.stderr || undefined }, 'document sandbox child ended');
-      if (killedFor === 'memory') {
+      if (watchdog.killedFor === 'memory') {
         return finish({
           ok: false,
           limit: 'memory',
           detail: `over ${Math.round(limits.memoryBytes / MB)} MB`,
         });
       }
-      if (killedFor === 'time') return finish({ ok: false, limit: 'time', detail: overTime });
+      if (watchdog.killedFor === 'time')
+        return finish({ ok: false, limit: 'time', detail: watchdog.overTime });
       // V8 aborts the process when the heap limit is reached; that is the memory limit doing its job.
       if (/heap limit|Allocation failed|out of memory/i.test(child.stderr)) {
         return finish({ ok: false, limit: 'memory', detail: `heap over ${child.heapMb} MB` });
