@@ -10,7 +10,7 @@ import {
 } from './childPool.js';
 import { makePrioritySlots, type SlotPriority } from './prioritySlots.js';
 import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutput } from './sandboxTasks.js';
-import { startTaskWatchdog } from './taskWatchdog.js';
+import { CPU_CLOCK_READABLE, startTaskWatchdog } from './taskWatchdog.js';
 
 /**
  * Runs document work (parsing and converting files strangers sent) in a child process that can be killed and is
@@ -179,7 +179,7 @@ function runTask(
         kill: () => child.process.kill('SIGKILL'),
       },
       limits,
-      child.nice !== 0,
+      child.nice !== 0 && CPU_CLOCK_READABLE,
     );
     const finish = (outcome: SandboxOutcome<unknown>): void => {
       if (settled) return;

@@ -5,7 +5,8 @@ import { SECOND } from '../../lib/units.js';
  * resident memory, read every WATCH_INTERVAL_MS, and its time. For a child at normal priority the time is
  * wall-clock time. For a niced (background) child it is the CPU the child used during the task, with a
  * wall-clock backstop of NICED_WALL_FACTOR times the limit: a niced child may wait for the CPU as long as intake
- * keeps it busy, and waiting must not fail a fax as "takes too long".
+ * keeps it busy, and waiting must not fail a fax as "takes too long". Only where the CPU can be read
+ * (CPU_CLOCK_READABLE): elsewhere a niced child has the plain wall-clock limit too.
  */
 export type KillReason = 'memory' | 'time';
 
@@ -36,12 +37,16 @@ export interface TaskWatchdog {
   stop(): void;
 }
 
+/** Linux's /proc tells a process's CPU time (childPool.ts, readCpuMs); no other system faxbridge runs on does. */
+export const CPU_CLOCK_READABLE = process.platform === 'linux';
+
 /** A niced child is killed once it has used `timeMs` of CPU, or at this many times `timeMs` of waiting. */
 export const NICED_WALL_FACTOR = 10;
 
 /** How often the child's resident memory is read; inflating at ~1 GB/s, it grows ~25 MB between two looks. */
 const WATCH_INTERVAL_MS = 25;
 
+/** `onCpuClock`: the time limit counts the child's CPU (a niced child, where CPU_CLOCK_READABLE). */
 export function startTaskWatchdog(
   child: WatchedChild,
   limits: WatchedLimits,
@@ -55,29 +60,26 @@ export function startTaskWatchdog(
     child.kill();
   };
   const seconds = Math.round(limits.timeMs / SECOND);
-  let overTime = `over ${seconds} s`;
   const wallMs = limits.timeMs * (onCpuClock ? NICED_WALL_FACTOR : 1);
-  if (onCpuClock) overTime = `over ${seconds} s of CPU or ${Math.round(wallMs / SECOND)} s in all`;
-  let timer = setTimeout(() => kill('time'), wallMs);
-  // The CPU the (reused) child had used before this task, from the first look.
-  let cpuBefore: number | null | undefined;
+  const overTime = onCpuClock
+    ? `over ${seconds} s of CPU or ${Math.round(wallMs / SECOND)} s in all`
+    : `over ${seconds} s`;
+  const timer = setTimeout(() => kill('time'), wallMs);
+  // The CPU the (reused) child had used before this task, from the first look that could read it. A read can
+  // fail for passing reasons (EMFILE on a busy daemon): that look is skipped, never the CPU clock, which would
+  // leave a niced child only the limit in wall-clock time and fail a fax for waiting.
+  let cpuBefore: number | undefined;
   // The next look is scheduled only once the last read came back: never a pile of timers on a busy loop.
   let watch: NodeJS.Timeout | undefined;
   const look = (): void => {
     void Promise.all([child.readRss(), onCpuClock ? child.readCpuMs() : null]).then(([rss, cpuMs]) => {
       peakRss = Math.max(peakRss, rss);
-      if (onCpuClock && cpuBefore === undefined) {
-        cpuBefore = cpuMs;
-        // Without /proc the CPU cannot be read: the plain wall-clock limit.
-        if (cpuMs === null && !stopped) {
-          clearTimeout(timer);
-          timer = setTimeout(() => kill('time'), limits.timeMs);
-          overTime = `over ${seconds} s`;
-        }
-      }
+      if (cpuMs !== null) cpuBefore ??= cpuMs;
       // A read that comes back after the task ended must not touch the child: it may be running the next.
       if (!stopped && rss > limits.memoryBytes) kill('memory');
-      if (!stopped && cpuMs !== null && cpuBefore != null && cpuMs - cpuBefore > limits.timeMs) kill('time');
+      if (!stopped && cpuMs !== null && cpuBefore !== undefined && cpuMs - cpuBefore > limits.timeMs) {
+        kill('time');
+      }
       if (!stopped && child.isAlive()) watch = setTimeout(look, WATCH_INTERVAL_MS);
     });
   };
