@@ -51,7 +51,7 @@ describe('the CPU clock of a niced child', () => {
     await vi.advanceTimersByTimeAsync(100);
     expect(child.kills).toBe(1);
     expect(watchdog.killedFor).toBe('time');
-    expect(watchdog.overTime).toMatch(/of CPU/);
+    expect(watchdog.detail).toBe('over 1 s of CPU');
     watchdog.stop();
   });
 
@@ -72,6 +72,24 @@ describe('the CPU clock of a niced child', () => {
   });
 });
 
+describe('the wall-clock backstop of a niced child', () => {
+  it('ends a child kept waiting for the CPU, as the machine’s trouble, not the document’s', async () => {
+    const child = scriptedChild();
+    const watchdog = startTaskWatchdog(child, LIMITS, true);
+    // Intake keeps the CPU: the child gets a little of it, never its limit.
+    child.cpuMs = LIMITS.timeMs / 2;
+    await vi.advanceTimersByTimeAsync(10 * LIMITS.timeMs - 50);
+    expect(child.kills).toBe(0);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(child.kills).toBe(1);
+    expect(watchdog.killedFor).toBe('backstop');
+    expect(watchdog.detail).toBe(
+      'not done after 10 s in all, with less than 1 s of CPU: the machine was busy',
+    );
+    watchdog.stop();
+  });
+});
+
 describe('a child at normal priority', () => {
   it('is killed at the limit in wall-clock time, and past its memory limit', async () => {
     const child = scriptedChild();
@@ -80,6 +98,7 @@ describe('a child at normal priority', () => {
     expect(child.kills).toBe(0);
     await vi.advanceTimersByTimeAsync(100);
     expect(watchdog.killedFor).toBe('time');
+    expect(watchdog.detail).toBe('over 1 s');
     watchdog.stop();
 
     const big = scriptedChild();
@@ -87,6 +106,7 @@ describe('a child at normal priority', () => {
     big.rssBytes = LIMITS.memoryBytes + 1;
     await vi.advanceTimersByTimeAsync(100);
     expect(memoryWatch.killedFor).toBe('memory');
+    expect(memoryWatch.detail).toBe('over 500 MB');
     expect(memoryWatch.peakRss).toBe(LIMITS.memoryBytes + 1);
     memoryWatch.stop();
   });

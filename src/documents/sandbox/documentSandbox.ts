@@ -10,7 +10,7 @@ import {
 } from './childPool.js';
 import { makePrioritySlots, type SlotPriority } from './prioritySlots.js';
 import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutput } from './sandboxTasks.js';
-import { CPU_CLOCK_READABLE, startTaskWatchdog } from './taskWatchdog.js';
+import { CPU_CLOCK_READABLE, type KillReason, startTaskWatchdog } from './taskWatchdog.js';
 
 /**
  * Runs document work (parsing and converting files strangers sent) in a child process that can be killed and is
@@ -77,8 +77,9 @@ const FRESH_CHILD_TASKS: ReadonlySet<SandboxTaskName> = new Set(['convertDocumen
 
 /**
  * `memory` and `time`: killed at a limit. `crash`: the task threw (a bug, or an input no check foresaw), or the
- * child died without answering (`lost: true`: killed from outside, or it could not start), which says nothing
- * about the document.
+ * child died without answering (`lost: true`: killed from outside, or it could not start), or a niced child
+ * waited for the CPU past the wall-clock backstop (`lost: true` too, taskWatchdog.ts): these say nothing about
+ * the document, and the caller tries again later.
  */
 export type SandboxOutcome<T> =
   { ok: true; value: T } | { ok: false; limit: 'memory' | 'time' | 'crash'; detail: string; lost?: boolean };
@@ -128,13 +129,14 @@ export function makeDocumentSandbox(options: DocumentSandboxOptions = {}): Docum
         const heapMb = heapMbFor(limits);
         const nice = priority === 'later' ? BACKGROUND_NICE : 0;
         let child = pool.take(heapMb, nice, reusable);
-        let outcome = await runTask(child, task, input, limits, runOptions.log);
-        if (!outcome.ok && outcome.lost && child.tasks > 0) {
+        let { outcome, killedFor } = await runTask(child, task, input, limits, runOptions.log);
+        if (!outcome.ok && outcome.lost && !killedFor && child.tasks > 0) {
           // A reused child that died without a word (killed from outside while idle or at the start of the
-          // task) says nothing about this document: once more, in a new child.
+          // task) says nothing about this document: once more, in a new child. Not after the backstop: the
+          // machine is as busy as it was a moment ago.
           await pool.giveBack(child, false);
           child = pool.take(heapMb, nice, false);
-          outcome = await runTask(child, task, input, limits, runOptions.log);
+          ({ outcome, killedFor } = await runTask(child, task, input, limits, runOptions.log));
         }
         await pool.giveBack(child, outcome.ok && reusable);
         return outcome as SandboxOutcome<SandboxTaskOutput<typeof task>>;
@@ -162,13 +164,19 @@ function heapMbFor(limits: SandboxLimits): number {
   return Math.max(32, Math.floor((limits.memoryBytes / MB) * 0.75));
 }
 
+/** The task's outcome, and why the watchdog killed its child (null when it did not). */
+interface TaskEnd {
+  outcome: SandboxOutcome<unknown>;
+  killedFor: KillReason | null;
+}
+
 function runTask(
   child: SandboxChild,
   task: string,
   input: unknown,
   limits: SandboxLimits,
   log: Logger | undefined,
-): Promise<SandboxOutcome<unknown>> {
+): Promise<TaskEnd> {
   return new Promise((resolve) => {
     let settled = false;
     const watchdog = startTaskWatchdog(
@@ -187,7 +195,7 @@ function runTask(
       watchdog.stop();
       const { peakRss } = watchdog;
       log?.debug({ task, peakRss, tasksInChild: child.tasks + 1 }, 'document sandbox task ended');
-      resolve(outcome);
+      resolve({ outcome, killedFor: watchdog.killedFor });
     };
     child.onReply = (reply) => {
       relayLog(log, reply.log ?? []);
@@ -196,15 +204,9 @@ function runTask(
     };
     child.onClose = (code, signal) => {
       log?.debug({ task, code, signal, stderr: child.stderr || undefined }, 'document sandbox child ended');
-      if (watchdog.killedFor === 'memory') {
-        return finish({
-          ok: false,
-          limit: 'memory',
-          detail: `over ${Math.round(limits.memoryBytes / MB)} MB`,
-        });
-      }
-      if (watchdog.killedFor === 'time')
-        return finish({ ok: false, limit: 'time', detail: watchdog.overTime });
+      const { killedFor, detail } = watchdog;
+      if (killedFor === 'backstop') return finish({ ok: false, limit: 'crash', detail, lost: true });
+      if (killedFor) return finish({ ok: false, limit: killedFor, detail });
       // V8 aborts the process when the heap limit is reached; that is the memory limit doing its job.
       if (/heap limit|Allocation failed|out of memory/i.test(child.stderr)) {
         return finish({ ok: false, limit: 'memory', detail: `heap over ${child.heapMb} MB` });

@@ -1,4 +1,4 @@
-import { SECOND } from '../../lib/units.js';
+import { MB, SECOND } from '../../lib/units.js';
 
 /**
  * The limits of one document-sandbox task, kept from outside its child (documentSandbox.ts): the child's
@@ -7,8 +7,13 @@ import { SECOND } from '../../lib/units.js';
  * wall-clock backstop of NICED_WALL_FACTOR times the limit: a niced child may wait for the CPU as long as intake
  * keeps it busy, and waiting must not fail a fax as "takes too long". Only where the CPU can be read
  * (CPU_CLOCK_READABLE): elsewhere a niced child has the plain wall-clock limit too.
+ *
+ * Why the child was killed: `memory` and `time` are the document's doing (it needs more than its limits);
+ * `backstop` is the machine's: a niced child that used less CPU than its limit, still unfinished when the
+ * backstop ran out, was kept waiting by other work. That is passing trouble, and its task may be tried again
+ * later, when the machine is quieter.
  */
-export type KillReason = 'memory' | 'time';
+export type KillReason = 'memory' | 'time' | 'backstop';
 
 /** What the watchdog needs of the child: its readings, and a way to end it. */
 export interface WatchedChild {
@@ -31,8 +36,8 @@ export interface TaskWatchdog {
   readonly killedFor: KillReason | null;
   /** The largest resident size seen, for the log. */
   readonly peakRss: number;
-  /** The time limit, as the outcome of a task killed for time states it. */
-  readonly overTime: string;
+  /** Which limit the child was killed at, in words for the outcome and the log; '' while it has not been. */
+  readonly detail: string;
   /** Once the task has ended: no more looks, and no kill (the child may be running the next task). */
   stop(): void;
 }
@@ -59,12 +64,8 @@ export function startTaskWatchdog(
     killedFor ??= reason;
     child.kill();
   };
-  const seconds = Math.round(limits.timeMs / SECOND);
   const wallMs = limits.timeMs * (onCpuClock ? NICED_WALL_FACTOR : 1);
-  const overTime = onCpuClock
-    ? `over ${seconds} s of CPU or ${Math.round(wallMs / SECOND)} s in all`
-    : `over ${seconds} s`;
-  const timer = setTimeout(() => kill('time'), wallMs);
+  const timer = setTimeout(() => kill(onCpuClock ? 'backstop' : 'time'), wallMs);
   // The CPU the (reused) child had used before this task, from the first look that could read it. A read can
   // fail for passing reasons (EMFILE on a busy daemon): that look is skipped, never the CPU clock, which would
   // leave a niced child only the limit in wall-clock time and fail a fax for waiting.
@@ -91,8 +92,8 @@ export function startTaskWatchdog(
     get peakRss() {
       return peakRss;
     },
-    get overTime() {
-      return overTime;
+    get detail() {
+      return killedFor ? describeKill(killedFor, limits, onCpuClock) : '';
     },
     stop() {
       stopped = true;
@@ -100,4 +101,18 @@ export function startTaskWatchdog(
       clearTimeout(watch);
     },
   };
+}
+
+function describeKill(reason: KillReason, limits: WatchedLimits, onCpuClock: boolean): string {
+  const time = seconds(limits.timeMs);
+  if (reason === 'memory') return `over ${Math.round(limits.memoryBytes / MB)} MB`;
+  if (reason === 'backstop') {
+    return `not done after ${seconds(limits.timeMs * NICED_WALL_FACTOR)} in all, with less than ${time} of CPU: the machine was busy`;
+  }
+  return onCpuClock ? `over ${time} of CPU` : `over ${time}`;
+}
+
+/** `120 s`, `0.3 s`: a tenth of a second is what the limits of tests come down to. */
+function seconds(ms: number): string {
+  return `${Math.round(ms / (SECOND / 10)) / 10} s`;
 }
