@@ -35,8 +35,10 @@ import { CPU_CLOCK_READABLE, type KillReason, startTaskWatchdog } from './taskWa
  * capped at 512 MB of address space and needs far less); with the defaults 2 × 1536 + 2 × 1536 MB = 6 GB, against
  * 3 GB while the lanes were shared. Idle children come on top for up to 30 s: at most one per slot and kind of
  * child (heap size and lane: intake checks, merges, background), each retired above 256 MB resident
- * (childPool.ts); a background child holds about 140 MB after building and drawing 30 ordinary faxes. A machine
- * that cannot afford the worst case sets the concurrencies lower.
+ * (childPool.ts); a background child holds about 140 MB after building and drawing 30 ordinary faxes. Both
+ * concurrencies are fixed (DEFAULT_SANDBOX_CONCURRENCY, DEFAULT_BACKGROUND_CONCURRENCY): no config key sets
+ * them, so the daemon's one shared sandbox needs the worst case's memory; only tests make sandboxes of their own
+ * with other counts.
  *
  * **Children are reused** for the PDF tasks (childPool.ts): starting `node` and loading pdf-lib costs about 0.4 s
  * of CPU, many times the work of checking an ordinary PDF, and paying it for every message and every fax would
