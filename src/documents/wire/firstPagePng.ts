@@ -46,8 +46,8 @@ export async function firstPagePng(
 }
 
 /**
- * The child holds node, sharp and one page's pixels (under 1 MB at this size); pdftoppm's own memory is its own
- * process's, capped by prlimit. The memory limit is the builds' only so that both share their warm children. The
- * time covers pdftoppm's limit and the encoding.
+ * The child holds node, sharp and one page's pixels (under 1 MB at this size); pdftoppm's memory and CPU are
+ * its own process's, capped by prlimit (renderFirstPage.ts). The memory limit is the builds' only so that
+ * both share their warm children. The time (the child's own CPU: loading sharp, encoding) is ample.
  */
 const PREVIEW_LIMITS = { memoryBytes: BACKGROUND_MEMORY_BYTES, timeMs: PREVIEW_TIMEOUT + 10 * SECOND };
