@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { makeDocumentSandbox } from '../../src/documents/sandbox/documentSandbox.js';
 import { firstPagePng } from '../../src/documents/wire/firstPagePng.js';
@@ -81,6 +81,57 @@ describe('a page that takes pdftoppm forever to draw', () => {
     } finally {
       process.env.TMPDIR = before;
       if (before === undefined) delete process.env.TMPDIR;
+      fresh.closeIdle();
+    }
+  });
+});
+
+describe('the deadline of a preview (its mail waits for it, inside the outbox lease)', () => {
+  let temp: string;
+  let before: string | undefined;
+  beforeEach(async () => {
+    // The system's temp folder, as firstPagePng and new sandbox children see it: only this test's.
+    temp = await mkdtemp(join(dir, 'tmp-'));
+    before = process.env.TMPDIR;
+    process.env.TMPDIR = temp;
+  });
+  afterEach(() => {
+    process.env.TMPDIR = before;
+    if (before === undefined) delete process.env.TMPDIR;
+  });
+
+  it('ends a drawing that outlasts it: no preview, and the drawing is stopped', async () => {
+    const fresh = makeDocumentSandbox();
+    try {
+      const preview = firstPagePng(await endlessDrawingPdf(), fresh, 5000);
+      let drawing: { pid: number; ppid: number } | undefined;
+      await expect
+        .poll(async () => (drawing = await pdftoppmDrawingIn(temp)), { timeout: 5000, interval: 50 })
+        .toBeDefined();
+      // Stopped, it uses no CPU and would never reach its own CPU limit: only the deadline can end it.
+      process.kill(drawing!.pid, 'SIGSTOP');
+      expect(await preview).toBeNull();
+      await expect.poll(() => isRunning(drawing!.pid), { timeout: 10_000 }).toBe(false);
+      expect(await readdir(temp)).toEqual([]);
+    } finally {
+      fresh.closeIdle();
+    }
+  });
+
+  it('counts the wait for a slot: behind a drawing that takes the lane, the mail goes without its preview', async () => {
+    const fresh = makeDocumentSandbox({ backgroundConcurrency: 1 });
+    try {
+      const first = firstPagePng(await endlessDrawingPdf(), fresh, 60_000);
+      let drawing: { pid: number; ppid: number } | undefined;
+      await expect
+        .poll(async () => (drawing = await pdftoppmDrawingIn(temp)), { timeout: 20_000, interval: 50 })
+        .toBeDefined();
+      expect(await firstPagePng(await makePdf(1), fresh, 500)).toBeNull();
+      // The one that gave up waiting did not disturb the one drawing.
+      expect(await isRunning(drawing!.pid)).toBe(true);
+      process.kill(drawing!.ppid, 'SIGKILL');
+      expect(await first).toBeNull();
+    } finally {
       fresh.closeIdle();
     }
   });

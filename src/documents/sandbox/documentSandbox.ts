@@ -24,10 +24,11 @@ import { CPU_CLOCK_READABLE, type KillReason, startTaskWatchdog } from './taskWa
  * Files go in and out by path; only small JSON messages cross the IPC channel. Tasks are listed in sandboxTasks.ts.
  *
  * **Two lanes** (prioritySlots.ts): `first`, for work someone waits on (a sender at the end of DATA), has
- * `concurrency` slots; `later`, for background work (a queued fax's transmitted PDF, a receipt's preview), has
- * `backgroundConcurrency` slots of its own, and its children run at nice BACKGROUND_NICE. So a sender's check
- * never waits for a slot behind a build, and on a busy machine the kernel gives the background children only
- * what the daemon and the intake children leave: background work catches up when intake is quiet.
+ * `concurrency` slots; background work (`soon`: a receipt's preview, which its mail waits for, ahead of `later`:
+ * a queued fax's transmitted PDF) has `backgroundConcurrency` slots of its own, and its children run at nice
+ * BACKGROUND_NICE. So a sender's check never waits for a slot behind a build, and on a busy machine the kernel
+ * gives the background children only what the daemon and the intake children leave: background work catches up
+ * when intake is quiet.
  *
  * **Memory, worst case**: every slot of both lanes busy with a task at its memory limit, each child killed past
  * it: `concurrency` × the largest intake limit (1536 MB for a merge, 768 MB otherwise) plus
@@ -90,10 +91,16 @@ export interface SandboxRunOptions {
   limits?: Partial<SandboxLimits>;
   log?: Logger;
   /**
-   * `later` for work nobody is waiting on (a queued fax's transmitted PDF, a preview): its own slots, in niced
-   * children; default `first`.
+   * `later` for work nobody is waiting on (a queued fax's transmitted PDF), `soon` for background work a mail
+   * waits for (a preview), served first: both on the background lane's own slots, in niced children; default
+   * `first`.
    */
   priority?: SlotPriority;
+  /**
+   * The caller gives up: a task still waiting for a slot withdraws, a running one's child is killed; either way
+   * `run` rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 export interface DocumentSandbox {
@@ -123,24 +130,27 @@ export function makeDocumentSandbox(options: DocumentSandboxOptions = {}): Docum
   const pool = makeChildPool();
   return {
     async run(task, input, runOptions = {}) {
-      const priority = runOptions.priority ?? 'first';
-      const release = await acquire(priority);
+      const { priority = 'first', signal, log } = runOptions;
+      const release = await acquire(priority, signal);
       try {
+        // A slot granted in the very turn the caller gave up: nothing started yet.
+        signal?.throwIfAborted();
         const limits = { ...defaults, ...runOptions.limits };
         const reusable = !FRESH_CHILD_TASKS.has(task);
         const heapMb = heapMbFor(limits);
-        const nice = priority === 'later' ? BACKGROUND_NICE : 0;
+        const nice = priority === 'first' ? 0 : BACKGROUND_NICE;
         let child = pool.take(heapMb, nice, reusable);
-        let { outcome, killedFor } = await runTask(child, task, input, limits, runOptions.log);
+        let { outcome, killedFor } = await runTask(child, task, input, limits, log, signal);
         if (!outcome.ok && outcome.lost && !killedFor && child.tasks > 0) {
           // A reused child that died without a word (killed from outside while idle or at the start of the
           // task) says nothing about this document: once more, in a new child. Not after the backstop: the
           // machine is as busy as it was a moment ago.
           await pool.giveBack(child, false);
           child = pool.take(heapMb, nice, false);
-          ({ outcome, killedFor } = await runTask(child, task, input, limits, runOptions.log));
+          ({ outcome, killedFor } = await runTask(child, task, input, limits, log, signal));
         }
         await pool.giveBack(child, outcome.ok && reusable);
+        if (killedFor === 'aborted') throw signal?.reason;
         return outcome as SandboxOutcome<SandboxTaskOutput<typeof task>>;
       } finally {
         release();
@@ -178,6 +188,7 @@ function runTask(
   input: unknown,
   limits: SandboxLimits,
   log: Logger | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<TaskEnd> {
   return new Promise((resolve) => {
     let settled = false;
@@ -191,9 +202,13 @@ function runTask(
       limits,
       child.nice !== 0 && CPU_CLOCK_READABLE,
     );
+    const giveUp = (): void => watchdog.giveUp();
+    signal?.addEventListener('abort', giveUp, { once: true });
+    if (signal?.aborted) giveUp();
     const finish = (outcome: SandboxOutcome<unknown>): void => {
       if (settled) return;
       settled = true;
+      signal?.removeEventListener('abort', giveUp);
       watchdog.stop();
       const { peakRss } = watchdog;
       log?.debug({ task, peakRss, tasksInChild: child.tasks + 1 }, 'document sandbox task ended');
@@ -207,7 +222,9 @@ function runTask(
     child.onClose = (code, signal) => {
       log?.debug({ task, code, signal, stderr: child.stderr || undefined }, 'document sandbox child ended');
       const { killedFor, detail } = watchdog;
-      if (killedFor === 'backstop') return finish({ ok: false, limit: 'crash', detail, lost: true });
+      if (killedFor === 'backstop' || killedFor === 'aborted') {
+        return finish({ ok: false, limit: 'crash', detail, lost: true });
+      }
       if (killedFor) return finish({ ok: false, limit: killedFor, detail });
       // V8 aborts the process when the heap limit is reached; that is the memory limit doing its job.
       if (/heap limit|Allocation failed|out of memory/i.test(child.stderr)) {

@@ -11,9 +11,9 @@ import { MB, SECOND } from '../../lib/units.js';
  * Why the child was killed: `memory` and `time` are the document's doing (it needs more than its limits);
  * `backstop` is the machine's: a niced child that used less CPU than its limit, still unfinished when the
  * backstop ran out, was kept waiting by other work. That is passing trouble, and its task may be tried again
- * later, when the machine is quieter.
+ * later, when the machine is quieter. `aborted`: the caller gave up on the task (giveUp).
  */
-export type KillReason = 'memory' | 'time' | 'backstop';
+export type KillReason = 'memory' | 'time' | 'backstop' | 'aborted';
 
 /** What the watchdog needs of the child: its readings, and a way to end it. */
 export interface WatchedChild {
@@ -38,6 +38,8 @@ export interface TaskWatchdog {
   readonly peakRss: number;
   /** Which limit the child was killed at, in words for the outcome and the log; '' while it has not been. */
   readonly detail: string;
+  /** Kills the child for the caller, who no longer wants the answer; nothing once stopped. */
+  giveUp(): void;
   /** Once the task has ended: no more looks, and no kill (the child may be running the next task). */
   stop(): void;
 }
@@ -95,6 +97,9 @@ export function startTaskWatchdog(
     get detail() {
       return killedFor ? describeKill(killedFor, limits, onCpuClock) : '';
     },
+    giveUp() {
+      if (!stopped) kill('aborted');
+    },
     stop() {
       stopped = true;
       clearTimeout(timer);
@@ -106,6 +111,7 @@ export function startTaskWatchdog(
 function describeKill(reason: KillReason, limits: WatchedLimits, onCpuClock: boolean): string {
   const time = seconds(limits.timeMs);
   if (reason === 'memory') return `over ${Math.round(limits.memoryBytes / MB)} MB`;
+  if (reason === 'aborted') return 'given up by its caller';
   if (reason === 'backstop') {
     return `not done after ${seconds(limits.timeMs * NICED_WALL_FACTOR)} in all, with less than ${time} of CPU: the machine was busy`;
   }

@@ -11,6 +11,13 @@ import {
 import { PREVIEW_TIMEOUT } from './renderFirstPage.js';
 
 /**
+ * Half the outbox's lease on the row (src/mail/outboxWorker.ts, one minute): the rest is for composing and
+ * sending the mail, so a slow preview never lets another instance take the row and send the mail twice. An
+ * ordinary page takes a fraction of a second of CPU.
+ */
+export const PREVIEW_DEADLINE = 30 * SECOND;
+
+/**
  * The first page of a PDF as a PNG, for the inline preview in receipts and received-fax mails; null when the
  * tool is missing or the page cannot be drawn: the mail then goes without a preview.
  *
@@ -18,12 +25,19 @@ import { PREVIEW_TIMEOUT } from './renderFirstPage.js';
  * renderFirstPage.ts) was most of the CPU a fax costs after its 250. So it runs as background work of the
  * document sandbox: in a niced child, on the background lane's own slots, where it yields the CPU to intake
  * instead of taking it from the daemon's process (src/documents/sandbox/documentSandbox.ts).
+ *
+ * But a mail waits for it, inside the outbox's lease on its row (src/mail/outboxWorker.ts), and the outbox sends
+ * one mail at a time: so a preview goes ahead of the builds queued on that lane (priority `soon`), and it has
+ * PREVIEW_DEADLINE in all, the wait for a slot included, after which the mail goes without it.
  */
 export async function firstPagePng(
   pdf: Uint8Array | string,
   sandbox: DocumentSandbox = sharedDocumentSandbox(),
+  deadlineMs = PREVIEW_DEADLINE,
 ): Promise<Buffer | null> {
   const dir = await mkdtemp(path.join(tmpdir(), 'faxbridge-preview-'));
+  const giveUp = new AbortController();
+  const deadline = setTimeout(() => giveUp.abort(new Error('the preview is late')), deadlineMs);
   try {
     const pdfPath = typeof pdf === 'string' ? pdf : path.join(dir, 'in.pdf');
     if (typeof pdf !== 'string') await writeFile(pdfPath, pdf);
@@ -31,16 +45,14 @@ export async function firstPagePng(
     const outcome = await sandbox.run(
       'firstPagePng',
       { pdfPath, pngPath },
-      {
-        limits: PREVIEW_LIMITS,
-        priority: 'later',
-      },
+      { limits: PREVIEW_LIMITS, priority: 'soon', signal: giveUp.signal },
     );
     if (!outcome.ok || !outcome.value.drawn) return null;
     return await readFile(pngPath);
   } catch {
     return null;
   } finally {
+    clearTimeout(deadline);
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -14,10 +14,10 @@ import { NICED_WALL_FACTOR } from '../sandbox/taskWatchdog.js';
  * received fax costs at most that. CPU time, not wall-clock time, because it runs niced: on a busy machine it
  * may wait for the CPU far longer than it draws (the sandbox's background lane counts time the same way,
  * taskWatchdog.ts), with the same backstop of NICED_WALL_FACTOR times the limit. util-linux's `setpriv` ends
- * it (`--pdeathsig`) with the child that started it, which the sandbox may kill at its limits: never a
- * drawing left running for nobody. It draws in gray as a plain PGM, and sharp (libvips) encodes the PNG:
- * pdftoppm's own PNG output of a scanned page cost about 230 ms of CPU, nearly all of it in its compression,
- * against about 6 ms for sharp's, and a fax is black and white anyway.
+ * it (`--pdeathsig`) with the child that started it, which the sandbox kills at its limits or at the
+ * preview's deadline (firstPagePng.ts): never a drawing left running for nobody. It draws in gray as a plain
+ * PGM, and sharp (libvips) encodes the PNG: pdftoppm's own PNG output of a scanned page cost about 230 ms of
+ * CPU, nearly all of it in its compression, against about 6 ms for sharp's, and a fax is black and white anyway.
  */
 export const PREVIEW_TIMEOUT = 20 * SECOND;
 export const PREVIEW_MEMORY = 512 * MB;
