@@ -114,15 +114,16 @@ export async function ensureTransmittedDocument(
 
 /**
  * What the sandbox said, as the caller needs it: the build, or TransmittedBuildFailed when the document cannot be
- * redrawn (a limit, or pdf-lib failing on it), or a plain Error for passing trouble (the child was lost, the disk
- * was full), after which the job is tried again.
+ * redrawn (a limit, or pdf-lib failing on it), or a plain Error for passing trouble (the child was lost, it waited
+ * for the CPU past the sandbox's wall-clock backstop on a busy machine, the disk was full), after which the job is
+ * tried again. `time` is the build's CPU time only (it runs niced): waiting for the CPU never fails a fax.
  */
 function builtOrThrow(
   outcome: SandboxOutcome<BuiltTransmitted>,
 ): Pick<DocumentRow, 'sha256' | 'size' | 'pages'> {
   if (!outcome.ok) {
     if (outcome.limit === 'crash' && outcome.lost) {
-      throw new Error(`the document sandbox was lost while building the fax (${outcome.detail})`);
+      throw new Error(`the document sandbox stopped before the fax was built (${outcome.detail})`);
     }
     if (outcome.limit === 'memory')
       throw new TransmittedBuildFailed(`it needs too much memory: ${outcome.detail}`);

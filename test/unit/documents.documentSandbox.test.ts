@@ -220,16 +220,61 @@ describe('the time limit of background work', () => {
     }
   });
 
-  it('still ends a niced child that works past its limit', async () => {
-    const sandbox = makeDocumentSandbox({ limits: { memoryBytes: 4096 * MB, timeMs: 300 } });
-    const path = await fileWith(await twoLayerObjectStreamPdf());
-    const outcome = await sandbox.run(
-      'inspectPdf',
-      { path, structureLimits: NO_STRUCTURE_LIMITS },
-      { priority: 'later' },
-    );
-    expect(outcome).toMatchObject({ ok: false, limit: 'time' });
-    expect(outcome.ok || outcome.detail).toMatch(/of CPU/);
+  it('ends a niced child kept waiting past the backstop as lost (try later), never as too long', async () => {
+    const sandbox = makeDocumentSandbox({
+      backgroundConcurrency: 1,
+      limits: { memoryBytes: 256 * MB, timeMs: 60 * SECOND },
+    });
+    const good = await fileWith(await makePdf(2));
+    const others = new Set(await childPids());
+    try {
+      expect(await sandbox.run('inspectPdf', { path: good }, { priority: 'later' })).toMatchObject({
+        ok: true,
+      });
+      const [background] = (await childPids()).filter((pid) => !others.has(pid));
+      // Stopped: it gets no CPU at all, as if intake kept both cores busy past the backstop (10 × 200 ms).
+      process.kill(background!, 'SIGSTOP');
+      const outcome = await sandbox.run(
+        'inspectPdf',
+        { path: good },
+        { priority: 'later', limits: { memoryBytes: 256 * MB, timeMs: 200 } },
+      );
+      // Not retried at once in a new child either: that one would have finished, and the machine is as busy.
+      expect(outcome).toMatchObject({ ok: false, limit: 'crash', lost: true });
+      expect(outcome.ok || outcome.detail).toMatch(/not done after 2 s in all.*busy/);
+    } finally {
+      sandbox.closeIdle();
+    }
+  });
+
+  it('still ends a niced child that works past its limit, on the CPU clock', async () => {
+    const sandbox = makeDocumentSandbox({
+      backgroundConcurrency: 1,
+      limits: { memoryBytes: 4096 * MB, timeMs: 60 * SECOND },
+    });
+    const others = new Set(await childPids());
+    try {
+      // Warm first: a new child's start (node, pdf-lib) alone would use a 300 ms budget of CPU.
+      const good = await fileWith(await makePdf(2));
+      expect(await sandbox.run('inspectPdf', { path: good }, { priority: 'later' })).toMatchObject({
+        ok: true,
+      });
+      const [warm] = (await childPids()).filter((pid) => !others.has(pid));
+      expect(warm).toBeDefined();
+
+      const path = await fileWith(await twoLayerObjectStreamPdf());
+      const outcome = await sandbox.run(
+        'inspectPdf',
+        { path, structureLimits: NO_STRUCTURE_LIMITS },
+        { priority: 'later', limits: { memoryBytes: 4096 * MB, timeMs: 300 } },
+      );
+      // The CPU limit fired (the backstop, 3 s of waiting, would have said so and been `lost`), in the warm
+      // child, which is gone.
+      expect(outcome).toEqual({ ok: false, limit: 'time', detail: 'over 0.3 s of CPU' });
+      expect(await childPids()).not.toContain(warm);
+    } finally {
+      sandbox.closeIdle();
+    }
   });
 });
 

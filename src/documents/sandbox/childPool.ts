@@ -158,7 +158,10 @@ export async function readRss(child: ChildProcess): Promise<number> {
 /** Clock ticks per second in /proc/PID/stat: 100 on every Linux faxbridge runs on (`getconf CLK_TCK`). */
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/** The CPU time (user + system) the child has used so far, in ms; null where /proc cannot tell (not Linux). */
+/**
+ * The CPU time (user + system) the child has used so far, in ms; null when /proc cannot tell (not Linux, or a
+ * passing failure such as EMFILE).
+ */
 export async function readCpuMs(child: ChildProcess): Promise<number | null> {
   if (!child.pid || child.exitCode !== null) return null;
   try {

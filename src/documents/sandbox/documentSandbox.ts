@@ -10,6 +10,7 @@ import {
 } from './childPool.js';
 import { makePrioritySlots, type SlotPriority } from './prioritySlots.js';
 import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutput } from './sandboxTasks.js';
+import { CPU_CLOCK_READABLE, type KillReason, startTaskWatchdog } from './taskWatchdog.js';
 
 /**
  * Runs document work (parsing and converting files strangers sent) in a child process that can be killed and is
@@ -23,10 +24,11 @@ import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutp
  * Files go in and out by path; only small JSON messages cross the IPC channel. Tasks are listed in sandboxTasks.ts.
  *
  * **Two lanes** (prioritySlots.ts): `first`, for work someone waits on (a sender at the end of DATA), has
- * `concurrency` slots; `later`, for background work (a queued fax's transmitted PDF, a receipt's preview), has
- * `backgroundConcurrency` slots of its own, and its children run at nice BACKGROUND_NICE. So a sender's check
- * never waits for a slot behind a build, and on a busy machine the kernel gives the background children only
- * what the daemon and the intake children leave: background work catches up when intake is quiet.
+ * `concurrency` slots; background work (`soon`: a receipt's preview, which its mail waits for, ahead of `later`:
+ * a queued fax's transmitted PDF) has `backgroundConcurrency` slots of its own, and its children run at nice
+ * BACKGROUND_NICE. So a sender's check never waits for a slot behind a build, and on a busy machine the kernel
+ * gives the background children only what the daemon and the intake children leave: background work catches up
+ * when intake is quiet.
  *
  * **Memory, worst case**: every slot of both lanes busy with a task at its memory limit, each child killed past
  * it: `concurrency` × the largest intake limit (1536 MB for a merge, 768 MB otherwise) plus
@@ -34,8 +36,10 @@ import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutp
  * capped at 512 MB of address space and needs far less); with the defaults 2 × 1536 + 2 × 1536 MB = 6 GB, against
  * 3 GB while the lanes were shared. Idle children come on top for up to 30 s: at most one per slot and kind of
  * child (heap size and lane: intake checks, merges, background), each retired above 256 MB resident
- * (childPool.ts); a background child holds about 140 MB after building and drawing 30 ordinary faxes. A machine
- * that cannot afford the worst case sets the concurrencies lower.
+ * (childPool.ts); a background child holds about 140 MB after building and drawing 30 ordinary faxes. Both
+ * concurrencies are fixed (DEFAULT_SANDBOX_CONCURRENCY, DEFAULT_BACKGROUND_CONCURRENCY): no config key sets
+ * them, so the daemon's one shared sandbox needs the worst case's memory; only tests make sandboxes of their own
+ * with other counts.
  *
  * **Children are reused** for the PDF tasks (childPool.ts): starting `node` and loading pdf-lib costs about 0.4 s
  * of CPU, many times the work of checking an ordinary PDF, and paying it for every message and every fax would
@@ -46,9 +50,9 @@ import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutp
  */
 export interface SandboxLimits {
   /**
-   * Wall-clock time; for background tasks, CPU time instead (with a wall-clock backstop of
-   * NICED_WALL_FACTOR times it): a niced child may wait for the CPU as long as intake keeps it busy, and
-   * waiting must not fail a fax as "takes too long".
+   * Wall-clock time; for background tasks, CPU time instead, with a wall-clock backstop of NICED_WALL_FACTOR
+   * times it (taskWatchdog.ts): a niced child may wait for the CPU as long as intake keeps it busy, and waiting
+   * must not fail a fax as "takes too long".
    */
   timeMs: number;
   /** Resident memory of the child (heap, buffers, code). */
@@ -76,8 +80,9 @@ const FRESH_CHILD_TASKS: ReadonlySet<SandboxTaskName> = new Set(['convertDocumen
 
 /**
  * `memory` and `time`: killed at a limit. `crash`: the task threw (a bug, or an input no check foresaw), or the
- * child died without answering (`lost: true`: killed from outside, or it could not start), which says nothing
- * about the document.
+ * child died without answering (`lost: true`: killed from outside, or it could not start), or a niced child
+ * waited for the CPU past the wall-clock backstop (`lost: true` too, taskWatchdog.ts): these say nothing about
+ * the document, and the caller tries again later.
  */
 export type SandboxOutcome<T> =
   { ok: true; value: T } | { ok: false; limit: 'memory' | 'time' | 'crash'; detail: string; lost?: boolean };
@@ -86,10 +91,16 @@ export interface SandboxRunOptions {
   limits?: Partial<SandboxLimits>;
   log?: Logger;
   /**
-   * `later` for work nobody is waiting on (a queued fax's transmitted PDF, a preview): its own slots, in niced
-   * children; default `first`.
+   * `later` for work nobody is waiting on (a queued fax's transmitted PDF), `soon` for background work a mail
+   * waits for (a preview), served first: both on the background lane's own slots, in niced children; default
+   * `first`.
    */
   priority?: SlotPriority;
+  /**
+   * The caller gives up: a task still waiting for a slot withdraws, a running one's child is killed; either way
+   * `run` rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 export interface DocumentSandbox {
@@ -119,23 +130,27 @@ export function makeDocumentSandbox(options: DocumentSandboxOptions = {}): Docum
   const pool = makeChildPool();
   return {
     async run(task, input, runOptions = {}) {
-      const priority = runOptions.priority ?? 'first';
-      const release = await acquire(priority);
+      const { priority = 'first', signal, log } = runOptions;
+      const release = await acquire(priority, signal);
       try {
+        // A slot granted in the very turn the caller gave up: nothing started yet.
+        signal?.throwIfAborted();
         const limits = { ...defaults, ...runOptions.limits };
         const reusable = !FRESH_CHILD_TASKS.has(task);
         const heapMb = heapMbFor(limits);
-        const nice = priority === 'later' ? BACKGROUND_NICE : 0;
+        const nice = priority === 'first' ? 0 : BACKGROUND_NICE;
         let child = pool.take(heapMb, nice, reusable);
-        let outcome = await runTask(child, task, input, limits, runOptions.log);
-        if (!outcome.ok && outcome.lost && child.tasks > 0) {
+        let { outcome, killedFor } = await runTask(child, task, input, limits, log, signal);
+        if (!outcome.ok && outcome.lost && !killedFor && child.tasks > 0) {
           // A reused child that died without a word (killed from outside while idle or at the start of the
-          // task) says nothing about this document: once more, in a new child.
+          // task) says nothing about this document: once more, in a new child. Not after the backstop: the
+          // machine is as busy as it was a moment ago.
           await pool.giveBack(child, false);
           child = pool.take(heapMb, nice, false);
-          outcome = await runTask(child, task, input, limits, runOptions.log);
+          ({ outcome, killedFor } = await runTask(child, task, input, limits, log, signal));
         }
         await pool.giveBack(child, outcome.ok && reusable);
+        if (killedFor === 'aborted') throw signal?.reason;
         return outcome as SandboxOutcome<SandboxTaskOutput<typeof task>>;
       } finally {
         release();
@@ -156,15 +171,15 @@ export function sharedDocumentSandbox(): DocumentSandbox {
   return shared;
 }
 
-/** A niced child is killed once it has used `timeMs` of CPU, or at this many times `timeMs` of waiting. */
-const NICED_WALL_FACTOR = 10;
-
-/** How often the child's resident memory is read; inflating at ~1 GB/s, it grows ~25 MB between two looks. */
-const WATCH_INTERVAL_MS = 25;
-
 /** The heap gets three quarters of the memory limit: the rest is for file bytes and inflated data. */
 function heapMbFor(limits: SandboxLimits): number {
   return Math.max(32, Math.floor((limits.memoryBytes / MB) * 0.75));
+}
+
+/** The task's outcome, and why the watchdog killed its child (null when it did not). */
+interface TaskEnd {
+  outcome: SandboxOutcome<unknown>;
+  killedFor: KillReason | null;
 }
 
 function runTask(
@@ -173,55 +188,32 @@ function runTask(
   input: unknown,
   limits: SandboxLimits,
   log: Logger | undefined,
-): Promise<SandboxOutcome<unknown>> {
+  signal: AbortSignal | undefined,
+): Promise<TaskEnd> {
   return new Promise((resolve) => {
     let settled = false;
-    let killedFor: 'memory' | 'time' | null = null;
-    let peakRss = 0;
+    const watchdog = startTaskWatchdog(
+      {
+        readRss: () => readRss(child.process),
+        readCpuMs: () => readCpuMs(child.process),
+        isAlive: () => isAlive(child),
+        kill: () => child.process.kill('SIGKILL'),
+      },
+      limits,
+      child.nice !== 0 && CPU_CLOCK_READABLE,
+    );
+    const giveUp = (): void => watchdog.giveUp();
+    signal?.addEventListener('abort', giveUp, { once: true });
+    if (signal?.aborted) giveUp();
     const finish = (outcome: SandboxOutcome<unknown>): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      clearTimeout(watch);
+      signal?.removeEventListener('abort', giveUp);
+      watchdog.stop();
+      const { peakRss } = watchdog;
       log?.debug({ task, peakRss, tasksInChild: child.tasks + 1 }, 'document sandbox task ended');
-      resolve(outcome);
+      resolve({ outcome, killedFor: watchdog.killedFor });
     };
-    const kill = (reason: 'memory' | 'time'): void => {
-      killedFor ??= reason;
-      child.process.kill('SIGKILL');
-    };
-    const onCpuClock = child.nice !== 0;
-    const seconds = Math.round(limits.timeMs / SECOND);
-    let overTime = `over ${seconds} s`;
-    const wallMs = limits.timeMs * (onCpuClock ? NICED_WALL_FACTOR : 1);
-    if (onCpuClock) overTime = `over ${seconds} s of CPU or ${Math.round(wallMs / SECOND)} s in all`;
-    let timer = setTimeout(() => kill('time'), wallMs);
-    // The CPU the (reused) child had used before this task, from the first look.
-    let cpuBefore: number | null | undefined;
-    // The next look is scheduled only once the last read came back: never a pile of timers on a busy loop.
-    let watch: NodeJS.Timeout | undefined;
-    const look = (): void => {
-      void Promise.all([readRss(child.process), onCpuClock ? readCpuMs(child.process) : null]).then(
-        ([rss, cpuMs]) => {
-          peakRss = Math.max(peakRss, rss);
-          if (onCpuClock && cpuBefore === undefined) {
-            cpuBefore = cpuMs;
-            // Without /proc the CPU cannot be read: the plain wall-clock limit.
-            if (cpuMs === null && !settled) {
-              clearTimeout(timer);
-              timer = setTimeout(() => kill('time'), limits.timeMs);
-              overTime = `over ${seconds} s`;
-            }
-          }
-          // A read that comes back after the task ended must not touch the child: it may be running the next.
-          if (!settled && rss > limits.memoryBytes) kill('memory');
-          if (!settled && cpuMs !== null && cpuBefore != null && cpuMs - cpuBefore > limits.timeMs)
-            kill('time');
-          if (!settled && isAlive(child)) watch = setTimeout(look, WATCH_INTERVAL_MS);
-        },
-      );
-    };
-    look();
     child.onReply = (reply) => {
       relayLog(log, reply.log ?? []);
       if (reply.ok) finish({ ok: true, value: reply.value });
@@ -229,14 +221,11 @@ function runTask(
     };
     child.onClose = (code, signal) => {
       log?.debug({ task, code, signal, stderr: child.stderr || undefined }, 'document sandbox child ended');
-      if (killedFor === 'memory') {
-        return finish({
-          ok: false,
-          limit: 'memory',
-          detail: `over ${Math.round(limits.memoryBytes / MB)} MB`,
-        });
+      const { killedFor, detail } = watchdog;
+      if (killedFor === 'backstop' || killedFor === 'aborted') {
+        return finish({ ok: false, limit: 'crash', detail, lost: true });
       }
-      if (killedFor === 'time') return finish({ ok: false, limit: 'time', detail: overTime });
+      if (killedFor) return finish({ ok: false, limit: killedFor, detail });
       // V8 aborts the process when the heap limit is reached; that is the memory limit doing its job.
       if (/heap limit|Allocation failed|out of memory/i.test(child.stderr)) {
         return finish({ ok: false, limit: 'memory', detail: `heap over ${child.heapMb} MB` });

@@ -1,36 +1,73 @@
 /**
- * The document sandbox's slots, in two lanes that never lend to each other. `first` is for a sender waiting at the
- * end of DATA (and anything else someone waits on); `later` is for background work nobody waits on (a queued
- * fax's transmitted PDF, a receipt's preview). Intake never queues behind background work, however much of it
- * there is: background work only ever takes the `later` lane's own slots, and runs niced (documentSandbox.ts).
- * Within a lane, tasks are served in the order they asked.
+ * The document sandbox's slots, in two lanes that never lend to each other. The intake lane is for `first`
+ * work: a sender waiting at the end of DATA (and anything else someone waits on at once). The background lane
+ * is for the rest, whose children run niced (documentSandbox.ts), in two ranks: `soon`, background work a mail
+ * is held for (a receipt's or received fax's preview, composed inside the outbox's lease: src/mail/
+ * outboxWorker.ts), goes ahead of `later`, work nobody waits on (a queued fax's transmitted PDF), so a preview
+ * never queues behind a burst of builds. Previews come one at a time from each outbox loop, so they cannot
+ * starve the builds. Intake never queues behind background work, however much of it there is. Within a rank,
+ * tasks are served in the order they asked.
  */
-export type SlotPriority = 'first' | 'later';
+export type SlotPriority = 'first' | 'soon' | 'later';
 
-export type AcquireSlot = (priority?: SlotPriority) => Promise<() => void>;
+/**
+ * Resolves with the slot's release once one is free. With a `signal` that aborts first, the request is
+ * withdrawn and the promise rejects with the signal's reason.
+ */
+export type AcquireSlot = (priority?: SlotPriority, signal?: AbortSignal) => Promise<() => void>;
 
-export type LaneSizes = Record<SlotPriority, number>;
-
-export function makePrioritySlots(sizes: LaneSizes): AcquireSlot {
-  const lanes = { first: makeLane(sizes.first), later: makeLane(sizes.later) };
-  return (priority = 'first') => lanes[priority]();
+/** `first`: the intake lane's slots; `later`: the background lane's, shared by `soon` and `later` work. */
+export interface LaneSizes {
+  first: number;
+  later: number;
 }
 
-/** A counting semaphore, first come first served. */
-function makeLane(size: number): () => Promise<() => void> {
+export function makePrioritySlots(sizes: LaneSizes): AcquireSlot {
+  const intake = makeLane(sizes.first);
+  const background = makeLane(sizes.later);
+  return (priority = 'first', signal) => {
+    if (priority === 'first') return intake(0, signal);
+    return background(priority === 'soon' ? 0 : 1, signal);
+  };
+}
+
+interface Waiter {
+  rank: number;
+  grant: () => void;
+}
+
+/** A counting semaphore; waiters by rank (lower first), then first come first served. */
+function makeLane(size: number): (rank: number, signal?: AbortSignal) => Promise<() => void> {
   let free = Math.max(1, size);
-  const waiting: Array<() => void> = [];
+  const waiting: Waiter[] = [];
   const release = (): void => {
     const next = waiting.shift();
-    if (next) next();
+    if (next) next.grant();
     else free += 1;
   };
-  return () => {
+  return (rank, signal) => {
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     if (free > 0) {
       free -= 1;
       return Promise.resolve(once(release));
     }
-    return new Promise((resolve) => waiting.push(() => resolve(once(release))));
+    return new Promise((resolve, reject) => {
+      const withdraw = (): void => {
+        const at = waiting.indexOf(waiter);
+        if (at >= 0) waiting.splice(at, 1);
+        reject(signal?.reason as Error);
+      };
+      const waiter: Waiter = {
+        rank,
+        grant: () => {
+          signal?.removeEventListener('abort', withdraw);
+          resolve(once(release));
+        },
+      };
+      const behind = waiting.findIndex((other) => other.rank > rank);
+      waiting.splice(behind < 0 ? waiting.length : behind, 0, waiter);
+      signal?.addEventListener('abort', withdraw, { once: true });
+    });
   };
 }
 

@@ -1,19 +1,23 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { MB, SECOND } from '../../lib/units.js';
+import { NICED_WALL_FACTOR } from '../sandbox/taskWatchdog.js';
 
 /**
  * The drawing behind firstPagePng.ts, run in a background child of the document sandbox (wireTasks.ts), so that
  * both pdftoppm (which inherits the child's niceness) and sharp's encoding yield the CPU to intake.
  *
- * poppler's `pdftoppm` (Debian package `poppler-utils`) draws the page in a process of its own that is killed
- * after PREVIEW_TIMEOUT and, through util-linux's `prlimit`, cannot take more than PREVIEW_MEMORY of address
- * space: a hostile received fax costs at most that. It draws in gray as a plain PGM, and sharp (libvips) encodes
- * the PNG: pdftoppm's own PNG output of a scanned page cost about 230 ms of CPU, nearly all of it in its
- * compression, against about 6 ms for sharp's, and a fax is black and white anyway.
+ * poppler's `pdftoppm` (Debian package `poppler-utils`) draws the page in a process of its own, limited
+ * through util-linux's `prlimit` to PREVIEW_TIMEOUT of CPU and PREVIEW_MEMORY of address space: a hostile
+ * received fax costs at most that. CPU time, not wall-clock time, because it runs niced: on a busy machine it
+ * may wait for the CPU far longer than it draws (the sandbox's background lane counts time the same way,
+ * taskWatchdog.ts), with the same backstop of NICED_WALL_FACTOR times the limit. util-linux's `setpriv` ends
+ * it (`--pdeathsig`) with the child that started it, which the sandbox kills at its limits or at the
+ * preview's deadline (firstPagePng.ts): never a drawing left running for nobody. It draws in gray as a plain
+ * PGM, and sharp (libvips) encodes the PNG: pdftoppm's own PNG output of a scanned page cost about 230 ms of
+ * CPU, nearly all of it in its compression, against about 6 ms for sharp's, and a fax is black and white anyway.
  */
 export const PREVIEW_TIMEOUT = 20 * SECOND;
 export const PREVIEW_MEMORY = 512 * MB;
@@ -25,9 +29,13 @@ const PREVIEW_SIZE = 850;
  */
 const PNG_COMPRESSION = 4;
 
-/** Writes the first page of the PDF at `pdfPath` as a PNG to `pngPath`; false when it cannot be drawn. */
+/**
+ * Writes the first page of the PDF at `pdfPath` as a PNG to `pngPath`; false when it cannot be drawn. Works
+ * in a folder inside `pngPath`'s, which the caller removes whatever happens here (firstPagePng.ts): a child
+ * killed while pdftoppm draws leaves nothing behind in the system's temp folder.
+ */
 export async function renderFirstPage(pdfPath: string, pngPath: string): Promise<boolean> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'faxbridge-preview-'));
+  const dir = await mkdtemp(path.join(path.dirname(pngPath), 'draw-'));
   try {
     const prefix = path.join(dir, 'page');
     const args = [
@@ -42,9 +50,20 @@ export async function renderFirstPage(pdfPath: string, pngPath: string): Promise
       pdfPath,
       prefix,
     ];
-    const ok = await run('prlimit', [`--as=${PREVIEW_MEMORY}`, '--', 'pdftoppm', ...args]).catch(() =>
-      // Without prlimit the time limit still holds.
-      run('pdftoppm', args),
+    const limited = [
+      `--as=${PREVIEW_MEMORY}`,
+      `--cpu=${PREVIEW_TIMEOUT / SECOND}`,
+      '--',
+      'setpriv',
+      '--pdeathsig',
+      'KILL',
+      '--',
+      'pdftoppm',
+      ...args,
+    ];
+    const ok = await run('prlimit', limited, PREVIEW_TIMEOUT * NICED_WALL_FACTOR).catch(() =>
+      // Without prlimit only a limit in wall-clock time holds, the plain one.
+      run('pdftoppm', args, PREVIEW_TIMEOUT),
     );
     if (!ok) return false;
     const png = await grayPng(await readFile(`${prefix}.pgm`));
@@ -56,11 +75,11 @@ export async function renderFirstPage(pdfPath: string, pngPath: string): Promise
   }
 }
 
-/** true when the command exited 0 in time; rejects only when it could not be started. */
-function run(command: string, args: string[]): Promise<boolean> {
+/** true when the command exited 0 within `wallMs`; rejects only when it could not be started. */
+function run(command: string, args: string[], wallMs: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), PREVIEW_TIMEOUT);
+    const timer = setTimeout(() => child.kill('SIGKILL'), wallMs);
     child.once('error', (error) => {
       clearTimeout(timer);
       reject(error);
