@@ -149,6 +149,9 @@ describe('faxbridge send, jobs, job, retry and cancel on a data dir', () => {
     writeFileSync(pdf, await makePdf(2, { label: 'cli' }));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** `faxbridge send` of FILES to one number, as the given sender. */
+  const sendAs = (sender: string, to: string, ...files: string[]) =>
+    cli(['send', '--config', config, '--to', to, '--as', sender, ...files]);
 
   it('queues a fax without an email, then lists, shows, cancels and retries it', async () => {
     const sent = await cli([
@@ -230,18 +233,7 @@ describe('faxbridge send, jobs, job, retry and cancel on a data dir', () => {
     );
     const notes = path.join(dir, 'notes.txt');
     writeFileSync(notes, 'Please call back before Friday.\n');
-    const sent = await cli([
-      'send',
-      '--config',
-      config,
-      '--to',
-      '+15551234567',
-      '--as',
-      'a@example.com',
-      photo,
-      notes,
-      pdf,
-    ]);
+    const sent = await sendAs('a@example.com', '+15551234567', photo, notes, pdf);
     expect(sent.stderr).toBe('');
     expect(sent.code).toBe(0);
     const jobId = /^Queued (\S+) \+15551234567$/m.exec(sent.stdout)![1]!;
@@ -252,43 +244,16 @@ describe('faxbridge send, jobs, job, retry and cancel on a data dir', () => {
   });
 
   it('refuses what SMTP would refuse, with exit 1', async () => {
-    const badNumber = await cli([
-      'send',
-      '--config',
-      config,
-      '--to',
-      '+1900555123',
-      '--as',
-      'a@example.com',
-      pdf,
-    ]);
+    const badNumber = await sendAs('a@example.com', '+1900555123', pdf);
     expect(badNumber.code).toBe(1);
     // An archive is refused as a mail's would be: the files themselves, please.
     const archive = path.join(dir, 'letters.zip');
     writeFileSync(archive, Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(200, 1)]));
-    const refused = await cli([
-      'send',
-      '--config',
-      config,
-      '--to',
-      '+15551234567',
-      '--as',
-      'a@example.com',
-      archive,
-    ]);
+    const refused = await sendAs('a@example.com', '+15551234567', archive);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/letters\.zip/);
     expect(refused.stderr).toMatch(/files themselves/);
-    const nothing = await cli([
-      'send',
-      '--config',
-      config,
-      '--to',
-      '+15551234567',
-      '--as',
-      'a@example.com',
-      dir,
-    ]);
+    const nothing = await sendAs('a@example.com', '+15551234567', dir);
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toMatch(/cannot read/);
     const missing = await cli(['job', '--config', config, 'fx_doesnotexist']);

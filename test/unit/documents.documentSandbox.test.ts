@@ -193,27 +193,35 @@ describe('background work', () => {
 });
 
 describe('the time limit of background work', () => {
-  it('counts the CPU a niced child used, not the time it waited for the CPU', async () => {
+  /** A sandbox with one background slot whose child is warm (node and pdf-lib started): its pid and a good PDF. */
+  async function warmBackground(memoryBytes: number) {
     const sandbox = makeDocumentSandbox({
       backgroundConcurrency: 1,
-      limits: { memoryBytes: 256 * MB, timeMs: 60 * SECOND },
+      limits: { memoryBytes, timeMs: 60 * SECOND },
     });
     const good = await fileWith(await makePdf(2));
     const others = new Set(await childPids());
+    // Warm first: a new child's start (node, pdf-lib) alone would use a budget of a few hundred ms of CPU.
+    expect(await sandbox.run('inspectPdf', { path: good }, { priority: 'later' })).toMatchObject({
+      ok: true,
+    });
+    const [child] = (await childPids()).filter((pid) => !others.has(pid));
+    expect(child).toBeDefined();
+    return { sandbox, good, child: child! };
+  }
+
+  it('counts the CPU a niced child used, not the time it waited for the CPU', async () => {
+    const { sandbox, good, child } = await warmBackground(256 * MB);
     try {
-      // A warm background child, then stopped: as if intake kept both cores busy for longer than its limit.
-      expect(await sandbox.run('inspectPdf', { path: good }, { priority: 'later' })).toMatchObject({
-        ok: true,
-      });
-      const [background] = (await childPids()).filter((pid) => !others.has(pid));
-      process.kill(background!, 'SIGSTOP');
+      // Stopped: as if intake kept both cores busy for longer than its limit.
+      process.kill(child, 'SIGSTOP');
       const waiting = sandbox.run(
         'inspectPdf',
         { path: good },
         { priority: 'later', limits: { memoryBytes: 256 * MB, timeMs: 400 } },
       );
       await new Promise((resolve) => setTimeout(resolve, 1200));
-      process.kill(background!, 'SIGCONT');
+      process.kill(child, 'SIGCONT');
       expect(await waiting).toEqual({ ok: true, value: { kind: 'pages', pages: 2 } });
     } finally {
       sandbox.closeIdle();
@@ -221,19 +229,10 @@ describe('the time limit of background work', () => {
   });
 
   it('ends a niced child kept waiting past the backstop as lost (try later), never as too long', async () => {
-    const sandbox = makeDocumentSandbox({
-      backgroundConcurrency: 1,
-      limits: { memoryBytes: 256 * MB, timeMs: 60 * SECOND },
-    });
-    const good = await fileWith(await makePdf(2));
-    const others = new Set(await childPids());
+    const { sandbox, good, child } = await warmBackground(256 * MB);
     try {
-      expect(await sandbox.run('inspectPdf', { path: good }, { priority: 'later' })).toMatchObject({
-        ok: true,
-      });
-      const [background] = (await childPids()).filter((pid) => !others.has(pid));
       // Stopped: it gets no CPU at all, as if intake kept both cores busy past the backstop (10 × 200 ms).
-      process.kill(background!, 'SIGSTOP');
+      process.kill(child, 'SIGSTOP');
       const outcome = await sandbox.run(
         'inspectPdf',
         { path: good },
@@ -248,20 +247,8 @@ describe('the time limit of background work', () => {
   });
 
   it('still ends a niced child that works past its limit, on the CPU clock', async () => {
-    const sandbox = makeDocumentSandbox({
-      backgroundConcurrency: 1,
-      limits: { memoryBytes: 4096 * MB, timeMs: 60 * SECOND },
-    });
-    const others = new Set(await childPids());
+    const { sandbox, child } = await warmBackground(4096 * MB);
     try {
-      // Warm first: a new child's start (node, pdf-lib) alone would use a 300 ms budget of CPU.
-      const good = await fileWith(await makePdf(2));
-      expect(await sandbox.run('inspectPdf', { path: good }, { priority: 'later' })).toMatchObject({
-        ok: true,
-      });
-      const [warm] = (await childPids()).filter((pid) => !others.has(pid));
-      expect(warm).toBeDefined();
-
       const path = await fileWith(await twoLayerObjectStreamPdf());
       const outcome = await sandbox.run(
         'inspectPdf',
@@ -271,7 +258,7 @@ describe('the time limit of background work', () => {
       // The CPU limit fired (the backstop, 3 s of waiting, would have said so and been `lost`), in the warm
       // child, which is gone.
       expect(outcome).toEqual({ ok: false, limit: 'time', detail: 'over 0.3 s of CPU' });
-      expect(await childPids()).not.toContain(warm);
+      expect(await childPids()).not.toContain(child);
     } finally {
       sandbox.closeIdle();
     }
