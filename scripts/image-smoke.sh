@@ -302,6 +302,11 @@ case "$(basename "$receipt")" in
   receipt-delivered-*) ;;
   *) sed -n '/^$/,$p' "$receipt" | head -40 >&2; show_log; fail "the fax was not delivered (receipt above)" ;;
 esac
+# The proof of what was sent: the first transmitted page as an inline PNG, drawn by pdftoppm under prlimit and
+# setpriv in the document sandbox. A mail without it means one of them is missing from the image.
+grep -qi '^Content-Type: image/png' "$receipt" ||
+  { show_log; fail "the delivered receipt has no first-page picture (pdftoppm, prlimit or setpriv missing?)"; }
+say "receipt carries the first page as image/png"
 
 kill -TERM "$node_pid"
 set +e
