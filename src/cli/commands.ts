@@ -18,11 +18,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'run the daemon (sandbox mode when no Telnyx API key is configured)',
     load: async () => {
       // Before start.js loads the daemon's modules, whose loading would already grow the heap (daemonV8Flags.ts).
-      (await import('./daemonV8Flags.js')).applyDaemonV8Flags();
       // libuv's pool (4 threads by default) carries every fsync (documents, folders, the SQLite WAL), the
       // webhook signature checks and DNS lookups: a few large documents being synced must not hold up the
-      // rest. Read when the pool first starts, which is later than this; an operator's own value wins.
+      // rest. Read when the pool first starts: on Node 24 (the image) that is the import below, so this holds;
+      // Node 20's module loader starts it before any of our code runs, so there it takes the environment
+      // (contrib/faxbridge.service sets it). An operator's own value wins.
       process.env.UV_THREADPOOL_SIZE ??= '16';
+      (await import('./daemonV8Flags.js')).applyDaemonV8Flags();
       return (await import('./start.js')).startCommand;
     },
   },
