@@ -76,9 +76,19 @@ describe('graceful shutdown (daemon as a child process)', () => {
     daemon.child.kill('SIGTERM');
     await waitFor(() => /"msg":"shutting down/.test(daemon.output()), 5000, 'shutdown logged');
 
-    // The listener is closed: a new client cannot even connect (its MTA retries later).
+    // The listener closes: a new client is never served (one that slipped into the accept queue as shutdown
+    // began is reset), and soon cannot even connect (its MTA retries later).
     const late = await tryConnect(smtpPort);
-    expect(late).toHaveProperty('refused', 'ECONNREFUSED');
+    expect(late).toHaveProperty('refused');
+    await waitFor(
+      async () => {
+        const again = await tryConnect(smtpPort);
+        expect(again).not.toHaveProperty('greeting');
+        return 'refused' in again && again.refused === 'ECONNREFUSED';
+      },
+      5000,
+      'new connections refused',
+    );
 
     session.write(rest);
     const reply = await session.reply();
