@@ -14,8 +14,7 @@ function scriptedChild(): WatchedChild & { cpuMs: number | null; rssBytes: numbe
     cpuMs: 0 as number | null,
     rssBytes: 50 * MB,
     kills: 0,
-    readRss: () => Promise.resolve(child.rssBytes),
-    readCpuMs: () => Promise.resolve(child.cpuMs),
+    readUsage: () => Promise.resolve({ rssBytes: child.rssBytes, cpuMs: child.cpuMs }),
     isAlive: () => child.kills === 0,
     kill: () => {
       child.kills += 1;

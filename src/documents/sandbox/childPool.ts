@@ -78,7 +78,7 @@ export function makeChildPool(): ChildPool {
       child.onClose = null;
       child.tasks += 1;
       if (!healthy || child.tasks >= MAX_TASKS_PER_CHILD || !isAlive(child)) return retire(child);
-      const rss = await readRss(child.process);
+      const rss = (await readUsage(child.process)).rssBytes;
       if (rss > RECYCLE_RSS || !isAlive(child)) return retire(child);
       setReferenced(child, false);
       child.idleTimer = setTimeout(() => retire(child), IDLE_MS).unref();
@@ -144,33 +144,31 @@ function setReferenced(child: SandboxChild, referenced: boolean): void {
   }
 }
 
-export async function readRss(child: ChildProcess): Promise<number> {
-  if (!child.pid || child.exitCode !== null) return 0;
-  try {
-    // statm's second field is resident pages; /proc is Linux-only, elsewhere the heap limit alone applies.
-    const statm = await readFile(`/proc/${child.pid}/statm`, 'utf8');
-    return Number(statm.split(' ')[1] ?? 0) * PAGE_BYTES;
-  } catch {
-    return 0;
-  }
-}
-
 /** Clock ticks per second in /proc/PID/stat: 100 on every Linux faxbridge runs on (`getconf CLK_TCK`). */
 const CLOCK_TICKS_PER_SECOND = 100;
 
+/** One look at a child: resident bytes (0 when unreadable) and CPU time in ms (null when unreadable). */
+export interface ChildUsage {
+  rssBytes: number;
+  cpuMs: number | null;
+}
+
 /**
- * The CPU time (user + system) the child has used so far, in ms; null when /proc cannot tell (not Linux, or a
- * passing failure such as EMFILE).
+ * Resident memory and CPU time of a child from one read of /proc/PID/stat (Linux only; elsewhere the heap limit
+ * and the wall-clock limit alone apply): the watchdog looks every 25 ms, one file read per look.
  */
-export async function readCpuMs(child: ChildProcess): Promise<number | null> {
-  if (!child.pid || child.exitCode !== null) return null;
+export async function readUsage(child: ChildProcess): Promise<ChildUsage> {
+  if (!child.pid || child.exitCode !== null) return { rssBytes: 0, cpuMs: null };
   try {
     const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
-    // Fields 14 and 15 (utime, stime), counted after the command name, which may hold spaces.
+    // Counted after the command name, which may hold spaces: utime and stime are fields 14 and 15, rss (pages) 24.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+    return {
+      rssBytes: Number(fields[21] ?? 0) * PAGE_BYTES,
+      cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND,
+    };
   } catch {
-    return null;
+    return { rssBytes: 0, cpuMs: null };
   }
 }
 

@@ -1,13 +1,6 @@
 import { MB, SECOND } from '../../lib/units.js';
 import type { Logger } from '../../log.js';
-import {
-  BACKGROUND_NICE,
-  isAlive,
-  makeChildPool,
-  readCpuMs,
-  readRss,
-  type SandboxChild,
-} from './childPool.js';
+import { BACKGROUND_NICE, isAlive, makeChildPool, readUsage, type SandboxChild } from './childPool.js';
 import { makePrioritySlots, type SlotPriority } from './prioritySlots.js';
 import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutput } from './sandboxTasks.js';
 import { CPU_CLOCK_READABLE, type KillReason, startTaskWatchdog } from './taskWatchdog.js';
@@ -194,8 +187,7 @@ function runTask(
     let settled = false;
     const watchdog = startTaskWatchdog(
       {
-        readRss: () => readRss(child.process),
-        readCpuMs: () => readCpuMs(child.process),
+        readUsage: () => readUsage(child.process),
         isAlive: () => isAlive(child),
         kill: () => child.process.kill('SIGKILL'),
       },

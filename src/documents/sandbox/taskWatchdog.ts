@@ -1,4 +1,5 @@
 import { MB, SECOND } from '../../lib/units.js';
+import type { ChildUsage } from './childPool.js';
 
 /**
  * The limits of one document-sandbox task, kept from outside its child (documentSandbox.ts): the child's
@@ -17,10 +18,8 @@ export type KillReason = 'memory' | 'time' | 'backstop' | 'aborted';
 
 /** What the watchdog needs of the child: its readings, and a way to end it. */
 export interface WatchedChild {
-  /** Resident bytes; 0 when it cannot be read. */
-  readRss(): Promise<number>;
-  /** CPU time used so far, in ms; null when it cannot be read. */
-  readCpuMs(): Promise<number | null>;
+  /** Resident bytes (0 when unreadable) and CPU time used so far in ms (null when unreadable), in one look. */
+  readUsage(): Promise<ChildUsage>;
   isAlive(): boolean;
   /** SIGKILL: a busy parser never sees a gentler signal. */
   kill(): void;
@@ -44,7 +43,7 @@ export interface TaskWatchdog {
   stop(): void;
 }
 
-/** Linux's /proc tells a process's CPU time (childPool.ts, readCpuMs); no other system faxbridge runs on does. */
+/** Linux's /proc tells a process's CPU time (childPool.ts, readUsage); no other system faxbridge runs on does. */
 export const CPU_CLOCK_READABLE = process.platform === 'linux';
 
 /** A niced child is killed once it has used `timeMs` of CPU, or at this many times `timeMs` of waiting. */
@@ -75,7 +74,8 @@ export function startTaskWatchdog(
   // The next look is scheduled only once the last read came back: never a pile of timers on a busy loop.
   let watch: NodeJS.Timeout | undefined;
   const look = (): void => {
-    void Promise.all([child.readRss(), onCpuClock ? child.readCpuMs() : null]).then(([rss, cpuMs]) => {
+    void child.readUsage().then(({ rssBytes: rss, cpuMs: cpuReading }) => {
+      const cpuMs = onCpuClock ? cpuReading : null;
       peakRss = Math.max(peakRss, rss);
       if (cpuMs !== null) cpuBefore ??= cpuMs;
       // A read that comes back after the task ended must not touch the child: it may be running the next.
