@@ -213,14 +213,11 @@ async function queueFax(
  * nobody when the part is not what gets stored after all (prepared, decrypted).
  */
 function startSyncingParts(documents: DocumentStorage, mail: ExtractedMessage): Map<string, Promise<void>> {
-  const started = new Map<string, Promise<void>>();
-  if (documents.driver !== 'local' || mail.documents.length !== 1) return started;
-  for (const found of mail.documents.filter((part) => part.kind.kind === 'pdf')) {
-    const synced = fsyncFile(found.path);
-    synced.catch(() => undefined);
-    started.set(found.path, synced);
-  }
-  return started;
+  const [only, ...more] = mail.documents;
+  if (documents.driver !== 'local' || !only || more.length > 0 || only.kind.kind !== 'pdf') return new Map();
+  const synced = fsyncFile(only.path);
+  synced.catch(() => undefined);
+  return new Map([[only.path, synced]]);
 }
 
 /** Never faxed, never answered with a bounce of our own: noted on the receipt's outbox row and logged. */
