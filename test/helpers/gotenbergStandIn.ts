@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -20,7 +20,8 @@ export interface GotenbergStandIn {
   unavailable: boolean;
   /**
    * Holds conversion requests unanswered, like a Gotenberg whose LibreOffice hangs on a file, until
-   * `releaseHeld()` answers them 503; `held` counts those waiting.
+   * `releaseHeld()` answers them 503; `held` counts those waiting whose client is still connected (a client that
+   * gave up, as faxbridge does past documents.convert_timeout, is no longer held).
    */
   hold: boolean;
   held: number;
@@ -49,7 +50,7 @@ export async function startGotenbergStandIn(): Promise<GotenbergStandIn> {
   };
   const waiting: Array<() => void> = [];
   const server: Server = createServer((req, res) => {
-    void handle(req, state, waiting)
+    void handle(req, res, state, waiting)
       .then(({ status, type, body }) => {
         res.writeHead(status, { 'content-type': type });
         res.end(body);
@@ -66,6 +67,7 @@ export async function startGotenbergStandIn(): Promise<GotenbergStandIn> {
 
 async function handle(
   req: IncomingMessage,
+  res: ServerResponse,
   state: GotenbergStandIn,
   waiting: Array<() => void>,
 ): Promise<{ status: number; type: string; body: Buffer | string }> {
@@ -77,7 +79,10 @@ async function handle(
   for await (const chunk of req) chunks.push(chunk as Buffer);
   if (state.hold) {
     state.held += 1;
-    await new Promise<void>((resolve) => waiting.push(resolve));
+    await new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      res.once('close', resolve);
+    });
     state.held -= 1;
     return { status: 503, type: 'text/plain', body: 'Service Unavailable' };
   }
