@@ -6,13 +6,21 @@ import { findSenderEntry } from '../domain/senders.js';
 import { chooseQuality, parseSubjectTags } from '../domain/subjectTags.js';
 import { FaxError } from '../errors.js';
 import { calculateDelay } from '../lib/backoff.js';
+import type { AcquireRankedSlot } from '../lib/rankedSlots.js';
 import { DAY, MINUTE, SECOND } from '../lib/units.js';
 import type { Logger } from '../log.js';
-import type { AttemptRow, JobRow, Transition } from '../store/jobStore.js';
+import type { AttemptRow, DocumentRow, JobRow, MessageRow, Transition } from '../store/jobStore.js';
 import { encodeClientState, type TelnyxOutcome } from '../telnyx/client.js';
 import { ensureTransmittedDocument, TransmittedBuildFailed } from './transmittedDocument.js';
 
-export type SendFaxDeps = Pick<Ctx, 'config' | 'store' | 'documents' | 'telnyx' | 'clock'>;
+export type SendFaxDeps = Pick<Ctx, 'config' | 'store' | 'documents' | 'telnyx' | 'clock'> & {
+  /**
+   * The `telnyx.concurrency` slots a fax holds from its "posting" row to Telnyx's answer; the runner works a few
+   * more jobs than that, whose transmitted PDFs are built meanwhile (startJobs.ts). Without it the runner's own
+   * bound is the only one.
+   */
+  handoffSlots?: AcquireRankedSlot;
+};
 
 /** Failures after which the next attempt is placed with `t38_enabled: false`. */
 const T38_SUSPECT = new Set(['fax_signaling_error', 'invalid_ecm_response_from_receiver']);
@@ -74,7 +82,7 @@ async function postFax(
   signal: AbortSignal | undefined,
   attempts: AttemptRow[],
 ): Promise<Transition | null> {
-  const { config, store, documents, telnyx, clock } = deps;
+  const { store, clock } = deps;
   const message = await store.getMessage(job.message_row_id);
   const document = message ? await store.getDocument(message.document_id) : null;
   if (!document || document.deleted_at !== null) return documentGone(clock.now());
@@ -92,6 +100,34 @@ async function postFax(
   }
   // Lost the job to another worker while building: it is theirs now.
   if (!transmitted) return null;
+  let release: () => void;
+  try {
+    release = (await deps.handoffSlots?.(0, signal)) ?? (() => undefined);
+  } catch (error) {
+    // Shutting down while waiting for a slot: nothing was sent; the lease is given back for the next start.
+    if (signal?.aborted) return {};
+    throw error;
+  }
+  try {
+    return await handOff(deps, job, message!, transmitted, attempt, owner, log, signal, attempts);
+  } finally {
+    release();
+  }
+}
+
+/** The attempt itself: its "posting" row made durable, then POST /faxes, and what Telnyx's answer means. */
+async function handOff(
+  deps: SendFaxDeps,
+  job: JobRow,
+  message: MessageRow,
+  transmitted: DocumentRow,
+  attempt: number,
+  owner: string,
+  log: Logger,
+  signal: AbortSignal | undefined,
+  attempts: AttemptRow[],
+): Promise<Transition | null> {
+  const { config, store, documents, telnyx, clock } = deps;
   const clientState = encodeClientState(job.id, attempt);
   const startedAt = clock.now();
   // Durable before the request: if we die during the call, the restart reconciles instead of resending.
@@ -117,7 +153,7 @@ async function postFax(
       media_url: mediaUrl,
       webhook_url: `${config.http.public_url}/webhooks/telnyx`,
       client_state: clientState,
-      quality: chooseQuality(parseSubjectTags(message!.subject), entry?.quality, config.telnyx.quality),
+      quality: chooseQuality(parseSubjectTags(message.subject), entry?.quality, config.telnyx.quality),
       // T.38 is what such handshake failures most often come from; the retry goes as plain audio (G.711).
       ...(previous && T38_SUSPECT.has(previous.failure_reason ?? '') ? { t38_enabled: false } : {}),
     },

@@ -1,3 +1,5 @@
+import { makeRankedSlots } from '../../lib/rankedSlots.js';
+
 /**
  * The document sandbox's slots, in two lanes that never lend to each other. The intake lane is for `first`
  * work: a sender waiting at the end of DATA (and anything else someone waits on at once). The background lane
@@ -23,60 +25,10 @@ export interface LaneSizes {
 }
 
 export function makePrioritySlots(sizes: LaneSizes): AcquireSlot {
-  const intake = makeLane(sizes.first);
-  const background = makeLane(sizes.later);
+  const intake = makeRankedSlots(sizes.first);
+  const background = makeRankedSlots(sizes.later);
   return (priority = 'first', signal) => {
     if (priority === 'first') return intake(0, signal);
     return background(priority === 'soon' ? 0 : 1, signal);
-  };
-}
-
-interface Waiter {
-  rank: number;
-  grant: () => void;
-}
-
-/** A counting semaphore; waiters by rank (lower first), then first come first served. */
-function makeLane(size: number): (rank: number, signal?: AbortSignal) => Promise<() => void> {
-  let free = Math.max(1, size);
-  const waiting: Waiter[] = [];
-  const release = (): void => {
-    const next = waiting.shift();
-    if (next) next.grant();
-    else free += 1;
-  };
-  return (rank, signal) => {
-    if (signal?.aborted) return Promise.reject(signal.reason as Error);
-    if (free > 0) {
-      free -= 1;
-      return Promise.resolve(once(release));
-    }
-    return new Promise((resolve, reject) => {
-      const withdraw = (): void => {
-        const at = waiting.indexOf(waiter);
-        if (at >= 0) waiting.splice(at, 1);
-        reject(signal?.reason as Error);
-      };
-      const waiter: Waiter = {
-        rank,
-        grant: () => {
-          signal?.removeEventListener('abort', withdraw);
-          resolve(once(release));
-        },
-      };
-      const behind = waiting.findIndex((other) => other.rank > rank);
-      waiting.splice(behind < 0 ? waiting.length : behind, 0, waiter);
-      signal?.addEventListener('abort', withdraw, { once: true });
-    });
-  };
-}
-
-function once(fn: () => void): () => void {
-  let done = false;
-  return () => {
-    if (!done) {
-      done = true;
-      fn();
-    }
   };
 }
