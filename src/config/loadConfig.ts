@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 
 import { isNanpCountry } from '../domain/phoneNumber.js';
 import { FaxError } from '../errors.js';
+import { type ConfigLibraries, withConfigLibraries } from './configLibraries.js';
 import { checkCrossKeyRules } from './crossKeyRules.js';
-import { configSchema, type RawConfig } from './schema.js';
+import { makeConfigSchema, type RawConfig } from './schema.js';
 import type { Config, ConfigProblem, LoadedConfig } from './types.js';
 
 export type { Config, ConfigProblem, LoadedConfig } from './types.js';
@@ -76,17 +76,18 @@ const TELNYX_ENV: Record<string, string> = {
  */
 export function loadConfig(file: string | null, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const problems: ConfigProblem[] = [];
-  const raw = readYaml(file, problems);
-  applyEnvironment(raw, env);
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    problems.push(...parsed.error.issues.map(issueToProblem));
-  }
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const parsed = withConfigLibraries((libraries) => {
+    const raw = readYaml(libraries, file, problems);
+    applyEnvironment(raw, env);
+    const result = makeConfigSchema(libraries.z).safeParse(raw);
+    if (!result.success) problems.push(...result.error.issues.map(issueToProblem));
+    return result.success ? result.data : null;
+  });
+  if (problems.length > 0 || !parsed) throw new ConfigError(problems);
 
   const baseDir = file ? path.dirname(path.resolve(file)) : process.cwd();
-  const config = finish(parsed.data, baseDir, file);
-  const checked = checkCrossKeyRules(config, parsed.data.http.public_url !== undefined);
+  const config = finish(parsed, baseDir, file);
+  const checked = checkCrossKeyRules(config, parsed.http.public_url !== undefined);
   if (checked.problems.length > 0) throw new ConfigError(checked.problems);
   return { config: deepFreeze(config), warnings: checked.warnings };
 }
@@ -99,7 +100,11 @@ export class ConfigError extends FaxError {
   }
 }
 
-function readYaml(file: string | null, problems: ConfigProblem[]): Record<string, unknown> {
+function readYaml(
+  { parseDocument }: ConfigLibraries,
+  file: string | null,
+  problems: ConfigProblem[],
+): Record<string, unknown> {
   if (!file) return {};
   let text: string;
   try {

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 
-import { configSchema } from '../../src/config/schema.js';
+import { makeConfigSchema } from '../../src/config/schema.js';
 
 /*
  * Keeps the operator's documentation in step with the schema: every key path of src/config/schema.ts must be a
@@ -92,7 +92,7 @@ function exampleKeyPaths(): Set<string> {
 }
 
 describe('configuration reference', () => {
-  const schemaPaths = schemaKeyPaths(configSchema);
+  const schemaPaths = schemaKeyPaths(makeConfigSchema(z));
 
   it('finds the schema keys (the walker itself works)', () => {
     expect(schemaPaths).toContain('smtp.listen');
