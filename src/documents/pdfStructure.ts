@@ -43,6 +43,12 @@ const MAX_DICTIONARY_BYTES = 1 * MB;
 /** More Flate layers than any producer writes; each one multiplies the expansion by up to ~1,000. */
 const MAX_FLATE_LAYERS = 4;
 const FLATE_NAMES = new Set(['FlateDecode', 'Fl']);
+/**
+ * The most one layer of Flate (deflate) can expand: a match of 258 bytes coded in 2 bits, 258 × 8 / 2 = 1032
+ * to 1 (RFC 1951's longest match; block headers only lower it). What a file's single-layer streams can expand
+ * to together is at most its size times this.
+ */
+const MAX_DEFLATE_RATIO = 1032;
 const ENDSTREAM = Buffer.from('endstream', 'latin1');
 
 /**
@@ -64,7 +70,13 @@ export async function checkPdfStructure(
 async function checkObjects(source: PdfBytes, limits: PdfStructureLimits): Promise<string | null> {
   let objects = 0;
   let objectStreamBytes = 0;
-  let inflatedBytes = 0;
+  // A file too small for its single-layer streams to cross the stream and total limits whatever they hold (most
+  // faxes: under ~250 KB with the defaults) need not have them inflated to prove it; their most is set aside
+  // against the total at once. Object streams and streams of several layers are measured all the same.
+  const singleLayerMost = source.size * MAX_DEFLATE_RATIO;
+  const boundedBySize =
+    singleLayerMost <= limits.maxStreamBytes && singleLayerMost <= limits.maxInflatedBytes;
+  let inflatedBytes = boundedBySize ? singleLayerMost : 0;
   for await (const header of objectHeaders(source)) {
     objects += 1;
     if (objects > limits.maxObjects) break;
@@ -93,6 +105,7 @@ async function checkObjects(source: PdfBytes, limits: PdfStructureLimits): Promi
     if (isObjectStream && flateLayers !== filters.length)
       return 'an object stream with filters that cannot be checked';
     if (flateLayers === 0) continue;
+    if (boundedBySize && flateLayers === 1 && !isObjectStream) continue;
     const { budget, reason } = tightestBudget(limits, isObjectStream, inflatedBytes, objectStreamBytes);
     const dataEnd = await streamDataEnd(source, dict, dataStart);
     const inflated = await countInflatedBytes(readRange(source, dataStart, dataEnd), flateLayers, budget);

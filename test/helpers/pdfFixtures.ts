@@ -203,13 +203,13 @@ export async function twoLayerObjectStreamPdf(
 }
 
 /** The page's content stream, filtered twice, expands to about 2 GB: what a fax renderer would have to draw. */
-export async function contentStreamBombPdf(inflated = 2048 * 1024 * 1024): Promise<Buffer> {
-  const data = await layeredZeros(inflated, 2);
+export async function contentStreamBombPdf(inflated = 2048 * 1024 * 1024, layers = 2): Promise<Buffer> {
+  const data = await layeredZeros(inflated, layers);
   return Buffer.concat([
     Buffer.from('%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n'),
     Buffer.from('2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n'),
     Buffer.from('3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>\nendobj\n'),
-    streamObject(4, '/Filter [/FlateDecode /FlateDecode]', data),
+    streamObject(4, `/Filter [${Array(layers).fill('/FlateDecode').join(' ')}]`, data),
     Buffer.from('trailer\n<< /Root 1 0 R >>\n%%EOF\n'),
   ]);
 }

@@ -88,6 +88,19 @@ describe('checkPdfStructure', () => {
     ).toBe('compressed data that expands to more than 1024 MB');
   });
 
+  it('measures one Flate layer only where the file is large enough for it to cross a limit', async () => {
+    // Deflate expands at most 1032 times: a file under 256 MB / 1032 (~254 KB) cannot hold a stream past 256 MB.
+    const under = await contentStreamBombPdf(192 * 1024 * 1024, 1);
+    expect(under.length).toBeLessThan((256 * 1024 * 1024) / 1032);
+    expect(await checkPdfStructure(under)).toBeNull();
+    const over = await contentStreamBombPdf(272 * 1024 * 1024, 1);
+    expect(over.length).toBeGreaterThan((256 * 1024 * 1024) / 1032);
+    expect(await checkPdfStructure(over)).toBe('a compressed stream that expands to more than 256 MB');
+    expect(await checkPdfStructure(asFile(over))).toBe(
+      'a compressed stream that expands to more than 256 MB',
+    );
+  });
+
   it('counts the objects an object stream declares', async () => {
     expect(await checkPdfStructure(millionsOfObjectsPdf())).toBe('more than 100000 objects');
   });
