@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../config/loadConfig.js';
 import { coerceError } from '../errors.js';
+import { relaxLeanHeap } from '../lib/leanHeap.js';
 import { SECOND } from '../lib/units.js';
 import { type Logger, makeLogger } from '../log.js';
 import type { Running } from '../main.js';
@@ -117,6 +118,8 @@ function runUntilSignalled(log: Logger, graceMs: number, start: () => Promise<Ru
     start().then(
       (started) => {
         running = started;
+        // Lean while starting, fast once up (src/lib/leanHeap.ts).
+        relaxLeanHeap();
         if (stopRequested) stop();
       },
       (error: unknown) => {
