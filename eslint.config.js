@@ -38,10 +38,21 @@ const ALL_FOLDERS = [
 const outside = (folders) => `^(\\.\\./)+(${folders.join('|')})/`;
 const rootFile = (names) => `^(\\.\\./)+(${names.join('|')})\\.js$`;
 const NO_TESTS = { group: ['**/test/**'], message: 'src/ never imports the tests.' };
+/**
+ * Libraries an idle daemon does not load (bench/README.md, "Idle memory"): src/ takes their types only, and the
+ * one module that uses each loads it with `import()` when first needed.
+ */
+const LOADED_ON_USE = {
+  regex: '^libphonenumber-js(/|$)',
+  allowTypeImports: true,
+  message: 'Loaded on first use: call loadPhoneNumbers() and the functions of domain/phoneNumber.ts.',
+};
+/** What every file of src/ must not import, whatever its zone. */
+const EVERYWHERE = [NO_TESTS, LOADED_ON_USE];
 
 function zone(files, forbiddenFolders, { contextAsType = true, extra = [] } = {}) {
   const patterns = [
-    NO_TESTS,
+    ...EVERYWHERE,
     { regex: outside(forbiddenFolders), message: "Outside this folder's import zone (eslint.config.js)." },
     { regex: rootFile(WIRING_FILES), message: "The daemon's wiring is imported by entry points only." },
     ...extra,
@@ -75,7 +86,7 @@ function importZones() {
   }
   for (const folder of ['domain', 'lib']) {
     const patterns = [
-      NO_TESTS,
+      ...EVERYWHERE,
       {
         regex: '^\\.\\./(?!(domain|lib|store)/)',
         message: `${folder}/ imports nothing of ours but domain/ and lib/.`,
@@ -109,7 +120,7 @@ function importZones() {
         'error',
         {
           patterns: [
-            NO_TESTS,
+            ...EVERYWHERE,
             {
               regex: '^\\./(?!(store/|domain/|lib/|errors\\.js$|log\\.js$))',
               message: 'Shared root modules import only shared folders.',
@@ -125,7 +136,9 @@ function importZones() {
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [NO_TESTS, { regex: '^\\./(cli/|cli\\.js$)', message: 'Nothing imports the CLI.' }] },
+        {
+          patterns: [...EVERYWHERE, { regex: '^\\./(cli/|cli\\.js$)', message: 'Nothing imports the CLI.' }],
+        },
       ],
     },
   });
@@ -137,7 +150,7 @@ function importZones() {
         'error',
         {
           patterns: [
-            NO_TESTS,
+            ...EVERYWHERE,
             { regex: '^\\./(cli/|cli\\.js$)', message: 'Nothing imports the CLI.' },
             {
               regex: '^\\./(simulator/|main\\.js$)',
@@ -158,7 +171,7 @@ function importZones() {
         'error',
         {
           patterns: [
-            NO_TESTS,
+            ...EVERYWHERE,
             {
               regex: '^(\\.\\./)+simulator/(?!simulatorInfo\\.js$)',
               message: 'The CLI finds the simulator through simulatorInfo only.',

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import type { z } from 'zod';
 
-import { isNanpCountry } from '../domain/phoneNumber.js';
+import { isNanpCountry } from '../domain/nanpCountries.js';
 import { FaxError } from '../errors.js';
 import { type ConfigLibraries, withConfigLibraries } from './configLibraries.js';
 import { checkCrossKeyRules } from './crossKeyRules.js';

@@ -10,14 +10,45 @@
  * checks for other countries, which would refuse numbers in newly opened ranges before the library learns
  * them, and doubles the size.
  */
+import type * as PhoneNumbers from 'libphonenumber-js/min';
 import type { CountryCode, NumberingPlan } from 'libphonenumber-js/min';
-import {
-  getCountryCallingCode,
-  isSupportedCountry,
-  Metadata,
-  parsePhoneNumberFromString,
-  validatePhoneNumberLength,
-} from 'libphonenumber-js/min';
+
+/**
+ * libphonenumber-js, once loadPhoneNumbers() has loaded it. An idle daemon never needs it, and its code and
+ * metadata would hold ~2.5 MiB of resident memory from start (bench/README.md, "Idle memory"), so it is loaded
+ * when a number is first read: every entry point that can read one (SMTP's MAIL, `faxbridge send`, the console's
+ * send page) awaits loadPhoneNumbers() first, and the functions below stay synchronous. One module-level value,
+ * like the module cache it stands for: set once, never changed.
+ */
+let library: typeof PhoneNumbers | undefined;
+let loading: Promise<void> | undefined;
+
+/** Loads libphonenumber-js; idempotent, and cheap once done. A failed load is tried again by the next call. */
+export function loadPhoneNumbers(): Promise<void> {
+  loading ??= import('libphonenumber-js/min').then(
+    (loaded) => {
+      library = loaded;
+    },
+    (error: unknown) => {
+      loading = undefined;
+      throw error;
+    },
+  );
+  return loading;
+}
+
+/** True once loadPhoneNumbers() has finished: the functions below may be called. */
+export function phoneNumbersLoaded(): boolean {
+  return library !== undefined;
+}
+
+/** A programming error, not a refusal: an entry point reads numbers without having awaited loadPhoneNumbers(). */
+function phoneNumbers(): typeof PhoneNumbers {
+  if (library === undefined) {
+    throw new Error('libphonenumber-js is not loaded: await loadPhoneNumbers() before reading fax numbers');
+  }
+  return library;
+}
 
 export type NumberVerdict =
   /** `country` is ISO 3166 alpha-2, or '??' for codes that belong to no country (+800, +881…). */
@@ -53,6 +84,8 @@ const FICTIONAL_NANP = /^1555\d{7}$/;
 
 /** Syntax and normalisation only: no policy. */
 export function parseFaxNumber(localPart: string, defaultCountry: string): NumberVerdict {
+  // First, so that an entry point that forgot loadPhoneNumbers() fails on any number, not only a well-formed one.
+  const { getCountryCallingCode, isSupportedCountry } = phoneNumbers();
   const refuse = (why: string): NumberVerdict => ({
     ok: false,
     reason: `"${printable(localPart)}" is not a fax number: ${why}`,
@@ -147,6 +180,7 @@ export function checkFaxNumber(localPart: string, policy: NumberPolicy): NumberV
  * code claims). Within +1 the area code decides: Canada and the Caribbean share the US country code.
  */
 export function countryOfE164(e164: string): string {
+  const { parsePhoneNumberFromString } = phoneNumbers();
   const digits = e164.replace(/^\+/, '');
   if (FICTIONAL_NANP.test(digits)) return 'US';
   return parsePhoneNumberFromString(`+${digits}`)?.country ?? '??';
@@ -165,6 +199,7 @@ function nationalToInternational(
   if (trunk !== undefined && !compact.startsWith(trunk)) {
     return { ok: false, why: `national numbers in ${country} start with ${trunk}; otherwise add "+"` };
   }
+  const { parsePhoneNumberFromString, validatePhoneNumberLength } = phoneNumbers();
   const parsed = parsePhoneNumberFromString(compact, country);
   if (parsed?.isPossible()) return { ok: true, digits: parsed.number.slice(1) };
   const length = validatePhoneNumberLength(compact, country);
@@ -177,7 +212,7 @@ function nationalToInternational(
 type PlanWithPrefix = NumberingPlan & { nationalPrefix?: () => unknown };
 
 function trunkPrefixOf(country: CountryCode): string | undefined {
-  const metadata = new Metadata();
+  const metadata = new (phoneNumbers().Metadata)();
   metadata.selectNumberingPlan(country);
   const prefix = (metadata.numberingPlan as PlanWithPrefix | undefined)?.nationalPrefix?.();
   // Countries without one (Italy, Spain, Mexico) store a placeholder that is not a non-empty string.
@@ -191,9 +226,4 @@ function trunkPrefixOf(country: CountryCode): string | undefined {
 function printable(text: string): string {
   const ascii = text.replace(/[^\x20-\x7e]/g, '?');
   return ascii.length > 64 ? `${ascii.slice(0, 61)}...` : ascii;
-}
-
-/** True for countries of the North American Numbering Plan (+1): the US, Canada and the Caribbean. */
-export function isNanpCountry(country: string): boolean {
-  return isSupportedCountry(country) && getCountryCallingCode(country) === '1';
 }

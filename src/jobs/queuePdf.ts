@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
 import { inspectPdf } from '../documents/inspectPdf.js';
-import { checkFaxNumber } from '../domain/phoneNumber.js';
+import { checkFaxNumber, loadPhoneNumbers } from '../domain/phoneNumber.js';
 import { findSender } from '../domain/senders.js';
 import { newId } from '../lib/ids.js';
 import type { JobRow, JobStore } from '../store/jobStore.js';
@@ -40,6 +40,7 @@ export async function queuePdf(
   input: QueuePdfInput,
 ): Promise<JobRow[]> {
   const { config, store, documents } = deps;
+  await loadPhoneNumbers();
   const rule = findSender(config.senders, input.sender, config.sandbox);
   if (!rule)
     throw new OperatorRefusal(`${input.sender} is not allowed to send faxes (no matching senders entry)`);

@@ -16,7 +16,7 @@ import { REFUSAL_ADVICE } from '../documents/convert/documentKind.js';
 import { sniffDocumentFile } from '../documents/convert/sniffDocumentKind.js';
 import { convertParts, DocumentRefused } from '../documents/convertParts.js';
 import type { FoundDocument } from '../documents/extractDocuments.js';
-import { checkFaxNumber } from '../domain/phoneNumber.js';
+import { checkFaxNumber, loadPhoneNumbers } from '../domain/phoneNumber.js';
 import { makePrivateDir, PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
 import type { Logger } from '../log.js';
 import type { JobRow } from '../store/jobStore.js';
@@ -57,6 +57,7 @@ export async function queueUploads(deps: QueueUploadsDeps, input: UploadInput): 
   const { config } = deps;
   if (input.uploads.length === 0) throw new OperatorRefusal('choose at least one document to send');
   // Numbers first: a typo should not wait for a conversion to be pointed out.
+  await loadPhoneNumbers();
   for (const target of input.targets) {
     const verdict = checkFaxNumber(target, {
       defaultCountry: config.smtp.default_country,

@@ -4,6 +4,7 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 
 import type { Config } from '../config/loadConfig.js';
 import { originalEnvelopeSender } from '../domain/envelopeSender.js';
+import { loadPhoneNumbers, phoneNumbersLoaded } from '../domain/phoneNumber.js';
 import { findSender } from '../domain/senders.js';
 import { coerceError, FaxError } from '../errors.js';
 import { makeAddressMatcher } from '../lib/cidr.js';
@@ -98,7 +99,16 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
         sessionLog(session).info({ sender }, 'envelope sender not allowed to fax');
         return callback(refuse('sender_not_allowed', replies.senderNotAllowed(sender)));
       }
-      callback();
+      // Fax numbers are read from RCPT on, and smtp-server takes no RCPT before MAIL: the numbering library is
+      // loaded here on the first transaction after start, not at start (domain/phoneNumber.ts).
+      if (phoneNumbersLoaded()) return callback();
+      loadPhoneNumbers().then(
+        () => callback(),
+        (error: unknown) => {
+          sessionLog(session).error({ err: error }, 'the numbering library could not be loaded');
+          callback(refuse('unavailable', replies.unavailable('Fax number checking')));
+        },
+      );
     },
 
     onRcptTo(address, session, callback) {

@@ -1,7 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import type { NumberPolicy, NumberVerdict } from '../../src/domain/phoneNumber.js';
-import { checkFaxNumber, countryOfE164, parseFaxNumber } from '../../src/domain/phoneNumber.js';
+import {
+  checkFaxNumber,
+  countryOfE164,
+  loadPhoneNumbers,
+  parseFaxNumber,
+} from '../../src/domain/phoneNumber.js';
+
+// As every entry point does before it reads a number (src/domain/phoneNumber.ts).
+beforeAll(() => loadPhoneNumbers());
 
 const US_ONLY: NumberPolicy = {
   defaultCountry: 'US',
