@@ -1,4 +1,5 @@
-import { setFlagsFromString } from 'node:v8';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
 /**
  * V8 heap settings for faxbridge's long-lived and memory-bound processes: the daemon (src/cli/daemonV8Flags.ts)
@@ -14,25 +15,50 @@ import { setFlagsFromString } from 'node:v8';
  *   smtp-server's dot-unstuffing copies, base64 decoding); without this they pile up to ~65 MiB before a full
  *   collection frees them, and the daemon peaks at ~165 MiB instead of ~115 (bench/memory50mb.ts).
  *
- * Their cost under load is high: the daemon used ~30 % more CPU per accepted message with them (11.7 against
- * 15.4-17.4 ms, bench/profileIngest.ts), the young generation collected every few hundred KB and V8's compilers
- * held back. So the daemon keeps them only while it starts (what start-up makes resident is what an idle daemon
- * keeps) and goes back to V8's defaults once it is up (`relaxLeanHeap`, src/cli/start.ts).
+ * Their cost under load is high: with them the daemon used 15.4-17.4 ms of CPU per accepted message, 11.7
+ * without (bench/profileIngest.ts): V8's compilers hold back under `--optimize-for-size`, and a 1 MiB young
+ * generation is collected every few hundred KB. So the daemon keeps them only while it starts (what start-up makes
+ * resident is what an idle daemon keeps) and relaxes them once it is up (`relaxLeanHeap`, src/cli/start.ts).
  */
 export const LEAN_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--optimize-for-size'] as const;
 
-/** V8's own defaults for the lean heap's flags (--semi-space-growth-factor is 2 on Node 20 and 24). */
-export const DEFAULT_HEAP_FLAGS = ['--semi-space-growth-factor=2', '--no-optimize-for-size'] as const;
+/**
+ * What the daemon runs with once it is up: V8's own compilers, and the old generation allowed to grow 20 % past
+ * what is live before it is collected, which is what kept a 50 MB PDF's Buffers from piling up
+ * (`--optimize-for-size` lets it grow up to twice; the default up to four times).
+ */
+export const RELAXED_HEAP_FLAGS = ['--no-optimize-for-size', '--heap-growing-percent=20'] as const;
+
+/**
+ * The size of the young generation (V8's `new_space`, as getHeapSpaceStatistics tells it) past which it stops
+ * growing once the daemon is up. V8 would let it grow to 32 MiB: a stream of 50 MB through the daemon (the media
+ * download of a large fax) takes it there and adds ~30 MiB of resident memory, which took a 50 MB PDF's delivery
+ * past 150 MiB. With this cap it stays near 120 MiB; with 8 MiB, 131-141. Daemon CPU per message, 300 messages
+ * (bench/profileIngest.ts): 15.4-17.4 ms lean, 14.8-15.2 relaxed with this cap, 13.8-14.1 with 8 MiB, 12.1-13.5
+ * uncapped.
+ */
+export const YOUNG_GENERATION_CAP = 4 * 1024 * 1024;
 
 export function useLeanHeap(extraFlags: readonly string[] = []): void {
   for (const flag of [...LEAN_HEAP_FLAGS, ...extraFlags]) setFlagsFromString(flag);
 }
 
-/**
- * Back to V8's defaults: the young generation may grow again (up to 16 MiB a semi-space) and the compilers
- * optimise as usual. What the heap grows to under load may stay resident after it; bench/idleRss.ts measures
- * the daemon before any mail, and a 50 MB PDF still peaks under 150 MiB (bench/memory50mb.ts).
- */
+/** Lean while starting, fast once up; the young generation grows only up to YOUNG_GENERATION_CAP. */
 export function relaxLeanHeap(): void {
-  for (const flag of DEFAULT_HEAP_FLAGS) setFlagsFromString(flag);
+  for (const flag of RELAXED_HEAP_FLAGS) setFlagsFromString(flag);
+  capYoungGeneration(YOUNG_GENERATION_CAP);
+}
+
+/**
+ * V8 has no run-time setting for the young generation's largest size, only for how fast it grows: after each
+ * collection it may double (factor 2) while under `capBytes`, and stays as it is (factor 1) from there. Observers are told of a collection after the fact, so it may overshoot by a doubling while the daemon is
+ * busy.
+ */
+function capYoungGeneration(capBytes: number): void {
+  const observer = new PerformanceObserver(() => {
+    const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+    const full = young !== undefined && young.space_size >= capBytes;
+    setFlagsFromString(`--semi-space-growth-factor=${full ? 1 : 2}`);
+  });
+  observer.observe({ entryTypes: ['gc'] });
 }
