@@ -4,7 +4,12 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 import { DAEMON_ONLY_V8_FLAGS } from '../../src/cli/daemonV8Flags.js';
-import { LEAN_HEAP_FLAGS, RELAXED_HEAP_FLAGS, YOUNG_GENERATION_CAP } from '../../src/lib/leanHeap.js';
+import {
+  EXPOSE_GC_FLAG,
+  LEAN_HEAP_FLAGS,
+  RELAXED_HEAP_FLAGS,
+  YOUNG_GENERATION_CAP,
+} from '../../src/lib/leanHeap.js';
 
 /*
  * The V8 flags faxbridge sets (src/lib/leanHeap.ts, src/cli/daemonV8Flags.ts) are V8's, not Node's, and V8 drops
@@ -12,7 +17,7 @@ import { LEAN_HEAP_FLAGS, RELAXED_HEAP_FLAGS, YOUNG_GENERATION_CAP } from '../..
  * flag" to stderr and the process goes on without it, so a Node upgrade (the image runs Node 24) would silently
  * undo the memory they save. Both ways of setting them must be silent on the Node that runs the tests.
  */
-const FLAGS = [...LEAN_HEAP_FLAGS, ...DAEMON_ONLY_V8_FLAGS, ...RELAXED_HEAP_FLAGS];
+const FLAGS = [...LEAN_HEAP_FLAGS, ...DAEMON_ONLY_V8_FLAGS, ...RELAXED_HEAP_FLAGS, EXPOSE_GC_FLAG];
 const run = promisify(execFile);
 
 describe('the daemon’s V8 flags', () => {
