@@ -77,6 +77,8 @@ async function checkObjects(source: PdfBytes, limits: PdfStructureLimits): Promi
   const boundedBySize =
     singleLayerMost <= limits.maxStreamBytes && singleLayerMost <= limits.maxInflatedBytes;
   let inflatedBytes = boundedBySize ? singleLayerMost : 0;
+  /** Where the data of the last stream left unmeasured ends. */
+  let skippedUpTo = 0;
   for await (const header of objectHeaders(source)) {
     objects += 1;
     if (objects > limits.maxObjects) break;
@@ -105,7 +107,15 @@ async function checkObjects(source: PdfBytes, limits: PdfStructureLimits): Promi
     if (isObjectStream && flateLayers !== filters.length)
       return 'an object stream with filters that cannot be checked';
     if (flateLayers === 0) continue;
-    if (boundedBySize && flateLayers === 1 && !isObjectStream) continue;
+    if (boundedBySize && flateLayers === 1 && !isObjectStream) {
+      // Only a stream whose data lies past every stream skipped so far: an object header can sit inside another
+      // stream's data, and streams sharing bytes could expand them more than once, past what the file's size allows.
+      const dataEnd = await streamDataEnd(source, dict, dataStart);
+      if (dataStart >= skippedUpTo) {
+        skippedUpTo = dataEnd;
+        continue;
+      }
+    }
     const { budget, reason } = tightestBudget(limits, isObjectStream, inflatedBytes, objectStreamBytes);
     const dataEnd = await streamDataEnd(source, dict, dataStart);
     const inflated = await countInflatedBytes(readRange(source, dataStart, dataEnd), flateLayers, budget);

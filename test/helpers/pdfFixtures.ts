@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { constants as zlibConstants, createDeflateRaw, deflateSync } from 'node:zlib';
+import { constants as zlibConstants, createDeflateRaw, deflateRawSync, deflateSync } from 'node:zlib';
 
 import { PDFDocument, PDFName, PDFString, StandardFonts } from 'pdf-lib';
 
@@ -234,5 +234,43 @@ export function millionsOfObjectsPdf(objects = 6_000_000): Buffer {
   const data = deflateSync(body, { level: 9 });
   return pdfWith([
     streamObject(4, `/Type /ObjStm /N ${objects} /First ${index.length} /Filter /FlateDecode`, data),
+  ]);
+}
+
+/**
+ * `count` Flate content streams whose data all decode the same deflate bomb of `inflated` zero bytes: each outer
+ * stream's data starts with a stored (uncompressed) deflate block that holds the next object's header, so the
+ * object headers sit inside one another's data and every stream ends in the same compressed bytes. The file stays
+ * ~200 KB while its streams together expand to `count` × `inflated`.
+ */
+export function overlappingStreamsPdf(count = 9, inflated = 128 * 1024 * 1024): Buffer {
+  const bomb = deflateRawSync(Buffer.alloc(inflated), { level: 9 });
+  const zlibHeader = Buffer.from([0x78, 0x9c]);
+  // Built from the innermost stream outwards: `tail` is what follows `stream\n` of the current object.
+  let tail = Buffer.concat([zlibHeader, bomb]);
+  let outermost = Buffer.alloc(0);
+  for (let i = count; i >= 1; i--) {
+    const header = Buffer.from(
+      `${10 + i} 0 obj\n<< /Filter /FlateDecode /Length ${tail.length} >>\nstream\n`,
+    );
+    if (i === 1) {
+      outermost = Buffer.concat([header, tail]);
+      break;
+    }
+    const prefix = Buffer.concat([header, tail.subarray(0, tail.length - bomb.length)]);
+    const length = prefix.length;
+    // A stored block, not the last (BFINAL 0, BTYPE 00): its length and the length's complement, then the bytes.
+    const stored = Buffer.from([0x00, length & 0xff, length >> 8, ~length & 0xff, (~length >> 8) & 0xff]);
+    tail = Buffer.concat([zlibHeader, stored, prefix, bomb]);
+  }
+  const contents = Array.from({ length: count }, (_, i) => `${11 + i} 0 R`).join(' ');
+  return Buffer.concat([
+    Buffer.from('%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n'),
+    Buffer.from('2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n'),
+    Buffer.from(
+      `3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents [${contents}] >>\nendobj\n`,
+    ),
+    outermost,
+    Buffer.from('\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n'),
   ]);
 }

@@ -11,6 +11,7 @@ import {
   manyObjectsPdf,
   millionsOfObjectsPdf,
   objectStreamBombPdf,
+  overlappingStreamsPdf,
   twoLayerObjectStreamPdf,
 } from '../helpers/pdfFixtures.js';
 
@@ -99,6 +100,13 @@ describe('checkPdfStructure', () => {
     expect(await checkPdfStructure(asFile(over))).toBe(
       'a compressed stream that expands to more than 256 MB',
     );
+  });
+
+  it('measures streams that share their bytes, however small the file', async () => {
+    // Nine streams, each hiding the next one's header in its data, all ending in the same 128 MB bomb.
+    const pdf = overlappingStreamsPdf();
+    expect(pdf.length).toBeLessThan((256 * 1024 * 1024) / 1032);
+    expect(await checkPdfStructure(pdf)).toBe('compressed data that expands to more than 1024 MB');
   });
 
   it('counts the objects an object stream declares', async () => {
