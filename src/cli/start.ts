@@ -35,7 +35,7 @@ Exit codes: 0 stopped cleanly, 1 could not start (the reason is printed or logge
     const file = configFileOf(parsed);
     let loaded;
     try {
-      loaded = loadConfig(file);
+      loaded = loadConfig(file, process.env, { letLibrariesGo: true });
     } catch (error) {
       if (error instanceof ConfigError) for (const p of error.problems) io.err(`${p.key}: ${p.message}`);
       else io.err(coerceError(error).message);

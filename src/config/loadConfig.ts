@@ -72,17 +72,25 @@ const TELNYX_ENV: Record<string, string> = {
 
 /**
  * Reads the YAML file (if any), lays the environment over it, validates everything and applies the cross-key
- * rules. Throws a FaxError('config') whose `problems` list names every bad key.
+ * rules. Throws a FaxError('config') whose `problems` list names every bad key. `letLibrariesGo`: yaml and zod are
+ * not needed again in this process (`faxbridge start`, configLibraries.ts).
  */
-export function loadConfig(file: string | null, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function loadConfig(
+  file: string | null,
+  env: NodeJS.ProcessEnv = process.env,
+  { letLibrariesGo = false }: { letLibrariesGo?: boolean } = {},
+): LoadedConfig {
   const problems: ConfigProblem[] = [];
-  const parsed = withConfigLibraries((libraries) => {
-    const raw = readYaml(libraries, file, problems);
-    applyEnvironment(raw, env);
-    const result = makeConfigSchema(libraries.z).safeParse(raw);
-    if (!result.success) problems.push(...result.error.issues.map(issueToProblem));
-    return result.success ? result.data : null;
-  });
+  const parsed = withConfigLibraries(
+    (libraries) => {
+      const raw = readYaml(libraries, file, problems);
+      applyEnvironment(raw, env);
+      const result = makeConfigSchema(libraries.z).safeParse(raw);
+      if (!result.success) problems.push(...result.error.issues.map(issueToProblem));
+      return result.success ? result.data : null;
+    },
+    { letGo: letLibrariesGo },
+  );
   if (problems.length > 0 || !parsed) throw new ConfigError(problems);
 
   const baseDir = file ? path.dirname(path.resolve(file)) : process.cwd();

@@ -9,7 +9,7 @@ import type { JobRow, Transition } from '../store/jobStore.js';
 
 export interface JobRunnerOptions extends Pick<Ctx, 'store' | 'clock' | 'log'> {
   work: (job: JobRow, owner: string, log: Logger, signal: AbortSignal) => Promise<Transition | null>;
-  /** Jobs worked at once (the daemon passes `telnyx.concurrency`). */
+  /** Jobs worked at once (the daemon passes `telnyx.concurrency` + BUILT_AHEAD, startJobs.ts). */
   concurrency: number;
   pollMs?: number;
   leaseMs?: number;

@@ -109,10 +109,31 @@ async function postFax(
     throw error;
   }
   try {
+    if (!(await unchangedSinceClaim(deps.store, job, attempt))) {
+      log.info({ attempt }, 'the job changed while waiting to be sent (an event, an operator); not sending');
+      return {};
+    }
     return await handOff(deps, job, message!, transmitted, attempt, owner, log, signal, attempts);
   } finally {
     release();
   }
+}
+
+/**
+ * The job and this attempt as they were when the job was claimed? The build and the wait for a hand-off slot may
+ * take long (a 429 shuts the gate for minutes), and meanwhile an event may have settled them (the webhook of a
+ * fax that reconciliation did not list yet) or an operator canceled the job: then nothing is sent, and the lease
+ * goes back with nothing changed.
+ */
+async function unchangedSinceClaim(
+  store: SendFaxDeps['store'],
+  job: JobRow,
+  attempt: number,
+): Promise<boolean> {
+  const now = await store.getJob(job.id);
+  if (!now || now.status !== job.status || now.attempt !== job.attempt) return false;
+  const row = (await store.listAttempts(job.id)).find((candidate) => candidate.attempt === attempt);
+  return row === undefined || row.state === 'posting';
 }
 
 /** The attempt itself: its "posting" row made durable, then POST /faxes, and what Telnyx's answer means. */

@@ -52,9 +52,10 @@ describe('the daemon’s V8 flags', () => {
     const uncapped = await youngest(
       "setFlagsFromString('--no-optimize-for-size'); setFlagsFromString('--semi-space-growth-factor=2');",
     );
-    // The cap is seen after a collection, so one doubling past it is allowed.
-    expect(capped).toBeLessThanOrEqual(2 * YOUNG_GENERATION_CAP);
-    expect(uncapped).toBeGreaterThan(2 * YOUNG_GENERATION_CAP);
+    // The cap is seen after a collection, so it may be passed by a doubling or two (Node 24's V8 sizes the young
+    // generation in larger steps than Node 20's: 8 MiB capped against 64 uncapped, where Node 20 shows 4 and 32).
+    expect(capped).toBeLessThanOrEqual(4 * YOUNG_GENERATION_CAP);
+    expect(capped).toBeLessThanOrEqual(uncapped / 4);
   });
 
   it('are set at run time, as `faxbridge start` does, without a word on stderr', async () => {

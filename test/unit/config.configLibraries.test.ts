@@ -31,7 +31,7 @@ describe('withConfigLibraries', () => {
     const script = `
       import { createRequire } from 'node:module';
       import { loadConfig } from ${JSON.stringify(compiled)};
-      const { config } = loadConfig(${JSON.stringify(file)}, {});
+      const { config } = loadConfig(${JSON.stringify(file)}, {}, { letLibrariesGo: true });
       const loaded = Object.keys(createRequire(import.meta.url).cache);
       console.log(JSON.stringify({
         timezone: config.timezone,
@@ -47,8 +47,9 @@ describe('withConfigLibraries', () => {
     const require = createRequire(import.meta.url);
     const yamlEntry = require.resolve('yaml');
     require('yaml');
-    const parsed = withConfigLibraries(({ parseDocument, z }) =>
-      z.object({ a: z.number() }).parse(parseDocument('a: 1').toJS()),
+    const parsed = withConfigLibraries(
+      ({ parseDocument, z }) => z.object({ a: z.number() }).parse(parseDocument('a: 1').toJS()),
+      { letGo: true },
     );
     expect(parsed).toEqual({ a: 1 });
     expect(require.cache[yamlEntry]).toBeDefined();
