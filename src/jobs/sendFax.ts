@@ -60,9 +60,9 @@ export async function workJob(
   if (current?.state === 'posting') {
     const found = await reconcile(deps, job, current, log, signal);
     if (found !== 'absent') return found;
-    return postFax(deps, job, current.attempt, owner, log, signal, attempts);
+    return postFax(deps, { job, attempt: current.attempt, owner, log, signal, attempts });
   }
-  return postFax(deps, job, job.attempt + 1, owner, log, signal, attempts);
+  return postFax(deps, { job, attempt: job.attempt + 1, owner, log, signal, attempts });
 }
 
 /** The job ends: its document was deleted (retention, an operator) before it could be sent. */
@@ -73,16 +73,21 @@ function documentGone(now: number): Transition {
   };
 }
 
-async function postFax(
-  deps: SendFaxDeps,
-  job: JobRow,
-  attempt: number,
-  owner: string,
-  log: Logger,
-  signal: AbortSignal | undefined,
-  attempts: AttemptRow[],
-): Promise<Transition | null> {
+/** One attempt to place a job's fax, as the worker holding the job's lease sees it. */
+interface Posting {
+  job: JobRow;
+  /** The attempt's number: the job's next, or the current one again once reconciliation found no fax. */
+  attempt: number;
+  owner: string;
+  log: Logger;
+  signal: AbortSignal | undefined;
+  /** The job's attempts as read when the work began. */
+  attempts: AttemptRow[];
+}
+
+async function postFax(deps: SendFaxDeps, posting: Posting): Promise<Transition | null> {
   const { store, clock } = deps;
+  const { job, attempt, owner, log, signal } = posting;
   const message = await store.getMessage(job.message_row_id);
   const document = message ? await store.getDocument(message.document_id) : null;
   if (!document || document.deleted_at !== null) return documentGone(clock.now());
@@ -113,7 +118,7 @@ async function postFax(
       log.info({ attempt }, 'the job changed while waiting to be sent (an event, an operator); not sending');
       return {};
     }
-    return await handOff(deps, job, message!, transmitted, attempt, owner, log, signal, attempts);
+    return await handOff(deps, posting, message!, transmitted);
   } finally {
     release();
   }
@@ -139,16 +144,12 @@ async function unchangedSinceClaim(
 /** The attempt itself: its "posting" row made durable, then POST /faxes, and what Telnyx's answer means. */
 async function handOff(
   deps: SendFaxDeps,
-  job: JobRow,
+  posting: Posting,
   message: MessageRow,
   transmitted: DocumentRow,
-  attempt: number,
-  owner: string,
-  log: Logger,
-  signal: AbortSignal | undefined,
-  attempts: AttemptRow[],
 ): Promise<Transition | null> {
   const { config, store, documents, telnyx, clock } = deps;
+  const { job, attempt, owner, log, signal, attempts } = posting;
   const clientState = encodeClientState(job.id, attempt);
   const startedAt = clock.now();
   // Durable before the request: if we die during the call, the restart reconciles instead of resending.
