@@ -114,8 +114,10 @@ async function postFax(deps: SendFaxDeps, posting: Posting): Promise<Transition 
     throw error;
   }
   try {
-    if (!(await unchangedSinceClaim(deps.store, job, attempt))) {
-      log.info({ attempt }, 'the job changed while waiting to be sent (an event, an operator); not sending');
+    // Sending again after reconciliation found no fax: the wait for a slot may have been long (a 429 shuts the gate
+    // for minutes), and the attempt's own webhook may have come meanwhile; then the event's state stands.
+    if (attempt === job.attempt && !(await stillPosting(deps.store, job.id, attempt))) {
+      log.info({ attempt }, 'an event settled the attempt while it waited to be sent again; not sending');
       return {};
     }
     return await handOff(deps, posting, message!, transmitted);
@@ -124,21 +126,9 @@ async function postFax(deps: SendFaxDeps, posting: Posting): Promise<Transition 
   }
 }
 
-/**
- * The job and this attempt as they were when the job was claimed? The build and the wait for a hand-off slot may
- * take long (a 429 shuts the gate for minutes), and meanwhile an event may have settled them (the webhook of a
- * fax that reconciliation did not list yet) or an operator canceled the job: then nothing is sent, and the lease
- * goes back with nothing changed.
- */
-async function unchangedSinceClaim(
-  store: SendFaxDeps['store'],
-  job: JobRow,
-  attempt: number,
-): Promise<boolean> {
-  const now = await store.getJob(job.id);
-  if (!now || now.status !== job.status || now.attempt !== job.attempt) return false;
-  const row = (await store.listAttempts(job.id)).find((candidate) => candidate.attempt === attempt);
-  return row === undefined || row.state === 'posting';
+async function stillPosting(store: SendFaxDeps['store'], jobId: string, attempt: number): Promise<boolean> {
+  const row = (await store.listAttempts(jobId)).find((candidate) => candidate.attempt === attempt);
+  return row?.state === 'posting';
 }
 
 /** The attempt itself: its "posting" row made durable, then POST /faxes, and what Telnyx's answer means. */

@@ -310,6 +310,9 @@ describe.skipIf(!postgresUp)('two daemon processes on one PostgreSQL and one S3 
         FAXBRIDGE_HTTP__URL_SECRET: URL_SECRET,
         FAXBRIDGE_HTTP__PUBLIC_URL: options.publicUrl,
         FB_TEST_LEASE_MS: String(LEASE_MS),
+        // Four calls to Telnyx at once per instance: eight POSTs parked in the API gate are then four of each,
+        // whatever the pace of each instance (the SIGKILL case needs four of the victim's in flight).
+        FAXBRIDGE_TELNYX__CONCURRENCY: '4',
       },
     });
     return { ...ports, daemon };
