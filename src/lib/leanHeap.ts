@@ -32,11 +32,11 @@ export const RELAXED_HEAP_FLAGS = ['--no-optimize-for-size', '--heap-growing-per
 
 /**
  * The size of the young generation (V8's `new_space`, as getHeapSpaceStatistics tells it) past which it stops
- * growing once the daemon is up. V8 would let it grow to 32 MiB: a stream of 50 MB through the daemon (the media
- * download of a large fax) takes it there and adds ~30 MiB of resident memory, which took a 50 MB PDF's delivery
- * past 150 MiB. With this cap it stays near 120 MiB; with 8 MiB, 131-141. Daemon CPU per message, 300 messages
- * (bench/profileIngest.ts): 15.4-17.4 ms lean, 14.8-15.2 relaxed with this cap, 13.8-14.1 with 8 MiB, 12.1-13.5
- * uncapped.
+ * growing once the daemon is up. V8 would let it grow to 32 MiB (64 on Node 24): a stream of 50 MB through the
+ * daemon (the media download of a large fax) takes it there and adds ~30 MiB of resident memory, which took a
+ * 50 MB PDF's delivery past 150 MiB. With this cap it stays near 120 MiB; with 8 MiB, 131-141. Daemon CPU per
+ * message, 300 messages (bench/profileIngest.ts): 15.4-17.4 ms lean, 14.8-15.2 relaxed with this cap, 13.8-14.1
+ * with 8 MiB, 12.1-13.5 uncapped.
  */
 export const YOUNG_GENERATION_CAP = 4 * 1024 * 1024;
 
@@ -69,8 +69,9 @@ function collectNow(): void {
 
 /**
  * V8 has no run-time setting for the young generation's largest size, only for how fast it grows: after each
- * collection it may double (factor 2) while under `capBytes`, and stays as it is (factor 1) from there. Observers are told of a collection after the fact, so it may overshoot by a doubling while the daemon is
- * busy.
+ * collection it may double (factor 2) while under `capBytes`, and stays as it is (factor 1) from there. Observers
+ * are told of a collection after the fact, so it may overshoot by a doubling (Node 24's V8 also grows in larger
+ * steps: 8 MiB seen with this cap, docs/dependencies.md).
  */
 function capYoungGeneration(capBytes: number): void {
   const observer = new PerformanceObserver(() => {
