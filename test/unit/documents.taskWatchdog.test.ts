@@ -14,7 +14,7 @@ function scriptedChild(): WatchedChild & { cpuMs: number | null; rssBytes: numbe
     cpuMs: 0 as number | null,
     rssBytes: 50 * MB,
     kills: 0,
-    readUsage: () => Promise.resolve({ rssBytes: child.rssBytes, cpuMs: child.cpuMs }),
+    readUsage: () => ({ rssBytes: child.rssBytes, cpuMs: child.cpuMs }),
     isAlive: () => child.kills === 0,
     kill: () => {
       child.kills += 1;

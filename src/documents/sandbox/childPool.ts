@@ -77,7 +77,7 @@ export function makeChildPool(): ChildPool {
       child.onClose = null;
       child.tasks += 1;
       if (!healthy || child.tasks >= MAX_TASKS_PER_CHILD || !isAlive(child)) return retire(child);
-      const rss = (await readUsage(child.process)).rssBytes;
+      const rss = readUsage(child.process).rssBytes;
       if (rss > RECYCLE_RSS || !isAlive(child)) return retire(child);
       setReferenced(child, false);
       child.idleTimer = setTimeout(() => retire(child), IDLE_MS).unref();
@@ -156,17 +156,13 @@ export interface ChildUsage {
  * Resident memory and CPU time of a child from one read of /proc/PID/stat (Linux only; elsewhere the heap limit
  * and the wall-clock limit alone apply): the watchdog looks every 25 ms, one file read per look.
  */
-export function readUsage(child: ChildProcess): Promise<ChildUsage> {
-  return Promise.resolve(readUsageNow(child));
-}
-
 /**
  * Read synchronously: /proc is made by the kernel on the spot and never waits for a disk, and an asynchronous
  * read is five trips through libuv's thread pool (open, fstat, read, read, close), where each look of every
  * running task's watchdog queued behind the fsyncs of mail being accepted (about 2 % of the daemon's main
  * thread at ~30 msg/s, bench/profileIngest.ts).
  */
-function readUsageNow(child: ChildProcess): ChildUsage {
+export function readUsage(child: ChildProcess): ChildUsage {
   if (!child.pid || child.exitCode !== null) return { rssBytes: 0, cpuMs: null };
   try {
     const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');

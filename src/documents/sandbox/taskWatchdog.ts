@@ -19,7 +19,7 @@ export type KillReason = 'memory' | 'time' | 'backstop' | 'aborted';
 /** What the watchdog needs of the child: its readings, and a way to end it. */
 export interface WatchedChild {
   /** Resident bytes (0 when unreadable) and CPU time used so far in ms (null when unreadable), in one look. */
-  readUsage(): Promise<ChildUsage>;
+  readUsage(): ChildUsage;
   isAlive(): boolean;
   /** SIGKILL: a busy parser never sees a gentler signal. */
   kill(): void;
@@ -71,20 +71,15 @@ export function startTaskWatchdog(
   // fail for passing reasons (EMFILE on a busy daemon): that look is skipped, never the CPU clock, which would
   // leave a niced child only the limit in wall-clock time and fail a fax for waiting.
   let cpuBefore: number | undefined;
-  // The next look is scheduled only once the last read came back: never a pile of timers on a busy loop.
   let watch: NodeJS.Timeout | undefined;
   const look = (): void => {
-    void child.readUsage().then(({ rssBytes: rss, cpuMs: cpuReading }) => {
-      const cpuMs = onCpuClock ? cpuReading : null;
-      peakRss = Math.max(peakRss, rss);
-      if (cpuMs !== null) cpuBefore ??= cpuMs;
-      // A read that comes back after the task ended must not touch the child: it may be running the next.
-      if (!stopped && rss > limits.memoryBytes) kill('memory');
-      if (!stopped && cpuMs !== null && cpuBefore !== undefined && cpuMs - cpuBefore > limits.timeMs) {
-        kill('time');
-      }
-      if (!stopped && child.isAlive()) watch = setTimeout(look, WATCH_INTERVAL_MS);
-    });
+    const { rssBytes: rss, cpuMs: cpuReading } = child.readUsage();
+    const cpuMs = onCpuClock ? cpuReading : null;
+    peakRss = Math.max(peakRss, rss);
+    if (cpuMs !== null) cpuBefore ??= cpuMs;
+    if (rss > limits.memoryBytes) kill('memory');
+    if (cpuMs !== null && cpuBefore !== undefined && cpuMs - cpuBefore > limits.timeMs) kill('time');
+    if (!stopped && child.isAlive()) watch = setTimeout(look, WATCH_INTERVAL_MS);
   };
   look();
   return {
