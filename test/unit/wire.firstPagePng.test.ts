@@ -64,19 +64,16 @@ describe('a page that takes pdftoppm forever to draw', () => {
     const fresh = makeDocumentSandbox();
     try {
       const preview = firstPagePng(await endlessDrawingPdf(), fresh);
-      let drawing: { pid: number; ppid: number } | undefined;
-      await expect
-        .poll(async () => (drawing = await pdftoppmDrawingIn(temp)), { timeout: 20_000, interval: 50 })
-        .toBeDefined();
-      const limits = await readFile(`/proc/${drawing!.pid}/limits`, 'utf8');
+      const drawing = await drawingStarted(temp, 20_000);
+      const limits = await readFile(`/proc/${drawing.pid}/limits`, 'utf8');
       expect(limits).toMatch(/^Max cpu time\s+20\s+20\s+seconds/m);
       expect(limits).toMatch(/^Max address space\s+536870912\s+536870912\s+bytes/m);
 
       // The sandbox's child goes (killed at a limit, or by the OOM killer) while pdftoppm draws.
-      process.kill(drawing!.ppid, 'SIGKILL');
+      process.kill(drawing.ppid, 'SIGKILL');
       expect(await preview).toBeNull();
       // pdftoppm ends with it, and the folders of both are gone.
-      await expect.poll(() => isRunning(drawing!.pid), { timeout: 10_000 }).toBe(false);
+      await expect.poll(() => isRunning(drawing.pid), { timeout: 10_000 }).toBe(false);
       expect(await readdir(temp)).toEqual([]);
     } finally {
       process.env.TMPDIR = before;
@@ -104,14 +101,11 @@ describe('the deadline of a preview (its mail waits for it, inside the outbox le
     const fresh = makeDocumentSandbox();
     try {
       const preview = firstPagePng(await endlessDrawingPdf(), fresh, 5000);
-      let drawing: { pid: number; ppid: number } | undefined;
-      await expect
-        .poll(async () => (drawing = await pdftoppmDrawingIn(temp)), { timeout: 5000, interval: 50 })
-        .toBeDefined();
+      const drawing = await drawingStarted(temp, 5000);
       // Stopped, it uses no CPU and would never reach its own CPU limit: only the deadline can end it.
-      process.kill(drawing!.pid, 'SIGSTOP');
+      process.kill(drawing.pid, 'SIGSTOP');
       expect(await preview).toBeNull();
-      await expect.poll(() => isRunning(drawing!.pid), { timeout: 10_000 }).toBe(false);
+      await expect.poll(() => isRunning(drawing.pid), { timeout: 10_000 }).toBe(false);
       expect(await readdir(temp)).toEqual([]);
     } finally {
       fresh.closeIdle();
@@ -122,14 +116,11 @@ describe('the deadline of a preview (its mail waits for it, inside the outbox le
     const fresh = makeDocumentSandbox({ backgroundConcurrency: 1 });
     try {
       const first = firstPagePng(await endlessDrawingPdf(), fresh, 60_000);
-      let drawing: { pid: number; ppid: number } | undefined;
-      await expect
-        .poll(async () => (drawing = await pdftoppmDrawingIn(temp)), { timeout: 20_000, interval: 50 })
-        .toBeDefined();
+      const drawing = await drawingStarted(temp, 20_000);
       expect(await firstPagePng(await makePdf(1), fresh, 500)).toBeNull();
       // The one that gave up waiting did not disturb the one drawing.
-      expect(await isRunning(drawing!.pid)).toBe(true);
-      process.kill(drawing!.ppid, 'SIGKILL');
+      expect(await isRunning(drawing.pid)).toBe(true);
+      process.kill(drawing.ppid, 'SIGKILL');
       expect(await first).toBeNull();
     } finally {
       fresh.closeIdle();
@@ -173,6 +164,15 @@ function endlessDrawingPdf(): Promise<Buffer> {
   pdf += offsets.map((offset) => `${String(offset).padStart(10, '0')} 00000 n \n`).join('');
   pdf += `trailer\n<< /Root 1 0 R /Size ${objects.length + 1} >>\nstartxref\n${xref}\n%%EOF\n`;
   return Promise.resolve(Buffer.from(pdf, 'latin1'));
+}
+
+/** Waits until pdftoppm draws a file under `folder`; its pid and its parent's (the sandbox's child). */
+async function drawingStarted(folder: string, timeoutMs: number): Promise<{ pid: number; ppid: number }> {
+  let drawing: { pid: number; ppid: number } | undefined;
+  await expect
+    .poll(async () => (drawing = await pdftoppmDrawingIn(folder)), { timeout: timeoutMs, interval: 50 })
+    .toBeDefined();
+  return drawing!;
 }
 
 /** The pdftoppm drawing a file under `folder`, and its parent (the sandbox's child); undefined if none is. */
