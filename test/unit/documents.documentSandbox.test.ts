@@ -84,8 +84,7 @@ describe('document sandbox', () => {
     });
     const good = await fileWith(await makePdf(2));
     // Earlier tests' sandboxes may still have idle children; only new ones are this sandbox's.
-    const others = new Set(await childPids());
-    const ours = async () => (await childPids()).filter((pid) => !others.has(pid));
+    const ours = await childrenStartedFromNow();
     try {
       const pids = new Set<number>();
       for (let run = 0; run < 4; run += 1) {
@@ -125,13 +124,13 @@ describe('a child lost from outside', () => {
       concurrency: 1,
       limits: { memoryBytes: 4096 * MB, timeMs: 60 * SECOND },
     });
-    const others = new Set(await childPids());
+    const ours = await childrenStartedFromNow();
     const bomb = await fileWith(await twoLayerObjectStreamPdf());
     const running = sandbox.run('inspectPdf', { path: bomb, structureLimits: NO_STRUCTURE_LIMITS });
     // The OOM killer, or an operator: the child goes while it works, without a word.
     let pid: number | undefined;
     await expect
-      .poll(async () => (pid = (await childPids()).find((candidate) => !others.has(candidate))), {
+      .poll(async () => (pid = (await ours())[0]), {
         timeout: 10_000,
       })
       .toBeDefined();
@@ -149,8 +148,7 @@ describe('background work', () => {
       limits: { memoryBytes: 256 * MB, timeMs: 60 * SECOND },
     });
     const good = await fileWith(await makePdf(2));
-    const others = new Set(await childPids());
-    const ours = async () => (await childPids()).filter((pid) => !others.has(pid));
+    const ours = await childrenStartedFromNow();
     try {
       // A background task leaves its child idle in the pool: the only child of ours so far.
       expect(await sandbox.run('inspectPdf', { path: good }, { priority: 'later' })).toMatchObject({
@@ -200,12 +198,12 @@ describe('the time limit of background work', () => {
       limits: { memoryBytes, timeMs: 60 * SECOND },
     });
     const good = await fileWith(await makePdf(2));
-    const others = new Set(await childPids());
+    const ours = await childrenStartedFromNow();
     // Warm first: a new child's start (node, pdf-lib) alone would use a budget of a few hundred ms of CPU.
     expect(await sandbox.run('inspectPdf', { path: good }, { priority: 'later' })).toMatchObject({
       ok: true,
     });
-    const [child] = (await childPids()).filter((pid) => !others.has(pid));
+    const [child] = await ours();
     expect(child).toBeDefined();
     return { sandbox, good, child: child! };
   }
@@ -269,6 +267,15 @@ describe('the time limit of background work', () => {
 function niceOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+/**
+ * Lists the sandbox children started from now on: earlier tests' sandboxes may still have idle children, and only
+ * new ones are the test's own.
+ */
+async function childrenStartedFromNow(): Promise<() => Promise<number[]>> {
+  const others = new Set(await childPids());
+  return async () => (await childPids()).filter((pid) => !others.has(pid));
 }
 
 /** The live sandbox children of this process (found by their entry script: Node 24 names its main thread). */
