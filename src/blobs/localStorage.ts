@@ -22,22 +22,20 @@ export function makeLocalStorage(options: {
   signer: UrlSigner;
 }): DocumentStorage {
   const { root, publicUrl, signer } = options;
-  /** Folders made (or found) by an earlier put: one mkdir per folder, not two file system calls per document. */
-  const madeDirs = new Set<string>();
-  /** Puts into one folder at about the same time share the fsync of its entries. */
-  const dirSyncs = new Map<string, SharedFsync>();
-  const syncDir = (dir: string): Promise<void> => {
-    let shared = dirSyncs.get(dir);
-    if (!shared) {
-      shared = makeSharedFsync(() => fsyncFile(dir));
-      dirSyncs.set(dir, shared);
+  /**
+   * Folders made (or found) by an earlier put, each with the fsync of its entries that puts at about the same
+   * time share: one mkdir per folder, not two file system calls per document.
+   */
+  const madeDirs = new Map<string, SharedFsync>();
+  /** The folder, made unless an earlier put made it; what it resolves to syncs the folder's entries. */
+  const makeDir = async (dir: string): Promise<SharedFsync> => {
+    let folder = madeDirs.get(dir);
+    if (!folder) {
+      await makePrivateDir(dir);
+      folder = makeSharedFsync(() => fsyncFile(dir));
+      madeDirs.set(dir, folder);
     }
-    return shared.sync();
-  };
-  const makeDir = async (dir: string): Promise<void> => {
-    if (madeDirs.has(dir)) return;
-    await makePrivateDir(dir);
-    madeDirs.add(dir);
+    return folder;
   };
   const fileOf = (key: string) => {
     if (!KEY_PATTERN.test(key)) throw new FaxError('not_found', `invalid document key ${key}`);
@@ -50,15 +48,15 @@ export function makeLocalStorage(options: {
     async put(key, sourcePath, _contentType, options = {}) {
       const target = fileOf(key);
       const dir = path.dirname(target);
-      await makeDir(dir);
-      // The file keeps its mode through the rename; whoever wrote it, a stored document is owner-only.
-      await chmod(sourcePath, PRIVATE_FILE_MODE);
-      await (options.sourceSynced ?? fsyncFile(sourcePath));
+      let folder = await makeDir(dir);
       try {
+        // The file keeps its mode through the rename; whoever wrote it, a stored document is owner-only.
+        await chmod(sourcePath, PRIVATE_FILE_MODE);
+        await (options.sourceSynced ?? fsyncFile(sourcePath));
         await moveFile(sourcePath, target).catch(async (error: unknown) => {
           // The folder was removed since (by hand): made again, once.
           if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !madeDirs.delete(dir)) throw error;
-          await makeDir(dir);
+          folder = await makeDir(dir);
           await moveFile(sourcePath, target);
         });
       } catch (error) {
@@ -68,7 +66,7 @@ export function makeLocalStorage(options: {
         });
       }
       // The rename is durable only once the directory entry is on disk.
-      await syncDir(dir);
+      await folder.sync();
     },
 
     async openRead(key) {

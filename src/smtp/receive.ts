@@ -137,7 +137,7 @@ async function queueFax(
     }
   }
 
-  const partsSynced = startSyncingParts(deps.documents, mail);
+  const earlySync = startSyncingPart(deps.documents, mail);
   const document = await prepareDocument(deps, mail, workDir, tx.log);
   await tx.checks?.checkLimits(sender, {
     faxes: tx.numbers.length,
@@ -146,7 +146,7 @@ async function queueFax(
   const documentId = newId('doc');
   const storageKey = `${documentId}.pdf`;
   await documents.put(storageKey, document.path, 'application/pdf', {
-    sourceSynced: partsSynced.get(document.path),
+    sourceSynced: earlySync?.path === document.path ? earlySync.synced : undefined,
   });
 
   const now = clock.now();
@@ -212,12 +212,15 @@ async function queueFax(
  * disk. Local storage only (S3 uploads the bytes instead). A failure is heard by the put that awaits it, or by
  * nobody when the part is not what gets stored after all (prepared, decrypted).
  */
-function startSyncingParts(documents: DocumentStorage, mail: ExtractedMessage): Map<string, Promise<void>> {
+function startSyncingPart(
+  documents: DocumentStorage,
+  mail: ExtractedMessage,
+): { path: string; synced: Promise<void> } | undefined {
   const [only, ...more] = mail.documents;
-  if (documents.driver !== 'local' || !only || more.length > 0 || only.kind.kind !== 'pdf') return new Map();
+  if (documents.driver !== 'local' || !only || more.length > 0 || only.kind.kind !== 'pdf') return undefined;
   const synced = fsyncFile(only.path);
   synced.catch(() => undefined);
-  return new Map([[only.path, synced]]);
+  return { path: only.path, synced };
 }
 
 /** Never faxed, never answered with a bounce of our own: noted on the receipt's outbox row and logged. */
