@@ -13,11 +13,9 @@ export interface TelnyxEvent {
   occurredAt: string | null;
   /** `data.payload`, `{}` when absent. */
   payload: Record<string, unknown>;
-  /** The whole parsed body, `meta` included. */
-  raw: unknown;
   /**
-   * The verified body as text: it is the envelope's JSON, kept as the audit copy without stringifying `raw`
-   * again.
+   * The verified body as text: it is the envelope's JSON (`meta` included), kept as the audit copy without
+   * stringifying the parsed body again.
    */
   json: string;
 }
@@ -69,7 +67,6 @@ export function tryParseTelnyxEvent(rawBody: Buffer): TelnyxEvent | null {
     eventType,
     occurredAt: isNonEmptyString(occurredAt) ? occurredAt : null,
     payload: isRecord(payload) ? payload : {},
-    raw: parsed,
     json,
   };
 }

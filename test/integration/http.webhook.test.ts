@@ -164,7 +164,6 @@ describe('POST /webhooks/telnyx', () => {
         eventType: 'fax.delivered',
         occurredAt: '2026-08-22T10:01:43.677850Z',
         payload: { fax_id: '0ccc7b54-4df3-4bca-a65a-3da1ecc777f0', status: 'delivered', to: '+13127367276' },
-        raw: JSON.parse(deliveredBody),
         json: deliveredBody,
       },
     ]);
@@ -218,7 +217,6 @@ describe('POST /webhooks/telnyx', () => {
         eventType: 'fax.something.new',
         occurredAt: null,
         payload: {},
-        raw: JSON.parse(body),
         json: body,
       },
     ]);

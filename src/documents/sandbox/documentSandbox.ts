@@ -66,7 +66,7 @@ export const BACKGROUND_MEMORY_BYTES = 1536 * MB;
  * Two background children: niced, they use what intake leaves, and a fax's build plus its receipt's preview is
  * more than one core can do for a queue draining at tens of faxes a second.
  */
-export const DEFAULT_BACKGROUND_CONCURRENCY = 2;
+const DEFAULT_BACKGROUND_CONCURRENCY = 2;
 
 /** Tasks that run native decoders on a stranger's file in the child: a fresh child each time (see above). */
 const FRESH_CHILD_TASKS: ReadonlySet<SandboxTaskName> = new Set(['convertDocument', 'unwrapTnef']);

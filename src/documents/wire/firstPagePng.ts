@@ -15,7 +15,7 @@ import { PREVIEW_TIMEOUT } from './renderFirstPage.js';
  * sending the mail, so a slow preview never lets another instance take the row and send the mail twice. An
  * ordinary page takes a fraction of a second of CPU.
  */
-export const PREVIEW_DEADLINE = 30 * SECOND;
+const PREVIEW_DEADLINE = 30 * SECOND;
 
 /**
  * The first page of a PDF as a PNG, for the inline preview in receipts and received-fax mails; null when the

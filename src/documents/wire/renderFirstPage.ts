@@ -20,7 +20,7 @@ import { NICED_WALL_FACTOR } from '../sandbox/taskWatchdog.js';
  * CPU, nearly all of it in its compression, against about 6 ms for sharp's, and a fax is black and white anyway.
  */
 export const PREVIEW_TIMEOUT = 20 * SECOND;
-export const PREVIEW_MEMORY = 512 * MB;
+const PREVIEW_MEMORY = 512 * MB;
 /** The page's longer side, in pixels: enough to read a header line on a screen, small for a mail (15–70 KB). */
 const PREVIEW_SIZE = 850;
 /**
