@@ -10,14 +10,13 @@ import { SECOND } from '../lib/units.js';
 export type VerifyFailure = 'missing_headers' | 'bad_timestamp' | 'stale_timestamp' | 'bad_signature';
 export type VerifyResult = { ok: true } | { ok: false; reason: VerifyFailure };
 export interface SignatureVerifier {
-  (rawBody: Buffer, signature: string | undefined, timestamp: string | undefined): VerifyResult;
   /**
    * Every check that needs no body: both headers present, the timestamp well formed and within the window, the
    * signature 64 bytes. Run before the body is read, so a request that cannot be valid costs no memory.
    */
   checkHeaders(signature: string | undefined, timestamp: string | undefined): VerifyResult;
   /**
-   * The same signature check, run on libuv's thread pool (node:crypto's `verify` with a callback) so the
+   * The signature check, run on libuv's thread pool (node:crypto's `verify` with a callback) so the
    * event loop goes on parsing and answering other requests meanwhile; Ed25519 is the largest share of a
    * webhook's CPU (docs/dependencies.md, node:crypto). `message` is already `signedPrefix(timestamp)` followed
    * by the raw body (the route reads the body straight into it, so nothing is copied here), and the headers
@@ -70,26 +69,6 @@ export function makeSignatureVerifier(
     return { ok: true };
   };
 
-  const verifyRequest = (
-    rawBody: Buffer,
-    signature: string | undefined,
-    timestamp: string | undefined,
-  ): VerifyResult => {
-    const headers = checkHeaders(signature, timestamp);
-    if (!headers.ok || !signature || !timestamp) return headers;
-    const signatureBytes = Buffer.from(signature, 'base64');
-
-    // The exact bytes: a body decoded to a string and re-encoded fails on any invalid UTF-8 byte
-    // (docs/dependencies.md, raw-body).
-    const signed = Buffer.concat([Buffer.from(signedPrefix(timestamp), 'ascii'), rawBody]);
-    try {
-      return verify(null, signed, key, signatureBytes) ? { ok: true } : refuse('bad_signature');
-    } catch {
-      // OpenSSL rejects some malformed signatures by throwing rather than returning false.
-      return refuse('bad_signature');
-    }
-  };
-
   const verifyMessage: SignatureVerifier['verifyMessage'] = (message, signature) =>
     new Promise((resolve) => {
       const done = (error: Error | null, valid: boolean): void =>
@@ -101,7 +80,7 @@ export function makeSignatureVerifier(
         resolve(refuse('bad_signature'));
       }
     });
-  return Object.assign(verifyRequest, { checkHeaders, verifyMessage });
+  return { checkHeaders, verifyMessage };
 }
 
 function refuse(reason: VerifyFailure): VerifyResult {
