@@ -8,7 +8,12 @@ import { MB } from '../lib/units.js';
 import { readBodyText } from './bodyText.js';
 import { classifyPart, isInlineDecoration } from './classifyPart.js';
 import type { DocumentKind } from './convert/documentKind.js';
-import { SNIFF_BYTES, sniffDocumentFile, sniffDocumentKind } from './convert/sniffDocumentKind.js';
+import {
+  needsZipTail,
+  SNIFF_BYTES,
+  sniffDocumentFile,
+  sniffDocumentKind,
+} from './convert/sniffDocumentKind.js';
 import type { ExtractLimits } from './extractLimits.js';
 import { type MessageHeaderFields, readHeaderFields } from './messageHeaders.js';
 import { isMessageBody, makeMailParser, toMimeError, tooManyParts } from './mimeLimits.js';
@@ -207,14 +212,15 @@ async function handleAttachment(part: AttachmentStream, task: ParseTask, signal:
     if (isAttachedMessage(part) && !hasPdfMagic(head) && task.depth < run.limits.maxDepth) {
       return await readAttachedMessage(part, content, partId, task, signal);
     }
-    const kind = sniffDocumentKind(head.subarray(0, SNIFF_BYTES)).kind;
+    const sniffed = sniffDocumentKind(head.subarray(0, SNIFF_BYTES));
+    const kind = sniffed.kind;
     if (kind === 'smime-signed' && task.depth < run.limits.maxDepth) {
       return await readSignedMessage(part, content, partId, task, signal);
     }
     if (kind === 'image' && isInlineDecoration(part)) {
       return listOther(part, (await measurePart(content)).size, run);
     }
-    await keepPart(part, head, content, partId, run, signal);
+    await keepPart(part, { head, sniffed }, content, partId, run, signal);
   } catch (error) {
     // Unread content would otherwise be pumped into a buffer nobody drains once released.
     part.content.destroy();
@@ -240,7 +246,7 @@ async function readBody(part: AttachmentStream, task: ParseTask): Promise<void> 
 /** Saves the part, then keeps it as a document or lists it, by what its bytes are and how it was attached. */
 async function keepPart(
   part: AttachmentStream,
-  head: Buffer,
+  { head, sniffed }: { head: Buffer; sniffed: DocumentKind },
   content: AsyncIterable<Buffer>,
   partId: string,
   run: Extraction,
@@ -250,7 +256,7 @@ async function keepPart(
   const path = join(run.workDir, `part-${run.attachments}`);
   const { size, sha256 } = await savePart(content, path, signal);
   // The head is the file's first SNIFF_BYTES (or all of it): only a ZIP's kind needs more, its central directory.
-  const kind = isZip(head) ? await sniffDocumentFile(path) : sniffDocumentKind(head.subarray(0, SNIFF_BYTES));
+  const kind = needsZipTail(head, size) ? await sniffDocumentFile(path) : sniffed;
   if (classifyPart(part, kind) !== 'document') {
     await rm(path, { force: true });
     return listOther(part, size, run);
@@ -364,11 +370,6 @@ async function readSignedMessage(
 }
 
 function ignoreError(): void {}
-
-/** What sniffDocumentFile reads a file's tail for (sniffDocumentKind.ts). */
-function isZip(head: Buffer): boolean {
-  return head.toString('latin1', 0, 2) === 'PK';
-}
 
 function isAttachedMessage(part: AttachmentStream): boolean {
   const type = part.contentType.toLowerCase();

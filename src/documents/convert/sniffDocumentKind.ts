@@ -47,6 +47,11 @@ export function sniffDocumentKind(head: Buffer, zipTail?: Buffer): DocumentKind 
   return { kind: 'unknown' };
 }
 
+/** Whether a file of `size` bytes starting with `head` is a ZIP, whose kind needs its tail (central directory). */
+export function needsZipTail(head: Buffer, size: number): boolean {
+  return ascii(head, 'PK') && size > head.length;
+}
+
 /** Reads what `sniffDocumentKind` needs from a file: its head and, for a ZIP, its tail. */
 export async function sniffDocumentFile(path: string): Promise<DocumentKind> {
   const file = await open(path, 'r');
@@ -55,7 +60,7 @@ export async function sniffDocumentFile(path: string): Promise<DocumentKind> {
     const head = Buffer.alloc(Math.min(SNIFF_BYTES, size));
     await file.read(head, 0, head.length, 0);
     let tail: Buffer | undefined;
-    if (ascii(head, 'PK') && size > head.length) {
+    if (needsZipTail(head, size)) {
       tail = Buffer.alloc(Math.min(ZIP_TAIL_BYTES, size));
       await file.read(tail, 0, tail.length, size - tail.length);
     }
