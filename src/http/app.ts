@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 import Router from '@koa/router';
@@ -80,10 +80,7 @@ export function makeHttpApp(deps: HttpDeps): HttpApp {
       const koa = app.callback();
       return (req, res) => {
         if (!isWebhookPost(req)) return void koa(req, res);
-        webhook(req, res).catch((error: unknown) => {
-          deps.log.error({ err: coerceError(error) }, 'webhook answer failed');
-          res.destroy();
-        });
+        void answerWebhook(webhook, req, res, deps.log);
       };
     },
   };
@@ -101,13 +98,21 @@ function isWebhookPost(req: IncomingMessage): boolean {
 function answeredOutsideKoa(handler: WebhookRequestHandler): Koa.Middleware {
   return async (ctx) => {
     ctx.respond = false;
-    ctx.state.answeredOutsideKoa = true;
-    // Koa answers nothing once told not to: a failure here must end the request, as the fast path does.
-    await handler(ctx.req, ctx.res).catch((error: unknown) => {
-      ctx.state.log?.error({ err: coerceError(error) }, 'webhook answer failed');
-      ctx.res.destroy();
-    });
+    await answerWebhook(handler, ctx.req, ctx.res, ctx.state.log as Logger);
   };
+}
+
+/** Runs the handler; a failure it did not answer itself ends the request (nothing else would answer it). */
+async function answerWebhook(
+  handler: WebhookRequestHandler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: Logger,
+): Promise<void> {
+  await handler(req, res).catch((error: unknown) => {
+    log.error({ err: coerceError(error) }, 'webhook answer failed');
+    res.destroy();
+  });
 }
 
 /**
@@ -123,7 +128,8 @@ function makeRequestScope(rootLog: Logger, requestId: () => string): Koa.Middlew
 
     try {
       await next();
-      if (ctx.state.answeredOutsideKoa === true) return;
+      // The webhook route answered by itself (answeredOutsideKoa).
+      if (ctx.respond === false) return;
       if (ctx.status >= 400 && ctx.body == null) answerError(ctx, ctx.status);
     } catch (thrown) {
       const error = coerceError(thrown);
