@@ -1,3 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { startSimulator } from '../../src/simulator/index.js';
@@ -49,6 +54,58 @@ describe('faxes handed to Telnyx', () => {
       await env?.stop();
       env = undefined;
       await simulator.close();
+    }
+  }, 60_000);
+
+  it('a job still waiting for a slot when the daemon stops gives its lease back, untouched', async () => {
+    // One call at a time, and Telnyx keeps the first past the 2 s shutdown grace: the other jobs are built and
+    // wait for the slot when the stop comes.
+    const simulator = await startSimulator({ timing: { stepMs: 20 } });
+    simulator.injectResponses('POST /faxes', [{ hangMs: 30_000 }]);
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'fb-handoff-'));
+    try {
+      env = await startTestDaemon({ simulator, dataDir, yaml: 'telnyx:\n  concurrency: 1\n' });
+      const numbers = await queueJobs(env, '+1555330', 3);
+      const store = env.daemon.store;
+      await waitFor(
+        async () => {
+          const jobs = await store.listJobs({ limit: 10 });
+          const built = await Promise.all(jobs.map((job) => store.getTransmittedDocument(job.id)));
+          const posting = await Promise.all(jobs.map((job) => store.listAttempts(job.id)));
+          return built.every(Boolean) && posting.flat().length === 1;
+        },
+        30_000,
+        'one fax in the call, the other two built and waiting',
+      );
+      await env.stop();
+      env = undefined;
+
+      const db = new Database(path.join(dataDir, 'faxbridge.db'), { readonly: true });
+      try {
+        const rows = db
+          .prepare('SELECT to_number, status, attempt, lease_owner FROM jobs ORDER BY to_number')
+          .all() as { to_number: string; status: string; attempt: number; lease_owner: string | null }[];
+        const attempted = new Set(
+          (
+            db.prepare('SELECT j.to_number FROM attempts a JOIN jobs j ON j.id = a.job_id').all() as {
+              to_number: string;
+            }[]
+          ).map((row) => row.to_number),
+        );
+        expect(attempted.size).toBe(1);
+        const waiting = rows.filter((row) => !attempted.has(row.to_number));
+        expect(waiting).toHaveLength(numbers.length - 1);
+        for (const row of waiting) {
+          expect(row).toMatchObject({ status: 'queued', attempt: 0, lease_owner: null });
+        }
+      } finally {
+        db.close();
+      }
+    } finally {
+      await env?.stop();
+      env = undefined;
+      await simulator.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
 
