@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { MB, SECOND } from '../../lib/units.js';
@@ -30,49 +30,44 @@ const PREVIEW_SIZE = 850;
 const PNG_COMPRESSION = 4;
 
 /**
- * Writes the first page of the PDF at `pdfPath` as a PNG to `pngPath`; false when it cannot be drawn. Works
- * in a folder inside `pngPath`'s, which the caller removes whatever happens here (firstPagePng.ts): a child
- * killed while pdftoppm draws leaves nothing behind in the system's temp folder.
+ * Writes the first page of the PDF at `pdfPath` as a PNG to `pngPath`; false when it cannot be drawn. pdftoppm's
+ * page goes beside `pngPath`, in a folder of the caller's own that the caller removes whatever happens here
+ * (firstPagePng.ts): a child killed while pdftoppm draws leaves nothing behind in the system's temp folder.
  */
 export async function renderFirstPage(pdfPath: string, pngPath: string): Promise<boolean> {
-  const dir = await mkdtemp(path.join(path.dirname(pngPath), 'draw-'));
-  try {
-    const prefix = path.join(dir, 'page');
-    const args = [
-      '-gray',
-      '-f',
-      '1',
-      '-l',
-      '1',
-      '-singlefile',
-      '-scale-to',
-      String(PREVIEW_SIZE),
-      pdfPath,
-      prefix,
-    ];
-    const limited = [
-      `--as=${PREVIEW_MEMORY}`,
-      `--cpu=${PREVIEW_TIMEOUT / SECOND}`,
-      '--',
-      'setpriv',
-      '--pdeathsig',
-      'KILL',
-      '--',
-      'pdftoppm',
-      ...args,
-    ];
-    const ok = await run('prlimit', limited, PREVIEW_TIMEOUT * NICED_WALL_FACTOR).catch(() =>
-      // Without prlimit only a limit in wall-clock time holds, the plain one.
-      run('pdftoppm', args, PREVIEW_TIMEOUT),
-    );
-    if (!ok) return false;
-    const png = await grayPng(await readFile(`${prefix}.pgm`));
-    if (!png) return false;
-    await writeFile(pngPath, png);
-    return true;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const prefix = path.join(path.dirname(pngPath), 'drawn');
+  const args = [
+    '-gray',
+    '-f',
+    '1',
+    '-l',
+    '1',
+    '-singlefile',
+    '-scale-to',
+    String(PREVIEW_SIZE),
+    pdfPath,
+    prefix,
+  ];
+  const limited = [
+    `--as=${PREVIEW_MEMORY}`,
+    `--cpu=${PREVIEW_TIMEOUT / SECOND}`,
+    '--',
+    'setpriv',
+    '--pdeathsig',
+    'KILL',
+    '--',
+    'pdftoppm',
+    ...args,
+  ];
+  const ok = await run('prlimit', limited, PREVIEW_TIMEOUT * NICED_WALL_FACTOR).catch(() =>
+    // Without prlimit only a limit in wall-clock time holds, the plain one.
+    run('pdftoppm', args, PREVIEW_TIMEOUT),
+  );
+  if (!ok) return false;
+  const png = await grayPng(await readFile(`${prefix}.pgm`));
+  if (!png) return false;
+  await writeFile(pngPath, png);
+  return true;
 }
 
 /** true when the command exited 0 within `wallMs`; rejects only when it could not be started. */
