@@ -70,6 +70,11 @@ export interface Tuning {
   leaseMs?: number;
   /** Deadline for fetching one received fax (production: 5 min). */
   inboundFetchDeadlineMs?: number;
+  /**
+   * How long jobs are held back while mail arrives, and how long without a DATA starting or ending counts as
+   * quiet (production: 10 s and 250 ms, jobs/intakeFirst.ts), so tests can tell "held" from "just slow".
+   */
+  intakeHold?: { holdMs?: number; quietMs?: number };
 }
 
 export interface CtxOptions extends Tuning {
@@ -146,6 +151,7 @@ export async function makeCtx(options: CtxOptions): Promise<Ctx> {
         dnsResolver: options.dnsResolver,
         leaseMs: options.leaseMs,
         inboundFetchDeadlineMs: options.inboundFetchDeadlineMs,
+        intakeHold: options.intakeHold,
       },
     };
     return ctx;

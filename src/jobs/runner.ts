@@ -13,6 +13,8 @@ export interface JobRunnerOptions extends Pick<Ctx, 'store' | 'clock' | 'log'> {
   concurrency: number;
   pollMs?: number;
   leaseMs?: number;
+  /** How far back a job's `run_at` must lie to be claimed now (intakeFirst.ts); 0 when absent. */
+  holdBack?: () => number;
 }
 
 export interface JobRunner {
@@ -46,7 +48,8 @@ export function startJobRunner(options: JobRunnerOptions): JobRunner {
       try {
         const free = concurrency - running.size;
         if (free > 0) {
-          const jobs = await store.claimJobs(owner, clock.now(), leaseMs, free);
+          const now = clock.now();
+          const jobs = await store.claimJobs(owner, now, leaseMs, free, now - (options.holdBack?.() ?? 0));
           for (const job of jobs) track(runOne(job));
           if (jobs.length === free) loop.wake();
         }

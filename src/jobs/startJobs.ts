@@ -1,6 +1,7 @@
 import type { Ctx } from '../context.js';
 import { makeRankedSlots } from '../lib/rankedSlots.js';
 import type { Stoppable } from '../lib/stopStack.js';
+import { watchIntake } from './intakeFirst.js';
 import { startJobRunner } from './runner.js';
 import { workJob } from './sendFax.js';
 
@@ -19,12 +20,15 @@ export const BUILT_AHEAD = 4;
 export function startJobs(ctx: Ctx): Stoppable {
   const { events } = ctx;
   const handoffSlots = makeRankedSlots(ctx.config.telnyx.concurrency);
+  // Mail first: while messages arrive, jobs due less than INTAKE_HOLD ago wait; the quiet after wakes the runner.
+  const intake = watchIntake(events, () => runner.wake(), ctx.tuning.intakeHold);
   const runner = startJobRunner({
     store: ctx.store,
     clock: ctx.clock,
     log: ctx.log.child({ component: 'worker' }),
     pollMs: ctx.tuning.pollMs,
     leaseMs: ctx.tuning.leaseMs,
+    holdBack: intake.holdBack,
     // `telnyx.concurrency` faxes are handed to Telnyx at once (handoffSlots, sendFax.ts), a few more are being
     // built meanwhile; a 429 pauses all the calls together (telnyx/rateLimitGate.ts).
     concurrency: ctx.config.telnyx.concurrency + BUILT_AHEAD,
@@ -37,12 +41,16 @@ export function startJobs(ctx: Ctx): Stoppable {
     },
   });
   const unsubscribe = [
-    events.on('messageQueued', () => runner.wake()),
+    // While mail arrives a new job is held anyway; its claim is left to the quiet that follows.
+    events.on('messageQueued', () => {
+      if (!intake.busy()) runner.wake();
+    }),
     events.on('eventDecided', () => runner.wake()),
   ];
   return {
     async stop(stopping) {
       for (const off of unsubscribe) off();
+      intake.stop();
       // Jobs in flight get what is left of the grace, then are aborted (their leases run out for a retry).
       await runner.stop(stopping.left());
     },

@@ -36,6 +36,9 @@ export interface SmtpDeps extends ReceiveDeps {
   /** Called after a message was queued with its number of fax jobs, so workers can pick it up at once. */
   onQueued?: (jobs: number) => void;
   onRejected?: (reason: string) => void;
+  /** Called when a message's DATA begins and when it has been answered, whatever the answer. */
+  onReceiving?: () => void;
+  onReceived?: () => void;
   /** DNS for SPF/DKIM/DMARC of relayed mail (tests inject a table); the system resolver when absent. */
   dnsResolver?: DnsResolver;
 }
@@ -148,6 +151,7 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
       const slog = sessionLog(session).child({ transaction: randomBytes(4).toString('hex') });
       const guarded = guards.forMessage(stream, session, numbers, slog);
       const callback = guarded.finish(smtpCallback);
+      deps.onReceiving?.();
       receiveMessage(deps, guarded.input, {
         sessionId: session.id,
         envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
@@ -155,27 +159,29 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
         maxMessageSize: smtp.max_message_size,
         log: slog,
         checks: guarded.checks,
-      }).then(
-        (reply) => {
-          if (numbers.length > 0) deps.onQueued?.(numbers.length);
-          callback(null, reply);
-        },
-        (thrown: unknown) => {
-          const error = coerceError(thrown);
-          if ('responseCode' in error) {
-            deps.onRejected?.(String((error as Error & { reason?: string }).reason ?? error.responseCode));
-            return callback(error);
-          }
-          // Anything unexpected is our fault, so the sender's server should retry, not give up.
-          slog.error({ err: error }, 'message could not be processed');
-          deps.onRejected?.('unavailable');
-          const what =
-            error instanceof FaxError && error.code === 'database_unavailable'
-              ? 'The fax queue'
-              : 'Fax storage';
-          callback(replies.unavailable(what));
-        },
-      );
+      })
+        .then(
+          (reply) => {
+            if (numbers.length > 0) deps.onQueued?.(numbers.length);
+            callback(null, reply);
+          },
+          (thrown: unknown) => {
+            const error = coerceError(thrown);
+            if ('responseCode' in error) {
+              deps.onRejected?.(String((error as Error & { reason?: string }).reason ?? error.responseCode));
+              return callback(error);
+            }
+            // Anything unexpected is our fault, so the sender's server should retry, not give up.
+            slog.error({ err: error }, 'message could not be processed');
+            deps.onRejected?.('unavailable');
+            const what =
+              error instanceof FaxError && error.code === 'database_unavailable'
+                ? 'The fax queue'
+                : 'Fax storage';
+            callback(replies.unavailable(what));
+          },
+        )
+        .finally(() => deps.onReceived?.());
     },
   });
 

@@ -139,7 +139,7 @@ export interface JobStore {
   countJobs(status: JobStatus): Promise<number>;
 
   // Workers: claim due jobs under a lease, then apply transitions while holding it.
-  claimJobs(owner: string, now: number, leaseMs: number, limit: number): Promise<JobRow[]>;
+  claimJobs(owner: string, now: number, leaseMs: number, limit: number, dueBy?: number): Promise<JobRow[]>;
   /**
    * Frees every lease at start-up. Only for the embedded store, which one daemon owns: after a kill -9 its
    * jobs need not wait for their leases to run out. Absent on PostgreSQL, where other instances hold leases.

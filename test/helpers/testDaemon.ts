@@ -45,6 +45,8 @@ export interface TestDaemonOptions {
   clock?: DaemonOptions['clock'];
   /** Passed to startDaemon: DNS answers for SPF/DKIM/DMARC from a table. */
   dnsResolver?: DaemonOptions['dnsResolver'];
+  /** Passed to startDaemon: how long jobs are held back while mail arrives (jobs/intakeFirst.ts). */
+  intakeHold?: DaemonOptions['intakeHold'];
   /** Where the daemon's log lines go (debug level), for tests that read them; else FB_TEST_LOG or nowhere. */
   logDestination?: DestinationStream;
 }
@@ -79,6 +81,7 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
     outboxBackoffMs: options.outboxBackoffMs,
     clock: options.clock,
     dnsResolver: options.dnsResolver,
+    intakeHold: options.intakeHold,
   });
   return {
     daemon,

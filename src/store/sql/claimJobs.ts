@@ -4,9 +4,10 @@ import { insertionOrder } from './dialect.js';
 import { JOB_COLUMNS, jobColumns } from './jobColumns.js';
 
 /**
- * Leases up to `limit` due jobs (queued or placed, run_at reached, no live lease) to `owner` until
+ * Leases up to `limit` due jobs (queued or placed, run_at reached by `dueBy`, no live lease) to `owner` until
  * `now + leaseMs`, oldest first. A job whose lease ran out (its worker crashed or stalled) is due again and is
- * taken over here; the old owner's completeWork then returns false.
+ * taken over here; the old owner's completeWork then returns false. `dueBy` is `now` unless the runner is
+ * holding new work back while mail is being received (jobs/intakeFirst.ts).
  */
 export async function claimJobs(
   db: Db,
@@ -14,6 +15,7 @@ export async function claimJobs(
   now: number,
   leaseMs: number,
   limit: number,
+  dueBy: number = now,
 ): Promise<JobRow[]> {
   if (db.dialect === 'postgres') {
     // SKIP LOCKED lets instances claim side by side: rows another claimer is leasing right now are skipped,
@@ -22,7 +24,7 @@ export async function claimJobs(
     const { rows } = await db.query<JobRow>(
       `WITH next AS (
          SELECT id FROM jobs
-         WHERE status IN ('queued', 'placed') AND run_at IS NOT NULL AND run_at <= $1
+         WHERE status IN ('queued', 'placed') AND run_at IS NOT NULL AND run_at <= $5
            AND (lease_until IS NULL OR lease_until < $1)
          ORDER BY run_at, id
          LIMIT $4
@@ -33,7 +35,7 @@ export async function claimJobs(
          RETURNING ${jobColumns('j')}
        )
        SELECT * FROM leased ORDER BY run_at, id`,
-      [now, owner, now + leaseMs, limit],
+      [now, owner, now + leaseMs, limit, dueBy],
     );
     return rows;
   }
@@ -41,10 +43,10 @@ export async function claimJobs(
   return db.transaction(async (tx) => {
     const { rows: due } = await tx.query<{ id: string }>(
       `SELECT id FROM jobs
-       WHERE status IN ('queued', 'placed') AND run_at IS NOT NULL AND run_at <= $1
+       WHERE status IN ('queued', 'placed') AND run_at IS NOT NULL AND run_at <= $3
          AND (lease_until IS NULL OR lease_until < $1)
        ORDER BY run_at, ${insertionOrder(tx, 'jobs')} LIMIT $2`,
-      [now, limit],
+      [now, limit, dueBy],
     );
     const leased: JobRow[] = [];
     for (const { id } of due) {
