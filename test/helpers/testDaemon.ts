@@ -45,6 +45,8 @@ export interface TestDaemonOptions {
   clock?: DaemonOptions['clock'];
   /** Passed to startDaemon: DNS answers for SPF/DKIM/DMARC from a table. */
   dnsResolver?: DaemonOptions['dnsResolver'];
+  /** Worker poll interval (default 100 ms); a long one shows what wakes a worker without polling. */
+  pollMs?: number;
   /** Passed to startDaemon: how long jobs are held back while mail arrives (jobs/intakeFirst.ts). */
   intakeHold?: DaemonOptions['intakeHold'];
   /** Where the daemon's log lines go (debug level), for tests that read them; else FB_TEST_LOG or nowhere. */
@@ -77,7 +79,7 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
         ? makeLogger({ level: 'debug' }, pino.destination({ dest: process.env.FB_TEST_LOG, sync: true }))
         : makeSilentLogger(),
     telnyx: { apiUrl: simulator.url, apiKey: config.telnyx.api_key ?? '', publicKey: simulator.publicKey },
-    pollMs: 100,
+    pollMs: options.pollMs ?? 100,
     outboxBackoffMs: options.outboxBackoffMs,
     clock: options.clock,
     dnsResolver: options.dnsResolver,

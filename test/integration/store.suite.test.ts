@@ -187,6 +187,21 @@ describe.each(['sqlite', 'postgres'] as const)('JobStore on %s', (dialect) => {
     expect(await store.claimJobs('owner-c', NOW + 10_000, LEASE, 10)).toHaveLength(1);
   });
 
+  test('claimJobs with dueBy: only jobs due by then are handed out; the lease still runs from now', async () => {
+    await store.acceptMessage(newMessage(['+15550002222'], { at: NOW }), NOW);
+    await store.acceptMessage(newMessage(['+15550003333'], { at: NOW + 5000 }), NOW + 5000);
+    // Held back 10 s at NOW + 12 s: only the job due at NOW is old enough.
+    const held = await store.claimJobs('owner-a', NOW + 12_000, LEASE, 10, NOW + 2000);
+    expect(held.map((job) => job.to_number)).toEqual(['+15550002222']);
+    expect(held[0]!.lease_until).toBe(NOW + 12_000 + LEASE);
+    expect(await store.claimJobs('owner-a', NOW + 12_000, LEASE, 10, NOW + 4999)).toEqual([]);
+    const rest = await store.claimJobs('owner-a', NOW + 12_000, LEASE, 10);
+    expect(rest.map((job) => job.to_number)).toEqual(['+15550003333']);
+    // An expired lease is taken over under a hold as well: its job has long been due.
+    const takeover = await store.claimJobs('owner-b', NOW + 12_001 + LEASE, LEASE, 10, NOW + 2001 + LEASE);
+    expect(takeover.map((job) => job.to_number).sort()).toEqual(['+15550002222', '+15550003333']);
+  });
+
   test('an expired lease is taken over, and the old owner can no longer write', async () => {
     const [job] = await claimed('owner-a');
     expect(await store.claimJobs('owner-b', NOW + LEASE - 1, LEASE, 5)).toEqual([]);
