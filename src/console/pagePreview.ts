@@ -6,15 +6,18 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
 import type { DocumentStorage } from '../blobs/documentStorage.js';
+import { limitedArgs, PRLIMIT } from '../lib/limitedCommand.js';
 import { PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
-import { SECOND } from '../lib/units.js';
+import { MB, SECOND } from '../lib/units.js';
 
 /*
  * Page previews rendered by poppler's pdftoppm in a child process: a hostile or huge PDF can cost at most
- * RENDER_TIMEOUT_MS of one process and PNG_LIMIT bytes of output, never the daemon's event loop, and only
- * MAX_RENDERS run at once (more wait their turn).
+ * RENDER_TIMEOUT_MS of one process, RENDER_MEMORY of address space (lib/limitedCommand.ts, as the receipts'
+ * previews) and PNG_LIMIT bytes of output, never the daemon's event loop, and only MAX_RENDERS run at once
+ * (more wait their turn).
  */
 const RENDER_TIMEOUT_MS = 15 * SECOND;
+const RENDER_MEMORY = 512 * MB;
 const PNG_LIMIT = 8 * 1024 * 1024;
 const MAX_RENDERS = 2;
 /** Longest side of a preview in pixels: readable on a phone, light on the wire. */
@@ -45,17 +48,34 @@ export function makePagePreviewer(documents: DocumentStorage, tmpDir: string) {
   };
 }
 
-function pdftoppm(file: string, page: number): Promise<Buffer> {
+async function pdftoppm(file: string, page: number): Promise<Buffer> {
   const args = ['-png', '-f', String(page), '-l', String(page), '-scale-to', String(PREVIEW_PIXELS), file];
+  const limited = limitedArgs('pdftoppm', args, {
+    memoryBytes: RENDER_MEMORY,
+    cpuSeconds: RENDER_TIMEOUT_MS / SECOND,
+  });
+  return draw(PRLIMIT, limited).catch((error: unknown) => {
+    // Without prlimit (not util-linux's system) only the wall-clock limit and the output cap hold.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return draw('pdftoppm', args);
+    throw error;
+  });
+}
+
+function draw(command: string, args: string[]): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     execFile(
-      'pdftoppm',
+      command,
       args,
       { encoding: 'buffer', timeout: RENDER_TIMEOUT_MS, maxBuffer: PNG_LIMIT, killSignal: 'SIGKILL' },
       (error, stdout) => {
-        if (error) {
-          const killed = (error as { killed?: boolean }).killed;
-          reject(new PreviewError(killed ? 'the page took too long to draw' : 'the page could not be drawn'));
+        if ((error as NodeJS.ErrnoException | null)?.code === 'ENOENT') reject(error);
+        else if (error) {
+          // Killed for its wall-clock time here, or for its CPU time by prlimit (SIGXCPU, then SIGKILL).
+          const { killed, signal } = error as { killed?: boolean; signal?: string | null };
+          const tooLong = killed || signal === 'SIGXCPU' || signal === 'SIGKILL';
+          reject(
+            new PreviewError(tooLong ? 'the page took too long to draw' : 'the page could not be drawn'),
+          );
         } else if (stdout.length === 0) reject(new PreviewError('the document has no such page'));
         else resolve(stdout);
       },

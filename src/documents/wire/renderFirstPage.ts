@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+import { limitedArgs, PRLIMIT } from '../../lib/limitedCommand.js';
 import { MB, SECOND } from '../../lib/units.js';
 import { NICED_WALL_FACTOR } from '../sandbox/taskWatchdog.js';
 
@@ -9,13 +10,12 @@ import { NICED_WALL_FACTOR } from '../sandbox/taskWatchdog.js';
  * The drawing behind firstPagePng.ts, run in a background child of the document sandbox (wireTasks.ts), so that
  * both pdftoppm (which inherits the child's niceness) and sharp's encoding yield the CPU to intake.
  *
- * poppler's `pdftoppm` (Debian package `poppler-utils`) draws the page in a process of its own, limited
- * through util-linux's `prlimit` to PREVIEW_TIMEOUT of CPU and PREVIEW_MEMORY of address space: a hostile
- * received fax costs at most that. CPU time, not wall-clock time, because it runs niced: on a busy machine it
- * may wait for the CPU far longer than it draws (the sandbox's background lane counts time the same way,
- * taskWatchdog.ts), with the same backstop of NICED_WALL_FACTOR times the limit. util-linux's `setpriv` ends
- * it (`--pdeathsig`) with the child that started it, which the sandbox kills at its limits or at the
- * preview's deadline (firstPagePng.ts): never a drawing left running for nobody. It draws in gray as a plain
+ * poppler's `pdftoppm` (Debian package `poppler-utils`) draws the page in a process of its own, limited to
+ * PREVIEW_TIMEOUT of CPU and PREVIEW_MEMORY of address space (lib/limitedCommand.ts): a hostile received fax
+ * costs at most that. CPU time, not wall-clock time, because it runs niced: on a busy machine it may wait for
+ * the CPU far longer than it draws (the sandbox's background lane counts time the same way, taskWatchdog.ts),
+ * with the same backstop of NICED_WALL_FACTOR times the limit. It ends with the child that started it, which
+ * the sandbox kills at its limits or at the preview's deadline (firstPagePng.ts). It draws in gray as a plain
  * PGM, and sharp (libvips) encodes the PNG: pdftoppm's own PNG output of a scanned page cost about 230 ms of
  * CPU, nearly all of it in its compression, against about 6 ms for sharp's, and a fax is black and white anyway.
  */
@@ -48,18 +48,11 @@ export async function renderFirstPage(pdfPath: string, pngPath: string): Promise
     pdfPath,
     prefix,
   ];
-  const limited = [
-    `--as=${PREVIEW_MEMORY}`,
-    `--cpu=${PREVIEW_TIMEOUT / SECOND}`,
-    '--',
-    'setpriv',
-    '--pdeathsig',
-    'KILL',
-    '--',
-    'pdftoppm',
-    ...args,
-  ];
-  const ok = await run('prlimit', limited, PREVIEW_TIMEOUT * NICED_WALL_FACTOR).catch(() =>
+  const limited = limitedArgs('pdftoppm', args, {
+    memoryBytes: PREVIEW_MEMORY,
+    cpuSeconds: PREVIEW_TIMEOUT / SECOND,
+  });
+  const ok = await run(PRLIMIT, limited, PREVIEW_TIMEOUT * NICED_WALL_FACTOR).catch(() =>
     // Without prlimit only a limit in wall-clock time holds, the plain one.
     run('pdftoppm', args, PREVIEW_TIMEOUT),
   );
