@@ -75,6 +75,11 @@ export interface Tuning {
    * quiet (production: 10 s and 250 ms, jobs/intakeFirst.ts), so tests can tell "held" from "just slow".
    */
   intakeHold?: { holdMs?: number; quietMs?: number };
+  /**
+   * How often recorded webhook events are swept for any left unprocessed (production: 5 s); a test of the live
+   * path sets it long so that the sweep cannot stand in for it.
+   */
+  eventSweepMs?: number;
 }
 
 export interface CtxOptions extends Tuning {
@@ -152,6 +157,7 @@ export async function makeCtx(options: CtxOptions): Promise<Ctx> {
         leaseMs: options.leaseMs,
         inboundFetchDeadlineMs: options.inboundFetchDeadlineMs,
         intakeHold: options.intakeHold,
+        eventSweepMs: options.eventSweepMs,
       },
     };
     return ctx;

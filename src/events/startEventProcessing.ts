@@ -52,7 +52,7 @@ export function startEventProcessing(ctx: Ctx): Stoppable {
     async () => {
       await processPendingEvents(deps);
     },
-    { everyMs: SWEEP_EVERY, name: 'event sweep', log },
+    { everyMs: ctx.tuning.eventSweepMs ?? SWEEP_EVERY, name: 'event sweep', log },
   );
 
   return {

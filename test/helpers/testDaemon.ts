@@ -47,6 +47,8 @@ export interface TestDaemonOptions {
   dnsResolver?: DaemonOptions['dnsResolver'];
   /** Worker poll interval (default 100 ms); a long one shows what wakes a worker without polling. */
   pollMs?: number;
+  /** Passed to startDaemon: how often recorded webhook events are swept (default 5 s). */
+  eventSweepMs?: number;
   /** Passed to startDaemon: how long jobs are held back while mail arrives (jobs/intakeFirst.ts). */
   intakeHold?: DaemonOptions['intakeHold'];
   /** Where the daemon's log lines go (debug level), for tests that read them; else FB_TEST_LOG or nowhere. */
@@ -84,6 +86,7 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
     clock: options.clock,
     dnsResolver: options.dnsResolver,
     intakeHold: options.intakeHold,
+    eventSweepMs: options.eventSweepMs,
   });
   return {
     daemon,
