@@ -1,6 +1,11 @@
+import { randomUUID } from 'node:crypto';
+
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { startSimulator } from '../../src/simulator/index.js';
+import { encodeClientState } from '../../src/telnyx/client.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
+import { makeWebhookKeyPair, signWebhook } from '../helpers/signWebhook.js';
 import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
 
 /*
@@ -90,5 +95,111 @@ describe('reconciliation after an uncertain POST /faxes', () => {
     expect(lists[0]!.injected).toBe(true);
     expect(lists.length).toBeGreaterThanOrEqual(2);
     expect(env.simulator.faxes().filter((fax) => fax.to === to)).toHaveLength(1);
+  }, 60_000);
+});
+
+/*
+ * A resend after reconciliation found no fax waits for a hand-off slot like any call (`telnyx.concurrency`), and the
+ * wait can be long. If the attempt's own webhook comes meanwhile (Telnyx created the fax after all and says so),
+ * the event's state stands and nothing is sent again (docs/behaviour.md §4).
+ */
+describe('a resend after reconciliation, settled by its webhook while it waited for a slot', () => {
+  const SEED_BYTE = 44;
+  const telnyxKey = makeWebhookKeyPair(SEED_BYTE);
+
+  it('is not sent again', async () => {
+    const simulator = await startSimulator({
+      signingSeed: new Uint8Array(32).fill(SEED_BYTE),
+      timing: { stepMs: 20 },
+    });
+    const lines: string[] = [];
+    const env = await startTestDaemon({
+      simulator,
+      yaml: 'telnyx:\n  concurrency: 1\n  request_timeout: 60s\n',
+      logDestination: { write: (line: string) => void lines.push(line) },
+    });
+    try {
+      simulator.webhookMode('drop');
+      // The first call: 500 and no fax (uncertain, reconciled later). The second, the other job's: Telnyx keeps it
+      // 15 s, holding the only slot while the first job comes back (2.5-5 s later), finds no fax and waits to resend.
+      simulator.injectResponses('POST /faxes', [{}, { hangMs: 15_000 }]);
+      const numbers = ['+15552100101', '+15552100102'];
+      const sent = await sendMail(env.smtpPort, {
+        from: 'alice@example.com',
+        to: numbers.map((number) => `${number}@fax.localhost`),
+        text: 'Fax',
+        attachments: [{ filename: 'a.pdf', content: await makePdf(1), contentType: 'application/pdf' }],
+      });
+      expect(sent.code).toBe(250);
+      const posts = (to: string) =>
+        simulator
+          .requests()
+          .filter(
+            (r) => r.method === 'POST' && r.path === '/v2/faxes' && (r.body as { to?: string })?.to === to,
+          );
+      const uncertainTo = await waitFor(
+        () => numbers.find((to) => posts(to).some((r) => r.status === 500)),
+        20_000,
+        'the first call answered 500',
+      );
+      const job = (await env.daemon.store.listJobs({})).find((row) => row.to_number === uncertainTo)!;
+      await waitFor(
+        () =>
+          simulator
+            .requests()
+            .some(
+              (r) =>
+                r.method === 'GET' && r.path === '/v2/faxes' && r.query['filter[to][eq]'] === uncertainTo,
+            ),
+        20_000,
+        'the uncertain attempt reconciled',
+      );
+
+      // Telnyx made the fax after all, and its final event arrives while the resend waits for the slot.
+      const body = JSON.stringify({
+        data: {
+          record_type: 'event',
+          id: randomUUID(),
+          event_type: 'fax.delivered',
+          occurred_at: new Date().toISOString(),
+          payload: {
+            fax_id: randomUUID(),
+            client_state: encodeClientState(job.id, 1),
+            direction: 'outbound',
+            status: 'delivered',
+            to: uncertainTo,
+            page_count: 1,
+            call_duration_secs: 20,
+          },
+        },
+        meta: { attempt: 1, delivered_to: `${env.httpUrl}/webhooks/telnyx` },
+      });
+      const answer = await fetch(`${env.httpUrl}/webhooks/telnyx`, {
+        method: 'POST',
+        headers: signWebhook(body, telnyxKey.secretKey),
+        body,
+      });
+      expect(answer.status).toBe(200);
+      await waitFor(
+        async () => (await env.daemon.store.getJob(job.id))?.status === 'delivered',
+        10_000,
+        'the job delivered by its event',
+      );
+
+      // The slot comes free when the other call ends; the waiting resend then finds its attempt settled.
+      await waitFor(
+        () =>
+          lines.some((line) =>
+            line.includes('an event settled the attempt while it waited to be sent again'),
+          ),
+        30_000,
+        'the resend given up',
+      );
+      expect(posts(uncertainTo).map((r) => r.status)).toEqual([500]);
+      expect((await env.daemon.store.getJob(job.id))?.status).toBe('delivered');
+    } finally {
+      await env.stop();
+      await simulator.close();
+    }
   }, 60_000);
 });
