@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { startSimulator } from '../../src/simulator/index.js';
-import { encodeClientState } from '../../src/telnyx/client.js';
+import { deliveredEventBody } from '../helpers/outboundEvents.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
 import { makeWebhookKeyPair, signWebhook } from '../helpers/signWebhook.js';
 import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
@@ -156,23 +156,13 @@ describe('a resend after reconciliation, settled by its webhook while it waited 
       );
 
       // Telnyx made the fax after all, and its final event arrives while the resend waits for the slot.
-      const body = JSON.stringify({
-        data: {
-          record_type: 'event',
-          id: randomUUID(),
-          event_type: 'fax.delivered',
-          occurred_at: new Date().toISOString(),
-          payload: {
-            fax_id: randomUUID(),
-            client_state: encodeClientState(job.id, 1),
-            direction: 'outbound',
-            status: 'delivered',
-            to: uncertainTo,
-            page_count: 1,
-            call_duration_secs: 20,
-          },
-        },
-        meta: { attempt: 1, delivered_to: `${env.httpUrl}/webhooks/telnyx` },
+      const body = deliveredEventBody({
+        jobId: job.id,
+        attempt: 1,
+        faxId: randomUUID(),
+        to: uncertainTo,
+        pages: 1,
+        webhookUrl: `${env.httpUrl}/webhooks/telnyx`,
       });
       const answer = await fetch(`${env.httpUrl}/webhooks/telnyx`, {
         method: 'POST',

@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -10,10 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import type { JobRow } from '../../src/store/jobStore.js';
-import { encodeClientState } from '../../src/telnyx/client.js';
-import { makePdf } from '../helpers/pdfFixtures.js';
+import { deliveredEventBody, placeFaxWithoutEvents } from '../helpers/outboundEvents.js';
 import { makeWebhookKeyPair, signWebhook } from '../helpers/signWebhook.js';
-import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
+import { startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
 
 /*
  * A webhook whose sender hangs up while its event is being recorded (docs/behaviour.md §5): the event is
@@ -60,21 +58,7 @@ describe('a webhook whose sender hangs up before the answer', () => {
     });
     env = await startTestDaemon({ simulator, eventSweepMs: 10 * 60_000 });
     // A real placed fax whose own events are dropped: the job waits for the one event this test sends.
-    simulator.webhookMode('drop');
-    const sent = await sendMail(env.smtpPort, {
-      from: 'alice@example.com',
-      to: `${TO}@fax.localhost`,
-      subject: 'Hang-up target',
-      attachments: [{ filename: 'doc.pdf', content: await makePdf(1), contentType: 'application/pdf' }],
-    });
-    expect(sent.code).toBe(250);
-    await waitFor(() => simulator.faxes().find((fax) => fax.to === TO && fax.status === 'delivered'));
-    await simulator.waitForIdle();
-    job = await waitFor(async () => {
-      const [row] = await env.daemon.store.listJobs({});
-      return row?.status === 'placed' ? row : null;
-    });
-    faxId = (await env.daemon.store.listAttempts(job.id))[0]!.fax_id!;
+    ({ job, faxId } = await placeFaxWithoutEvents(env, simulator, TO, 1));
   });
 
   afterAll(async () => {
@@ -84,23 +68,13 @@ describe('a webhook whose sender hangs up before the answer', () => {
   });
 
   it('records the event and acts on it at once, though nobody heard the 200', async () => {
-    const body = JSON.stringify({
-      data: {
-        record_type: 'event',
-        id: randomUUID(),
-        event_type: 'fax.delivered',
-        occurred_at: new Date().toISOString(),
-        payload: {
-          fax_id: faxId,
-          client_state: encodeClientState(job.id, 1),
-          direction: 'outbound',
-          status: 'delivered',
-          to: TO,
-          page_count: 1,
-          call_duration_secs: 20,
-        },
-      },
-      meta: { attempt: 1, delivered_to: `${env.httpUrl}/webhooks/telnyx` },
+    const body = deliveredEventBody({
+      jobId: job.id,
+      attempt: 1,
+      faxId,
+      to: TO,
+      pages: 1,
+      webhookUrl: `${env.httpUrl}/webhooks/telnyx`,
     });
     const headers = {
       ...signWebhook(body, telnyxKey.secretKey),

@@ -5,15 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import type { AttemptRow, JobRow } from '../../src/store/jobStore.js';
-import { encodeClientState } from '../../src/telnyx/client.js';
-import { makePdf } from '../helpers/pdfFixtures.js';
+import { deliveredEventBody, placeFaxWithoutEvents } from '../helpers/outboundEvents.js';
 import {
   makeWebhookKeyPair,
   SIGNATURE_HEADER,
   signWebhook,
   TIMESTAMP_HEADER,
 } from '../helpers/signWebhook.js';
-import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
+import { startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
 import { startTestRelay, type TestRelay } from '../helpers/testRelay.js';
 
 /**
@@ -44,22 +43,7 @@ describe('POST /webhooks/telnyx on the running daemon', () => {
     db = new Database(env.daemon.config.database.url.slice('sqlite:'.length), { readonly: true });
 
     // A real placed fax whose own events are dropped: the job waits for events only this test sends.
-    simulator.webhookMode('drop');
-    const sent = await sendMail(env.smtpPort, {
-      from: 'alice@example.com',
-      to: `${TO}@fax.localhost`,
-      subject: 'Webhook target',
-      attachments: [{ filename: 'doc.pdf', content: await makePdf(2), contentType: 'application/pdf' }],
-    });
-    expect(sent.code).toBe(250);
-    await waitFor(() => simulator.faxes().find((fax) => fax.to === TO && fax.status === 'delivered'));
-    await simulator.waitForIdle();
-    job = await waitFor(async () => {
-      const [row] = await env.daemon.store.listJobs({});
-      return row?.status === 'placed' ? row : null;
-    });
-    attempts = await env.daemon.store.listAttempts(job.id);
-    faxId = attempts[0]!.fax_id!;
+    ({ job, attempts, faxId } = await placeFaxWithoutEvents(env, simulator, TO, 2));
     expect(faxId).toBe(simulator.faxes().find((fax) => fax.to === TO)!.id);
   });
 
@@ -73,26 +57,16 @@ describe('POST /webhooks/telnyx on the running daemon', () => {
   const eventCount = () => (db.prepare('SELECT count(*) AS n FROM webhook_events').get() as { n: number }).n;
   const nowSec = () => Math.floor(Date.now() / 1000);
 
-  function deliveredEvent(id = randomUUID()): string {
-    return JSON.stringify({
-      data: {
-        record_type: 'event',
-        id,
-        event_type: 'fax.delivered',
-        occurred_at: new Date().toISOString(),
-        payload: {
-          fax_id: faxId,
-          client_state: encodeClientState(job.id, 1),
-          direction: 'outbound',
-          status: 'delivered',
-          to: TO,
-          page_count: 2,
-          call_duration_secs: 31,
-        },
-      },
-      meta: { attempt: 1, delivered_to: `${env.httpUrl}/webhooks/telnyx` },
+  const deliveredEvent = (id?: string): string =>
+    deliveredEventBody({
+      jobId: job.id,
+      attempt: 1,
+      faxId,
+      to: TO,
+      pages: 2,
+      webhookUrl: `${env.httpUrl}/webhooks/telnyx`,
+      id,
     });
-  }
 
   const post = (body: string | Buffer, headers: Record<string, string>, path = '/webhooks/telnyx') =>
     fetch(`${env.httpUrl}${path}`, { method: 'POST', headers, body });
