@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
 import type { DocumentStorage } from '../blobs/documentStorage.js';
-import { limitedArgs, PRLIMIT } from '../lib/limitedCommand.js';
+import { runLimited } from '../lib/limitedCommand.js';
 import { PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
 import { MB, SECOND } from '../lib/units.js';
 
@@ -50,17 +50,16 @@ export function makePagePreviewer(documents: DocumentStorage, tmpDir: string) {
 
 async function pdftoppm(file: string, page: number): Promise<Buffer> {
   const args = ['-png', '-f', String(page), '-l', String(page), '-scale-to', String(PREVIEW_PIXELS), file];
-  const limited = limitedArgs('pdftoppm', args, {
-    memoryBytes: RENDER_MEMORY,
-    cpuSeconds: RENDER_TIMEOUT_MS / SECOND,
-  });
-  return draw(PRLIMIT, limited).catch((error: unknown) => {
-    // Without prlimit (not util-linux's system) only the wall-clock limit and the output cap hold.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return draw('pdftoppm', args);
+  const limits = { memoryBytes: RENDER_MEMORY, cpuSeconds: RENDER_TIMEOUT_MS / SECOND };
+  return runLimited(draw, 'pdftoppm', args, limits).catch((error: unknown) => {
+    // pdftoppm itself is missing (poppler-utils not installed): the viewer is told, as for any page not drawn.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new PreviewError('the page could not be drawn');
     throw error;
   });
 }
 
+/** The PNG on pdftoppm's stdout; rejects with the spawn error itself (ENOENT) when `command` is not installed. */
 function draw(command: string, args: string[]): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     execFile(

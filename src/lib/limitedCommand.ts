@@ -3,7 +3,6 @@
  * own under util-linux's `prlimit`: at most `memoryBytes` of address space and `cpuSeconds` of CPU, whatever the
  * file makes it try; and through util-linux's `setpriv --pdeathsig KILL`, ended with the process that started it,
  * so a drawing is never left running for nobody. Both tools are in Debian's util-linux (docs/dependencies.md).
- * Where `prlimit` is missing, the caller runs the plain command under its own wall-clock limit instead.
  */
 export interface ProcessLimits {
   memoryBytes: number;
@@ -25,4 +24,23 @@ export function limitedArgs(command: string, args: readonly string[], limits: Pr
     command,
     ...args,
   ];
+}
+
+/**
+ * Starts `command args…` through `start` under `limits`; where `prlimit` is missing (`start` rejects with
+ * ENOENT), the plain command, and `limited` false tells `start` that only its own wall-clock limit holds. Any
+ * other failure, and the plain command's own ENOENT, reach the caller.
+ */
+export async function runLimited<T>(
+  start: (command: string, args: string[], limited: boolean) => Promise<T>,
+  command: string,
+  args: string[],
+  limits: ProcessLimits,
+): Promise<T> {
+  try {
+    return await start(PRLIMIT, limitedArgs(command, args, limits), true);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return start(command, args, false);
+  }
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { limitedArgs, PRLIMIT } from '../../lib/limitedCommand.js';
+import { runLimited } from '../../lib/limitedCommand.js';
 import { MB, SECOND } from '../../lib/units.js';
 import { NICED_WALL_FACTOR } from '../sandbox/taskWatchdog.js';
 
@@ -48,13 +48,13 @@ export async function renderFirstPage(pdfPath: string, pngPath: string): Promise
     pdfPath,
     prefix,
   ];
-  const limited = limitedArgs('pdftoppm', args, {
-    memoryBytes: PREVIEW_MEMORY,
-    cpuSeconds: PREVIEW_TIMEOUT / SECOND,
-  });
-  const ok = await run(PRLIMIT, limited, PREVIEW_TIMEOUT * NICED_WALL_FACTOR).catch(() =>
-    // Without prlimit only a limit in wall-clock time holds, the plain one.
-    run('pdftoppm', args, PREVIEW_TIMEOUT),
+  const ok = await runLimited(
+    // Niced and limited in CPU time, it may wait long for the CPU; plain, only a wall-clock limit holds.
+    (command, commandArgs, limited) =>
+      run(command, commandArgs, limited ? PREVIEW_TIMEOUT * NICED_WALL_FACTOR : PREVIEW_TIMEOUT),
+    'pdftoppm',
+    args,
+    { memoryBytes: PREVIEW_MEMORY, cpuSeconds: PREVIEW_TIMEOUT / SECOND },
   );
   if (!ok) return false;
   const png = await grayPng(await readFile(`${prefix}.pgm`));
