@@ -13,10 +13,8 @@ export interface DaemonEvents {
    * receipt) are in the database.
    */
   messageQueued: { jobs: number; via: 'smtp' | 'console' };
-  /** An SMTP client began sending a message's DATA. */
-  messageReceiving: undefined;
-  /** A message's DATA ended, whatever was answered (queued, refused, cut off). */
-  messageReceived: undefined;
+  /** A message's DATA began, or ended whatever was answered (queued, refused, cut off): mail is arriving. */
+  mailArriving: undefined;
   /** SMTP refused a message or recipient; `reason` is the refusal's short code. */
   smtpRejected: { reason: string };
   /** The webhook route answered, with the metric label of its answer. */

@@ -53,15 +53,12 @@ export function watchIntake(
     lastActivity = performance.now();
     quietTimer ??= setTimeout(checkQuiet, quietMs).unref();
   };
-  const unsubscribe = [
-    events.on('messageReceiving', noteActivity),
-    events.on('messageReceived', noteActivity),
-  ];
+  const unsubscribe = events.on('mailArriving', noteActivity);
   return {
     holdBack: () => (busy() ? holdMs : 0),
     busy,
     stop() {
-      for (const off of unsubscribe) off();
+      unsubscribe();
       clearTimeout(quietTimer);
     },
   };

@@ -36,9 +36,8 @@ export interface SmtpDeps extends ReceiveDeps {
   /** Called after a message was queued with its number of fax jobs, so workers can pick it up at once. */
   onQueued?: (jobs: number) => void;
   onRejected?: (reason: string) => void;
-  /** Called when a message's DATA begins and when it has been answered, whatever the answer. */
-  onReceiving?: () => void;
-  onReceived?: () => void;
+  /** Called when a message's DATA begins and again when it has been answered, whatever the answer. */
+  onDataActivity?: () => void;
   /** DNS for SPF/DKIM/DMARC of relayed mail (tests inject a table); the system resolver when absent. */
   dnsResolver?: DnsResolver;
 }
@@ -151,7 +150,7 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
       const slog = sessionLog(session).child({ transaction: randomBytes(4).toString('hex') });
       const guarded = guards.forMessage(stream, session, numbers, slog);
       const callback = guarded.finish(smtpCallback);
-      deps.onReceiving?.();
+      deps.onDataActivity?.();
       receiveMessage(deps, guarded.input, {
         sessionId: session.id,
         envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
@@ -181,7 +180,7 @@ export async function startSmtpListener(deps: SmtpDeps): Promise<SmtpListener> {
             callback(replies.unavailable(what));
           },
         )
-        .finally(() => deps.onReceived?.());
+        .finally(() => deps.onDataActivity?.());
     },
   });
 

@@ -27,8 +27,7 @@ export async function startSmtp(ctx: Ctx): Promise<Stoppable & { listener: SmtpL
     log: ctx.log.child({ component: 'smtp' }),
     onQueued: (jobs) => events.emit('messageQueued', { jobs, via: 'smtp' }),
     onRejected: (reason) => events.emit('smtpRejected', { reason }),
-    onReceiving: () => events.emit('messageReceiving', undefined),
-    onReceived: () => events.emit('messageReceived', undefined),
+    onDataActivity: () => events.emit('mailArriving', undefined),
     dnsResolver: ctx.tuning.dnsResolver,
   });
   // Which converter Office attachments meet (LibreOffice's version and path, Gotenberg's URL, or off), said once.
