@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { makeBenchMessage } from './lib/benchMessage.js';
 import { makeBenchPdf } from './lib/benchPdf.js';
-import { readProcSample } from './lib/procStats.js';
+import { readProcSample, treeCpuMs } from './lib/procStats.js';
 import { runSmtpSource } from './lib/smtpSource.js';
 import { BENCH_SENDER, startFaxbridge } from './lib/startFaxbridge.js';
 
@@ -37,10 +37,12 @@ const run = (count: number) =>
   });
 await run(50);
 const before = readProcSample(under.daemon.pid).cpuMs;
+const treeBefore = treeCpuMs(under.daemon.pid);
 const result = await run(messages);
 const cpu = readProcSample(under.daemon.pid).cpuMs - before;
+const treeCpu = treeCpuMs(under.daemon.pid) - treeBefore;
 process.stdout.write(
-  `${messages} msgs in ${result.wallMs.toFixed(0)} ms = ${((messages * 1000) / result.wallMs).toFixed(1)} msg/s; daemon CPU ${(cpu / messages).toFixed(2)} ms/msg; rc=${result.exitCode} ${result.stderr.slice(0, 200)}\n`,
+  `${messages} msgs in ${result.wallMs.toFixed(0)} ms = ${((messages * 1000) / result.wallMs).toFixed(1)} msg/s; daemon CPU ${(cpu / messages).toFixed(2)} ms/msg, with its children ${(treeCpu / messages).toFixed(2)}; rc=${result.exitCode} ${result.stderr.slice(0, 200)}\n`,
 );
 await under.stop();
 const profile = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
@@ -82,6 +84,32 @@ function summarise(prof: CpuProfile): void {
       .forEach(([key, us]) =>
         process.stdout.write(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${key}\n`),
       );
+  // Node's own and native frames charged to the nearest caller in a package or in our code: who caused the work.
+  const parent = new Map<number, number>();
+  for (const node of prof.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const moduleOf = (url: string): string | null =>
+    url.includes('node_modules/')
+      ? `nm:${url.split('node_modules/')[1]!.split('/')[0]}`
+      : url.includes('dist/')
+        ? url
+            .replace(/^.*dist\//, '')
+            .split('/')
+            .slice(0, 3)
+            .join('/')
+        : null;
+  const byCaller = new Map<string, number>();
+  for (const [id, us] of self) {
+    let at: number | undefined = id;
+    let owner: string | null = null;
+    while (at !== undefined && !owner) {
+      owner = moduleOf(byId.get(at)!.callFrame.url);
+      at = parent.get(at);
+    }
+    const key = owner ?? byId.get(id)!.callFrame.functionName;
+    byCaller.set(key, (byCaller.get(key) ?? 0) + us);
+  }
+  process.stdout.write('--- by nearest package or project file (Node internals charged to their caller)\n');
+  show(byCaller, 30);
   process.stdout.write('--- by module\n');
   show(byModule, 25);
   process.stdout.write('--- by function\n');

@@ -6,6 +6,7 @@ import { openStorage } from './blobs/openStorage.js';
 import { loadUrlSecret } from './blobs/urlSecret.js';
 import type { Config } from './config/loadConfig.js';
 import type { DaemonEvents } from './daemonEvents.js';
+import type { MimeReadersOptions } from './documents/mimeReaders/mimeReaders.js';
 import { coerceError } from './errors.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { type EventBus, makeEventBus } from './lib/eventBus.js';
@@ -80,6 +81,8 @@ export interface Tuning {
    * path sets it long so that the sweep cannot stand in for it.
    */
   eventSweepMs?: number;
+  /** The MIME readers' limits (documents/mimeReaders): tests shorten the stall and idle times. */
+  mimeReaders?: MimeReadersOptions;
 }
 
 export interface CtxOptions extends Tuning {
@@ -158,6 +161,7 @@ export async function makeCtx(options: CtxOptions): Promise<Ctx> {
         inboundFetchDeadlineMs: options.inboundFetchDeadlineMs,
         intakeHold: options.intakeHold,
         eventSweepMs: options.eventSweepMs,
+        mimeReaders: options.mimeReaders,
       },
     };
     return ctx;

@@ -8,11 +8,13 @@ import type { Config } from '../config/loadConfig.js';
 import { assembleFaxPdf, type FaxDocument, FaxDocumentRefused } from '../documents/assembleFaxPdf.js';
 import type { ConversionSlots } from '../documents/convert/conversionSlots.js';
 import { convertParts, DocumentRefused, type FaxPdf } from '../documents/convertParts.js';
-import { extractDocuments, type ExtractedMessage } from '../documents/extractDocuments.js';
+import type { ExtractedMessage } from '../documents/extractDocuments.js';
+import type { MimeReaders } from '../documents/mimeReaders/mimeReaders.js';
 import { makeCoverInfo } from '../domain/coverInfo.js';
 import { parseFaxNumber } from '../domain/phoneNumber.js';
 import { resendKey } from '../domain/resendKey.js';
 import { findSender } from '../domain/senders.js';
+import { FaxError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import { fsyncFile } from '../lib/fsyncFile.js';
 import { newId } from '../lib/ids.js';
@@ -35,6 +37,8 @@ export interface ReceiveDeps {
   clock: Clock;
   /** Bounds Office conversions across every SMTP session of this daemon. */
   officeSlots: ConversionSlots;
+  /** Where messages are read (documents/mimeReaders): one set per daemon. */
+  mimeReaders: MimeReaders;
 }
 
 export interface Transaction {
@@ -63,7 +67,7 @@ export async function receiveMessage(deps: ReceiveDeps, input: Readable, tx: Tra
     let extracted: ExtractedMessage | null = null;
     let parseError: unknown = null;
     try {
-      extracted = await extractDocuments(input.pipe(guard), workDir, {}, cutOff);
+      extracted = await deps.mimeReaders.extract(input.pipe(guard), workDir, {}, cutOff);
     } catch (error) {
       parseError = error;
     }
@@ -77,6 +81,11 @@ export async function receiveMessage(deps: ReceiveDeps, input: Readable, tx: Tra
     if (guard.exceeded || (input as Readable & { sizeExceeded?: boolean }).sizeExceeded) {
       tx.log.info({ bytes: guard.bytes }, 'message over the size limit');
       throw replies.tooLarge(formatBytes(tx.maxMessageSize));
+    }
+    if (parseError instanceof FaxError && parseError.retryable) {
+      // The MIME reader stopped under this message for a reason of its own: not the message's fault.
+      tx.log.warn({ err: parseError }, 'message not read: its reader stopped');
+      throw replies.readerUnavailable();
     }
     if (parseError || !extracted) {
       tx.log.info({ err: parseError }, 'message could not be parsed');

@@ -97,6 +97,9 @@ export const replies = {
   incomplete: () =>
     smtpReply(451, '4.4.2', 'The message did not arrive in full; please send it again', 'other'),
   badMime: (why: string) => smtpReply(554, '5.6.0', `The message could not be read: ${why}`, 'bad_mime'),
+  /** The process reading the message stopped for a reason that is not this message (documents/mimeReaders). */
+  readerUnavailable: () =>
+    smtpReply(451, '4.3.0', 'The message could not be read right now; please try again later', 'unavailable'),
   unavailable: (what: string) =>
     smtpReply(451, '4.3.0', `${what} is unavailable right now; please try again later`, 'unavailable'),
   queued: (jobs: Array<{ id: string; to: string }>) =>

@@ -1,6 +1,7 @@
 import type { Ctx } from '../context.js';
 import { makeConversionSlots } from '../documents/convert/conversionSlots.js';
 import { announceOfficeConverter } from '../documents/convert/findOfficeConverter.js';
+import { startMimeReaders } from '../documents/mimeReaders/mimeReaders.js';
 import type { Stoppable } from '../lib/stopStack.js';
 import { MINUTE } from '../lib/units.js';
 import { type SmtpListener, startSmtpListener } from './server.js';
@@ -17,6 +18,7 @@ const MAX_DATA_GRACE = 5 * MINUTE;
  */
 export async function startSmtp(ctx: Ctx): Promise<Stoppable & { listener: SmtpListener }> {
   const { events } = ctx;
+  const mimeReaders = startMimeReaders(ctx.tuning.mimeReaders);
   const listener = await startSmtpListener({
     config: ctx.config,
     store: ctx.store,
@@ -24,6 +26,7 @@ export async function startSmtp(ctx: Ctx): Promise<Stoppable & { listener: SmtpL
     clock: ctx.clock,
     // One per daemon: every SMTP session's Office files share it.
     officeSlots: makeConversionSlots(OFFICE_RUNNING, OFFICE_WAITING),
+    mimeReaders,
     log: ctx.log.child({ component: 'smtp' }),
     onQueued: (jobs) => events.emit('messageQueued', { jobs, via: 'smtp' }),
     onRejected: (reason) => events.emit('smtpRejected', { reason }),
@@ -42,7 +45,8 @@ export async function startSmtp(ctx: Ctx): Promise<Stoppable & { listener: SmtpL
     // Stops listening at once; DATA in progress gets the grace (capped), then 421.
     stop: (stopping) => {
       announcing.abort();
-      return listener.close(Math.min(stopping.graceMs, MAX_DATA_GRACE));
+      // The MIME readers stop once no DATA is left to read.
+      return listener.close(Math.min(stopping.graceMs, MAX_DATA_GRACE)).finally(() => mimeReaders.close());
     },
   };
 }

@@ -51,6 +51,8 @@ export interface TestDaemonOptions {
   eventSweepMs?: number;
   /** Passed to startDaemon: how long jobs are held back while mail arrives (jobs/intakeFirst.ts). */
   intakeHold?: DaemonOptions['intakeHold'];
+  /** Passed to startDaemon: the MIME readers' stall and idle times, count and heap (documents/mimeReaders). */
+  mimeReaders?: DaemonOptions['mimeReaders'];
   /** Where the daemon's log lines go (debug level), for tests that read them; else FB_TEST_LOG or nowhere. */
   logDestination?: DestinationStream;
 }
@@ -87,6 +89,7 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
     dnsResolver: options.dnsResolver,
     intakeHold: options.intakeHold,
     eventSweepMs: options.eventSweepMs,
+    mimeReaders: options.mimeReaders,
   });
   return {
     daemon,

@@ -1,9 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { dirname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
+import { compiledEntry } from '../../lib/compiledEntry.js';
 import { MB, SECOND } from '../../lib/units.js';
 import type { SandboxReply } from './sandboxTasks.js';
 
@@ -93,7 +92,7 @@ export function makeChildPool(): ChildPool {
 export const BACKGROUND_NICE = 10;
 
 function forkChild(heapMb: number, nice: number, onGone: (child: SandboxChild) => void): SandboxChild {
-  const process = fork(childEntry(), [], {
+  const process = fork(compiledEntry(import.meta.url, 'sandboxChild.js'), [], {
     // Only our flags: a test runner's or debugger's would change how the child behaves.
     execArgv: [`--max-old-space-size=${heapMb}`],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -175,24 +174,4 @@ export function readUsage(child: ChildProcess): ChildUsage {
   } catch {
     return { rssBytes: 0, cpuMs: null };
   }
-}
-
-/**
- * The compiled child entry. From dist/ it sits next to this file; when this module runs from its TypeScript
- * source (the unit tests), the compiled copy in dist/ is used, so `npm run build` must have run.
- */
-function childEntry(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return join(dirname(here), 'sandboxChild.js');
-  const marker = `${sep}src${sep}`;
-  const at = here.lastIndexOf(marker);
-  const compiled = join(
-    here.slice(0, at),
-    'dist',
-    'src',
-    dirname(here.slice(at + marker.length)),
-    'sandboxChild.js',
-  );
-  if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run \`npm run build\` first`);
-  return compiled;
 }

@@ -1,0 +1,334 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import type { Readable } from 'node:stream';
+
+import { FaxError } from '../../errors.js';
+import { compiledEntry } from '../../lib/compiledEntry.js';
+import { collectYoungGeneration } from '../../lib/leanHeap.js';
+import { MB, SECOND } from '../../lib/units.js';
+import type { ExtractedMessage } from '../extractDocuments.js';
+import type { ExtractLimits } from '../extractLimits.js';
+import type { FromMimeReader, ReaderError, ToMimeReader } from './protocol.js';
+
+/**
+ * Incoming mail is read (MIME split, base64 decoded, parts sniffed, hashed and written to the work folder) by
+ * child processes, the MIME readers, not in the daemon (docs/architecture.md, "MIME readers"):
+ *
+ * - **Killable and capped.** A message is untrusted input. In a process of its own, with a heap limit, a message
+ *   that makes the parser loop or swell stops that reader, never the daemon: its SMTP sessions, webhooks and jobs
+ *   go on. A reader that stops answering for `stallMs` is killed.
+ * - **Both cores.** Reading a message was a third of the daemon thread's work per accepted message, and that
+ *   thread, busy all the time under a burst, was what limited how fast mail was accepted (bench/README.md).
+ * - **Processes, not worker threads.** A worker thread did the same for speed, but its heap, its parser and the
+ *   memory its thread's allocator kept all counted in the daemon's resident memory: ~20 MiB more with a 50 MB
+ *   PDF, which took the daemon past 150 MiB on Node 24 (bench/memory50mb.ts).
+ *
+ * Readers start with the first message and stop after `idleMs` without one, so an idle daemon has none. Each
+ * reader reads several messages at once, as the daemon did.
+ */
+export interface MimeReadersOptions {
+  /** Readers at most. */
+  readers?: number;
+  /** A reader that has not answered a ping for this long is killed, and its messages answered. */
+  stallMs?: number;
+  /** A reader with no message for this long is stopped. */
+  idleMs?: number;
+  /** The old generation's limit of each reader's heap, in MB. */
+  heapMb?: number;
+}
+
+export interface MimeReaders {
+  /**
+   * extractDocuments (../extractDocuments.ts) in a reader: the same result, or the same errors by message and
+   * FaxError code. Rejects with a FaxError that is `retryable` when the reader stopped under the message for a
+   * reason of its own (another message's fault, the daemon stopping), and with a `bad_document` one when this
+   * message alone was being read when the reader stalled or ran out of memory.
+   */
+  extract(
+    input: Readable,
+    workDir: string,
+    limits: Partial<ExtractLimits>,
+    signal: AbortSignal,
+  ): Promise<ExtractedMessage>;
+  /** Readers running now (for tests and the log). */
+  running(): number;
+  /** Stops every reader; messages being read are answered as for a lost reader. */
+  close(): Promise<void>;
+}
+
+const DEFAULTS: Required<MimeReadersOptions> = {
+  readers: 2,
+  stallMs: 30 * SECOND,
+  // Starting a reader and its parser costs ~300 ms of CPU, so a reader is kept between messages that come a few
+  // seconds apart.
+  idleMs: 30 * SECOND,
+  // A message is read as a stream: a reader holds a few hundred KB per message, headers up to their 1 MB limit.
+  heapMb: 128,
+};
+/** Kept of a reader's stderr, to tell V8's "heap limit" from any other end. */
+const MAX_STDERR = 16 * 1024;
+
+/** Bytes sent to a reader and not yet taken by its parser: past HIGH the message's stream pauses until LOW. */
+const HIGH_WATER = 1024 * 1024;
+const LOW_WATER = 256 * 1024;
+/**
+ * The daemon's thread now only passes a message's bytes on, allocating little of its own, so V8 seldom collects
+ * it, and the socket's dead Buffers piled up: a 50 MB message took the daemon from 101 to 140 MiB
+ * (bench/memory50mb.ts). A young collection after every YOUNG_COLLECTION_EVERY bytes passed on frees them.
+ */
+const YOUNG_COLLECTION_EVERY = 4 * MB;
+let passedSinceCollection = 0;
+
+export function startMimeReaders(options: MimeReadersOptions = {}): MimeReaders {
+  const settings = { ...DEFAULTS, ...options };
+  const readers = new Set<MimeReader>();
+  let nextTask = 1;
+  let closed = false;
+
+  const pick = (): MimeReader => {
+    let best: MimeReader | undefined;
+    for (const reader of readers) if (!best || reader.load() < best.load()) best = reader;
+    if (best && (best.load() === 0 || readers.size >= settings.readers)) return best;
+    const started = new MimeReader(settings, () => readers.delete(started));
+    readers.add(started);
+    return started;
+  };
+
+  return {
+    extract(input, workDir, limits, signal) {
+      if (closed) return Promise.reject(readerLost('the daemon is stopping'));
+      try {
+        return pick().run(nextTask++, input, workDir, limits, signal);
+      } catch (error) {
+        // A reader that cannot be started (its script missing) is our fault: 451.
+        return Promise.reject(readerLost(error instanceof Error ? error.message : String(error)));
+      }
+    },
+    running: () => readers.size,
+    async close() {
+      closed = true;
+      await Promise.all([...readers].map((reader) => reader.stop('the daemon is stopping')));
+    },
+  };
+}
+
+interface Reading {
+  resolve(message: ExtractedMessage): void;
+  reject(error: Error): void;
+  taken(bytes: number): void;
+}
+
+class MimeReader {
+  private readonly child: ChildProcess;
+  private readonly readings = new Map<number, Reading>();
+  private readonly exited: Promise<void>;
+  private stderr = '';
+  private lastAnswer = Date.now();
+  private pingSeq = 0;
+  private watch: NodeJS.Timeout | null = null;
+  private idle: NodeJS.Timeout | null = null;
+  /** Why the reader is being stopped by us, for the messages it was reading. */
+  private stopping: ((alone: boolean) => FaxError) | null = null;
+
+  constructor(
+    private readonly settings: Required<MimeReadersOptions>,
+    /** Takes the reader out of the pool: called as soon as it is being stopped, so no new message comes to it. */
+    private readonly onGone: () => void,
+  ) {
+    this.child = fork(compiledEntry(import.meta.url, 'readerEntry.js'), [], {
+      // Only our flags: a test runner's or debugger's would change how the reader behaves.
+      execArgv: [`--max-old-space-size=${settings.heapMb}`],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    this.child.stderr?.setEncoding('utf8');
+    this.child.stderr?.on('data', (text: string) => {
+      if (this.stderr.length < MAX_STDERR) this.stderr += text.slice(0, MAX_STDERR - this.stderr.length);
+    });
+    this.child.on('message', (message: FromMimeReader) => this.hear(message));
+    // A failed spawn also closes, and is reported to the messages it had as a lost reader.
+    this.child.on('error', () => undefined);
+    this.exited = new Promise((resolve) => this.child.once('close', () => resolve()));
+    void this.exited.then(() => this.gone());
+  }
+
+  load(): number {
+    return this.readings.size;
+  }
+
+  run(
+    task: number,
+    input: Readable,
+    workDir: string,
+    limits: Partial<ExtractLimits>,
+    signal: AbortSignal,
+  ): Promise<ExtractedMessage> {
+    this.watchWhileBusy();
+    return new Promise<ExtractedMessage>((resolve, reject) => {
+      let inFlight = 0;
+      let paused = false;
+      const post = (message: ToMimeReader): void => {
+        if (this.child.connected) this.child.send(message);
+      };
+      const onData = (chunk: Buffer): void => {
+        inFlight += chunk.length;
+        post({ type: 'chunk', task, bytes: chunk });
+        passedSinceCollection += chunk.length;
+        if (passedSinceCollection >= YOUNG_COLLECTION_EVERY) {
+          passedSinceCollection = 0;
+          collectYoungGeneration();
+        }
+        if (inFlight > HIGH_WATER && !paused) {
+          paused = true;
+          input.pause();
+        }
+      };
+      let cutSent = false;
+      const cut = (reason: string): void => {
+        if (cutSent) return;
+        cutSent = true;
+        post({ type: 'cut', task, reason });
+      };
+      const onEnd = (): void => post({ type: 'end', task });
+      const onError = (error: Error): void => cut(error.message);
+      const onClose = (): void => {
+        if (!input.readableEnded) cut(input.errored?.message ?? 'the message did not arrive in full');
+      };
+      const onAbort = (): void =>
+        cut(signal.reason instanceof Error ? signal.reason.message : 'the message did not arrive in full');
+      const detach = (): void => {
+        input.off('data', onData);
+        input.off('end', onEnd);
+        input.off('error', onError);
+        input.off('close', onClose);
+        signal.removeEventListener('abort', onAbort);
+        this.readings.delete(task);
+        if (this.readings.size === 0) this.idleSoon();
+        // Whatever was answered, the rest of the message is read through, as the caller expects.
+        if (!input.readableEnded) input.resume();
+      };
+      this.readings.set(task, {
+        resolve: (message) => {
+          detach();
+          resolve(message);
+        },
+        reject: (error) => {
+          detach();
+          reject(error);
+        },
+        taken: (bytes) => {
+          inFlight -= bytes;
+          if (paused && inFlight <= LOW_WATER) {
+            paused = false;
+            input.resume();
+          }
+        },
+      });
+      post({ type: 'start', task, workDir, limits });
+      input.on('error', onError);
+      input.on('close', onClose);
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort();
+      else if (input.destroyed) onClose();
+      input.on('end', onEnd);
+      input.on('data', onData);
+    });
+  }
+
+  /** Kills the reader; the messages it was reading are rejected with `blame`'s error once it has exited. */
+  stop(why: string, blame: (alone: boolean) => FaxError = () => readerLost(why)): Promise<void> {
+    this.stopping ??= blame;
+    this.onGone();
+    this.clearTimers();
+    // Nothing of a reader is worth a graceful end: its work folder belongs to the SMTP transaction, which removes it.
+    this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
+  private gone(): void {
+    this.onGone();
+    this.clearTimers();
+    const alone = this.readings.size === 1;
+    const outOfMemory = /heap limit|out of memory/i.test(this.stderr);
+    const error = (): FaxError =>
+      this.stopping?.(alone) ??
+      (outOfMemory && alone
+        ? unreadable(`reading it took more than ${this.settings.heapMb} MB of memory`)
+        : readerLost(outOfMemory ? 'it ran out of memory' : 'it ended unexpectedly'));
+    for (const reading of [...this.readings.values()]) reading.reject(error());
+    this.readings.clear();
+  }
+
+  private hear(message: FromMimeReader): void {
+    this.lastAnswer = Date.now();
+    if (message.type === 'pong') return;
+    const reading = this.readings.get(message.task);
+    if (!reading) return;
+    if (message.type === 'taken') reading.taken(message.bytes);
+    else if (message.type === 'done') reading.resolve(message.message);
+    else reading.reject(rebuild(message.error));
+  }
+
+  /** Pings while messages are being read; a reader that stays silent for `stallMs` is killed. */
+  private watchWhileBusy(): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
+    if (this.watch) return;
+    this.lastAnswer = Date.now();
+    const every = Math.max(10, Math.floor(this.settings.stallMs / 4));
+    this.watch = setInterval(() => {
+      if (Date.now() - this.lastAnswer > this.settings.stallMs) {
+        const seconds = Math.round(this.settings.stallMs / SECOND);
+        void this.stop(`another message kept the reader busy for ${seconds} s`, (alone) =>
+          alone
+            ? unreadable(`reading it took more than ${seconds} s`)
+            : readerLost(`another message kept the reader busy for ${seconds} s`),
+        );
+        return;
+      }
+      if (this.child.connected) this.child.send({ type: 'ping', seq: ++this.pingSeq } satisfies ToMimeReader);
+    }, every);
+    this.watch.unref();
+  }
+
+  private idleSoon(): void {
+    if (this.watch) clearInterval(this.watch);
+    this.watch = null;
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = setTimeout(() => {
+      if (this.readings.size === 0) void this.stop('idle');
+    }, this.settings.idleMs);
+    this.idle.unref();
+  }
+
+  private clearTimers(): void {
+    if (this.watch) clearInterval(this.watch);
+    if (this.idle) clearTimeout(this.idle);
+    this.watch = null;
+    this.idle = null;
+  }
+}
+
+function rebuild(error: ReaderError): Error {
+  if (!error.faxCode) return new Error(error.message);
+  return new FaxError(error.faxCode as FaxError['code'], error.message, {
+    ...(error.smtpCode === undefined ? {} : { smtpCode: error.smtpCode }),
+    ...(error.enhancedCode === undefined ? {} : { enhancedCode: error.enhancedCode }),
+  });
+}
+
+/** Not this message's fault: the sender's server should send it again later (451). */
+function readerLost(why: string): FaxError {
+  return new FaxError('internal', `the message reader stopped: ${why}`, {
+    retryable: true,
+    smtpCode: 451,
+    enhancedCode: '4.3.0',
+  });
+}
+
+/** This message alone was being read when its reader stalled or ran out of memory (554). */
+function unreadable(detail: string): FaxError {
+  return new FaxError('bad_document', `the message could not be read: ${detail}`, {
+    smtpCode: 554,
+    enhancedCode: '5.6.0',
+  });
+}

@@ -1,0 +1,163 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { makePdf } from '../helpers/pdfFixtures.js';
+import { openSmtpDialogue, type SmtpDialogue } from '../helpers/smtpDialogue.js';
+import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
+
+/*
+ * Incoming mail is read by MIME reader processes (src/documents/mimeReaders), so that a message that makes the
+ * parser hang, or a reader that dies, costs that message (or those being read with it) a clear SMTP answer and
+ * never the daemon. The readers here are real child processes of the test, stopped and killed with real signals.
+ */
+
+/** The pids of this process's MIME readers (children running readerEntry.js). */
+function readerPids(): number[] {
+  const pids: number[] = [];
+  for (const thread of readdirSync(`/proc/${process.pid}/task`)) {
+    let children: string;
+    try {
+      children = readFileSync(`/proc/${process.pid}/task/${thread}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const pid of children.trim().split(/\s+/).filter(Boolean).map(Number)) {
+      try {
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('readerEntry.js')) pids.push(pid);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return pids;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    // A zombie still has a /proc entry; a reaped process has none.
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** A message with one PDF, split where the test pauses: the first part holds the headers and half the PDF. */
+function splitMessage(pdf: Buffer, to: string): [string, string] {
+  const base64 = pdf.toString('base64').replace(/.{76}/g, '$&\r\n');
+  const half = Math.floor(base64.length / 2);
+  const head = [
+    'From: alice@example.com',
+    `To: ${to}`,
+    'Subject: Fax',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="b1"',
+    '',
+    '--b1',
+    'Content-Type: application/pdf; name="doc.pdf"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    '',
+  ].join('\r\n');
+  return [head + base64.slice(0, half), `${base64.slice(half)}\r\n--b1--\r\n.\r\n`];
+}
+
+/** Opens a transaction and sends the first half of its message; the reader has then begun reading it. */
+async function startMessage(port: number, to: string, pdf: Buffer): Promise<[SmtpDialogue, string]> {
+  const dialogue = await openSmtpDialogue(port);
+  await dialogue.reply();
+  await dialogue.command('EHLO test.example');
+  expect(await dialogue.command('MAIL FROM:<alice@example.com>')).toMatch(/^250/);
+  expect(await dialogue.command(`RCPT TO:<${to}>`)).toMatch(/^250/);
+  expect(await dialogue.command('DATA')).toMatch(/^354/);
+  const [first, rest] = splitMessage(pdf, to);
+  dialogue.write(first);
+  return [dialogue, rest];
+}
+
+function workFiles(env: TestDaemon): string[] {
+  try {
+    return readdirSync(path.join(env.dataDir, 'tmp'));
+  } catch {
+    return [];
+  }
+}
+
+describe('MIME readers', () => {
+  let env: TestDaemon | undefined;
+  const dialogues: SmtpDialogue[] = [];
+  afterEach(async () => {
+    for (const dialogue of dialogues.splice(0)) dialogue.close();
+    await env?.stop();
+    env = undefined;
+  });
+
+  it('a reader that stops answering is killed: its message gets 554 in words, the daemon answers meanwhile, the next message is faxed', async () => {
+    env = await startTestDaemon({ mimeReaders: { stallMs: 1000 } });
+    const pdf = await makePdf(2);
+    const [dialogue, rest] = await startMessage(env.smtpPort, '+15551230001@fax.localhost', pdf);
+    dialogues.push(dialogue);
+    const [frozen] = await waitFor(() => (readerPids().length ? readerPids() : null), 10_000, 'a reader');
+    process.kill(frozen!, 'SIGSTOP');
+    dialogue.write(rest);
+    // The daemon's own event loop is free while its reader is frozen.
+    const health = await fetch(`${env.httpUrl}/healthz`);
+    expect(health.status).toBe(200);
+    const reply = await dialogue.reply(15_000);
+    expect(reply).toMatch(/^554 5\.6\.0 The message could not be read: reading it took more than 1 s/);
+    await waitFor(() => !isRunning(frozen!), 5_000, 'the frozen reader to be killed');
+    expect(await env.daemon.store.listJobs({ limit: 10 })).toHaveLength(0);
+    expect(workFiles(env).filter((name) => !name.startsWith('spool'))).toEqual([]);
+
+    const next = await sendMail(env.smtpPort, {
+      from: 'alice@example.com',
+      to: '+15551230002@fax.localhost',
+      subject: 'Fax',
+      attachments: [{ filename: 'doc.pdf', content: pdf, contentType: 'application/pdf' }],
+    });
+    expect(next.response).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230002$/);
+    expect(readerPids()).not.toContain(frozen);
+  });
+
+  it('a reader killed from outside while it reads two messages: both get 451 4.3.0 (send again later), nothing is queued, the next message is faxed', async () => {
+    env = await startTestDaemon({ mimeReaders: { readers: 1 } });
+    const pdf = await makePdf(1);
+    const [first, firstRest] = await startMessage(env.smtpPort, '+15551230011@fax.localhost', pdf);
+    const [second, secondRest] = await startMessage(env.smtpPort, '+15551230012@fax.localhost', pdf);
+    dialogues.push(first, second);
+    const [reader] = await waitFor(() => (readerPids().length ? readerPids() : null), 10_000, 'a reader');
+    expect(readerPids()).toHaveLength(1);
+    // As the kernel's OOM killer would.
+    process.kill(reader!, 'SIGKILL');
+    first.write(firstRest);
+    second.write(secondRest);
+    for (const dialogue of [first, second]) {
+      expect(await dialogue.reply(15_000)).toMatch(
+        /^451 4\.3\.0 The message could not be read right now; please try again later/,
+      );
+    }
+    expect(await env.daemon.store.listJobs({ limit: 10 })).toHaveLength(0);
+
+    const next = await sendMail(env.smtpPort, {
+      from: 'alice@example.com',
+      to: '+15551230013@fax.localhost',
+      subject: 'Fax',
+      attachments: [{ filename: 'doc.pdf', content: pdf, contentType: 'application/pdf' }],
+    });
+    expect(next.response).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230013$/);
+  });
+
+  it('an idle daemon runs no reader: one starts with a message and stops once mail has stopped', async () => {
+    env = await startTestDaemon({ mimeReaders: { idleMs: 500 } });
+    expect(readerPids()).toEqual([]);
+    const pdf = await makePdf(1);
+    const [dialogue, rest] = await startMessage(env.smtpPort, '+15551230021@fax.localhost', pdf);
+    dialogues.push(dialogue);
+    const [reader] = await waitFor(() => (readerPids().length ? readerPids() : null), 10_000, 'a reader');
+    dialogue.write(rest);
+    expect(await dialogue.reply(15_000)).toMatch(/^250 2\.0\.0 Queued/);
+    await waitFor(() => !isRunning(reader!), 10_000, 'the idle reader to stop');
+    expect(readerPids()).toEqual([]);
+  });
+});
