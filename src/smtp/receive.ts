@@ -82,6 +82,10 @@ export async function receiveMessage(deps: ReceiveDeps, input: Readable, tx: Tra
       tx.log.info({ bytes: guard.bytes }, 'message over the size limit');
       throw replies.tooLarge(formatBytes(tx.maxMessageSize));
     }
+    if (parseError instanceof FaxError && parseError.code === 'storage_unavailable') {
+      tx.log.error({ err: parseError }, 'message not read: its work folder could not be written');
+      throw replies.unavailable('Fax storage');
+    }
     if (parseError instanceof FaxError && parseError.retryable) {
       // The MIME reader stopped under this message for a reason of its own: not the message's fault.
       tx.log.warn({ err: parseError }, 'message not read: its reader stopped');
@@ -98,16 +102,25 @@ export async function receiveMessage(deps: ReceiveDeps, input: Readable, tx: Tra
     if (bounceHead) return await recordBounce(deps, bounceHead(), tx.log);
     return await queueFax(deps, tx, extracted, workDir);
   } finally {
-    await removeWorkDir(workDir);
+    await removeWorkDir(workDir, tx.log);
   }
 }
 
-/** One rmdir when the folder is empty (the usual end: the document was moved into storage), else everything. */
-async function removeWorkDir(workDir: string): Promise<void> {
+/**
+ * One rmdir when the folder is empty (the usual end: the document was moved into storage), else everything. Never
+ * throws: a folder left behind (logged) must not turn the transaction's answer, a 250 or the reason it was
+ * refused, into another one.
+ */
+async function removeWorkDir(workDir: string, log: Logger): Promise<void> {
   try {
     await rmdir(workDir);
   } catch {
-    await rm(workDir, { recursive: true, force: true });
+    await rm(workDir, { recursive: true, force: true }).catch((error: unknown) => {
+      // ENOTDIR: a file where the work folders go, so the folder was never made.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') {
+        log.warn({ err: error, workDir }, 'work folder not removed');
+      }
+    });
   }
 }
 

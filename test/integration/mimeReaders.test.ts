@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -159,5 +159,44 @@ describe('MIME readers', () => {
     expect(await dialogue.reply(15_000)).toMatch(/^250 2\.0\.0 Queued/);
     await waitFor(() => !isRunning(reader!), 10_000, 'the idle reader to stop');
     expect(readerPids()).toEqual([]);
+  });
+
+  it('a client that leaves in the middle of a message: the reader drops it, its work folder goes, and the same reader reads the next message', async () => {
+    env = await startTestDaemon();
+    const pdf = await makePdf(2);
+    const [dialogue] = await startMessage(env.smtpPort, '+15551230031@fax.localhost', pdf);
+    const [reader] = await waitFor(() => (readerPids().length ? readerPids() : null), 10_000, 'a reader');
+    await waitFor(() => workFiles(env!).length > 0, 10_000, 'the work folder');
+    dialogue.socket.destroy();
+    await waitFor(() => workFiles(env!).length === 0, 10_000, 'the work folder to be removed');
+
+    const next = await sendMail(env.smtpPort, {
+      from: 'alice@example.com',
+      to: '+15551230032@fax.localhost',
+      subject: 'Fax',
+      attachments: [{ filename: 'doc.pdf', content: pdf, contentType: 'application/pdf' }],
+    });
+    expect(next.response).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230032$/);
+    expect(readerPids()).toEqual([reader]);
+    expect(await env.daemon.store.listJobs({ limit: 10 })).toHaveLength(1);
+  });
+
+  it("a work folder that cannot be written is the fax storage's fault: 451 4.3.0, not a refusal of the message", async () => {
+    env = await startTestDaemon();
+    const pdf = await makePdf(1);
+    const tmp = path.join(env.dataDir, 'tmp');
+    rmSync(tmp, { recursive: true, force: true });
+    // A file where the work folders go: every mkdir under it fails (ENOTDIR).
+    writeFileSync(tmp, 'not a folder');
+    const refused = await sendMail(env.smtpPort, {
+      from: 'alice@example.com',
+      to: '+15551230041@fax.localhost',
+      subject: 'Fax',
+      attachments: [{ filename: 'doc.pdf', content: pdf, contentType: 'application/pdf' }],
+    });
+    expect(refused.response).toMatch(
+      /^451 4\.3\.0 Fax storage is unavailable right now; please try again later/,
+    );
+    expect(await env.daemon.store.listJobs({ limit: 10 })).toHaveLength(0);
   });
 });

@@ -61,10 +61,11 @@ const DEFAULTS: Required<MimeReadersOptions> = {
   // Starting a reader and its parser costs ~300 ms of CPU, so a reader is kept between messages that come a few
   // seconds apart.
   idleMs: 30 * SECOND,
-  // A message is read as a stream: a reader holds a few hundred KB per message, headers up to their 1 MB limit.
-  heapMb: 128,
+  // A message is read as a stream: a reader holds a few hundred KB per message, and its top-level headers (up to
+  // their 1 MB limit) for as long as it reads it; the cap leaves room for many such messages at once.
+  heapMb: 256,
 };
-/** Kept of a reader's stderr, to tell V8's "heap limit" from any other end. */
+/** The end of a reader's stderr that is kept, to tell V8's fatal "heap limit" from any other end. */
 const MAX_STDERR = 16 * 1024;
 
 /** Bytes sent to a reader and not yet taken by its parser: past HIGH the message's stream pauses until LOW. */
@@ -86,7 +87,9 @@ export function startMimeReaders(options: MimeReadersOptions = {}): MimeReaders 
 
   const pick = (): MimeReader => {
     let best: MimeReader | undefined;
-    for (const reader of readers) if (!best || reader.load() < best.load()) best = reader;
+    for (const reader of readers) {
+      if (reader.usable() && (!best || reader.load() < best.load())) best = reader;
+    }
     if (best && (best.load() === 0 || readers.size >= settings.readers)) return best;
     const started = new MimeReader(settings, () => readers.delete(started));
     readers.add(started);
@@ -95,12 +98,17 @@ export function startMimeReaders(options: MimeReadersOptions = {}): MimeReaders 
 
   return {
     extract(input, workDir, limits, signal) {
-      if (closed) return Promise.reject(readerLost('the daemon is stopping'));
+      const refuse = (why: string): Promise<never> => {
+        // The caller reads the message through to its end before answering; nothing else would.
+        input.resume();
+        return Promise.reject(readerLost(why));
+      };
+      if (closed) return refuse('the daemon is stopping');
       try {
         return pick().run(nextTask++, input, workDir, limits, signal);
       } catch (error) {
-        // A reader that cannot be started (its script missing) is our fault: 451.
-        return Promise.reject(readerLost(error instanceof Error ? error.message : String(error)));
+        // A reader that cannot be started (its script missing, no memory for a process) is our fault: 451.
+        return refuse(error instanceof Error ? error.message : String(error));
       }
     },
     running: () => readers.size,
@@ -122,7 +130,11 @@ class MimeReader {
   private readonly readings = new Map<number, Reading>();
   private readonly exited: Promise<void>;
   private stderr = '';
-  private lastAnswer = Date.now();
+  /** When the reader last said anything, on the monotonic clock (a wall-clock step must not look like a stall). */
+  private lastAnswer = performance.now();
+  /** Exited, or being stopped by us: given no more messages, and no idle timer. */
+  private ended = false;
+  private exitSignal: NodeJS.Signals | null = null;
   private pingSeq = 0;
   private watch: NodeJS.Timeout | null = null;
   private idle: NodeJS.Timeout | null = null;
@@ -142,17 +154,29 @@ class MimeReader {
     });
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (text: string) => {
-      if (this.stderr.length < MAX_STDERR) this.stderr += text.slice(0, MAX_STDERR - this.stderr.length);
+      // V8's fatal message comes last: the tail is what tells.
+      this.stderr = (this.stderr + text).slice(-MAX_STDERR);
     });
     this.child.on('message', (message: FromMimeReader) => this.hear(message));
     // A failed spawn also closes, and is reported to the messages it had as a lost reader.
     this.child.on('error', () => undefined);
+    // Out of the pool as soon as it has exited; its messages are answered at 'close', once its stderr is read.
+    this.child.once('exit', (_code, signal) => {
+      this.ended = true;
+      this.exitSignal = signal;
+      this.onGone();
+    });
     this.exited = new Promise((resolve) => this.child.once('close', () => resolve()));
     void this.exited.then(() => this.gone());
   }
 
   load(): number {
     return this.readings.size;
+  }
+
+  /** Whether a new message may be given to it. */
+  usable(): boolean {
+    return !this.ended && this.child.connected;
   }
 
   run(
@@ -202,7 +226,7 @@ class MimeReader {
         input.off('close', onClose);
         signal.removeEventListener('abort', onAbort);
         this.readings.delete(task);
-        if (this.readings.size === 0) this.idleSoon();
+        if (this.readings.size === 0 && !this.ended) this.idleSoon();
         // Whatever was answered, the rest of the message is read through, as the caller expects.
         if (!input.readableEnded) input.resume();
       };
@@ -237,6 +261,7 @@ class MimeReader {
   /** Kills the reader; the messages it was reading are rejected with `blame`'s error once it has exited. */
   stop(why: string, blame: (alone: boolean) => FaxError = () => readerLost(why)): Promise<void> {
     this.stopping ??= blame;
+    this.ended = true;
     this.onGone();
     this.clearTimers();
     // Nothing of a reader is worth a graceful end: its work folder belongs to the SMTP transaction, which removes it.
@@ -245,21 +270,24 @@ class MimeReader {
   }
 
   private gone(): void {
+    this.ended = true;
     this.onGone();
     this.clearTimers();
     const alone = this.readings.size === 1;
-    const outOfMemory = /heap limit|out of memory/i.test(this.stderr);
+    // V8 ends a process whose heap is full with a fatal message and abort(): SIGABRT, whatever the message says.
+    const outOfMemory =
+      this.exitSignal === 'SIGABRT' || /heap limit|out of memory|invalid size/i.test(this.stderr);
     const error = (): FaxError =>
       this.stopping?.(alone) ??
       (outOfMemory && alone
-        ? unreadable(`reading it took more than ${this.settings.heapMb} MB of memory`)
+        ? unreadable(`reading it took more memory than a reader has (${this.settings.heapMb} MB)`)
         : readerLost(outOfMemory ? 'it ran out of memory' : 'it ended unexpectedly'));
     for (const reading of [...this.readings.values()]) reading.reject(error());
     this.readings.clear();
   }
 
   private hear(message: FromMimeReader): void {
-    this.lastAnswer = Date.now();
+    this.lastAnswer = performance.now();
     if (message.type === 'pong') return;
     const reading = this.readings.get(message.task);
     if (!reading) return;
@@ -273,16 +301,22 @@ class MimeReader {
     if (this.idle) clearTimeout(this.idle);
     this.idle = null;
     if (this.watch) return;
-    this.lastAnswer = Date.now();
+    this.lastAnswer = performance.now();
     const every = Math.max(10, Math.floor(this.settings.stallMs / 4));
+    const silent = (): boolean => performance.now() - this.lastAnswer > this.settings.stallMs;
     this.watch = setInterval(() => {
-      if (Date.now() - this.lastAnswer > this.settings.stallMs) {
-        const seconds = Math.round(this.settings.stallMs / SECOND);
-        void this.stop(`another message kept the reader busy for ${seconds} s`, (alone) =>
-          alone
-            ? unreadable(`reading it took more than ${seconds} s`)
-            : readerLost(`another message kept the reader busy for ${seconds} s`),
-        );
+      if (silent()) {
+        // After a pause of the daemon's own thread, timers run before the answers waiting on the channel are read:
+        // those are read first (setImmediate runs after I/O), so only the reader's silence counts.
+        setImmediate(() => {
+          if (!silent() || this.ended) return;
+          const seconds = Math.round(this.settings.stallMs / SECOND);
+          void this.stop(`another message kept the reader from answering for ${seconds} s`, (alone) =>
+            alone
+              ? unreadable(`reading it took more than ${seconds} s`)
+              : readerLost(`another message kept the reader from answering for ${seconds} s`),
+          );
+        });
         return;
       }
       if (this.child.connected) this.child.send({ type: 'ping', seq: ++this.pingSeq } satisfies ToMimeReader);
@@ -309,6 +343,14 @@ class MimeReader {
 }
 
 function rebuild(error: ReaderError): Error {
+  // The work folder could not be written (disk full, too many open files): storage's fault, not the message's.
+  if (error.systemCode) {
+    return new FaxError('storage_unavailable', error.message, {
+      retryable: true,
+      smtpCode: 451,
+      enhancedCode: '4.3.0',
+    });
+  }
   if (!error.faxCode) return new Error(error.message);
   return new FaxError(error.faxCode as FaxError['code'], error.message, {
     ...(error.smtpCode === undefined ? {} : { smtpCode: error.smtpCode }),

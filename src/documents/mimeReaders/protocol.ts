@@ -24,6 +24,8 @@ export type FromMimeReader =
 /** An error as it crosses the process boundary: what the SMTP reply needs, nothing that holds a stack of objects. */
 export interface ReaderError {
   message: string;
+  /** Node's error code of a failed system call (ENOSPC, EMFILE…), when it was one. */
+  systemCode?: string;
   /** A FaxError's code and SMTP reply, when it was one. */
   faxCode?: string;
   smtpCode?: number;

@@ -111,5 +111,9 @@ function describe(error: unknown): ReaderError {
       ...(error.enhancedCode === undefined ? {} : { enhancedCode: error.enhancedCode }),
     };
   }
-  return { message: error instanceof Error ? error.message : String(error) };
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return {
+    message: error instanceof Error ? error.message : String(error),
+    ...(typeof code === 'string' && (error as NodeJS.ErrnoException).syscall ? { systemCode: code } : {}),
+  };
 }
