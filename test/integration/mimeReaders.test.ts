@@ -76,6 +76,16 @@ async function startMessage(port: number, to: string, pdf: Buffer): Promise<[Smt
   return [dialogue, rest];
 }
 
+/** A plain fax by email: one PDF to one number. */
+function faxTo(port: number, number: string, pdf: Buffer) {
+  return sendMail(port, {
+    from: 'alice@example.com',
+    to: `${number}@fax.localhost`,
+    subject: 'Fax',
+    attachments: [{ filename: 'doc.pdf', content: pdf, contentType: 'application/pdf' }],
+  });
+}
+
 function workFiles(env: TestDaemon): string[] {
   try {
     return readdirSync(path.join(env.dataDir, 'tmp'));
@@ -110,12 +120,7 @@ describe('MIME readers', () => {
     expect(await env.daemon.store.listJobs({ limit: 10 })).toHaveLength(0);
     expect(workFiles(env).filter((name) => !name.startsWith('spool'))).toEqual([]);
 
-    const next = await sendMail(env.smtpPort, {
-      from: 'alice@example.com',
-      to: '+15551230002@fax.localhost',
-      subject: 'Fax',
-      attachments: [{ filename: 'doc.pdf', content: pdf, contentType: 'application/pdf' }],
-    });
+    const next = await faxTo(env.smtpPort, '+15551230002', pdf);
     expect(next.response).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230002$/);
     expect(readerPids()).not.toContain(frozen);
   });
@@ -139,12 +144,7 @@ describe('MIME readers', () => {
     }
     expect(await env.daemon.store.listJobs({ limit: 10 })).toHaveLength(0);
 
-    const next = await sendMail(env.smtpPort, {
-      from: 'alice@example.com',
-      to: '+15551230013@fax.localhost',
-      subject: 'Fax',
-      attachments: [{ filename: 'doc.pdf', content: pdf, contentType: 'application/pdf' }],
-    });
+    const next = await faxTo(env.smtpPort, '+15551230013', pdf);
     expect(next.response).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230013$/);
   });
 
@@ -170,12 +170,7 @@ describe('MIME readers', () => {
     dialogue.socket.destroy();
     await waitFor(() => workFiles(env!).length === 0, 10_000, 'the work folder to be removed');
 
-    const next = await sendMail(env.smtpPort, {
-      from: 'alice@example.com',
-      to: '+15551230032@fax.localhost',
-      subject: 'Fax',
-      attachments: [{ filename: 'doc.pdf', content: pdf, contentType: 'application/pdf' }],
-    });
+    const next = await faxTo(env.smtpPort, '+15551230032', pdf);
     expect(next.response).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230032$/);
     expect(readerPids()).toEqual([reader]);
     expect(await env.daemon.store.listJobs({ limit: 10 })).toHaveLength(1);
@@ -188,12 +183,7 @@ describe('MIME readers', () => {
     rmSync(tmp, { recursive: true, force: true });
     // A file where the work folders go: every mkdir under it fails (ENOTDIR).
     writeFileSync(tmp, 'not a folder');
-    const refused = await sendMail(env.smtpPort, {
-      from: 'alice@example.com',
-      to: '+15551230041@fax.localhost',
-      subject: 'Fax',
-      attachments: [{ filename: 'doc.pdf', content: pdf, contentType: 'application/pdf' }],
-    });
+    const refused = await faxTo(env.smtpPort, '+15551230041', pdf);
     expect(refused.response).toMatch(
       /^451 4\.3\.0 Fax storage is unavailable right now; please try again later/,
     );
