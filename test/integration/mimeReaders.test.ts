@@ -189,4 +189,16 @@ describe('MIME readers', () => {
     );
     expect(await env.daemon.store.listJobs({ limit: 10 })).toHaveLength(0);
   });
+
+  it('a reader that runs out of its heap while reading one message: that message gets 554 in words, the daemon carries on', async () => {
+    // 8 MB is less than the parser needs for any message: the only way to make a reader's heap run out on demand.
+    env = await startTestDaemon({ mimeReaders: { heapMb: 8 } });
+    const pdf = await makePdf(1);
+    const refused = await faxTo(env.smtpPort, '+15551230051', pdf);
+    expect(refused.response).toMatch(
+      /^554 5\.6\.0 The message could not be read: reading it took more memory than a reader has \(8 MB\)/,
+    );
+    expect((await fetch(`${env.httpUrl}/healthz`)).status).toBe(200);
+    expect(await env.daemon.store.listJobs({ limit: 10 })).toHaveLength(0);
+  });
 });
