@@ -58,7 +58,7 @@ export interface MimeReaders {
 const DEFAULTS: Required<MimeReadersOptions> = {
   readers: 2,
   stallMs: 30 * SECOND,
-  // Starting a reader and its parser costs ~300 ms of CPU, so a reader is kept between messages that come a few
+  // Starting a reader and its parser costs ~0.4 s of CPU, so a reader is kept between messages that come a few
   // seconds apart.
   idleMs: 30 * SECOND,
   // A message is read as a stream: a reader holds a few hundred KB per message, and its top-level headers (up to
