@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { makeDaemonProcessPool, productionYaml } from '../helpers/daemonProcess.js';
+import { isRunning, mimeReaderPids } from '../helpers/mimeReaderProcesses.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
 import { makeWebhookKeyPair } from '../helpers/signWebhook.js';
 import { freePort, sendMail, waitFor } from '../helpers/testDaemon.js';
@@ -80,6 +81,7 @@ describe('kill -9 during group commits of accepted mails', () => {
     const promised = new Map<string, string>();
     let waiting = 0;
     let waitingAtKill = 0;
+    let readersAtKill: number[] = [];
     let killing: Promise<void> | undefined;
     let next = 0;
     const session = async (): Promise<void> => {
@@ -98,6 +100,7 @@ describe('kill -9 during group commits of accepted mails', () => {
         if (queued) promised.set(queued[2]!, queued[1]!);
         if (promised.size >= KILL_AFTER && !killing) {
           waitingAtKill = waiting;
+          readersAtKill = mimeReaderPids(first.pid);
           killing = first.kill('SIGKILL');
         }
       }
@@ -107,6 +110,9 @@ describe('kill -9 during group commits of accepted mails', () => {
     await killing;
     // Other sessions were in the middle of their transaction (or waiting for its commit) when the process died.
     expect(waitingAtKill).toBeGreaterThan(0);
+    // Its MIME readers, reading those sessions' mails, do not outlive it: they end when their channel closes.
+    expect(readersAtKill.length).toBeGreaterThan(0);
+    await waitFor(() => readersAtKill.every((pid) => !isRunning(pid)), 10_000, 'the readers to end');
 
     await pool.start({ dir: dataDir, yaml });
     const stored = openDbRows(dataDir, 'SELECT id, to_number FROM jobs') as Array<{

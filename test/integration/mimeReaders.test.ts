@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { isRunning, mimeReaderPids } from '../helpers/mimeReaderProcesses.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
 import { openSmtpDialogue, type SmtpDialogue } from '../helpers/smtpDialogue.js';
 import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
@@ -13,35 +14,8 @@ import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/
  * never the daemon. The readers here are real child processes of the test, stopped and killed with real signals.
  */
 
-/** The pids of this process's MIME readers (children running readerEntry.js). */
-function readerPids(): number[] {
-  const pids: number[] = [];
-  for (const thread of readdirSync(`/proc/${process.pid}/task`)) {
-    let children: string;
-    try {
-      children = readFileSync(`/proc/${process.pid}/task/${thread}/children`, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const pid of children.trim().split(/\s+/).filter(Boolean).map(Number)) {
-      try {
-        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('readerEntry.js')) pids.push(pid);
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
-  return pids;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    // A zombie still has a /proc entry; a reaped process has none.
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+/** This process's MIME readers: the in-process test daemon starts them. */
+const readerPids = (): number[] => mimeReaderPids(process.pid);
 
 /** A message with one PDF, split where the test pauses: the first part holds the headers and half the PDF. */
 function splitMessage(pdf: Buffer, to: string): [string, string] {
