@@ -7,6 +7,7 @@ import { collectYoungGeneration } from '../../lib/leanHeap.js';
 import { MB, SECOND } from '../../lib/units.js';
 import type { ExtractedMessage } from '../extractDocuments.js';
 import type { ExtractLimits } from '../extractLimits.js';
+import { V8_HEAP_LIMIT_MESSAGE } from '../sandbox/childPool.js';
 import type { FromMimeReader, ReaderError, ToMimeReader } from './protocol.js';
 
 /**
@@ -49,8 +50,6 @@ export interface MimeReaders {
     limits: Partial<ExtractLimits>,
     signal: AbortSignal,
   ): Promise<ExtractedMessage>;
-  /** Readers running now (for tests and the log). */
-  running(): number;
   /** Stops every reader; messages being read are answered as for a lost reader. */
   close(): Promise<void>;
 }
@@ -111,7 +110,6 @@ export function startMimeReaders(options: MimeReadersOptions = {}): MimeReaders 
         return refuse(error instanceof Error ? error.message : String(error));
       }
     },
-    running: () => readers.size,
     async close() {
       closed = true;
       await Promise.all([...readers].map((reader) => reader.stop('the daemon is stopping')));
@@ -135,7 +133,6 @@ class MimeReader {
   /** Exited, or being stopped by us: given no more messages, and no idle timer. */
   private ended = false;
   private exitSignal: NodeJS.Signals | null = null;
-  private pingSeq = 0;
   private watch: NodeJS.Timeout | null = null;
   private idle: NodeJS.Timeout | null = null;
   /** Why the reader is being stopped by us, for the messages it was reading. */
@@ -275,8 +272,7 @@ class MimeReader {
     this.clearTimers();
     const alone = this.readings.size === 1;
     // V8 ends a process whose heap is full with a fatal message and abort(): SIGABRT, whatever the message says.
-    const outOfMemory =
-      this.exitSignal === 'SIGABRT' || /heap limit|out of memory|invalid size/i.test(this.stderr);
+    const outOfMemory = this.exitSignal === 'SIGABRT' || V8_HEAP_LIMIT_MESSAGE.test(this.stderr);
     const error = (): FaxError =>
       this.stopping?.(alone) ??
       (outOfMemory && alone
@@ -319,7 +315,7 @@ class MimeReader {
         });
         return;
       }
-      if (this.child.connected) this.child.send({ type: 'ping', seq: ++this.pingSeq } satisfies ToMimeReader);
+      if (this.child.connected) this.child.send({ type: 'ping' } satisfies ToMimeReader);
     }, every);
     this.watch.unref();
   }

@@ -5,7 +5,8 @@ import type { ExtractLimits } from '../extractLimits.js';
  * The messages between the daemon and its MIME readers (mimeReaders.ts, readerEntry.ts), over the child's IPC
  * channel with Node's "advanced" serialization (bytes and dates pass as they are). One reader reads several
  * messages at once, so every message names its task. A message's bytes travel in `chunk`s, each acknowledged once
- * the parser has taken it, which is how the sender's stream is slowed to the parser's pace.
+ * the reader's buffer in front of its parser has room for it, which is how the sender's stream is slowed to the
+ * parser's pace.
  */
 export type ToMimeReader =
   | { type: 'start'; task: number; workDir: string; limits: Partial<ExtractLimits> }
@@ -13,13 +14,14 @@ export type ToMimeReader =
   | { type: 'end'; task: number }
   /** The message stopped before its end (client gone, DATA deadline, listener closed). */
   | { type: 'cut'; task: number; reason: string }
-  | { type: 'ping'; seq: number };
+  /** Answered with a pong at once: a reader that does not is stuck (mimeReaders.ts, the stall watchdog). */
+  | { type: 'ping' };
 
 export type FromMimeReader =
   | { type: 'taken'; task: number; bytes: number }
   | { type: 'done'; task: number; message: ExtractedMessage }
   | { type: 'failed'; task: number; error: ReaderError }
-  | { type: 'pong'; seq: number };
+  | { type: 'pong' };
 
 /** An error as it crosses the process boundary: what the SMTP reply needs, nothing that holds a stack of objects. */
 export interface ReaderError {

@@ -22,7 +22,6 @@ const PARSER_BUFFER = 256 * 1024;
 
 interface Task {
   source: PassThrough;
-  stop: AbortController;
   /** Bytes received and not yet acknowledged, waiting for the parser to drain. */
   waiting: number;
 }
@@ -40,20 +39,20 @@ process.on('message', (message: ToMimeReader) => {
     case 'cut':
       return cut(message.task, message.reason);
     case 'ping':
-      return send({ type: 'pong', seq: message.seq });
+      return send({ type: 'pong' });
   }
 });
 
 function start(id: number, workDir: string, limits: Partial<ExtractLimits>): void {
   const task: Task = {
     source: new PassThrough({ highWaterMark: PARSER_BUFFER }),
-    stop: new AbortController(),
     waiting: 0,
   };
-  // extractDocuments hears the stream's errors while it reads; this one keeps a late one from ending the thread.
+  // extractDocuments hears the stream's errors while it reads; this one keeps a late one from ending the process.
   task.source.on('error', () => undefined);
   tasks.set(id, task);
-  extractDocuments(task.source, workDir, limits, task.stop.signal).then(
+  // A cut destroys the source, which stops the parse at every level (extractDocuments hears its input's end).
+  extractDocuments(task.source, workDir, limits).then(
     (found) => settle(id, { type: 'done', task: id, message: found }),
     (error: unknown) => settle(id, { type: 'failed', task: id, error: describe(error) }),
   );
@@ -87,11 +86,7 @@ function finish(id: number): void {
 }
 
 function cut(id: number, reason: string): void {
-  const task = tasks.get(id);
-  if (!task) return;
-  const error = new Error(reason);
-  task.stop.abort(error);
-  task.source.destroy(error);
+  tasks.get(id)?.source.destroy(new Error(reason));
 }
 
 function settle(id: number, answer: FromMimeReader): void {

@@ -88,6 +88,12 @@ export function makeChildPool(): ChildPool {
   };
 }
 
+/**
+ * What V8 prints when a process ends for its heap limit (`--max-old-space-size`) or an allocation it cannot make;
+ * read from a child's stderr by the document sandbox and the MIME readers.
+ */
+export const V8_HEAP_LIMIT_MESSAGE = /heap limit|Allocation failed|out of memory|invalid size/i;
+
 /** The niceness of background children: the kernel gives them about a tenth of a core's share against work at 0. */
 export const BACKGROUND_NICE = 10;
 

@@ -1,6 +1,13 @@
 import { MB, SECOND } from '../../lib/units.js';
 import type { Logger } from '../../log.js';
-import { BACKGROUND_NICE, isAlive, makeChildPool, readUsage, type SandboxChild } from './childPool.js';
+import {
+  BACKGROUND_NICE,
+  isAlive,
+  makeChildPool,
+  readUsage,
+  type SandboxChild,
+  V8_HEAP_LIMIT_MESSAGE,
+} from './childPool.js';
 import { makePrioritySlots, type SlotPriority } from './prioritySlots.js';
 import type { SandboxRequest, SandboxTaskInput, SandboxTaskName, SandboxTaskOutput } from './sandboxTasks.js';
 import { CPU_CLOCK_READABLE, type KillReason, startTaskWatchdog } from './taskWatchdog.js';
@@ -219,7 +226,7 @@ function runTask(
       }
       if (killedFor) return finish({ ok: false, limit: killedFor, detail });
       // V8 aborts the process when the heap limit is reached; that is the memory limit doing its job.
-      if (/heap limit|Allocation failed|out of memory/i.test(child.stderr)) {
+      if (V8_HEAP_LIMIT_MESSAGE.test(child.stderr)) {
         return finish({ ok: false, limit: 'memory', detail: `heap over ${child.heapMb} MB` });
       }
       finish({ ok: false, limit: 'crash', detail: `exited with ${signal ?? `code ${code}`}`, lost: true });
