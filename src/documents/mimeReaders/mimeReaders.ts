@@ -1,4 +1,4 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 
 import { FaxError } from '../../errors.js';
@@ -7,7 +7,7 @@ import { collectYoungGeneration } from '../../lib/leanHeap.js';
 import { MB, SECOND } from '../../lib/units.js';
 import type { ExtractedMessage } from '../extractDocuments.js';
 import type { ExtractLimits } from '../extractLimits.js';
-import { V8_HEAP_LIMIT_MESSAGE } from '../sandbox/childPool.js';
+import { forkWithHeapLimit, V8_HEAP_LIMIT_MESSAGE } from '../sandbox/childPool.js';
 import type { FromMimeReader, ReaderError, ToMimeReader } from './protocol.js';
 
 /**
@@ -143,20 +143,16 @@ class MimeReader {
     /** Takes the reader out of the pool: called as soon as it is being stopped, so no new message comes to it. */
     private readonly onGone: () => void,
   ) {
-    this.child = fork(compiledEntry(import.meta.url, 'readerEntry.js'), [], {
-      // Only our flags: a test runner's or debugger's would change how the reader behaves.
-      execArgv: [`--max-old-space-size=${settings.heapMb}`],
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'advanced',
-    });
-    this.child.stderr?.setEncoding('utf8');
+    this.child = forkWithHeapLimit(
+      compiledEntry(import.meta.url, 'readerEntry.js'),
+      settings.heapMb,
+      'advanced',
+    );
     this.child.stderr?.on('data', (text: string) => {
       // V8's fatal message comes last: the tail is what tells.
       this.stderr = (this.stderr + text).slice(-MAX_STDERR);
     });
     this.child.on('message', (message: FromMimeReader) => this.hear(message));
-    // A failed spawn also closes, and is reported to the messages it had as a lost reader.
-    this.child.on('error', () => undefined);
     // Out of the pool as soon as it has exited; its messages are answered at 'close', once its stderr is read.
     this.child.once('exit', (_code, signal) => {
       this.ended = true;

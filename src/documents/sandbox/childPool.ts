@@ -97,17 +97,32 @@ export const V8_HEAP_LIMIT_MESSAGE = /heap limit|Allocation failed|out of memory
 /** The niceness of background children: the kernel gives them about a tenth of a core's share against work at 0. */
 export const BACKGROUND_NICE = 10;
 
-function forkChild(heapMb: number, nice: number, onGone: (child: SandboxChild) => void): SandboxChild {
-  const process = fork(compiledEntry(import.meta.url, 'sandboxChild.js'), [], {
+/**
+ * A `node` child on one of our compiled scripts (lib/compiledEntry.ts), with a V8 heap limit and an IPC channel;
+ * its stderr is piped for the caller to read (V8_HEAP_LIMIT_MESSAGE), its stdout dropped. A failed spawn closes
+ * like any end, so the caller's 'close' handler hears it.
+ */
+export function forkWithHeapLimit(
+  script: string,
+  heapMb: number,
+  serialization: 'json' | 'advanced',
+): ChildProcess {
+  const child = fork(script, [], {
     // Only our flags: a test runner's or debugger's would change how the child behaves.
     execArgv: [`--max-old-space-size=${heapMb}`],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    serialization: 'json',
+    serialization,
   });
+  child.stderr?.setEncoding('utf8');
+  child.on('error', () => undefined);
+  return child;
+}
+
+function forkChild(heapMb: number, nice: number, onGone: (child: SandboxChild) => void): SandboxChild {
+  const process = forkWithHeapLimit(compiledEntry(import.meta.url, 'sandboxChild.js'), heapMb, 'json');
   // Before its first task arrives (it is still loading node); what it starts later (pdftoppm) inherits it.
   if (nice !== 0 && process.pid !== undefined) lowerPriority(process.pid, nice);
   const child: SandboxChild = { process, heapMb, nice, tasks: 0, stderr: '', onReply: null, onClose: null };
-  process.stderr?.setEncoding('utf8');
   process.stderr?.on('data', (text: string) => {
     if (child.stderr.length < MAX_STDERR) child.stderr += text.slice(0, MAX_STDERR - child.stderr.length);
   });
@@ -117,8 +132,6 @@ function forkChild(heapMb: number, nice: number, onGone: (child: SandboxChild) =
     onGone(child);
     child.onClose?.(code, signal);
   });
-  // A failed spawn also closes; the task (if any) then reports the crash.
-  process.on('error', () => undefined);
   return child;
 }
 
