@@ -146,7 +146,7 @@ async function preparePdf(source: Source, deps: ConvertPartsDeps): Promise<FaxPd
       // qpdf (an owner-password PDF) must end before the sandbox's own limit, or it would outlive the child.
       options: { paper: deps.options.paper, timeoutMs: QPDF_TIMEOUT, maxPages: FAX_MAX_PAGES },
     },
-    { log: deps.log },
+    { log: deps.log, inputBytes: source.size },
   );
   if (!outcome.ok) {
     deps.log?.info(

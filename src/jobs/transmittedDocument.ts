@@ -90,6 +90,7 @@ export async function ensureTransmittedDocument(
       const outcome = await (deps.sandbox ?? sharedDocumentSandbox()).run('buildTransmitted', input, {
         log,
         limits: BUILD_LIMITS,
+        inputBytes: document.size,
         // Nobody waits on this at the end of DATA: senders' documents go first.
         priority: 'later',
       });

@@ -45,6 +45,17 @@ export function useLeanHeap(extraFlags: readonly string[] = []): void {
 }
 
 /**
+ * For a process that works on inputs of every size (a document sandbox child): `--optimize-for-size` only while it
+ * works on a large one. A 200 KB PDF's check took 6.1-6.6 ms of a child's CPU with it and 4.1-4.4 without
+ * (bench/README.md, eighth session): its cost is V8's compilers holding back, paid on every small document, while
+ * what it buys (the heap kept near what is live) only counts for large ones. The young generation stays as
+ * useLeanHeap left it.
+ */
+export function optimizeForSize(on: boolean): void {
+  setFlagsFromString(on ? '--optimize-for-size' : '--no-optimize-for-size');
+}
+
+/**
  * Lean while starting, fast once up; the young generation grows only up to YOUNG_GENERATION_CAP. What starting
  * left behind (configuration, migrations, module loading) is collected first, at once: V8's memory reducer would
  * only get to it ~8 s after start, and an idle daemon holds 3-4 MiB more until then (bench/idleRss.ts).

@@ -75,6 +75,12 @@ export const BACKGROUND_MEMORY_BYTES = 1536 * MB;
  */
 const DEFAULT_BACKGROUND_CONCURRENCY = 2;
 
+/**
+ * Inputs up to this size are worked on with V8 at full speed: even parsed whole, a document this size takes a
+ * child well under the 150 MiB that a 50 MB PDF's check stays within with the heap kept small (bench/README.md).
+ */
+export const QUICK_HEAP_MAX_INPUT = 8 * MB;
+
 /** Tasks that run native decoders on a stranger's file in the child: a fresh child each time (see above). */
 const FRESH_CHILD_TASKS: ReadonlySet<SandboxTaskName> = new Set(['convertDocument', 'unwrapTnef']);
 
@@ -96,6 +102,11 @@ export interface SandboxRunOptions {
    * `first`.
    */
   priority?: SlotPriority;
+  /**
+   * The size of the file the task reads, when the caller knows it. Up to QUICK_HEAP_MAX_INPUT the child runs with
+   * V8's compilers at full speed; larger or unknown, with its heap kept small (leanHeap.ts `optimizeForSize`).
+   */
+  inputBytes?: number;
   /**
    * The caller gives up: a task still waiting for a slot withdraws, a running one's child is killed; either way
    * `run` rejects with the signal's reason.
@@ -140,14 +151,17 @@ export function makeDocumentSandbox(options: DocumentSandboxOptions = {}): Docum
         const heapMb = heapMbFor(limits);
         const nice = priority === 'first' ? 0 : BACKGROUND_NICE;
         let child = pool.take(heapMb, nice, reusable);
-        let { outcome, killedFor } = await runTask(child, task, input, limits, log, signal);
+        const { inputBytes } = runOptions;
+        const leanHeap = inputBytes === undefined || inputBytes > QUICK_HEAP_MAX_INPUT;
+        const request: SandboxRequest = { task, input, leanHeap };
+        let { outcome, killedFor } = await runTask(child, request, limits, log, signal);
         if (!outcome.ok && outcome.lost && !killedFor && child.tasks > 0) {
           // A reused child that died without a word (killed from outside while idle or at the start of the
           // task) says nothing about this document: once more, in a new child. Not after the backstop: the
           // machine is as busy as it was a moment ago.
           await pool.giveBack(child, false);
           child = pool.take(heapMb, nice, false);
-          ({ outcome, killedFor } = await runTask(child, task, input, limits, log, signal));
+          ({ outcome, killedFor } = await runTask(child, request, limits, log, signal));
         }
         await pool.giveBack(child, outcome.ok && reusable);
         if (killedFor === 'aborted') throw signal?.reason;
@@ -184,8 +198,7 @@ interface TaskEnd {
 
 function runTask(
   child: SandboxChild,
-  task: string,
-  input: unknown,
+  request: SandboxRequest,
   limits: SandboxLimits,
   log: Logger | undefined,
   signal: AbortSignal | undefined,
@@ -210,7 +223,10 @@ function runTask(
       signal?.removeEventListener('abort', giveUp);
       watchdog.stop();
       const { peakRss } = watchdog;
-      log?.debug({ task, peakRss, tasksInChild: child.tasks + 1 }, 'document sandbox task ended');
+      log?.debug(
+        { task: request.task, peakRss, tasksInChild: child.tasks + 1 },
+        'document sandbox task ended',
+      );
       resolve({ outcome, killedFor: watchdog.killedFor });
     };
     child.onReply = (reply) => {
@@ -219,7 +235,10 @@ function runTask(
       else finish({ ok: false, limit: 'crash', detail: reply.error });
     };
     child.onClose = (code, signal) => {
-      log?.debug({ task, code, signal, stderr: child.stderr || undefined }, 'document sandbox child ended');
+      log?.debug(
+        { task: request.task, code, signal, stderr: child.stderr || undefined },
+        'document sandbox child ended',
+      );
       const { killedFor, detail } = watchdog;
       if (killedFor === 'backstop' || killedFor === 'aborted') {
         return finish({ ok: false, limit: 'crash', detail, lost: true });
@@ -232,7 +251,7 @@ function runTask(
       finish({ ok: false, limit: 'crash', detail: `exited with ${signal ?? `code ${code}`}`, lost: true });
     };
     if (!isAlive(child)) return child.onClose(child.process.exitCode, child.process.signalCode);
-    child.process.send({ task, input } satisfies SandboxRequest, (error) => {
+    child.process.send(request, (error) => {
       if (error) child.process.kill('SIGKILL');
     });
   });

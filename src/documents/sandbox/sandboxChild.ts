@@ -6,7 +6,7 @@
  */
 import pino from 'pino';
 
-import { useLeanHeap } from '../../lib/leanHeap.js';
+import { optimizeForSize, useLeanHeap } from '../../lib/leanHeap.js';
 import { REDACT_PATHS } from '../../log.js';
 import {
   type SandboxReply,
@@ -43,6 +43,7 @@ process.on('message', (message: SandboxRequest) => {
 
 async function runTask(request: SandboxRequest): Promise<SandboxReply> {
   if (!Object.hasOwn(sandboxTasks, request.task)) return { ok: false, error: `unknown task ${request.task}` };
+  optimizeForSize(request.leanHeap);
   try {
     const task = (await sandboxTasks[request.task as SandboxTaskName]()) as (
       input: unknown,

@@ -55,6 +55,8 @@ export type SandboxTaskOutput<N extends SandboxTaskName> = Awaited<ReturnType<Sa
 export interface SandboxRequest {
   task: string;
   input: unknown;
+  /** Run with V8's heap kept small (leanHeap.ts `optimizeForSize`): a large input, or one of unknown size. */
+  leanHeap: boolean;
 }
 
 /** What the child answers. `error` is a task that threw: a bug or an input no check foresaw. */
