@@ -15,6 +15,7 @@ import {
   sniffDocumentKind,
 } from './convert/sniffDocumentKind.js';
 import type { ExtractLimits } from './extractLimits.js';
+import { type LiftedBodies, MARKER_MAX_BYTES } from './liftBase64Bodies.js';
 import { type MessageHeaderFields, readHeaderFields } from './messageHeaders.js';
 import { isMessageBody, makeMailParser, toMimeError, tooManyParts } from './mimeLimits.js';
 import { measurePart, peekHead, savePart } from './partSniffer.js';
@@ -76,6 +77,8 @@ interface Extraction {
   text: string | null;
   /** Whether `text` came from a text/plain body (an HTML one is replaced by a plain one found later). */
   textIsPlain: boolean;
+  /** Bodies decoded ahead of the parser (liftBase64Bodies.ts), given back where their markers are. */
+  lifted: LiftedBodies | undefined;
 }
 
 export async function extractDocuments(
@@ -83,6 +86,7 @@ export async function extractDocuments(
   workDir: string,
   limits: Partial<ExtractLimits> = {},
   signal?: AbortSignal,
+  lifted?: LiftedBodies,
 ): Promise<ExtractedMessage> {
   const run: Extraction = {
     workDir,
@@ -93,6 +97,7 @@ export async function extractDocuments(
     attachments: 0,
     text: null,
     textIsPlain: false,
+    lifted,
   };
   // Heard from the first moment: an error while the work folder is made must not go uncaught. parseMessage then
   // finds the stream destroyed and takes its `errored` as the reason.
@@ -191,15 +196,25 @@ async function parseMessage(task: ParseTask): Promise<MessageHeaderFields> {
   }
 }
 
-async function handleAttachment(part: AttachmentStream, task: ParseTask, signal: AbortSignal): Promise<void> {
+async function handleAttachment(
+  received: AttachmentStream,
+  task: ParseTask,
+  signal: AbortSignal,
+): Promise<void> {
   const { run } = task;
+  let part = received;
   // Abort destroys the content stream, which ends whatever is reading it (file write, nested parse, measuring).
-  const onAbort = (): void =>
-    void part.content.destroy(signal.reason instanceof Error ? signal.reason : undefined);
+  const onAbort = (): void => {
+    const reason = signal.reason instanceof Error ? signal.reason : undefined;
+    received.content.destroy(reason);
+    part.content.destroy(reason);
+  };
   signal.addEventListener('abort', onAbort, { once: true });
   // Whoever reads the content sees its errors; this keeps one that arrives between two reads from being uncaught.
-  part.content.on('error', ignoreError);
+  received.content.on('error', ignoreError);
   try {
+    // Lifted bodies are the message's own (liftBase64Bodies.ts does not look inside forwards or signatures).
+    if (run.lifted && task.depth === 0) part = await restoreLiftedBody(received, run.lifted);
     // The message's text is never faxed: read through and dropped, except the start of the message's own first
     // body, which a cover page shows as comments (plain text preferred over HTML).
     if (isMessageBody(part)) return await readBody(part, task);
@@ -223,14 +238,27 @@ async function handleAttachment(part: AttachmentStream, task: ParseTask, signal:
     await keepPart(part, { head, sniffed }, content, partId, run, signal);
   } catch (error) {
     // Unread content would otherwise be pumped into a buffer nobody drains once released.
+    received.content.destroy();
     part.content.destroy();
     throw error;
   } finally {
     signal.removeEventListener('abort', onAbort);
     // Mandatory: mailparser stalls for good after an attachment that is never released (docs/dependencies.md,
     // mailparser).
-    part.release?.();
+    received.release?.();
   }
+}
+
+/**
+ * The part with its content as the sender sent it: a lifted body's marker is swapped for the decoded body; any
+ * other content is read on from where the look at its start stopped.
+ */
+async function restoreLiftedBody(part: AttachmentStream, lifted: LiftedBodies): Promise<AttachmentStream> {
+  const { head, content } = await peekHead(part.content, MARKER_MAX_BYTES + 1);
+  const body = lifted.take(head);
+  const restored = body ? Readable.from([body]) : Readable.from(content, { objectMode: false });
+  restored.on('error', ignoreError);
+  return { ...part, content: restored as AttachmentStream['content'] };
 }
 
 async function readBody(part: AttachmentStream, task: ParseTask): Promise<void> {

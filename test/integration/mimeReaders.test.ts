@@ -1,5 +1,6 @@
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -135,19 +136,43 @@ describe('MIME readers', () => {
     expect(readerPids()).toEqual([]);
   });
 
-  it('a client that leaves in the middle of a message: the reader drops it, its work folder goes, and the same reader reads the next message', async () => {
+  it('a client that leaves in the middle of a large message (read as it arrives): the reader drops it, its work folder goes, and the same reader reads the next message', async () => {
     env = await startTestDaemon();
-    const pdf = await makePdf(2);
-    const [dialogue] = await startMessage(env.smtpPort, '+15551230031@fax.localhost', pdf);
+    // Its first half alone is over the 4 MB a reader holds whole: it is read as it arrives, into its work folder.
+    const large = await makePdf(2, { padBytes: 7 * 1024 * 1024 });
+    const [dialogue] = await startMessage(env.smtpPort, '+15551230031@fax.localhost', large);
     const [reader] = await waitFor(() => (readerPids().length ? readerPids() : null), 10_000, 'a reader');
     await waitFor(() => workFiles(env!).length > 0, 10_000, 'the work folder');
     dialogue.socket.destroy();
     await waitFor(() => workFiles(env!).length === 0, 10_000, 'the work folder to be removed');
 
-    const next = await faxTo(env.smtpPort, '+15551230032', pdf);
+    const next = await faxTo(env.smtpPort, '+15551230032', await makePdf(2));
     expect(next.response).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230032$/);
     expect(readerPids()).toEqual([reader]);
     expect(await env.daemon.store.listJobs({ limit: 10 })).toHaveLength(1);
+  });
+
+  it('a client that leaves in the middle of a small message (held whole until its end): nothing is left, and the same reader reads the next message', async () => {
+    const sink = new PassThrough();
+    const said: string[] = [];
+    sink.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
+    env = await startTestDaemon({ logDestination: sink });
+    const pdf = await makePdf(2);
+    const [dialogue] = await startMessage(env.smtpPort, '+15551230033@fax.localhost', pdf);
+    const [reader] = await waitFor(() => (readerPids().length ? readerPids() : null), 10_000, 'a reader');
+    dialogue.socket.destroy();
+    await waitFor(
+      () => said.join('').includes('the message stopped before its end; nothing was queued'),
+      10_000,
+      'the daemon to log the message it dropped',
+    );
+
+    const next = await faxTo(env.smtpPort, '+15551230034', pdf);
+    expect(next.response).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230034$/);
+    expect(readerPids()).toEqual([reader]);
+    expect(workFiles(env)).toEqual([]);
+    const jobs = await env.daemon.store.listJobs({ limit: 10 });
+    expect(jobs.map((job) => job.to_number)).toEqual(['+15551230034']);
   });
 
   it("a work folder that cannot be written is the fax storage's fault: 451 4.3.0, not a refusal of the message", async () => {
