@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { extractDocuments,type ExtractedMessage } from '../../src/documents/extractDocuments.js';
+import { extractDocuments, type ExtractedMessage } from '../../src/documents/extractDocuments.js';
 import { liftBase64Bodies } from '../../src/documents/liftBase64Bodies.js';
 import { buildCorpus } from '../helpers/badInputCorpus.js';
 import { composeEml, forwardedAttachment, pdfAttachment, TINY_PNG } from '../helpers/emlFixtures.js';
