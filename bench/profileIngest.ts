@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { makeBenchMessage } from './lib/benchMessage.js';
 import { makeBenchPdf } from './lib/benchPdf.js';
-import { readProcSample, treeCpuMs } from './lib/procStats.js';
+import { childCpuByScript, readProcSample, subtractCpu, treeCpuMs } from './lib/procStats.js';
 import { runSmtpSource } from './lib/smtpSource.js';
 import { BENCH_SENDER, startFaxbridge } from './lib/startFaxbridge.js';
 
@@ -38,11 +38,16 @@ const run = (count: number) =>
 await run(50);
 const before = readProcSample(under.daemon.pid).cpuMs;
 const treeBefore = treeCpuMs(under.daemon.pid);
+const childrenBefore = childCpuByScript(under.daemon.pid);
 const result = await run(messages);
+const children = subtractCpu(childCpuByScript(under.daemon.pid), childrenBefore);
 const cpu = readProcSample(under.daemon.pid).cpuMs - before;
 const treeCpu = treeCpuMs(under.daemon.pid) - treeBefore;
 process.stdout.write(
   `${messages} msgs in ${result.wallMs.toFixed(0)} ms = ${((messages * 1000) / result.wallMs).toFixed(1)} msg/s; daemon CPU ${(cpu / messages).toFixed(2)} ms/msg, with its children ${(treeCpu / messages).toFixed(2)}; rc=${result.exitCode} ${result.stderr.slice(0, 200)}\n`,
+);
+process.stdout.write(
+  `children, CPU ms/msg: ${[...children].map(([script, ms]) => `${script} ${(ms / messages).toFixed(2)}`).join(', ')}\n`,
 );
 await under.stop();
 const profile = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));

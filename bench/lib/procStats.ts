@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 
 /**
  * What the kernel says about a process, read from /proc (Linux only). Benchmarks measure the daemon from
@@ -61,6 +62,40 @@ export function treeCpuMs(pid: number): number {
   };
   walk(pid);
   return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * CPU of the daemon's children by what they run (`readerEntry.js`, `sandboxChild.js`: the last argument of a
+ * child's command line), live ones only, plus `ended children`: those the daemon has already waited for. Take it
+ * before and after a run and subtract (`subtractCpu`) to see where the work went.
+ */
+export function childCpuByScript(pid: number): Map<string, number> {
+  const byScript = new Map<string, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(name) === pid) {
+        const reaped = ((Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS_PER_SECOND;
+        byScript.set('ended children', (byScript.get('ended children') ?? 0) + reaped);
+        continue;
+      }
+      if (Number(fields[1]) !== pid) continue;
+      const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      const script = basename(args.at(-1) ?? 'unknown');
+      const own = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+      byScript.set(script, (byScript.get(script) ?? 0) + own);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return byScript;
+}
+
+/** `after - before` per key; a child started during the run counts from zero. */
+export function subtractCpu(after: Map<string, number>, before: Map<string, number>): Map<string, number> {
+  return new Map([...after].map(([key, ms]) => [key, ms - (before.get(key) ?? 0)]));
 }
 
 function statusKilobytes(status: string, key: string): number {
