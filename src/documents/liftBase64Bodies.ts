@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
  * - headers with CRLF line ends, one Content-Type and one Content-Transfer-Encoding per part, no comments in them;
  * - a multipart boundary given once, plainly (quoted or not, no RFC 2231 form), of RFC 2046's characters;
  * - a body of base64 characters and CRLF line ends only, `=` only at its end: with no `-` in it, no line of it can
- *   be a delimiter, so it ends where mailsplit ends it (at its parent's next delimiter line, compareBoundary);
+ *   be a delimiter, so it ends where mailsplit ends it (at its parent's next delimiter line: docs/dependencies.md, mailparser);
  * - nothing inside `message/*` parts (forwards, digests) or `multipart/digest`.
  */
 export interface LiftedMessage {
