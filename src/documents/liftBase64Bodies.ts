@@ -85,14 +85,28 @@ interface Lift extends Span {
   index: number;
 }
 
+/** The walk's state: what it lifted, and how many parts it may still look at. */
+interface Walk {
+  minBodyBytes: number;
+  lifts: Lift[];
+  partsLeft: number;
+}
+
+/**
+ * More parts than this and nothing is lifted: mailsplit refuses a message past 416 nodes anyway (mimeLimits.ts),
+ * and the walk must stay linear in the message whatever it holds.
+ */
+const MAX_PARTS = 512;
+
 /** null when the message has no body worth lifting. */
 export function liftBase64Bodies(
   message: Buffer,
   minBodyBytes = DEFAULT_MIN_LIFTED_BYTES,
 ): LiftedMessage | null {
-  const lifts: Lift[] = [];
-  walkPart(message, { start: 0, end: message.length }, 0, minBodyBytes, lifts);
-  if (lifts.length === 0) return null;
+  const walk: Walk = { minBodyBytes, lifts: [], partsLeft: MAX_PARTS };
+  walkPart(message, { start: 0, end: message.length }, 0, walk);
+  const { lifts } = walk;
+  if (lifts.length === 0 || walk.partsLeft < 0) return null;
   const bodies = new LiftedBodies(randomBytes(12).toString('hex'));
   const pieces: Buffer[] = [];
   let at = 0;
@@ -113,8 +127,9 @@ export function liftBase64Bodies(
  * One part from its first header line to its end (`part.end`: the start of the line break before its parent's next
  * delimiter, or the end of the message).
  */
-function walkPart(message: Buffer, part: Span, depth: number, minBodyBytes: number, lifts: Lift[]): void {
-  if (depth > MAX_NESTING) return;
+function walkPart(message: Buffer, part: Span, depth: number, walk: Walk): void {
+  walk.partsLeft -= 1;
+  if (depth > MAX_NESTING || walk.partsLeft < 0) return;
   const bodyStart = findBodyStart(message, part);
   if (bodyStart < 0) return;
   const headers = readHeaders(message.toString('latin1', part.start, bodyStart));
@@ -125,30 +140,23 @@ function walkPart(message: Buffer, part: Span, depth: number, minBodyBytes: numb
   const body = { start: bodyStart, end: part.end };
   if (type.startsWith('multipart/')) {
     const boundary = readBoundary(headers.contentType);
-    if (boundary) walkChildren(message, body, boundary, depth, minBodyBytes, lifts);
+    if (boundary) walkChildren(message, body, boundary, depth, walk);
     return;
   }
   if (headers.transferEncoding?.trim().toLowerCase() !== 'base64') return;
-  if (body.end - body.start >= minBodyBytes && isPlainBase64(message, body)) {
-    lifts.push({ ...body, index: lifts.length });
+  if (body.end - body.start >= walk.minBodyBytes && isPlainBase64(message, body)) {
+    walk.lifts.push({ ...body, index: walk.lifts.length });
   }
 }
 
 /** The children of a multipart whose body is `body`: each between two delimiter lines of `boundary`. */
-function walkChildren(
-  message: Buffer,
-  body: Span,
-  boundary: string,
-  depth: number,
-  minBodyBytes: number,
-  lifts: Lift[],
-): void {
+function walkChildren(message: Buffer, body: Span, boundary: string, depth: number, walk: Walk): void {
   let line = findDelimiter(message, body.start, body.end, boundary);
-  while (line && !line.closing) {
+  while (line && !line.closing && walk.partsLeft >= 0) {
     const next = findDelimiter(message, line.end, body.end, boundary);
     // An unclosed last part runs to the end of its parent: mailsplit reads it so too.
     const childEnd = next ? lineBreakBefore(message, next.start, line.end) : body.end;
-    walkPart(message, { start: line.end, end: childEnd }, depth + 1, minBodyBytes, lifts);
+    walkPart(message, { start: line.end, end: childEnd }, depth + 1, walk);
     line = next;
   }
 }
@@ -160,12 +168,14 @@ interface DelimiterLine extends Span {
 /** The next line at or after `from` that is `--boundary` or `--boundary--`, with only blanks before its line end. */
 function findDelimiter(message: Buffer, from: number, end: number, boundary: string): DelimiterLine | null {
   const dashed = `--${boundary}`;
-  let at = message.indexOf(dashed, from, 'latin1');
-  while (at >= 0 && at < end) {
+  // Searched within the span only: each byte is looked at once per level, however the message is built.
+  const span = message.subarray(0, end);
+  let at = span.indexOf(dashed, from, 'latin1');
+  while (at >= 0) {
     const atLineStart = at === from || message[at - 1] === 0x0a;
     const line = atLineStart ? readDelimiterLine(message, at + dashed.length, end) : null;
     if (line) return { start: at, end: line.end, closing: line.closing };
-    at = message.indexOf(dashed, at + 1, 'latin1');
+    at = span.indexOf(dashed, at + 1, 'latin1');
   }
   return null;
 }
@@ -200,8 +210,8 @@ function lineBreakBefore(message: Buffer, at: number, floor: number): number {
 function findBodyStart(message: Buffer, part: Span): number {
   // A part with no headers at all: its first line is already blank.
   if (message[part.start] === 0x0d && message[part.start + 1] === 0x0a) return part.start + 2;
-  const end = message.indexOf(HEADER_END, part.start);
-  return end < 0 || end + HEADER_END.length > part.end ? -1 : end + HEADER_END.length;
+  const end = message.subarray(0, part.end).indexOf(HEADER_END, part.start);
+  return end < 0 ? -1 : end + HEADER_END.length;
 }
 
 interface PartHeaders {
@@ -242,19 +252,26 @@ function readBoundary(contentType: string): string | null {
 }
 
 /**
- * The body of a base64 leaf, when all of it is base64 characters and CRLF line ends with `=` only at its end. It
+ * The body of a base64 leaf, when all of it is base64 characters and CRLF line ends, with `=` only at its end and
+ * no blank line. It
  * ends where its parent's next delimiter begins (walkChildren): with no `-` in it, no line of it can be a delimiter
  * of any multipart, so mailsplit ends it there too. A loop over the bytes: two regular expressions over the body as
  * a string cost three times as much.
  */
 function isPlainBase64(message: Buffer, body: Span): boolean {
   let padded = false;
+  // No blank line either: mailsplit would end a header block there, and the marker line has none.
+  let lineStart = true;
   for (let at = body.start; at < body.end; at += 1) {
     const kind = BYTE_KINDS[message[at]!];
-    if (kind === BASE64_CHAR && !padded) continue;
-    if (kind === PADDING) padded = true;
-    else if (kind === CR && message[at + 1] === 0x0a) at += 1;
-    else return false;
+    if (kind === BASE64_CHAR && !padded) lineStart = false;
+    else if (kind === PADDING) {
+      padded = true;
+      lineStart = false;
+    } else if (kind === CR && message[at + 1] === 0x0a && !lineStart) {
+      at += 1;
+      lineStart = true;
+    } else return false;
   }
   return true;
 }

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { FaxError } from '../../errors.js';
 import { extractDocuments } from '../extractDocuments.js';
 import type { ExtractLimits } from '../extractLimits.js';
-import { liftBase64Bodies } from '../liftBase64Bodies.js';
+import { readWholeMessage } from '../readWholeMessage.js';
 import type { FromMimeReader, ReaderError, ToMimeReader } from './protocol.js';
 
 /**
@@ -23,7 +23,7 @@ const PARSER_BUFFER = 256 * 1024;
 
 /**
  * A message up to this size is held whole until its end, then read with its large base64 bodies decoded at once
- * (liftBase64Bodies.ts); a larger one is read as it streams in. Held messages together take at most
+ * (readWholeMessage.ts); a larger one is read as it streams in. Held messages together take at most
  * HELD_BUDGET of a reader's memory: beyond it, a message streams whatever its size.
  */
 const WHOLE_MESSAGE_MAX = 4 * 1024 * 1024;
@@ -35,8 +35,10 @@ interface Task {
   /** The message's chunks while it is held whole; null once it is being read. */
   held: Buffer[] | null;
   heldBytes: number;
-  /** The parser's input, once reading has begun. */
+  /** The parser's input, once a message too large to hold is read as it streams in. */
   source: PassThrough | null;
+  /** Stops the reading of a message held whole, once it has begun. */
+  stop: AbortController | null;
   /** Bytes received and not yet acknowledged, waiting for the parser to drain. */
   waiting: number;
 }
@@ -60,35 +62,42 @@ process.on('message', (message: ToMimeReader) => {
 });
 
 function start(id: number, workDir: string, limits: Partial<ExtractLimits>): void {
-  tasks.set(id, { workDir, limits, held: [], heldBytes: 0, source: null, waiting: 0 });
+  tasks.set(id, { workDir, limits, held: [], heldBytes: 0, source: null, stop: null, waiting: 0 });
 }
 
-/**
- * Starts the parser on what was held: with its lifted bodies when the message is whole (`whole`), else as the
- * beginning of a stream the rest of the message follows into.
- */
-function beginReading(id: number, task: Task, whole: boolean): PassThrough {
+/** Takes the held chunks out of the task (and out of the reader's budget). */
+function release(task: Task): Buffer[] {
   const held = task.held ?? [];
   heldTotal -= task.heldBytes;
   task.held = null;
   task.heldBytes = 0;
+  return held;
+}
+
+/** The message arrived whole while held: read it at once. */
+function readHeld(id: number, task: Task): void {
+  const raw = Buffer.concat(release(task));
+  task.stop = new AbortController();
+  readWholeMessage(raw, task.workDir, task.limits, task.stop.signal).then(
+    (reading) => settle(id, { type: 'done', task: id, message: reading.message }),
+    (error: unknown) => settle(id, { type: 'failed', task: id, error: describe(error) }),
+  );
+}
+
+/** The message is too large to hold: the parser starts on what was held and reads the rest as it comes. */
+function beginStreaming(id: number, task: Task): void {
+  const held = release(task);
   const source = new PassThrough({ highWaterMark: PARSER_BUFFER });
   task.source = source;
   // extractDocuments hears the stream's errors while it reads; this one keeps a late one from ending the process.
   source.on('error', () => undefined);
-  const lifted = whole ? liftBase64Bodies(Buffer.concat(held)) : null;
   // A cut destroys the source, which stops the parse at every level (extractDocuments hears its input's end).
-  extractDocuments(source, task.workDir, task.limits, undefined, lifted?.bodies).then(
+  extractDocuments(source, task.workDir, task.limits).then(
     (found) => settle(id, { type: 'done', task: id, message: found }),
     (error: unknown) => settle(id, { type: 'failed', task: id, error: describe(error) }),
   );
-  if (lifted) source.end(lifted.message);
-  else {
-    // Already acknowledged: held chunks never wait on the parser's buffer.
-    for (const chunk of held) source.write(chunk);
-    if (whole) source.end();
-  }
-  return source;
+  // Already acknowledged: held chunks never wait on the parser's buffer.
+  for (const chunk of held) source.write(chunk);
 }
 
 function take(id: number, bytes: Uint8Array): void {
@@ -105,7 +114,7 @@ function take(id: number, bytes: Uint8Array): void {
       heldTotal += chunk.length;
       return send({ type: 'taken', task: id, bytes: chunk.length });
     }
-    beginReading(id, task, false);
+    beginStreaming(id, task);
   }
   // A task already answered (a refused message, read to its end by the daemon) only needs its bytes acknowledged.
   if (!task?.source || task.source.destroyed || task.source.writableEnded) {
@@ -126,22 +135,24 @@ function acknowledgeWaiting(id: number, task: Task): void {
 
 function finish(id: number): void {
   const task = tasks.get(id);
-  if (task?.held) beginReading(id, task, true);
+  if (task?.held) readHeld(id, task);
   else if (task?.source && !task.source.destroyed) task.source.end();
 }
 
 function cut(id: number, reason: string): void {
   const task = tasks.get(id);
   if (!task) return;
-  // A held message is dropped unread; the parser's failure on the cut input is the answer either way.
-  const source = task.source ?? beginReading(id, task, false);
-  source.destroy(new Error(reason));
+  const why = new Error(reason);
+  // A held message is dropped unread.
+  if (task.held) return settle(id, { type: 'failed', task: id, error: describe(why) });
+  task.stop?.abort(why);
+  task.source?.destroy(why);
 }
 
 function settle(id: number, answer: FromMimeReader): void {
   const task = tasks.get(id);
   tasks.delete(id);
-  if (task?.held) heldTotal -= task.heldBytes;
+  if (task) release(task);
   // Bytes held for a parser that stopped are released, so the daemon's side never waits for a drain that won't come.
   if (task) acknowledgeWaiting(id, task);
   send(answer);

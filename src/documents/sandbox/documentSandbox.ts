@@ -152,7 +152,8 @@ export function makeDocumentSandbox(options: DocumentSandboxOptions = {}): Docum
         const nice = priority === 'first' ? 0 : BACKGROUND_NICE;
         let child = pool.take(heapMb, nice, reusable);
         const { inputBytes } = runOptions;
-        const leanHeap = inputBytes === undefined || inputBytes > QUICK_HEAP_MAX_INPUT;
+        // Unknown, or not a number: lean.
+        const leanHeap = !(inputBytes !== undefined && inputBytes <= QUICK_HEAP_MAX_INPUT);
         const request: SandboxRequest = { task, input, leanHeap };
         let { outcome, killedFor } = await runTask(child, request, limits, log, signal);
         if (!outcome.ok && outcome.lost && !killedFor && child.tasks > 0) {
