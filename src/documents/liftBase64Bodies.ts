@@ -11,13 +11,15 @@ import { randomBytes } from 'node:crypto';
  * tree, names, small parts), so what a part is called and typed as, its number and where it sits stay mailparser's;
  * extractDocuments swaps the marker back for the decoded body (`LiftedBodies.take`).
  *
- * Only what this scan and mailparser are sure to read alike is lifted; anything unusual is left in place for
- * mailparser:
+ * Only what this scan reads plainly is lifted; anything unusual is left in place for mailparser:
  * - headers with CRLF line ends, one Content-Type and one Content-Transfer-Encoding per part, no comments in them;
  * - a multipart boundary given once, plainly (quoted or not, no RFC 2231 form), of RFC 2046's characters;
- * - a body of base64 characters and CRLF line ends only, `=` only at its end: with no `-` in it, no line of it can
- *   be a delimiter, so it ends where mailsplit ends it (at its parent's next delimiter line: docs/dependencies.md, mailparser);
+ * - a body of base64 characters and CRLF line ends only, no blank line, `=` only at its end: with no `-` in it, no
+ *   line of it can be a delimiter (docs/dependencies.md, mailparser);
  * - nothing inside `message/*` parts (forwards, digests) or `multipart/digest`.
+ * This is not a MIME parser and may still see a structure otherwise than mailsplit does (a boundary libmime reads
+ * differently, a delimiter line only mailsplit accepts): readWholeMessage.ts keeps the lifted reading only when every
+ * marker came back whole, and reads the message the plain way otherwise.
  */
 export interface LiftedMessage {
   /** The message with the lifted bodies replaced by their markers: what mailparser reads. */
