@@ -50,6 +50,8 @@ async function main(): Promise<void> {
       mib: { type: 'string', default: '49.9' },
       runs: { type: 'string', default: '3' },
       json: { type: 'string' },
+      // One 200 KB fax through first: the 50 MB PDF then meets children that already did a small task.
+      'small-first': { type: 'boolean', default: false },
     },
   });
   const workDir = mkdtempSync(path.join(tmpdir(), 'fb-bench-memory-'));
@@ -59,6 +61,9 @@ async function main(): Promise<void> {
     const pdf = await makeBenchPdf({ pages: 3, targetBytes: Math.floor(Number(values.mib) * MiB) });
     writeFileSync(pdfFile, pdf);
     const pdfBytes = pdf.length;
+    const smallFile = path.join(workDir, 'small.eml');
+    const small = await makeBenchPdf({ pages: 3, targetBytes: 200 * 1024 });
+    writeFileSync(smallFile, makeBenchMessage({ pdf: small, from: BENCH_SENDER, to: RECIPIENT }));
     const messageFile = path.join(workDir, 'big.eml');
     writeFileSync(
       messageFile,
@@ -79,7 +84,8 @@ async function main(): Promise<void> {
       for (const mode of values.telnyx.split(',') as TelnyxMode[]) {
         // A fresh daemon (and data dir) each time: VmHWM only ever grows.
         const dataDir = path.join(workDir, `daemon-${mode}-${run}`);
-        const figures = await measureOnce(mode, messageFile, pdfBytes, dataDir);
+        const warmFile = values['small-first'] ? smallFile : null;
+        const figures = await measureOnce(mode, messageFile, pdfBytes, dataDir, warmFile);
         console.log(`${mode} run ${run}: ${JSON.stringify(figures)}`);
         results.push(figures);
         rmSync(dataDir, { recursive: true, force: true });
@@ -123,6 +129,7 @@ async function measureOnce(
   messageFile: string,
   pdfBytes: number,
   dataDir: string,
+  warmFile: string | null,
 ): Promise<MemoryFigures> {
   mkdirSync(dataDir, { recursive: true });
   // The default 70MB SIZE limit holds a 49.9 MiB PDF in base64 (~68 MiB) with little room; 80MB removes doubt.
@@ -133,7 +140,23 @@ async function measureOnce(
   });
   const db = openDaemonDb(dataDir);
   const pid = faxbridge.daemon.pid;
+  const before = warmFile ? 1 : 0;
   try {
+    if (warmFile) {
+      await runSmtpSource({
+        port: faxbridge.daemon.smtpPort,
+        sessions: 1,
+        messages: 1,
+        file: warmFile,
+        reuseConnections: false,
+        from: BENCH_SENDER,
+        to: RECIPIENT,
+      });
+      const warmDeadline = performance.now() + 60_000;
+      while (db.counts().delivered < 1 && performance.now() < warmDeadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
     // Let start-up garbage settle so "idle" means idle (and wait out other sessions' load on this machine).
     await new Promise((resolve) => setTimeout(resolve, 2000));
     await waitForIdleMachine(180_000);
@@ -154,17 +177,19 @@ async function measureOnce(
     const smtpMs = result.wallMs;
     const after250 = readProcSample(pid);
     const queued = db.counts();
-    if (result.exitCode !== 0 || result.stderr.trim() || queued.jobs !== 1) {
+    if (result.exitCode !== 0 || result.stderr.trim() || queued.jobs !== before + 1) {
       throw new Error(`the daemon did not queue the 50 MB PDF: ${result.stderr} ${JSON.stringify(queued)}`);
     }
 
     // Telnyx (the simulator) fetches the media URL right after POST /v2/faxes; delivery follows a few steps later.
     const deadline = performance.now() + 180_000;
-    while (db.counts().delivered + db.counts().failed < 1 && performance.now() < deadline) {
+    while (db.counts().delivered + db.counts().failed < before + 1 && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const counts = db.counts();
-    if (counts.delivered !== 1) throw new Error(`the fax was not delivered: ${JSON.stringify(counts)}`);
+    if (counts.delivered !== before + 1) {
+      throw new Error(`the fax was not delivered: ${JSON.stringify(counts)}`);
+    }
     const deliveredMs = performance.now() - measureStarted;
     const afterDelivery = readProcSample(pid);
     const samples = sampler.stop();
