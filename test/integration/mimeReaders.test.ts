@@ -166,11 +166,11 @@ describe('MIME readers', () => {
       10_000,
       'the daemon to log the message it dropped',
     );
+    await waitFor(() => workFiles(env!).length === 0, 10_000, 'nothing left of the dropped message');
 
     const next = await faxTo(env.smtpPort, '+15551230034', pdf);
     expect(next.response).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230034$/);
     expect(readerPids()).toEqual([reader]);
-    expect(workFiles(env)).toEqual([]);
     const jobs = await env.daemon.store.listJobs({ limit: 10 });
     expect(jobs.map((job) => job.to_number)).toEqual(['+15551230034']);
   });
