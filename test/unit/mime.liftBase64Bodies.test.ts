@@ -207,6 +207,26 @@ describe('liftBase64Bodies: read as mailparser reads it', () => {
       pdf,
     ];
     const xbin = ['Content-Type: application/octet-stream; name=x.bin', '', 'hello'];
+    // A multipart `o` holding a multipart `m`: a text part (`inner`, then the PDF) inside.
+    const nested = (inner: string[]): Buffer =>
+      crlf(
+        [
+          ...head,
+          'Content-Type: multipart/mixed; boundary=o',
+          '',
+          '--o',
+          'Content-Type: multipart/mixed; boundary=m',
+          '',
+          '--m',
+          'Content-Type: text/plain',
+          '',
+          ...inner,
+          ...pdfPart('m'),
+          '--m--',
+          '--o--',
+          '',
+        ].join('\n'),
+      );
     const cases: Record<string, Buffer> = {
       // libmime keeps the space of an unquoted boundary; a scan that stops at it finds `--a` lines.
       'an unquoted boundary with a space': crlf(
@@ -269,25 +289,7 @@ describe('liftBase64Bodies: read as mailparser reads it', () => {
         ].join('\n'),
       ),
       'an outer delimiter ended by a bare LF inside an inner multipart': Buffer.from(
-        crlf(
-          [
-            ...head,
-            'Content-Type: multipart/mixed; boundary=o',
-            '',
-            '--o',
-            'Content-Type: multipart/mixed; boundary=m',
-            '',
-            '--m',
-            'Content-Type: text/plain',
-            '',
-            'hi@@LF@@--o@@LF@@Content-Type: application/octet-stream; name=x.bin',
-            '',
-            ...pdfPart('m'),
-            '--m--',
-            '--o--',
-            '',
-          ].join('\n'),
-        )
+        nested(['hi@@LF@@--o@@LF@@Content-Type: application/octet-stream; name=x.bin', ''])
           .toString('latin1')
           .replace(/@@LF@@/g, '\n'),
         'latin1',
@@ -307,26 +309,11 @@ describe('liftBase64Bodies: read as mailparser reads it', () => {
           '',
         ].join('\n'),
       ),
-      'an outer delimiter with 1000 blanks inside an inner multipart': crlf(
-        [
-          ...head,
-          'Content-Type: multipart/mixed; boundary=o',
-          '',
-          '--o',
-          'Content-Type: multipart/mixed; boundary=m',
-          '',
-          '--m',
-          'Content-Type: text/plain',
-          '',
-          'hi',
-          `--o${' '.repeat(1000)}`,
-          ...xbin.slice(0, 2),
-          ...pdfPart('m'),
-          '--m--',
-          '--o--',
-          '',
-        ].join('\n'),
-      ),
+      'an outer delimiter with 1000 blanks inside an inner multipart': nested([
+        'hi',
+        `--o${' '.repeat(1000)}`,
+        ...xbin.slice(0, 2),
+      ]),
     };
     for (const [name, raw] of Object.entries(cases)) {
       const plain = await read(raw, false);
