@@ -154,14 +154,6 @@ describe('a resend after reconciliation, settled by its webhook while it waited 
         20_000,
         'the uncertain attempt reconciled',
       );
-      // Decided to send it again (and so about to wait for the slot): the event must come after this, or the job is
-      // simply delivered before any resend is on its way, and the path under test is never taken.
-      await waitFor(
-        () =>
-          lines.some((line) => line.includes('reconciled: Telnyx has no fax for this attempt; sending it')),
-        20_000,
-        'the resend decided',
-      );
 
       // Telnyx made the fax after all, and its final event arrives while the resend waits for the slot.
       const body = deliveredEventBody({
