@@ -120,9 +120,12 @@ describe('a resend after reconciliation, settled by its webhook while it waited 
     });
     try {
       simulator.webhookMode('drop');
-      // The first call: 500 and no fax (uncertain, reconciled later). The second, the other job's: Telnyx keeps it
-      // 15 s, holding the only slot while the first job comes back (2.5-5 s later), finds no fax and waits to resend.
-      simulator.injectResponses('POST /faxes', [{}, { hangMs: 15_000 }]);
+      // The first call: 500 and no fax (uncertain, reconciled later), answered after 5 s so that the other job's
+      // transmitted PDF (built meanwhile in a niced background child, slow under a full test run's load) is ready and
+      // its call is next for the only slot. That second call: Telnyx keeps it 15 s, holding the slot while the first
+      // job comes back (2.5-5 s after its 500), finds no fax and waits to resend. Answered at once, the first call
+      // could let the first job's resend come before the other job's call and take the hang itself.
+      simulator.injectResponses('POST /faxes', [{ hangMs: 5_000 }, { hangMs: 15_000 }]);
       const numbers = ['+15552100101', '+15552100102'];
       const sent = await sendMail(env.smtpPort, {
         from: 'alice@example.com',
