@@ -31,13 +31,16 @@ export function readProcSample(pid: number): ProcSample {
   };
 }
 
-/**
- * CPU of `pid` and of every process it started: its live descendants (the daemon's warm document-sandbox
- * children) and those it has already waited for (cutime + cstime). The daemon's own work includes the PDF checks
- * it hands to a child; without this they would count as another session's load and discard every run.
- */
-export function treeCpuMs(pid: number): number {
-  const stats = new Map<number, { ppid: number; own: number; reaped: number }>();
+/** Every process's parent and CPU from /proc/PID/stat: its own (utime + stime) and its waited-for children's. */
+interface ProcCpu {
+  ppid: number;
+  ownMs: number;
+  reapedMs: number;
+}
+
+function readAllProcCpu(): Map<number, ProcCpu> {
+  const stats = new Map<number, ProcCpu>();
+  const ms = (ticks: number): number => (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
@@ -46,22 +49,32 @@ export function treeCpuMs(pid: number): number {
       // Fields 4 (ppid), 14-15 (utime, stime) and 16-17 (cutime, cstime) of stat(5); `fields` starts at field 3.
       stats.set(Number(name), {
         ppid: Number(fields[1]),
-        own: Number(fields[11]) + Number(fields[12]),
-        reaped: Number(fields[13]) + Number(fields[14]),
+        ownMs: ms(Number(fields[11]) + Number(fields[12])),
+        reapedMs: ms(Number(fields[13]) + Number(fields[14])),
       });
     } catch {
       // the process ended while we looked
     }
   }
-  let ticks = 0;
+  return stats;
+}
+
+/**
+ * CPU of `pid` and of every process it started: its live descendants (the daemon's warm document-sandbox
+ * children) and those it has already waited for (cutime + cstime). The daemon's own work includes the PDF checks
+ * it hands to a child; without this they would count as another session's load and discard every run.
+ */
+export function treeCpuMs(pid: number): number {
+  const stats = readAllProcCpu();
+  let total = 0;
   const walk = (at: number): void => {
     const entry = stats.get(at);
     if (!entry) return;
-    ticks += entry.own + entry.reaped;
+    total += entry.ownMs + entry.reapedMs;
     for (const [child, info] of stats) if (info.ppid === at) walk(child);
   };
   walk(pid);
-  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  return total;
 }
 
 /**
@@ -70,22 +83,14 @@ export function treeCpuMs(pid: number): number {
  * before and after a run and subtract (`subtractCpu`) to see where the work went.
  */
 export function childCpuByScript(pid: number): Map<string, number> {
-  const byScript = new Map<string, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+  const stats = readAllProcCpu();
+  const byScript = new Map([['ended children', stats.get(pid)?.reapedMs ?? 0]]);
+  for (const [child, info] of stats) {
+    if (info.ppid !== pid) continue;
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(name) === pid) {
-        const reaped = ((Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS_PER_SECOND;
-        byScript.set('ended children', (byScript.get('ended children') ?? 0) + reaped);
-        continue;
-      }
-      if (Number(fields[1]) !== pid) continue;
-      const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      const args = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0').filter(Boolean);
       const script = basename(args.at(-1) ?? 'unknown');
-      const own = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-      byScript.set(script, (byScript.get(script) ?? 0) + own);
+      byScript.set(script, (byScript.get(script) ?? 0) + info.ownMs);
     } catch {
       // the process ended while we looked
     }
