@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { openSmtpDialogue, toDataBytes } from '../test/helpers/smtpDialogue.js';
 import { makeBenchMessage } from './lib/benchMessage.js';
 import { makeBenchPdf } from './lib/benchPdf.js';
 import { BENCH_SENDER, startFaxbridge } from './lib/startFaxbridge.js';
@@ -29,14 +29,8 @@ const { values } = parseArgs({
 const to = '+15551234567@fax.localhost';
 const dataDir = mkdtempSync(path.join(tmpdir(), 'fb-bench-latency-'));
 const pdf = await makeBenchPdf({ pages: 3, targetBytes: 200 * 1024 });
-// CRLF line ends and dot-stuffing, as an SMTP client sends it; the message is the ingest bench's.
-const message = Buffer.from(
-  makeBenchMessage({ pdf, from: BENCH_SENDER, to })
-    .toString('latin1')
-    .replace(/\r?\n/g, '\r\n')
-    .replace(/\r\n\./g, '\r\n..'),
-  'latin1',
-);
+// The ingest bench's message, as an SMTP client sends it after the 354.
+const data = `${toDataBytes(makeBenchMessage({ pdf, from: BENCH_SENDER, to }))}\r\n.\r\n`;
 const under = await startFaxbridge({ mode: 'external', dataDir, stepMs: 60_000 });
 try {
   process.stdout.write('| sessions | step | median ms | p90 ms |\n| --- | --- | --- | --- |\n');
@@ -66,42 +60,30 @@ try {
 }
 
 /** One transaction on a new connection; rejects on any reply that is not the expected success. */
-function transaction(port: number): Promise<Record<Step, number>> {
-  const commands: Array<[Step, string | Buffer, RegExp]> = [
-    ['greeting', '', /^220/],
-    ['EHLO', 'EHLO bench.example\r\n', /^250/],
-    ['MAIL', `MAIL FROM:<${BENCH_SENDER}>\r\n`, /^250/],
-    ['RCPT', `RCPT TO:<${to}>\r\n`, /^250/],
-    ['DATA', 'DATA\r\n', /^354/],
-    ['message', Buffer.concat([message, Buffer.from('\r\n.\r\n')]), /^250/],
-    ['QUIT', 'QUIT\r\n', /^221/],
-  ];
-  return new Promise((resolve, reject) => {
-    const times = {} as Record<Step, number>;
-    const socket = net.connect(port, '127.0.0.1');
-    let pending = '';
-    let step = 0;
-    let since = performance.now();
-    socket.on('error', reject);
-    socket.on('data', (data: Buffer) => {
-      pending += data.toString('latin1');
-      for (let match = /^(\d{3})([ -])[^\r\n]*\r\n/.exec(pending); match;) {
-        pending = pending.slice(match[0].length);
-        if (match[2] === ' ') {
-          const [name, , expected] = commands[step]!;
-          if (!expected.test(match[0])) return reject(new Error(`${name}: ${match[0].trim()}`));
-          const now = performance.now();
-          times[name] = now - since;
-          since = now;
-          step += 1;
-          if (step === commands.length) {
-            socket.end();
-            return resolve(times);
-          }
-          socket.write(commands[step]![1]);
-        }
-        match = /^(\d{3})([ -])[^\r\n]*\r\n/.exec(pending);
-      }
+async function transaction(port: number): Promise<Record<Step, number>> {
+  const times = {} as Record<Step, number>;
+  let since = performance.now();
+  const dialogue = await openSmtpDialogue(port);
+  const step = async (name: Step, expected: RegExp, exchange: () => Promise<string>): Promise<void> => {
+    const reply = await exchange();
+    if (!expected.test(reply)) throw new Error(`${name}: ${reply}`);
+    const now = performance.now();
+    times[name] = now - since;
+    since = now;
+  };
+  try {
+    await step('greeting', /^220/, () => dialogue.reply());
+    await step('EHLO', /^250/, () => dialogue.command('EHLO bench.example'));
+    await step('MAIL', /^250/, () => dialogue.command(`MAIL FROM:<${BENCH_SENDER}>`));
+    await step('RCPT', /^250/, () => dialogue.command(`RCPT TO:<${to}>`));
+    await step('DATA', /^354/, () => dialogue.command('DATA'));
+    await step('message', /^250/, () => {
+      dialogue.write(data);
+      return dialogue.reply(60_000);
     });
-  });
+    await step('QUIT', /^221/, () => dialogue.command('QUIT'));
+  } finally {
+    dialogue.close();
+  }
+  return times;
 }
