@@ -213,8 +213,9 @@ async function handleAttachment(
   // Whoever reads the content sees its errors; this keeps one that arrives between two reads from being uncaught.
   received.content.on('error', ignoreError);
   try {
-    // Lifted bodies are the message's own (liftBase64Bodies.ts does not look inside forwards or signatures).
-    if (run.lifted && task.depth === 0) part = await restoreLiftedBody(received, run.lifted);
+    // Lifted bodies are the message's own (liftBase64Bodies.ts does not look inside forwards or signatures); once
+    // every one is given back, the parts after them are read as they come, not looked at first.
+    if (run.lifted?.count && task.depth === 0) part = await restoreLiftedBody(received, run.lifted);
     // The message's text is never faxed: read through and dropped, except the start of the message's own first
     // body, which a cover page shows as comments (plain text preferred over HTML).
     if (isMessageBody(part)) return await readBody(part, task);
