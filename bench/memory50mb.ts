@@ -141,21 +141,28 @@ async function measureOnce(
   const db = openDaemonDb(dataDir);
   const pid = faxbridge.daemon.pid;
   const before = warmFile ? 1 : 0;
+  // One message, one new connection, from smtp-source in its own process (as in the ingest bench).
+  const send = (file: string) =>
+    runSmtpSource({
+      port: faxbridge.daemon.smtpPort,
+      sessions: 1,
+      messages: 1,
+      file,
+      reuseConnections: false,
+      from: BENCH_SENDER,
+      to: RECIPIENT,
+    });
+  /** Until `count` faxes have ended (delivered or failed), or `timeoutMs`. */
+  const faxesEnded = async (count: number, timeoutMs: number): Promise<void> => {
+    const deadline = performance.now() + timeoutMs;
+    while (db.counts().delivered + db.counts().failed < count && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
   try {
     if (warmFile) {
-      await runSmtpSource({
-        port: faxbridge.daemon.smtpPort,
-        sessions: 1,
-        messages: 1,
-        file: warmFile,
-        reuseConnections: false,
-        from: BENCH_SENDER,
-        to: RECIPIENT,
-      });
-      const warmDeadline = performance.now() + 60_000;
-      while (db.counts().delivered < 1 && performance.now() < warmDeadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await send(warmFile);
+      await faxesEnded(1, 60_000);
     }
     // Let start-up garbage settle so "idle" means idle (and wait out other sessions' load on this machine).
     await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -164,16 +171,8 @@ async function measureOnce(
     const sampler = startRssSampler(pid, 50);
     const childSampler = startChildPeakSampler(pid, 20);
     const measureStarted = performance.now();
-    // The client is smtp-source in its own process (as in the ingest bench), so this process only samples.
-    const result = await runSmtpSource({
-      port: faxbridge.daemon.smtpPort,
-      sessions: 1,
-      messages: 1,
-      file: messageFile,
-      reuseConnections: false,
-      from: BENCH_SENDER,
-      to: RECIPIENT,
-    });
+    // The client is smtp-source in its own process, so this process only samples.
+    const result = await send(messageFile);
     const smtpMs = result.wallMs;
     const after250 = readProcSample(pid);
     const queued = db.counts();
@@ -182,10 +181,7 @@ async function measureOnce(
     }
 
     // Telnyx (the simulator) fetches the media URL right after POST /v2/faxes; delivery follows a few steps later.
-    const deadline = performance.now() + 180_000;
-    while (db.counts().delivered + db.counts().failed < before + 1 && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await faxesEnded(before + 1, 180_000);
     const counts = db.counts();
     if (counts.delivered !== before + 1) {
       throw new Error(`the fax was not delivered: ${JSON.stringify(counts)}`);
