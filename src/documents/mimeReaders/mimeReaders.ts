@@ -60,8 +60,9 @@ const DEFAULTS: Required<MimeReadersOptions> = {
   // Starting a reader and its parser costs ~0.4 s of CPU, so a reader is kept between messages that come a few
   // seconds apart.
   idleMs: 30 * SECOND,
-  // A message is read as a stream: a reader holds a few hundred KB per message, and its top-level headers (up to
-  // their 1 MB limit) for as long as it reads it; the cap leaves room for many such messages at once.
+  // A reader holds a message of up to 4 MB whole until its end (32 MB of them at most, readerEntry.ts) and reads a
+  // larger one as a stream, a few hundred KB at a time; with the top-level headers (up to their 1 MB limit) and the
+  // decoded bodies of the message being read, the cap leaves room for many messages at once.
   heapMb: 256,
 };
 /** The end of a reader's stderr that is kept, to tell V8's fatal "heap limit" from any other end. */
