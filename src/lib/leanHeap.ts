@@ -45,6 +45,16 @@ export function useLeanHeap(extraFlags: readonly string[] = []): void {
 }
 
 /**
+ * How far past what is live a child's heap may grow before V8 collects it whole, while the child works on small
+ * inputs only: to four times. V8's own rule scales with the heap limit, and under the limits our children run with
+ * (256-576 MB) it allows only ~1.3-1.5 times, so a child collected its whole heap every few messages: full
+ * collections were half of a 200 KB PDF check's time and a large part of a MIME reader's. 4.8 ms of CPU per check
+ * became 2.5-2.8, and a reader's 7.5-8.5 ms per message 5.4-5.8 (bench/README.md, ninth session). What it costs is
+ * memory kept between collections: a few tens of MB per child at most under a burst of small messages.
+ */
+export const QUICK_HEAP_GROWING_PERCENT = 300;
+
+/**
  * For a process that works on inputs of every size (a document sandbox child): `--optimize-for-size` only while it
  * works on a large one. A 200 KB PDF's check took 6.1-6.6 ms of a child's CPU with it and 4.1-4.4 without
  * (bench/README.md, eighth session): its cost is V8's compilers holding back, paid on every small document, while
@@ -53,6 +63,16 @@ export function useLeanHeap(extraFlags: readonly string[] = []): void {
  */
 export function optimizeForSize(on: boolean): void {
   setFlagsFromString(on ? '--optimize-for-size' : '--no-optimize-for-size');
+  growHeapFreely(!on);
+}
+
+/**
+ * The old generation allowed to grow QUICK_HEAP_GROWING_PERCENT past what is live (on), or V8's own rule again
+ * (off: the flag's 0 means "not set"), for a process whose inputs are small for now. Takes effect at the next
+ * collection.
+ */
+export function growHeapFreely(on: boolean): void {
+  setFlagsFromString(`--heap-growing-percent=${on ? QUICK_HEAP_GROWING_PERCENT : 0}`);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 
 import { FaxError } from '../../errors.js';
+import { growHeapFreely } from '../../lib/leanHeap.js';
 import { extractDocuments } from '../extractDocuments.js';
 import type { ExtractLimits } from '../extractLimits.js';
 import { readWholeMessage } from '../readWholeMessage.js';
@@ -45,6 +46,14 @@ interface Task {
 
 const tasks = new Map<number, Task>();
 let heldTotal = 0;
+/**
+ * Messages being read as they stream in. While there is none, the reader's messages are small (held whole, 4 MB at
+ * most) and its heap may grow well past what is live before V8 collects it (leanHeap.ts, growHeapFreely); while a
+ * large one streams, V8's own rule keeps the heap near what is live, as for the 50 MB message of
+ * bench/memory50mb.ts.
+ */
+let streaming = 0;
+growHeapFreely(true);
 
 process.on('message', (message: ToMimeReader) => {
   switch (message.type) {
@@ -89,6 +98,8 @@ function beginStreaming(id: number, task: Task): void {
   const held = release(task);
   const source = new PassThrough({ highWaterMark: PARSER_BUFFER });
   task.source = source;
+  streaming += 1;
+  if (streaming === 1) growHeapFreely(false);
   // extractDocuments hears the stream's errors while it reads; this one keeps a late one from ending the process.
   source.on('error', () => undefined);
   // A cut destroys the source, which stops the parse at every level (extractDocuments hears its input's end).
@@ -153,6 +164,10 @@ function settle(id: number, answer: FromMimeReader): void {
   const task = tasks.get(id);
   tasks.delete(id);
   if (task) release(task);
+  if (task?.source) {
+    streaming -= 1;
+    if (streaming === 0) growHeapFreely(true);
+  }
   // Bytes held for a parser that stopped are released, so the daemon's side never waits for a drain that won't come.
   if (task) acknowledgeWaiting(id, task);
   send(answer);
