@@ -1,4 +1,7 @@
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 
@@ -18,10 +21,10 @@ import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/
 /** This process's MIME readers: the in-process test daemon starts them. */
 const readerPids = (): number[] => mimeReaderPids(process.pid);
 
-/** A message with one PDF, split where the test pauses: the first part holds the headers and half the PDF. */
-function splitMessage(pdf: Buffer, to: string): [string, string] {
+/** A message with one PDF, split where the test pauses: the first part holds the headers and `share` of the PDF. */
+function splitMessage(pdf: Buffer, to: string, share = 0.5): [string, string] {
   const base64 = pdf.toString('base64').replace(/.{76}/g, '$&\r\n');
-  const half = Math.floor(base64.length / 2);
+  const half = Math.floor(base64.length * share);
   const head = [
     'From: alice@example.com',
     `To: ${to}`,
@@ -38,15 +41,20 @@ function splitMessage(pdf: Buffer, to: string): [string, string] {
   return [head + base64.slice(0, half), `${base64.slice(half)}\r\n--b1--\r\n.\r\n`];
 }
 
-/** Opens a transaction and sends the first half of its message; the reader has then begun reading it. */
-async function startMessage(port: number, to: string, pdf: Buffer): Promise<[SmtpDialogue, string]> {
+/** Opens a transaction and sends the first half (or `share`) of its message; the reader has then begun reading it. */
+async function startMessage(
+  port: number,
+  to: string,
+  pdf: Buffer,
+  share?: number,
+): Promise<[SmtpDialogue, string]> {
   const dialogue = await openSmtpDialogue(port);
   await dialogue.reply();
   await dialogue.command('EHLO test.example');
   expect(await dialogue.command('MAIL FROM:<alice@example.com>')).toMatch(/^250/);
   expect(await dialogue.command(`RCPT TO:<${to}>`)).toMatch(/^250/);
   expect(await dialogue.command('DATA')).toMatch(/^354/);
-  const [first, rest] = splitMessage(pdf, to);
+  const [first, rest] = splitMessage(pdf, to, share);
   dialogue.write(first);
   return [dialogue, rest];
 }
@@ -175,6 +183,63 @@ describe('MIME readers', () => {
     expect(jobs.map((job) => job.to_number)).toEqual(['+15551230034']);
   });
 
+  it('messages held whole fill a reader up to 32 MB: the one that does not fit is read as it streams in, and every message is faxed as sent', async () => {
+    env = await startTestDaemon({ mimeReaders: { readers: 1 } });
+    // Each message is just under the 4 MB a reader holds whole; eight of them nearly fill its 32 MB, the ninth
+    // does not fit. Each PDF differs, so each job must come with its own document.
+    const pdfs = await Promise.all(
+      Array.from({ length: 9 }, (_, index) => makePdf(1, { padBytes: 2_900_000 + index })),
+    );
+    const rests: Array<[SmtpDialogue, string]> = [];
+    for (const [index, pdf] of pdfs.entries()) {
+      const sent = await startMessage(env.smtpPort, `+1555123006${index}@fax.localhost`, pdf, 0.99);
+      dialogues.push(sent[0]);
+      rests.push(sent);
+    }
+    // A held message writes nothing before its end; the one that streams writes its part as it arrives.
+    await waitFor(() => workFiles(env!).length > 0, 20_000, 'a message to be read as it streams in');
+    for (const [dialogue, rest] of rests) dialogue.write(rest);
+    for (const [dialogue] of rests) expect(await dialogue.reply(30_000)).toMatch(/^250 2\.0\.0 Queued /);
+
+    const jobs = await env.daemon.store.listJobs({ limit: 20 });
+    expect(jobs).toHaveLength(9);
+    for (const [index, pdf] of pdfs.entries()) {
+      const job = jobs.find((row) => row.to_number === `+1555123006${index}`);
+      const message = await env.daemon.store.getMessage(job!.message_row_id);
+      const document = await env.daemon.store.getDocument(message!.document_id);
+      const stored = readFileSync(path.join(env.dataDir, 'documents', document!.storage_key));
+      expect(sha256(stored)).toBe(sha256(pdf));
+    }
+  });
+
+  it("the daemon's NODE_OPTIONS (an agent's --require, say) do not reach its readers and sandbox children", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fb-node-options-'));
+    const loadedBy = path.join(dir, 'loaded-by.txt');
+    const agent = path.join(dir, 'agent.cjs');
+    writeFileSync(loadedBy, '');
+    writeFileSync(
+      agent,
+      `require('node:fs').appendFileSync(${JSON.stringify(loadedBy)}, process.pid + '\\n');\n`,
+    );
+    const saved = process.env.NODE_OPTIONS;
+    process.env.NODE_OPTIONS = `${saved ?? ''} --require ${agent}`;
+    try {
+      // Any other node process started with this environment loads the agent.
+      const control = spawnSync(process.execPath, ['-e', ''], { env: process.env });
+      expect(readFileSync(loadedBy, 'utf8').trim().split('\n')).toEqual([String(control.pid)]);
+
+      env = await startTestDaemon();
+      const sent = await faxTo(env.smtpPort, '+15551230071', await makePdf(1));
+      expect(sent.response).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230071$/);
+      expect(readerPids().length).toBeGreaterThan(0);
+    } finally {
+      if (saved === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = saved;
+    }
+    expect(readFileSync(loadedBy, 'utf8').trim().split('\n')).toHaveLength(1);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it("a work folder that cannot be written is the fax storage's fault: 451 4.3.0, not a refusal of the message", async () => {
     env = await startTestDaemon();
     const pdf = await makePdf(1);
@@ -201,3 +266,7 @@ describe('MIME readers', () => {
     expect(await env.daemon.store.listJobs({ limit: 10 })).toHaveLength(0);
   });
 });
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

@@ -110,12 +110,23 @@ export function forkWithHeapLimit(
   const child = fork(script, [], {
     // Only our flags: a test runner's or debugger's would change how the child behaves.
     execArgv: [`--max-old-space-size=${heapMb}`],
+    env: withoutNodeOptions(process.env),
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     serialization,
   });
   child.stderr?.setEncoding('utf8');
   child.on('error', () => undefined);
   return child;
+}
+
+/**
+ * The daemon's environment without NODE_OPTIONS, which node reads before its command line: what an operator sets
+ * there for the daemon (an APM agent's `--require`, `--inspect`, a heap size) is not for processes that read
+ * strangers' documents under limits of their own.
+ */
+function withoutNodeOptions(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_OPTIONS: _dropped, ...rest } = env;
+  return rest;
 }
 
 function forkChild(heapMb: number, nice: number, onGone: (child: SandboxChild) => void): SandboxChild {
