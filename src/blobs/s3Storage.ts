@@ -14,6 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 import { FaxError } from '../errors.js';
+import { keepHeapTightWhile, LARGE_STREAM_BYTES } from '../lib/leanHeap.js';
 import { MB, SECOND } from '../lib/units.js';
 import type { DocumentStorage } from './documentStorage.js';
 
@@ -83,12 +84,14 @@ export function makeS3Storage(options: S3StorageOptions): S3DocumentStorage {
       const Key = objectKey(key);
       try {
         const { size } = await stat(sourcePath);
+        const body = createReadStream(sourcePath);
+        if (size >= LARGE_STREAM_BYTES) keepHeapTightWhile(body);
         const upload = new Upload({
           client,
           params: {
             Bucket: bucket,
             Key,
-            Body: createReadStream(sourcePath),
+            Body: body,
             ContentType: contentType,
             ContentLength: size,
             ServerSideEncryption: serverSideEncryption as ServerSideEncryption | undefined,
@@ -113,7 +116,9 @@ export function makeS3Storage(options: S3StorageOptions): S3DocumentStorage {
       const Key = objectKey(key);
       try {
         const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
-        return { stream: response.Body as Readable, size: response.ContentLength ?? 0 };
+        const stream = response.Body as Readable;
+        if (!((response.ContentLength ?? Infinity) < LARGE_STREAM_BYTES)) keepHeapTightWhile(stream);
+        return { stream, size: response.ContentLength ?? 0 };
       } catch (error) {
         if (isMissing(error))
           throw new FaxError('not_found', `document ${key} is not stored`, { cause: error });

@@ -1,4 +1,5 @@
 import { PerformanceObserver } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -24,11 +25,26 @@ import { runInNewContext } from 'node:vm';
 export const LEAN_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--optimize-for-size'] as const;
 
 /**
- * What the daemon runs with once it is up: V8's own compilers, and the old generation allowed to grow 20 % past
- * what is live before it is collected, which is what kept a 50 MB PDF's Buffers from piling up
- * (`--optimize-for-size` lets it grow up to twice; the default up to four times).
+ * What the daemon runs with once it is up: V8's own compilers, and the old generation allowed to grow 100 % past
+ * what is live before it is collected (V8's own rule under no heap limit allows up to four times). With 20 %, its
+ * setting until the ninth session, the daemon collected its whole heap every few messages under a burst: 6.7-7.6
+ * ms of its CPU per message against 4.9-5.6 (bench/profileIngest.ts, bench/README.md ninth session).
  */
-export const RELAXED_HEAP_FLAGS = ['--no-optimize-for-size', '--heap-growing-percent=20'] as const;
+export const RELAXED_HEAP_FLAGS = ['--no-optimize-for-size', '--heap-growing-percent=100'] as const;
+
+/**
+ * What the daemon runs with while a large document streams through it (keepHeapTightWhile): the old generation
+ * and the memory outside it that Buffers hold may grow only 20 % past what is live before V8 collects, so the
+ * stream's dead Buffers do not pile up. With 100 % the 50 MB PDF's delivery (its media fetch) peaked at 128-134 MiB
+ * on Node 24 instead of 117-122 (bench/memory50mb.ts).
+ */
+export const TIGHT_HEAP_FLAG = '--heap-growing-percent=20';
+
+/** A document of this size or more, streamed through the daemon, keeps its heap tight (keepHeapTightWhile). */
+export const LARGE_STREAM_BYTES = 8 * 1024 * 1024;
+
+let relaxed = false;
+let tightWhile = 0;
 
 /**
  * The size of the young generation (V8's `new_space`, as getHeapSpaceStatistics tells it) past which it stops
@@ -84,6 +100,28 @@ export function relaxLeanHeap(): void {
   collectNow();
   for (const flag of RELAXED_HEAP_FLAGS) setFlagsFromString(flag);
   capYoungGeneration(YOUNG_GENERATION_CAP);
+  relaxed = true;
+}
+
+/**
+ * The daemon's heap kept tight (TIGHT_HEAP_FLAG) from now until `stream` closes, for a document of
+ * LARGE_STREAM_BYTES or more (or of unknown size) passing through it: document storage's reads and S3 uploads, a
+ * received fax's download. The first such stream also collects at once: V8 sets the next collection's threshold
+ * at the end of each collection, so without it the threshold the relaxed setting left would hold for this
+ * stream's first tens of MB. Only in a daemon that relaxeLeanHeap relaxed (the CLI's commands and tests keep V8's
+ * settings).
+ */
+export function keepHeapTightWhile(stream: Readable): void {
+  if (!relaxed || stream.closed) return;
+  tightWhile += 1;
+  if (tightWhile === 1) {
+    setFlagsFromString(TIGHT_HEAP_FLAG);
+    collectNow();
+  }
+  stream.once('close', () => {
+    tightWhile -= 1;
+    if (tightWhile === 0) for (const flag of RELAXED_HEAP_FLAGS) setFlagsFromString(flag);
+  });
 }
 
 /** Given at run time only, once the daemon is up (collectNow). */

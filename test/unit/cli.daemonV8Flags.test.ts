@@ -7,7 +7,9 @@ import { DAEMON_ONLY_V8_FLAGS } from '../../src/cli/daemonV8Flags.js';
 import {
   EXPOSE_GC_FLAG,
   LEAN_HEAP_FLAGS,
+  QUICK_HEAP_GROWING_PERCENT,
   RELAXED_HEAP_FLAGS,
+  TIGHT_HEAP_FLAG,
   YOUNG_GENERATION_CAP,
 } from '../../src/lib/leanHeap.js';
 
@@ -17,7 +19,15 @@ import {
  * flag" to stderr and the process goes on without it, so a Node upgrade (the image runs Node 24) would silently
  * undo the memory they save. Both ways of setting them must be silent on the Node that runs the tests.
  */
-const FLAGS = [...LEAN_HEAP_FLAGS, ...DAEMON_ONLY_V8_FLAGS, ...RELAXED_HEAP_FLAGS, EXPOSE_GC_FLAG];
+const FLAGS = [
+  ...LEAN_HEAP_FLAGS,
+  ...DAEMON_ONLY_V8_FLAGS,
+  ...RELAXED_HEAP_FLAGS,
+  TIGHT_HEAP_FLAG,
+  // What readers and sandbox children on small inputs set (growHeapFreely).
+  `--heap-growing-percent=${QUICK_HEAP_GROWING_PERCENT}`,
+  EXPOSE_GC_FLAG,
+];
 const run = promisify(execFile);
 
 describe('the daemon’s V8 flags', () => {
