@@ -27,16 +27,16 @@ export const LEAN_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--optimize-for-
 /**
  * What the daemon runs with once it is up: V8's own compilers, and the old generation allowed to grow 100 % past
  * what is live before it is collected (V8's own rule under no heap limit allows up to four times). With 20 %, its
- * setting until the ninth session, the daemon collected its whole heap every few messages under a burst: 6.7-7.6
- * ms of its CPU per message against 4.9-5.6 (bench/profileIngest.ts, bench/README.md ninth session).
+ * setting until the ninth session, the daemon used 6.7-7.6 ms of CPU per accepted message under a burst against
+ * 4.9-5.6 with 100 % (bench/profileIngest.ts, bench/README.md ninth session).
  */
 export const RELAXED_HEAP_FLAGS = ['--no-optimize-for-size', '--heap-growing-percent=100'] as const;
 
 /**
  * What the daemon runs with while a large document streams through it (keepHeapTightWhile): the old generation
- * and the memory outside it that Buffers hold may grow only 20 % past what is live before V8 collects, so the
- * stream's dead Buffers do not pile up. With 100 % the 50 MB PDF's delivery (its media fetch) peaked at 128-134 MiB
- * on Node 24 instead of 117-122 (bench/memory50mb.ts).
+ * may grow only 20 % past what is live before V8 collects it, and the stream's dead Buffers, which live outside
+ * the heap, are collected with it before they pile up. With 100 % throughout, the 50 MB PDF's delivery (its media
+ * fetch) peaked at 128-134 MiB on Node 24 instead of 117-122 (bench/memory50mb.ts).
  */
 export const TIGHT_HEAP_FLAG = '--heap-growing-percent=20';
 
