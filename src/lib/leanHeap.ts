@@ -63,10 +63,11 @@ export function useLeanHeap(extraFlags: readonly string[] = []): void {
 /**
  * How far past what is live a child's heap may grow before V8 collects it whole, while the child works on small
  * inputs only: to four times. V8's own rule scales with the heap limit, and under the limits our children run with
- * (256-576 MB) it allows only ~1.3-1.5 times, so a child collected its whole heap every few messages: full
- * collections were half of a 200 KB PDF check's time and a large part of a MIME reader's. 4.8 ms of CPU per check
- * became 2.5-2.8, and a reader's 7.5-8.5 ms per message 5.4-5.8 (bench/README.md, ninth session). What it costs is
- * memory kept between collections: a few tens of MB per child at most under a burst of small messages.
+ * (256-576 MB) it allows only ~1.3-1.5 times, so a child with a few MB live collected its whole heap every few
+ * messages: GC was 54 % of an intake sandbox child's busy time and 16 % of a reader's. The PDF check went from
+ * 4.1-4.7 ms of CPU per message to 2.7-3.0, a reader from 6.9-7.9 to 6.2-7.1 (bench/README.md, ninth session).
+ * What it costs is memory between collections: under a burst of small messages a reader peaks at 131-141 MiB
+ * instead of ~100, a sandbox child at 84-86 instead of 69-74.
  */
 export const QUICK_HEAP_GROWING_PERCENT = 300;
 
