@@ -4,7 +4,6 @@ import path from 'node:path';
 
 import { FaxError } from '../errors.js';
 import { fsyncFile } from '../lib/fsyncFile.js';
-import { keepHeapTightWhile, LARGE_STREAM_BYTES } from '../lib/leanHeap.js';
 import { makePrivateDir, PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
 import { makeSharedFsync, type SharedFsync } from '../lib/sharedFsync.js';
 import type { UrlSigner } from '../lib/urlSigner.js';
@@ -74,9 +73,7 @@ export function makeLocalStorage(options: {
       const file = fileOf(key);
       try {
         const info = await stat(file);
-        const stream = createReadStream(file);
-        if (info.size >= LARGE_STREAM_BYTES) keepHeapTightWhile(stream);
-        return { stream, size: info.size };
+        return { stream: createReadStream(file), size: info.size };
       } catch (error) {
         throw new FaxError('not_found', `document ${key} is not stored`, { cause: error });
       }

@@ -85,6 +85,7 @@ export function makeS3Storage(options: S3StorageOptions): S3DocumentStorage {
       try {
         const { size } = await stat(sourcePath);
         const body = createReadStream(sourcePath);
+        // The upload is the one place a document's bytes pass through the daemon inside storage.
         if (size >= LARGE_STREAM_BYTES) keepHeapTightWhile(body);
         const upload = new Upload({
           client,
@@ -116,9 +117,7 @@ export function makeS3Storage(options: S3StorageOptions): S3DocumentStorage {
       const Key = objectKey(key);
       try {
         const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
-        const stream = response.Body as Readable;
-        if (!((response.ContentLength ?? Infinity) < LARGE_STREAM_BYTES)) keepHeapTightWhile(stream);
-        return { stream, size: response.ContentLength ?? 0 };
+        return { stream: response.Body as Readable, size: response.ContentLength ?? 0 };
       } catch (error) {
         if (isMissing(error))
           throw new FaxError('not_found', `document ${key} is not stored`, { cause: error });

@@ -1,6 +1,7 @@
 import type Koa from 'koa';
 
 import { FaxError } from '../errors.js';
+import { keepHeapTightWhile, LARGE_STREAM_BYTES } from '../lib/leanHeap.js';
 import type { DocumentRow } from '../store/jobStore.js';
 import type { ConsoleKit } from './consoleKit.js';
 import { PreviewError } from './pagePreview.js';
@@ -25,7 +26,13 @@ export async function sendDocument(
     if (error instanceof FaxError && error.code === 'not_found') return kit.notFound(ctx);
     throw error;
   }
-  await kit.audit(ctx, 'download', objectType, objectId, document.filename);
+  try {
+    await kit.audit(ctx, 'download', objectType, objectId, document.filename);
+  } catch (error) {
+    opened.stream.destroy();
+    throw error;
+  }
+  if (opened.size >= LARGE_STREAM_BYTES) keepHeapTightWhile(opened.stream);
   ctx.type = 'application/pdf';
   ctx.length = opened.size;
   ctx.set('Content-Disposition', contentDisposition(document.filename));

@@ -3,6 +3,8 @@ import type { Readable } from 'node:stream';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
+import { MB } from './units.js';
+
 /**
  * V8 heap settings for faxbridge's long-lived and memory-bound processes: the daemon (src/cli/daemonV8Flags.ts)
  * and the document sandbox's children (src/documents/sandbox/sandboxChild.ts). Set at run time, before the
@@ -41,10 +43,15 @@ export const RELAXED_HEAP_FLAGS = ['--no-optimize-for-size', '--heap-growing-per
 export const TIGHT_HEAP_FLAG = '--heap-growing-percent=20';
 
 /** A document of this size or more, streamed through the daemon, keeps its heap tight (keepHeapTightWhile). */
-export const LARGE_STREAM_BYTES = 8 * 1024 * 1024;
+export const LARGE_STREAM_BYTES = 8 * MB;
 
+// V8's flags belong to the whole process, so what they are set to now is the process's too: module state.
+/** Whether relaxLeanHeap ran: only the daemon's process is kept tight while large documents stream. */
 let relaxed = false;
+/** Large documents streaming through the daemon now (keepHeapTightWhile). */
 let tightWhile = 0;
+/** Whether growHeapFreely last let the heap grow freely. */
+let growingFreely = false;
 
 /**
  * The size of the young generation (V8's `new_space`, as getHeapSpaceStatistics tells it) past which it stops
@@ -75,8 +82,8 @@ export const QUICK_HEAP_GROWING_PERCENT = 300;
  * For a process that works on inputs of every size (a document sandbox child): `--optimize-for-size` only while it
  * works on a large one. A 200 KB PDF's check took 6.1-6.6 ms of a child's CPU with it and 4.1-4.4 without
  * (bench/README.md, eighth session): its cost is V8's compilers holding back, paid on every small document, while
- * what it buys (the heap kept near what is live) only counts for large ones. The young generation stays as
- * useLeanHeap left it.
+ * what it buys (the heap kept near what is live) only counts for large ones. The old generation grows freely while
+ * it is off (growHeapFreely); the young generation stays as useLeanHeap left it.
  */
 export function optimizeForSize(on: boolean): void {
   setFlagsFromString(on ? '--optimize-for-size' : '--no-optimize-for-size');
@@ -85,11 +92,15 @@ export function optimizeForSize(on: boolean): void {
 
 /**
  * The old generation allowed to grow QUICK_HEAP_GROWING_PERCENT past what is live (on), or V8's own rule again
- * (off: the flag's 0 means "not set"), for a process whose inputs are small for now. Takes effect at the next
- * collection.
+ * (off: the flag's 0 means "not set"), for a process whose inputs are small for now. V8 sets the next collection's
+ * threshold at the end of each collection, so turning it off also collects at once: a large input then starts
+ * under V8's rule, not under the threshold a burst of small ones left.
  */
 export function growHeapFreely(on: boolean): void {
+  if (on === growingFreely) return;
+  growingFreely = on;
   setFlagsFromString(`--heap-growing-percent=${on ? QUICK_HEAP_GROWING_PERCENT : 0}`);
+  if (!on) collectNow();
 }
 
 /**
@@ -106,11 +117,12 @@ export function relaxLeanHeap(): void {
 
 /**
  * The daemon's heap kept tight (TIGHT_HEAP_FLAG) from now until `stream` closes, for a document of
- * LARGE_STREAM_BYTES or more (or of unknown size) passing through it: document storage's reads and S3 uploads, a
- * received fax's download. The first such stream also collects at once: V8 sets the next collection's threshold
- * at the end of each collection, so without it the threshold the relaxed setting left would hold for this
- * stream's first tens of MB. Only in a daemon that relaxeLeanHeap relaxed (the CLI's commands and tests keep V8's
- * settings).
+ * LARGE_STREAM_BYTES or more (or of unknown size) passing through it: Telnyx's media fetch, a console download,
+ * the transmitted PDF's copy, an S3 upload, a received fax's download. Called where the bytes flow, not where a
+ * file is only opened to see that it is there. The first such stream also collects at once: V8 sets the next
+ * collection's threshold at the end of each collection, so without it the threshold the relaxed setting left would
+ * hold for this stream's first tens of MB. Only in a daemon that relaxLeanHeap relaxed (the CLI's commands and
+ * tests keep V8's settings).
  */
 export function keepHeapTightWhile(stream: Readable): void {
   if (!relaxed || stream.closed) return;

@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { sharedDocumentSandbox } from '../../src/documents/sandbox/documentSandbox.js';
 import { isRunning, mimeReaderPids } from '../helpers/mimeReaderProcesses.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
 import { openSmtpDialogue, type SmtpDialogue } from '../helpers/smtpDialogue.js';
@@ -222,6 +223,8 @@ describe('MIME readers', () => {
       `require('node:fs').appendFileSync(${JSON.stringify(loadedBy)}, process.pid + '\\n');\n`,
     );
     const saved = process.env.NODE_OPTIONS;
+    // Children that earlier tests left idle were started before; the ones this fax needs start now.
+    sharedDocumentSandbox().closeIdle();
     process.env.NODE_OPTIONS = `${saved ?? ''} --require ${agent}`;
     try {
       // Any other node process started with this environment loads the agent.
@@ -232,12 +235,12 @@ describe('MIME readers', () => {
       const sent = await faxTo(env.smtpPort, '+15551230071', await makePdf(1));
       expect(sent.response).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230071$/);
       expect(readerPids().length).toBeGreaterThan(0);
+      expect(readFileSync(loadedBy, 'utf8').trim().split('\n')).toHaveLength(1);
     } finally {
       if (saved === undefined) delete process.env.NODE_OPTIONS;
       else process.env.NODE_OPTIONS = saved;
+      rmSync(dir, { recursive: true, force: true });
     }
-    expect(readFileSync(loadedBy, 'utf8').trim().split('\n')).toHaveLength(1);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it("a work folder that cannot be written is the fax storage's fault: 451 4.3.0, not a refusal of the message", async () => {
