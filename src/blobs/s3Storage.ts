@@ -14,7 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 import { FaxError } from '../errors.js';
-import { keepHeapTightWhile, LARGE_STREAM_BYTES } from '../lib/leanHeap.js';
+import { keepHeapTightWhile } from '../lib/leanHeap.js';
 import { MB, SECOND } from '../lib/units.js';
 import type { DocumentStorage } from './documentStorage.js';
 
@@ -86,7 +86,7 @@ export function makeS3Storage(options: S3StorageOptions): S3DocumentStorage {
         const { size } = await stat(sourcePath);
         const body = createReadStream(sourcePath);
         // The upload is the one place a document's bytes pass through the daemon inside storage.
-        if (size >= LARGE_STREAM_BYTES) keepHeapTightWhile(body);
+        keepHeapTightWhile(body, size);
         const upload = new Upload({
           client,
           params: {

@@ -2,7 +2,7 @@ import type Koa from 'koa';
 
 import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Clock } from '../lib/clock.js';
-import { keepHeapTightWhile, LARGE_STREAM_BYTES } from '../lib/leanHeap.js';
+import { keepHeapTightWhile } from '../lib/leanHeap.js';
 import type { UrlSigner } from '../lib/urlSigner.js';
 
 /**
@@ -35,7 +35,7 @@ export function makeMediaHandler(deps: {
       ctx.body = { error: 'document no longer available' };
       return;
     }
-    if (opened.size >= LARGE_STREAM_BYTES) keepHeapTightWhile(opened.stream);
+    keepHeapTightWhile(opened.stream, opened.size);
     ctx.status = 200;
     ctx.type = 'application/pdf';
     ctx.length = opened.size;

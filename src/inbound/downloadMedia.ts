@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 
 import { hasPdfMagic, PDF_SNIFF_BYTES } from '../documents/pdfMagic.js';
-import { keepHeapTightWhile, LARGE_STREAM_BYTES } from '../lib/leanHeap.js';
+import { keepHeapTightWhile } from '../lib/leanHeap.js';
 import { PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
 import { request } from '../lib/undiciCore.js';
 import { MB, MINUTE, SECOND } from '../lib/units.js';
@@ -81,7 +81,7 @@ export async function downloadMedia(
   }
 
   // Most received faxes are small; a large one (or one of unknown size) streams through with the heap kept tight.
-  if (!(declared < LARGE_STREAM_BYTES)) keepHeapTightWhile(body);
+  keepHeapTightWhile(body, declared);
   const hash = createHash('sha256');
   let size = 0;
   // Whatever the server calls it, only a PDF is mailed as one (a page of HTML or metrics text is not a fax).

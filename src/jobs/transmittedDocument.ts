@@ -16,7 +16,7 @@ import { readCoverInfo } from '../domain/coverInfo.js';
 import { findSenderEntry } from '../domain/senders.js';
 import { parseSubjectTags, wantsCover } from '../domain/subjectTags.js';
 import { newId } from '../lib/ids.js';
-import { keepHeapTightWhile, LARGE_STREAM_BYTES } from '../lib/leanHeap.js';
+import { keepHeapTightWhile } from '../lib/leanHeap.js';
 import { SECOND } from '../lib/units.js';
 import { zonedParts } from '../lib/zonedParts.js';
 import type { Logger } from '../log.js';
@@ -80,7 +80,7 @@ export async function ensureTransmittedDocument(
       // Nothing to add: the document goes byte for byte as it was stored, copied as a stream, never parsed or
       // held in memory (up to 50 MB).
       const { stream, size } = await deps.documents.openRead(document.storage_key);
-      if (size >= LARGE_STREAM_BYTES) keepHeapTightWhile(stream);
+      keepHeapTightWhile(stream, size);
       await pipeline(stream, createWriteStream(outputPath, { flags: 'wx', mode: 0o600 }));
       content = { sha256: document.sha256, size: document.size, pages: document.pages };
     } else {
@@ -151,7 +151,7 @@ async function localCopy(documents: DocumentStorage, key: string, target: string
     return local;
   }
   const { stream, size } = await documents.openRead(key);
-  if (size >= LARGE_STREAM_BYTES) keepHeapTightWhile(stream);
+  keepHeapTightWhile(stream, size);
   await pipeline(stream, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
   return target;
 }

@@ -32,7 +32,8 @@ export const LEAN_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--optimize-for-
  * setting until the ninth session, the daemon used 6.7-7.6 ms of CPU per accepted message under a burst against
  * 4.9-5.6 with 100 % (bench/profileIngest.ts, bench/README.md ninth session).
  */
-export const RELAXED_HEAP_FLAGS = ['--no-optimize-for-size', '--heap-growing-percent=100'] as const;
+const RELAXED_HEAP_GROWTH_FLAG = '--heap-growing-percent=100';
+export const RELAXED_HEAP_FLAGS = ['--no-optimize-for-size', RELAXED_HEAP_GROWTH_FLAG] as const;
 
 /**
  * What the daemon runs with while a large document streams through it (keepHeapTightWhile): the old generation
@@ -43,7 +44,7 @@ export const RELAXED_HEAP_FLAGS = ['--no-optimize-for-size', '--heap-growing-per
 export const TIGHT_HEAP_FLAG = '--heap-growing-percent=20';
 
 /** A document of this size or more, streamed through the daemon, keeps its heap tight (keepHeapTightWhile). */
-export const LARGE_STREAM_BYTES = 8 * MB;
+const LARGE_STREAM_BYTES = 8 * MB;
 
 // V8's flags belong to the whole process, so what they are set to now is the process's too: module state.
 /** Whether relaxLeanHeap ran: only the daemon's process is kept tight while large documents stream. */
@@ -116,16 +117,16 @@ export function relaxLeanHeap(): void {
 }
 
 /**
- * The daemon's heap kept tight (TIGHT_HEAP_FLAG) from now until `stream` closes, for a document of
- * LARGE_STREAM_BYTES or more (or of unknown size) passing through it: Telnyx's media fetch, a console download,
+ * The daemon's heap kept tight (TIGHT_HEAP_FLAG) from now until `stream` closes, when the document it carries is of
+ * LARGE_STREAM_BYTES or more (`bytes`), or of unknown size (undefined, NaN): Telnyx's media fetch, a console download,
  * the transmitted PDF's copy, an S3 upload, a received fax's download. Called where the bytes flow, not where a
  * file is only opened to see that it is there. The first such stream also collects at once: V8 sets the next
  * collection's threshold at the end of each collection, so without it the threshold the relaxed setting left would
  * hold for this stream's first tens of MB. Only in a daemon that relaxLeanHeap relaxed (the CLI's commands and
  * tests keep V8's settings).
  */
-export function keepHeapTightWhile(stream: Readable): void {
-  if (!relaxed || stream.closed) return;
+export function keepHeapTightWhile(stream: Readable, bytes: number | undefined): void {
+  if (!relaxed || stream.closed || (bytes !== undefined && bytes < LARGE_STREAM_BYTES)) return;
   tightWhile += 1;
   if (tightWhile === 1) {
     setFlagsFromString(TIGHT_HEAP_FLAG);
@@ -133,7 +134,7 @@ export function keepHeapTightWhile(stream: Readable): void {
   }
   stream.once('close', () => {
     tightWhile -= 1;
-    if (tightWhile === 0) for (const flag of RELAXED_HEAP_FLAGS) setFlagsFromString(flag);
+    if (tightWhile === 0) setFlagsFromString(RELAXED_HEAP_GROWTH_FLAG);
   });
 }
 

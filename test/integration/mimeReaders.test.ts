@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sharedDocumentSandbox } from '../../src/documents/sandbox/documentSandbox.js';
 import { isRunning, mimeReaderPids } from '../helpers/mimeReaderProcesses.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
+import { sha256 } from '../helpers/simulatorClient.js';
 import { openSmtpDialogue, type SmtpDialogue } from '../helpers/smtpDialogue.js';
 import { sendMail, startTestDaemon, type TestDaemon, waitFor } from '../helpers/testDaemon.js';
 
@@ -269,7 +269,3 @@ describe('MIME readers', () => {
     expect(await env.daemon.store.listJobs({ limit: 10 })).toHaveLength(0);
   });
 });
-
-function sha256(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}

@@ -47,12 +47,10 @@ interface Task {
 const tasks = new Map<number, Task>();
 let heldTotal = 0;
 /**
- * Messages being read as they stream in. While there is none, the reader's messages are small (held whole, 4 MB at
- * most) and its heap may grow well past what is live before V8 collects it (leanHeap.ts, growHeapFreely); while a
- * large one streams, V8's own rule keeps the heap near what is live, as for the 50 MB message of
- * bench/memory50mb.ts.
+ * While no message is read as it streams in, the reader's messages are small (held whole, 4 MB at most) and its heap
+ * may grow well past what is live before V8 collects it (leanHeap.ts, growHeapFreely); while a large one streams,
+ * V8's own rule keeps the heap near what is live, as for the 50 MB message of bench/memory50mb.ts.
  */
-let streaming = 0;
 growHeapFreely(true);
 
 process.on('message', (message: ToMimeReader) => {
@@ -98,8 +96,7 @@ function beginStreaming(id: number, task: Task): void {
   const held = release(task);
   const source = new PassThrough({ highWaterMark: PARSER_BUFFER });
   task.source = source;
-  streaming += 1;
-  if (streaming === 1) growHeapFreely(false);
+  growHeapFreely(false);
   // extractDocuments hears the stream's errors while it reads; this one keeps a late one from ending the process.
   source.on('error', () => undefined);
   // A cut destroys the source, which stops the parse at every level (extractDocuments hears its input's end).
@@ -164,10 +161,7 @@ function settle(id: number, answer: FromMimeReader): void {
   const task = tasks.get(id);
   tasks.delete(id);
   if (task) release(task);
-  if (task?.source) {
-    streaming -= 1;
-    if (streaming === 0) growHeapFreely(true);
-  }
+  if (task?.source && ![...tasks.values()].some((other) => other.source)) growHeapFreely(true);
   // Bytes held for a parser that stopped are released, so the daemon's side never waits for a drain that won't come.
   if (task) acknowledgeWaiting(id, task);
   send(answer);
