@@ -47,8 +47,22 @@ const LOADED_ON_USE = {
   allowTypeImports: true,
   message: 'Loaded on first use: call loadPhoneNumbers() and the functions of domain/phoneNumber.ts.',
 };
+/**
+ * node:http, and the packages whose ES module build imports it: src/ requires their CommonJS build and imports
+ * their types only (src/lib/requireCommonJs.ts says why: on Node 24 an import of node:http loads Node's own fetch).
+ */
+const COMMONJS_BUILD_SOURCE = '^((node:)?http|smtp-server|nodemailer|@koa/router)(/.*)?$';
+const COMMONJS_BUILD_MESSAGE =
+  'Required, not imported (src/lib/requireCommonJs.ts says why): lib/nodeHttp.ts, smtp/smtpServerLibrary.ts, ' +
+  'lib/koaRouter.ts, or requireCommonJs.';
+const COMMONJS_BUILD_ONLY = {
+  regex: COMMONJS_BUILD_SOURCE,
+  allowTypeImports: true,
+  message: COMMONJS_BUILD_MESSAGE,
+};
 /** What every file of src/ must not import, whatever its zone. */
-const EVERYWHERE = [NO_TESTS, LOADED_ON_USE];
+const EVERYWHERE = [NO_TESTS, LOADED_ON_USE, COMMONJS_BUILD_ONLY];
+const NO_FOCUSED_TESTS = { selector: "CallExpression[callee.property.name='only']", message: 'No focused tests.' };
 
 function zone(files, forbiddenFolders, { contextAsType = true, extra = [] } = {}) {
   const patterns = [
@@ -196,13 +210,24 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
-      'no-restricted-syntax': [
-        'error',
-        { selector: "CallExpression[callee.property.name='only']", message: 'No focused tests.' },
-      ],
+      'no-restricted-syntax': ['error', NO_FOCUSED_TESTS],
     },
   },
   ...importZones(),
+  {
+    // import() of what src/ requires as CommonJS (no-restricted-imports sees only import declarations).
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        NO_FOCUSED_TESTS,
+        {
+          selector: `ImportExpression[source.value=/${COMMONJS_BUILD_SOURCE.replaceAll('/', '\\/')}/]`,
+          message: COMMONJS_BUILD_MESSAGE,
+        },
+      ],
+    },
+  },
   {
     files: ['src/cli.ts', 'src/cli/**', 'bench/**', 'test/**', 'scripts/**'],
     rules: { 'no-console': 'off' },

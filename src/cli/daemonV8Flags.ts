@@ -1,4 +1,6 @@
-import { useLeanHeap } from '../lib/leanHeap.js';
+import { setFlagsFromString } from 'node:v8';
+
+import { relaxLeanHeap, useLeanHeap } from '../lib/leanHeap.js';
 
 /**
  * V8 settings for the daemon's process, applied by `faxbridge start` before the daemon's modules load, so they
@@ -13,6 +15,22 @@ import { useLeanHeap } from '../lib/leanHeap.js';
  */
 export const DAEMON_ONLY_V8_FLAGS = ['--liftoff-only'] as const;
 
+/**
+ * While the daemon starts, and only then: `--no-turbofan`. Start-up code (the configuration's parsing, migrations,
+ * module loading) runs hot for a moment and never again, yet V8's optimizing compiler would compile it, and the
+ * pages of the compiler's own code in the node binary that this touches stay resident: ~5 MiB of an idle daemon on
+ * Node 24 (bench/README.md, tenth session). `relaxDaemonV8Flags` turns it back on once the daemon is up: what runs
+ * hot from then on is optimized as usual (the same speed as with the flag never set, checked on Node 20 and 24).
+ */
+export const STARTING_ONLY_V8_FLAGS = ['--no-turbofan'] as const;
+export const UP_V8_FLAGS = ['--turbofan'] as const;
+
 export function applyDaemonV8Flags(): void {
-  useLeanHeap(DAEMON_ONLY_V8_FLAGS);
+  useLeanHeap([...DAEMON_ONLY_V8_FLAGS, ...STARTING_ONLY_V8_FLAGS]);
+}
+
+/** Once the daemon is up: the optimizing compiler back, and the heap relaxed (src/lib/leanHeap.ts). */
+export function relaxDaemonV8Flags(): void {
+  for (const flag of UP_V8_FLAGS) setFlagsFromString(flag);
+  relaxLeanHeap();
 }

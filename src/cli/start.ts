@@ -1,10 +1,10 @@
 import { ConfigError, loadConfig } from '../config/loadConfig.js';
 import { coerceError } from '../errors.js';
-import { relaxLeanHeap } from '../lib/leanHeap.js';
 import { SECOND } from '../lib/units.js';
 import { type Logger, makeLogger } from '../log.js';
 import type { Running } from '../main.js';
 import { CONFIG_OPTION, configFileOf, parseCommandArgs } from './args.js';
+import { relaxDaemonV8Flags } from './daemonV8Flags.js';
 import { type Command, EXIT, type ExitCode } from './io.js';
 
 /** Past the grace, stop() should long be done; if something hangs anyway, leave rather than hang for ever. */
@@ -118,8 +118,8 @@ function runUntilSignalled(log: Logger, graceMs: number, start: () => Promise<Ru
     start().then(
       (started) => {
         running = started;
-        // Lean while starting, fast once up (src/lib/leanHeap.ts).
-        relaxLeanHeap();
+        // Lean while starting, fast once up (daemonV8Flags.ts).
+        relaxDaemonV8Flags();
         if (stopRequested) stop();
       },
       (error: unknown) => {

@@ -1,7 +1,7 @@
-import Router from '@koa/router';
 import type Koa from 'koa';
 
 import { coerceError, FaxError } from '../errors.js';
+import { Router } from '../lib/koaRouter.js';
 import type { Logger } from '../log.js';
 import { addAdminRoutes } from './adminRoutes.js';
 import { CONSOLE_CSS } from './consoleCss.js';

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
-import Router from '@koa/router';
 import Koa from 'koa';
 
 import { coerceError } from '../errors.js';
+import { Router } from '../lib/koaRouter.js';
+import { STATUS_CODES } from '../lib/nodeHttp.js';
 import type { Logger } from '../log.js';
 import { makeHealthHandler, makeReadyHandler, type ReadinessCheck } from './health.js';
 import type { HttpApp } from './listen.js';

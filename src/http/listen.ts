@@ -1,6 +1,7 @@
-import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { RequestListener, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { createServer } from '../lib/nodeHttp.js';
 import { SECOND } from '../lib/units.js';
 
 /** What listen() serves: a Koa app, or the daemon's app (src/http/app.ts), which puts one route in front. */

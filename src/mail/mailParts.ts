@@ -4,9 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 
-import addressparser from 'nodemailer/lib/addressparser';
+import type parseAddresses from 'nodemailer/lib/addressparser';
 
+import { requireCommonJs } from '../lib/requireCommonJs.js';
 import { toHeaderText } from './templates.js';
+
+/** nodemailer's CommonJS build (lib/requireCommonJs.ts says why). */
+const addressparser = requireCommonJs('nodemailer/lib/addressparser') as typeof parseAddresses;
 
 /** E.164 as docs/behaviour.md §3 accepts it: `+` and 8–15 digits. */
 export const E164 = /^\+\d{8,15}$/;

@@ -17,6 +17,7 @@ type Nodemailer = typeof nodemailerModule;
 
 import { FaxError } from '../errors.js';
 import { makePrivateDir, PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
+import { requireCommonJs } from '../lib/requireCommonJs.js';
 import type { Logger } from '../log.js';
 
 export interface OutgoingMail {
@@ -236,7 +237,8 @@ function lazyTransport<Info>(make: (nodemailer: Nodemailer) => Transporter<Info>
 } {
   let made: Promise<Transporter<Info>> | null = null;
   return {
-    get: () => (made ??= import('nodemailer').then(({ default: nodemailer }) => make(nodemailer))),
+    // nodemailer's CommonJS build (lib/requireCommonJs.ts says why); a promise still, so callers wait as before.
+    get: () => (made ??= Promise.resolve().then(() => make(requireCommonJs('nodemailer') as Nodemailer))),
     async close() {
       if (made) (await made).close();
     },

@@ -1,7 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { coerceError } from '../errors.js';
+import { createServer } from '../lib/nodeHttp.js';
 import { MB } from '../lib/units.js';
 import type { Logger } from '../log.js';
 import type { ActivityTracker } from './activity.js';

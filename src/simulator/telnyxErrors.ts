@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from '../lib/nodeHttp.js';
 
 /**
  * Telnyx's error envelope `{errors:[{code,title,detail,source,meta}]}` (SPEC `programmable-fax_Errors`;

@@ -1,6 +1,5 @@
-import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
-
 import { formatBytes } from '../lib/units.js';
+import { SMTPConnection } from './smtpServerLibrary.js';
 
 const HAS_ENHANCED_CODE = /^[245]\.\d{1,3}\.\d{1,3} /;
 const SIZE_REFUSAL = /^Error: message exceeds fixed maximum message size (\d+)$/;

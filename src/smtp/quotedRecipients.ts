@@ -1,4 +1,4 @@
-import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { SMTPConnection } from './smtpServerLibrary.js';
 
 /**
  * Phone numbers are written the way people read them: `"+1 (555) 123-4567"@fax.example.com`. RFC 5321 allows

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import type { SMTPServerSession } from 'smtp-server';
 
 import type { Config } from '../config/loadConfig.js';
 import { originalEnvelopeSender } from '../domain/envelopeSender.js';
@@ -18,6 +18,7 @@ import { receiveMessage } from './receive.js';
 import { classifyRecipient, faxNumbersOf } from './recipients.js';
 import { replies } from './replies.js';
 import type { DnsResolver } from './senderAuth.js';
+import { SMTPServer } from './smtpServerLibrary.js';
 
 export interface SmtpListener {
   server: SMTPServer;

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 
-import { SMTPServer } from 'smtp-server';
-
 import type { Logger } from '../log.js';
+import { SMTPServer } from './smtpServerLibrary.js';
 
 /**
  * TLS for the SMTP listener: the certificate and key of `smtp.tls` for STARTTLS, an optional listener

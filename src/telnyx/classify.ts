@@ -1,5 +1,4 @@
-import { STATUS_CODES } from 'node:http';
-
+import { STATUS_CODES } from '../lib/nodeHttp.js';
 import { parseRetryAfter, type ResponseHeaders } from './retryAfter.js';
 import type { TelnyxApiError, TelnyxOutcome } from './types.js';
 

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 
 import { describe, expect, it } from 'vitest';
 
-import { DAEMON_ONLY_V8_FLAGS } from '../../src/cli/daemonV8Flags.js';
+import { DAEMON_ONLY_V8_FLAGS, STARTING_ONLY_V8_FLAGS, UP_V8_FLAGS } from '../../src/cli/daemonV8Flags.js';
 import {
   EXPOSE_GC_FLAG,
   LEAN_HEAP_FLAGS,
@@ -22,6 +22,8 @@ import {
 const FLAGS = [
   ...LEAN_HEAP_FLAGS,
   ...DAEMON_ONLY_V8_FLAGS,
+  ...STARTING_ONLY_V8_FLAGS,
+  ...UP_V8_FLAGS,
   ...RELAXED_HEAP_FLAGS,
   TIGHT_HEAP_FLAG,
   // What readers and sandbox children on small inputs set (growHeapFreely).
@@ -69,10 +71,33 @@ describe('the daemon’s V8 flags', () => {
   });
 
   it('are set at run time, as `faxbridge start` does, without a word on stderr', async () => {
-    // The compiled module `faxbridge start` loads (`npm run build` first).
-    const compiled = new URL('../../dist/src/cli/daemonV8Flags.js', import.meta.url).href;
-    const script = `import { applyDaemonV8Flags } from ${JSON.stringify(compiled)}; applyDaemonV8Flags();`;
+    const script = `import { applyDaemonV8Flags, relaxDaemonV8Flags } from ${JSON.stringify(COMPILED_FLAGS)};
+      applyDaemonV8Flags();
+      relaxDaemonV8Flags();`;
     const { stderr } = await run(process.execPath, ['--input-type=module', '-e', script]);
     expect(stderr).toBe('');
   });
+
+  it('give V8 its optimizing compiler back once the daemon is up', async () => {
+    // A hot function, optimized on its next call if TurboFan may run (V8's test functions, --allow-natives-syntax):
+    // a run-time flag V8 stopped reading would leave the daemon without its optimizing compiler for good.
+    const turboFanned = async (setUp: string): Promise<boolean> => {
+      const script = `import { applyDaemonV8Flags, relaxDaemonV8Flags } from ${JSON.stringify(COMPILED_FLAGS)};
+        ${setUp}
+        function hot(n) { let sum = 0; for (let i = 0; i < n; i++) sum += i * 3; return sum; }
+        %PrepareFunctionForOptimization(hot);
+        hot(100); hot(100);
+        %OptimizeFunctionOnNextCall(hot);
+        hot(100);
+        console.log(%GetOptimizationStatus(hot));`;
+      const { stdout } = await run(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script]);
+      // V8's OptimizationStatus: bit 6 is "optimized by TurboFan" (src/runtime/runtime.h, V8 11 to 13).
+      return (Number(stdout.trim()) & (1 << 6)) !== 0;
+    };
+    expect(await turboFanned('applyDaemonV8Flags();')).toBe(false);
+    expect(await turboFanned('applyDaemonV8Flags(); relaxDaemonV8Flags();')).toBe(true);
+  });
 });
+
+/** The compiled module `faxbridge start` loads (`npm run build` first). */
+const COMPILED_FLAGS = new URL('../../dist/src/cli/daemonV8Flags.js', import.meta.url).href;

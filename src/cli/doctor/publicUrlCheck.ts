@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 
 import type { Dispatcher } from 'undici';
 
 import type { Config } from '../../config/loadConfig.js';
+import { createServer } from '../../lib/nodeHttp.js';
 import { probeGet } from './http.js';
 import { type CheckResult, ok, problem, skipped } from './report.js';
 
