@@ -62,7 +62,10 @@ const COMMONJS_BUILD_ONLY = {
 };
 /** What every file of src/ must not import, whatever its zone. */
 const EVERYWHERE = [NO_TESTS, LOADED_ON_USE, COMMONJS_BUILD_ONLY];
-const NO_FOCUSED_TESTS = { selector: "CallExpression[callee.property.name='only']", message: 'No focused tests.' };
+const NO_FOCUSED_TESTS = {
+  selector: "CallExpression[callee.property.name='only']",
+  message: 'No focused tests.',
+};
 
 function zone(files, forbiddenFolders, { contextAsType = true, extra = [] } = {}) {
   const patterns = [

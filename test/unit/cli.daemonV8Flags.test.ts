@@ -90,7 +90,12 @@ describe('the daemon’s V8 flags', () => {
         %OptimizeFunctionOnNextCall(hot);
         hot(100);
         console.log(%GetOptimizationStatus(hot));`;
-      const { stdout } = await run(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script]);
+      const { stdout } = await run(process.execPath, [
+        '--allow-natives-syntax',
+        '--input-type=module',
+        '-e',
+        script,
+      ]);
       // V8's OptimizationStatus: bit 6 is "optimized by TurboFan" (src/runtime/runtime.h, V8 11 to 13).
       return (Number(stdout.trim()) & (1 << 6)) !== 0;
     };
