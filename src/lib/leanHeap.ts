@@ -183,7 +183,8 @@ const GC_READS_OPTIONS = Number(process.versions.v8.split('.')[0]) >= 12;
  * The fullest collection V8 has, its "last resort": full collections until nothing more is freed, which also drop
  * the compiled code of functions that have not run lately (start-up code) and compact the heap, so whole pages go
  * back to the system. For an idle daemon on Node 24 this is ~6 MiB less resident memory than one full collection
- * (bench/README.md, tenth session); it takes ~40 ms, once. On Node 20, one full collection.
+ * (bench/README.md, tenth session); it takes ~30 ms, once (two full collections, `--trace-gc`). On Node 20, one
+ * full collection.
  */
 function collectAllAvailableGarbage(): void {
   if (GC_READS_OPTIONS) gcFunction()({ type: 'major', execution: 'sync', flavor: 'last-resort' });
