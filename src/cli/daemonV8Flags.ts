@@ -19,8 +19,9 @@ export const DAEMON_ONLY_V8_FLAGS = ['--liftoff-only'] as const;
  * While the daemon starts, and only then: `--no-turbofan`. Start-up code (the configuration's parsing, migrations,
  * module loading) runs hot for a moment and never again, yet V8's optimizing compiler would compile it, and the
  * pages of the compiler's own code in the node binary that this touches stay resident: ~5 MiB of an idle daemon on
- * Node 24 (docs/dependencies.md, "V8 (Node's JavaScript engine): heap settings"; bench/README.md, tenth session). `relaxDaemonV8Flags` turns it back on once the daemon is up: what runs
- * hot from then on is optimized as usual (the same speed as with the flag never set, checked on Node 20 and 24).
+ * Node 24 (docs/dependencies.md, "V8 (Node's JavaScript engine): heap settings"; bench/README.md, tenth session).
+ * `relaxDaemonV8Flags` turns it back on once the daemon is up: what runs hot from then on is optimized as usual
+ * (test/unit/cli.daemonV8Flags.test.ts checks that it is, on Node 20 and 24).
  */
 export const STARTING_ONLY_V8_FLAGS = ['--no-turbofan'] as const;
 export const UP_V8_FLAGS = ['--turbofan'] as const;
