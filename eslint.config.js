@@ -228,6 +228,12 @@ export default tseslint.config(
           selector: `ImportExpression[source.value=/${COMMONJS_BUILD_SOURCE.replaceAll('/', '\\/')}/]`,
           message: COMMONJS_BUILD_MESSAGE,
         },
+        {
+          // Koa tests an object body against the global `Response`, which on Node 24 loads Node's own fetch.
+          selector:
+            "AssignmentExpression[left.property.name='body'][right.type=/^(ObjectExpression|ArrayExpression)$/]",
+          message: 'A JSON answer is set with setJsonBody (src/http/koaBodies.ts says why).',
+        },
       ],
     },
   },

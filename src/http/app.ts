@@ -9,6 +9,7 @@ import { Router } from '../lib/koaRouter.js';
 import { STATUS_CODES } from '../lib/nodeHttp.js';
 import type { Logger } from '../log.js';
 import { makeHealthHandler, makeReadyHandler, type ReadinessCheck } from './health.js';
+import { pipeStreamBody, setJsonBody } from './koaBodies.js';
 import type { HttpApp } from './listen.js';
 import { makeRequestIds } from './requestIds.js';
 import {
@@ -139,6 +140,7 @@ function makeRequestScope(rootLog: Logger, requestId: () => string): Koa.Middlew
       else log.warn({ err: error }, 'request refused');
       if (!ctx.headerSent) answerError(ctx, status);
     }
+    pipeStreamBody(ctx);
 
     const fields = {
       method: ctx.method,
@@ -154,7 +156,7 @@ function makeRequestScope(rootLog: Logger, requestId: () => string): Koa.Middlew
 /** `{error: 'method_not_allowed'}` and so on: a stable code, never the internal message. */
 function answerError(ctx: Koa.Context, status: number): void {
   ctx.status = status; // explicit first, or Koa turns a body on an implicit 404 into 200
-  ctx.body = { error: (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z0-9]+/g, '_') };
+  setJsonBody(ctx, { error: (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z0-9]+/g, '_') });
 }
 
 /** http-errors (ctx.throw, raw-body) carry `status`; anything else is our bug and answers 500. */

@@ -3,6 +3,7 @@ import type Koa from 'koa';
 import { coerceError } from '../errors.js';
 import { SECOND } from '../lib/units.js';
 import type { Logger } from '../log.js';
+import { setJsonBody } from './koaBodies.js';
 
 export interface Readiness {
   ok: boolean;
@@ -30,7 +31,7 @@ const DEFAULT_READY_CACHE_MS = 30 * SECOND;
 export function makeHealthHandler(instance: string): Koa.Middleware {
   return (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { status: 'ok', instance };
+    setJsonBody(ctx, { status: 'ok', instance });
   };
 }
 
@@ -41,7 +42,7 @@ export function makeReadyHandler(ready: ReadinessCheck, options: ReadyHandlerOpt
     const readiness = await checkReadiness();
     ctx.status = readiness.ok ? 200 : 503;
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { status: readiness.ok ? 'ok' : 'unavailable', checks: readiness.checks };
+    setJsonBody(ctx, { status: readiness.ok ? 'ok' : 'unavailable', checks: readiness.checks });
   };
 }
 

@@ -4,6 +4,7 @@ import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Clock } from '../lib/clock.js';
 import { keepHeapTightWhile } from '../lib/leanHeap.js';
 import type { UrlSigner } from '../lib/urlSigner.js';
+import { setJsonBody } from './koaBodies.js';
 
 /**
  * GET /media/<key>?expires=…&sig=…: the document bytes for Telnyx, straight 200 (Telnyx follows no
@@ -24,7 +25,7 @@ export function makeMediaHandler(deps: {
     const verdict = deps.signer.verify(`${prefix}${key}`, query, deps.clock.now());
     if (verdict !== 'ok') {
       ctx.status = verdict === 'expired' ? 410 : 403;
-      ctx.body = { error: verdict === 'expired' ? 'link expired' : 'invalid link' };
+      setJsonBody(ctx, { error: verdict === 'expired' ? 'link expired' : 'invalid link' });
       return;
     }
     let opened;
@@ -32,7 +33,7 @@ export function makeMediaHandler(deps: {
       opened = await deps.documents.openRead(key);
     } catch {
       ctx.status = 404;
-      ctx.body = { error: 'document no longer available' };
+      setJsonBody(ctx, { error: 'document no longer available' });
       return;
     }
     keepHeapTightWhile(opened.stream, opened.size);
