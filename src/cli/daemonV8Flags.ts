@@ -26,12 +26,20 @@ export const DAEMON_ONLY_V8_FLAGS = ['--liftoff-only'] as const;
 export const STARTING_ONLY_V8_FLAGS = ['--no-turbofan'] as const;
 export const UP_V8_FLAGS = ['--turbofan'] as const;
 
+/** The node flags by which an operator decides on the compilers themselves (say, around a V8 bug): left alone. */
+const OPERATOR_COMPILER_FLAG = /^--(no-)?(turbofan|opt|jitless)(=|$)/;
+
 export function applyDaemonV8Flags(): void {
-  useLeanHeap([...DAEMON_ONLY_V8_FLAGS, ...STARTING_ONLY_V8_FLAGS]);
+  useLeanHeap([...DAEMON_ONLY_V8_FLAGS, ...(operatorChoseCompilers() ? [] : STARTING_ONLY_V8_FLAGS)]);
 }
 
 /** Once the daemon is up: the optimizing compiler back, and the heap relaxed (src/lib/leanHeap.ts). */
 export function relaxDaemonV8Flags(): void {
-  for (const flag of UP_V8_FLAGS) setFlagsFromString(flag);
+  if (!operatorChoseCompilers()) for (const flag of UP_V8_FLAGS) setFlagsFromString(flag);
   relaxLeanHeap();
+}
+
+function operatorChoseCompilers(): boolean {
+  const nodeOptions = (process.env.NODE_OPTIONS ?? '').split(/\s+/);
+  return [...process.execArgv, ...nodeOptions].some((flag) => OPERATOR_COMPILER_FLAG.test(flag));
 }

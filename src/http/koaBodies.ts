@@ -14,7 +14,7 @@ import type Koa from 'koa';
 const EMPTY_BODY_STATUSES = new Set([204, 205, 304]);
 
 /** A JSON answer, as Koa would write an object body (same type, same text). */
-export function setJsonBody(ctx: Koa.Context, value: unknown): void {
+export function setJsonBody(ctx: Koa.Context, value: object): void {
   ctx.type = 'json';
   ctx.body = JSON.stringify(value);
 }

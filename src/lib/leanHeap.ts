@@ -22,7 +22,7 @@ import { MB } from './units.js';
  * Their cost under load is high: with them the daemon used 15.4-17.4 ms of CPU per accepted message, 11.7
  * without (bench/profileIngest.ts): V8's compilers hold back under `--optimize-for-size`, and a 1 MiB young
  * generation is collected every few hundred KB. So the daemon keeps them only while it starts (what start-up makes
- * resident is what an idle daemon keeps) and relaxes them once it is up (`relaxLeanHeap`, src/cli/start.ts).
+ * resident is what an idle daemon keeps) and relaxes them once it is up (`relaxLeanHeap`, through src/cli/daemonV8Flags.ts).
  */
 export const LEAN_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--optimize-for-size'] as const;
 

@@ -81,7 +81,7 @@ describe('the daemon’s V8 flags', () => {
   it('give V8 its optimizing compiler back once the daemon is up', async () => {
     // A hot function, optimized on its next call if TurboFan may run (V8's test functions, --allow-natives-syntax):
     // a run-time flag V8 stopped reading would leave the daemon without its optimizing compiler for good.
-    const turboFanned = async (setUp: string): Promise<boolean> => {
+    const turboFanned = async (setUp: string, nodeFlags: string[] = []): Promise<boolean> => {
       const script = `import { applyDaemonV8Flags, relaxDaemonV8Flags } from ${JSON.stringify(COMPILED_FLAGS)};
         ${setUp}
         function hot(n) { let sum = 0; for (let i = 0; i < n; i++) sum += i * 3; return sum; }
@@ -91,6 +91,7 @@ describe('the daemon’s V8 flags', () => {
         hot(100);
         console.log(%GetOptimizationStatus(hot));`;
       const { stdout } = await run(process.execPath, [
+        ...nodeFlags,
         '--allow-natives-syntax',
         '--input-type=module',
         '-e',
@@ -101,6 +102,8 @@ describe('the daemon’s V8 flags', () => {
     };
     expect(await turboFanned('applyDaemonV8Flags();')).toBe(false);
     expect(await turboFanned('applyDaemonV8Flags(); relaxDaemonV8Flags();')).toBe(true);
+    // An operator who turned the compiler off (say, around a V8 bug) keeps it off.
+    expect(await turboFanned('applyDaemonV8Flags(); relaxDaemonV8Flags();', ['--no-turbofan'])).toBe(false);
   });
 });
 
