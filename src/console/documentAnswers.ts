@@ -1,7 +1,6 @@
 import type Koa from 'koa';
 
 import { FaxError } from '../errors.js';
-import { keepHeapTightWhile } from '../lib/leanHeap.js';
 import type { DocumentRow } from '../store/jobStore.js';
 import type { ConsoleKit } from './consoleKit.js';
 import { PreviewError } from './pagePreview.js';
@@ -32,7 +31,6 @@ export async function sendDocument(
     opened.stream.destroy();
     throw error;
   }
-  keepHeapTightWhile(opened.stream, opened.size);
   ctx.type = 'application/pdf';
   ctx.length = opened.size;
   ctx.set('Content-Disposition', contentDisposition(document.filename));

@@ -1,13 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 
+import { copyDocumentToFile } from '../blobs/copyDocument.js';
 import type { DocumentStorage } from '../blobs/documentStorage.js';
 import { runLimited } from '../lib/limitedCommand.js';
-import { PRIVATE_FILE_MODE } from '../lib/privateFiles.js';
 import { MB, SECOND } from '../lib/units.js';
 
 /*
@@ -96,8 +94,7 @@ async function withLocalFile<T>(
   }
   const copy = path.join(tmpDir, `preview-${randomBytes(6).toString('hex')}.pdf`);
   try {
-    const { stream } = await documents.openRead(key);
-    await pipeline(stream, createWriteStream(copy, { mode: PRIVATE_FILE_MODE }));
+    await copyDocumentToFile(documents, key, copy);
     return await fn(copy);
   } finally {
     await rm(copy, { force: true });

@@ -2,6 +2,8 @@ import { pipeline, Readable } from 'node:stream';
 
 import type Koa from 'koa';
 
+import { keepHeapTightWhile } from '../lib/leanHeap.js';
+
 /*
  * Koa 3 tests a body against the globals `ReadableStream`, `Blob` and `Response`: an object when it is given
  * (`ctx.body = {…}`), a stream when it is sent. On Node 24 the first read of `Response` loads Node's own fetch
@@ -21,7 +23,9 @@ export function setJsonBody(ctx: Koa.Context, value: object): void {
 
 /**
  * Sends a Node stream body, as Koa's own answer would, once the middleware chain has set it; anything else is left
- * to Koa. Called by the outermost middleware.
+ * to Koa. Called by the outermost middleware. Every document the daemon serves (Telnyx's media fetch, a console
+ * download) passes here, so its heap is kept tight here while a large one flows (lib/leanHeap.ts), by the length
+ * the route set; a HEAD or a refused answer moves no bytes and is not.
  */
 export function pipeStreamBody(ctx: Koa.Context): void {
   const body: unknown = ctx.body;
@@ -29,6 +33,7 @@ export function pipeStreamBody(ctx: Koa.Context): void {
   // Where Koa ends the answer without its body, it also destroys the stream once the answer is finished.
   if (!ctx.writable || ctx.method === 'HEAD' || EMPTY_BODY_STATUSES.has(ctx.status)) return;
   ctx.respond = false;
+  keepHeapTightWhile(body, ctx.response.length);
   pipeline(body, ctx.res, (error) => {
     if (error && ctx.app.listenerCount('error') > 0) ctx.onerror(error);
   });

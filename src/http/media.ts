@@ -2,7 +2,6 @@ import type Koa from 'koa';
 
 import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Clock } from '../lib/clock.js';
-import { keepHeapTightWhile } from '../lib/leanHeap.js';
 import type { UrlSigner } from '../lib/urlSigner.js';
 import { setJsonBody } from './koaBodies.js';
 
@@ -36,7 +35,6 @@ export function makeMediaHandler(deps: {
       setJsonBody(ctx, { error: 'document no longer available' });
       return;
     }
-    keepHeapTightWhile(opened.stream, opened.size);
     ctx.status = 200;
     ctx.type = 'application/pdf';
     ctx.length = opened.size;

@@ -1,8 +1,7 @@
-import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 
+import { copyDocumentToFile } from '../blobs/copyDocument.js';
 import type { DocumentStorage } from '../blobs/documentStorage.js';
 import type { Config } from '../config/loadConfig.js';
 import {
@@ -16,7 +15,6 @@ import { readCoverInfo } from '../domain/coverInfo.js';
 import { findSenderEntry } from '../domain/senders.js';
 import { parseSubjectTags, wantsCover } from '../domain/subjectTags.js';
 import { newId } from '../lib/ids.js';
-import { keepHeapTightWhile } from '../lib/leanHeap.js';
 import { SECOND } from '../lib/units.js';
 import { zonedParts } from '../lib/zonedParts.js';
 import type { Logger } from '../log.js';
@@ -79,9 +77,7 @@ export async function ensureTransmittedDocument(
     if (!additions.headerText && !additions.cover) {
       // Nothing to add: the document goes byte for byte as it was stored, copied as a stream, never parsed or
       // held in memory (up to 50 MB).
-      const { stream, size } = await deps.documents.openRead(document.storage_key);
-      keepHeapTightWhile(stream, size);
-      await pipeline(stream, createWriteStream(outputPath, { flags: 'wx', mode: 0o600 }));
+      await copyDocumentToFile(deps.documents, document.storage_key, outputPath);
       content = { sha256: document.sha256, size: document.size, pages: document.pages };
     } else {
       const input: BuildTransmittedInput = {
@@ -150,9 +146,7 @@ async function localCopy(documents: DocumentStorage, key: string, target: string
     stream.destroy();
     return local;
   }
-  const { stream, size } = await documents.openRead(key);
-  keepHeapTightWhile(stream, size);
-  await pipeline(stream, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
+  await copyDocumentToFile(documents, key, target);
   return target;
 }
 

@@ -22,7 +22,8 @@ import { MB } from './units.js';
  * Their cost under load is high: with them the daemon used 15.4-17.4 ms of CPU per accepted message, 11.7
  * without (bench/profileIngest.ts): V8's compilers hold back under `--optimize-for-size`, and a 1 MiB young
  * generation is collected every few hundred KB. So the daemon keeps them only while it starts (what start-up makes
- * resident is what an idle daemon keeps) and relaxes them once it is up (`relaxLeanHeap`, through src/cli/daemonV8Flags.ts).
+ * resident is what an idle daemon keeps) and relaxes them once it is up (`relaxLeanHeap`, through
+ * src/cli/daemonV8Flags.ts).
  */
 export const LEAN_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--optimize-for-size'] as const;
 
@@ -118,9 +119,9 @@ export function relaxLeanHeap(): void {
 
 /**
  * The daemon's heap kept tight (TIGHT_HEAP_FLAG) from now until `stream` closes, when the document it carries is of
- * LARGE_STREAM_BYTES or more (`bytes`), or of unknown size (undefined, NaN): Telnyx's media fetch, a console download,
- * the transmitted PDF's copy, an S3 upload, a received fax's download. Called where the bytes flow, not where a
- * file is only opened to see that it is there. The first such stream also collects at once: V8 sets the next
+ * LARGE_STREAM_BYTES or more (`bytes`), or of unknown size (undefined, NaN): every document the daemon serves over
+ * HTTP (http/koaBodies.ts), copies to a file (blobs/copyDocument.ts) or uploads to S3, and a received fax's
+ * download. Called where the bytes flow, not where a file is only opened to see that it is there. The first such stream also collects at once: V8 sets the next
  * collection's threshold at the end of each collection, so without it the threshold the relaxed setting left would
  * hold for this stream's first tens of MB. Only in a daemon that relaxLeanHeap relaxed (the CLI's commands and
  * tests keep V8's settings).
@@ -160,7 +161,7 @@ let exposedGc: ((options?: GcOptions) => void) | null = null;
 function gcFunction(): (options?: GcOptions) => void {
   if (!exposedGc) {
     setFlagsFromString(EXPOSE_GC_FLAG);
-    exposedGc = runInNewContext('gc') as (options?: { type: 'major' | 'minor' }) => void;
+    exposedGc = runInNewContext('gc') as (options?: GcOptions) => void;
   }
   return exposedGc;
 }

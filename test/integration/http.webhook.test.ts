@@ -551,6 +551,46 @@ describe('probes and routing', () => {
     expect(harness.logLines.join('')).not.toContain('/media/a/b.pdf');
   });
 
+  it('streams a document whole with its headers, and closes it when the reader leaves early or asks HEAD only', async () => {
+    // Stream bodies are piped by our outermost middleware, not by Koa (src/http/koaBodies.ts): a document left open
+    // would hold its file until the daemon stops.
+    const chunk = Buffer.alloc(64 * 1024, 0x25);
+    const chunks = 64;
+    const closed: string[] = [];
+    const harness = await startApp({
+      media: (ctx) => {
+        let sent = 0;
+        const body = new Readable({
+          read() {
+            setTimeout(() => this.push(sent++ < chunks ? chunk : null), 2);
+          },
+        });
+        body.once('close', () => closed.push(ctx.path));
+        ctx.type = 'application/pdf';
+        ctx.length = chunk.length * chunks;
+        ctx.body = body;
+      },
+    });
+
+    const whole = await fetch(`${harness.url}/media/whole.pdf`);
+    expect(whole.headers.get('content-type')).toBe('application/pdf');
+    expect(whole.headers.get('content-length')).toBe(String(chunk.length * chunks));
+    expect((await whole.arrayBuffer()).byteLength).toBe(chunk.length * chunks);
+
+    const leaving = new AbortController();
+    const early = await fetch(`${harness.url}/media/early.pdf`, { signal: leaving.signal });
+    await early.body!.getReader().read();
+    leaving.abort();
+
+    const head = await fetch(`${harness.url}/media/head.pdf`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(chunk.length * chunks));
+    expect(await head.text()).toBe('');
+
+    await waitForValue(() => (closed.length === 3 ? closed : null));
+    expect([...closed].sort()).toEqual(['/media/early.pdf', '/media/head.pdf', '/media/whole.pdf']);
+  });
+
   it('is not serving /media when it is not wired', async () => {
     const harness = await startApp();
     expect((await fetch(`${harness.url}/media/a.pdf`)).status).toBe(404);

@@ -12,11 +12,11 @@ import type { SandboxReply } from './sandboxTasks.js';
  * its resident memory stays above RECYCLE_RSS, after IDLE_MS unused, or when it dies while idle; idle children
  * hold no reference on the event loop, so they never keep the daemon (or a test) from exiting.
  *
- * MAX_TASKS_PER_CHILD is not for safety (a task cannot change the code the next one runs with, documentSandbox.ts) nor for memory (the
- * RECYCLE_RSS check does that), only a bound on what no check sees. A new child costs ~0.3 s of CPU to load pdf-lib
- * (0.7 s with the fonts of the transmitted PDF) and runs cold for its first tasks: with 200 here, under a burst of
- * 1,000 messages the sandbox used 9.6 ms of CPU per message and the daemon accepted 78 msg/s; with 1,000,
- * 3.1-4.3 ms and 93-111 msg/s (bench/README.md, tenth session).
+ * MAX_TASKS_PER_CHILD is not for safety (a task cannot change the code the next one runs with, documentSandbox.ts)
+ * nor for memory (the RECYCLE_RSS check does that), only a bound on what no check sees. A new child costs ~0.3 s of
+ * CPU to load pdf-lib (0.7 s with the fonts of the transmitted PDF) and runs cold for its first tasks: with 200 here,
+ * under a burst of 1,000 messages the sandbox used 9.6 ms of CPU per message and the daemon accepted 78 msg/s; with
+ * 1,000, 3.1-4.3 ms and 93-111 msg/s (bench/README.md, tenth session).
  */
 const MAX_TASKS_PER_CHILD = 1000;
 /** A child still this large after a task would carry that memory into the next one: retired instead. */
