@@ -587,7 +587,7 @@ describe('probes and routing', () => {
     expect(head.headers.get('content-length')).toBe(String(chunk.length * chunks));
     expect(await head.text()).toBe('');
 
-    await waitForValue(() => (closed.length === 3 ? closed : null));
+    await waitForValue(async () => (closed.length === 3 ? closed : null));
     expect([...closed].sort()).toEqual(['/media/early.pdf', '/media/head.pdf', '/media/whole.pdf']);
   });
 
