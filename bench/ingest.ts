@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { BARE_MODES, type BareMode } from './bareSmtp.js';
 import { type BareChild, startBareChild } from './lib/bareChild.js';
 import { makeBenchMessage } from './lib/benchMessage.js';
 import { makeBenchPdf } from './lib/benchPdf.js';
@@ -27,7 +28,11 @@ import { round } from './lib/stats.js';
  * run. Method of the anchors (bench/README.md): Postfix smtp-source -F, a warm-up, then 3 timed runs per server, median.
  *
  * Usage: npm run build && node dist/bench/ingest.js [--runs 3] [--messages 400] [--sessions 8] [--warmup 100]
- *        [--conn new,reuse] [--telnyx sandbox,external] [--json FILE] [--keep]
+ *        [--conn new,reuse] [--telnyx sandbox,external] [--reference count|fsync|parse] [--json FILE] [--keep]
+ *
+ * `--reference` picks what the "bare" server does with each message (bareSmtp.ts): `count` (the default, what the
+ * ratio target is defined against), or the anchors' `fsync` and `parse` servers, to compare faxbridge with a Node
+ * server doing part of its work on the same machine in the same run.
  */
 
 const RECIPIENT = '+15551234567@fax.localhost';
@@ -44,12 +49,16 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '100' },
       conn: { type: 'string', default: 'new,reuse' },
       telnyx: { type: 'string', default: 'sandbox,external' },
+      reference: { type: 'string', default: 'count' },
       json: { type: 'string' },
       keep: { type: 'boolean', default: false },
     },
   });
   if (!SMTP_SOURCE_PATH) throw new Error('smtp-source is required (apt-get install postfix)');
+  const reference = values.reference as BareMode;
+  if (!BARE_MODES.includes(reference)) throw new Error(`--reference is one of ${BARE_MODES.join(', ')}`);
   const settings = {
+    reference,
     runs: Number(values.runs),
     messages: Number(values.messages),
     sessions: Number(values.sessions),
@@ -70,7 +79,8 @@ async function main(): Promise<void> {
     `PDF ${pdf.length} B, 3 pages; message ${message.length} B, ${message.toString('latin1').split('\n').length} lines (LF)`,
   );
 
-  const bare = await startBareChild();
+  const bare = await startBareChild(reference);
+  console.log(`bare server: ${reference}`);
   const variants: VariantFigures[] = [];
   const peaks: Record<string, number> = {};
   let bytesPerMessage: number;

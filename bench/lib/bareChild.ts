@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-import type { BareSmtpStats } from '../bareSmtp.js';
+import type { BareMode, BareSmtpStats } from '../bareSmtp.js';
 
-/** The counting server (bench/bareSmtp.ts) in its own process, measured from /proc like the daemon. */
+/** The reference server (bench/bareSmtp.ts) in its own process, measured from /proc like the daemon. */
 export interface BareChild {
   pid: number;
   port: number;
@@ -14,8 +14,8 @@ export interface BareChild {
 
 const BARE_PATH = fileURLToPath(new URL('../bareSmtp.js', import.meta.url));
 
-export async function startBareChild(): Promise<BareChild> {
-  const child = spawn(process.execPath, [BARE_PATH, '0'], { stdio: ['pipe', 'pipe', 'inherit'] });
+export async function startBareChild(mode: BareMode = 'count'): Promise<BareChild> {
+  const child = spawn(process.execPath, [BARE_PATH, '0', mode], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const nextLine = async (): Promise<string> => {
