@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 
 import { FaxError } from '../../errors.js';
 import { compiledEntry } from '../../lib/compiledEntry.js';
@@ -25,6 +26,13 @@ import type { FromMimeReader, ReaderError, ToMimeReader } from './protocol.js';
  *
  * Readers start with the first message and stop after `idleMs` without one, so an idle daemon has none. Each
  * reader reads several messages at once, as the daemon did.
+ *
+ * **Read again alone.** When a reader ends under several messages (one made it run out of memory or stall, or the
+ * kernel killed it), nobody can tell which message was at fault. Each message small enough to have been kept in the
+ * daemon (KEEP_MAX) is read again in a reader of its own, one message at a time (`makeLoneLane`): the innocent ones
+ * are answered as if nothing had happened, and the one at fault ends its lone reader too and gets its own 554.
+ * Without this, a message that kills readers would have every message read beside it answered 451, again at each
+ * of its server's retries, and never get the refusal its sender needs to hear.
  */
 export interface MimeReadersOptions {
   /** Readers at most. */
@@ -79,11 +87,30 @@ const LOW_WATER = 256 * 1024;
 const YOUNG_COLLECTION_EVERY = 4 * MB;
 let passedSinceCollection = 0;
 
+/**
+ * A message of up to KEEP_MAX is kept in the daemon until it is answered, besides being passed on, so that it can be
+ * read again alone (above); the readers hold messages of that size whole anyway (readerEntry.ts). Kept messages
+ * together take at most KEEP_BUDGET of the daemon's memory: beyond it, or for a larger message, a reader's end costs
+ * the message a 451 as before.
+ */
+const KEEP_MAX = 4 * MB;
+const KEEP_BUDGET = 32 * MB;
+let keptTotal = 0;
+
+/** Reads a message kept whole once more, in a reader with no other message. */
+type ReadAlone = (
+  raw: Buffer,
+  workDir: string,
+  limits: Partial<ExtractLimits>,
+  signal: AbortSignal,
+) => Promise<ExtractedMessage>;
+
 export function startMimeReaders(options: MimeReadersOptions = {}): MimeReaders {
   const settings = { ...DEFAULTS, ...options };
   const readers = new Set<MimeReader>();
   let nextTask = 1;
   let closed = false;
+  const lone = makeLoneLane(settings);
 
   const pick = (): MimeReader => {
     let best: MimeReader | undefined;
@@ -91,7 +118,7 @@ export function startMimeReaders(options: MimeReadersOptions = {}): MimeReaders 
       if (reader.usable() && (!best || reader.load() < best.load())) best = reader;
     }
     if (best && (best.load() === 0 || readers.size >= settings.readers)) return best;
-    const started = new MimeReader(settings, () => readers.delete(started));
+    const started = new MimeReader(settings, () => readers.delete(started), lone.read);
     readers.add(started);
     return started;
   };
@@ -113,7 +140,56 @@ export function startMimeReaders(options: MimeReadersOptions = {}): MimeReaders 
     },
     async close() {
       closed = true;
-      await Promise.all([...readers].map((reader) => reader.stop('the daemon is stopping')));
+      await Promise.all([
+        ...[...readers].map((reader) => reader.stop('the daemon is stopping')),
+        lone.close(),
+      ]);
+    },
+  };
+}
+
+/**
+ * Messages read again alone, one after another, each in a reader that reads nothing else (a new one when the last
+ * one ended under its message). One at a time: the message at fault may well be among them, and a reader of each
+ * would start as many processes at once.
+ */
+function makeLoneLane(settings: Required<MimeReadersOptions>): {
+  read: ReadAlone;
+  close(): Promise<void>;
+} {
+  let reader: MimeReader | null = null;
+  let queue: Promise<unknown> = Promise.resolve();
+  let nextTask = 1;
+  let closed = false;
+
+  const readOne: ReadAlone = async (raw, workDir, limits, signal) => {
+    if (closed) throw readerLost('the daemon is stopping');
+    // What the first reader wrote of this message's parts before it ended; the second writes them anew.
+    await rm(workDir, { recursive: true, force: true }).catch((error: unknown) => {
+      throw workFolderUnusable((error as Error).message);
+    });
+    if (!reader?.usable()) {
+      const started: MimeReader = new MimeReader(
+        settings,
+        () => {
+          if (reader === started) reader = null;
+        },
+        null,
+      );
+      reader = started;
+    }
+    return reader.run(nextTask++, Readable.from([raw]), workDir, limits, signal);
+  };
+
+  return {
+    read(raw, workDir, limits, signal) {
+      const turn = queue.then(() => readOne(raw, workDir, limits, signal));
+      queue = turn.catch(() => undefined);
+      return turn;
+    },
+    async close() {
+      closed = true;
+      await reader?.stop('the daemon is stopping');
     },
   };
 }
@@ -122,6 +198,11 @@ interface Reading {
   resolve(message: ExtractedMessage): void;
   reject(error: Error): void;
   taken(bytes: number): void;
+  /**
+   * The reader ended under this message and others: reads it again alone if it was kept (it then answers the
+   * message itself), or says false.
+   */
+  rescue(): boolean;
 }
 
 class MimeReader {
@@ -138,11 +219,15 @@ class MimeReader {
   private idle: NodeJS.Timeout | null = null;
   /** Why the reader is being stopped by us, for the messages it was reading. */
   private stopping: ((alone: boolean) => FaxError) | null = null;
+  /** Stopped by us for a message's fault (a stall): the others are read again alone, as after a crash. */
+  private rescueOnStop = false;
 
   constructor(
     private readonly settings: Required<MimeReadersOptions>,
     /** Takes the reader out of the pool: called as soon as it is being stopped, so no new message comes to it. */
     private readonly onGone: () => void,
+    /** Where its messages are read again when it ends under several; null for a reader that reads one at a time. */
+    private readonly readAlone: ReadAlone | null,
   ) {
     this.child = forkWithHeapLimit(
       compiledEntry(import.meta.url, 'readerEntry.js'),
@@ -184,10 +269,41 @@ class MimeReader {
     return new Promise<ExtractedMessage>((resolve, reject) => {
       let inFlight = 0;
       let paused = false;
+      /** The message's bytes so far, while it may be read again alone; null once it may not. */
+      let kept: Buffer[] | null = this.readAlone ? [] : null;
+      let keptBytes = 0;
+      const dropKept = (): void => {
+        keptTotal -= keptBytes;
+        keptBytes = 0;
+        kept = null;
+      };
+      const keep = (chunk: Buffer): void => {
+        if (!kept) return;
+        if (keptBytes + chunk.length > KEEP_MAX || keptTotal + chunk.length > KEEP_BUDGET) return dropKept();
+        kept.push(chunk);
+        keptBytes += chunk.length;
+        keptTotal += chunk.length;
+      };
+      /** Set when this reader ended under the message: it is being kept whole, then read again alone. */
+      let rescued = false;
+      let arrived = false;
+      const readAgain = (): void => {
+        const raw = Buffer.concat(kept ?? []);
+        dropKept();
+        this.readAlone!(raw, workDir, limits, signal).then(
+          (message) => reading.resolve(message),
+          (error: unknown) => reading.reject(error instanceof Error ? error : new Error(String(error))),
+        );
+      };
       const post = (message: ToMimeReader): void => {
         if (this.child.connected) this.child.send(message);
       };
       const onData = (chunk: Buffer): void => {
+        keep(chunk);
+        if (rescued) {
+          if (!kept) reading.reject(readerLost('it ended while the message was arriving'));
+          return;
+        }
         inFlight += chunk.length;
         post({ type: 'chunk', task, bytes: chunk });
         passedSinceCollection += chunk.length;
@@ -204,9 +320,15 @@ class MimeReader {
       const cut = (reason: string): void => {
         if (cutSent) return;
         cutSent = true;
+        // Not handed to a lone reader yet: nobody else would answer it. Once handed, the signal reaches that one.
+        if (rescued && !arrived) return reading.reject(new Error(reason));
         post({ type: 'cut', task, reason });
       };
-      const onEnd = (): void => post({ type: 'end', task });
+      const onEnd = (): void => {
+        arrived = true;
+        if (rescued) readAgain();
+        else post({ type: 'end', task });
+      };
       const onError = (error: Error): void => cut(error.message);
       const onClose = (): void => {
         if (!input.readableEnded) cut(input.errored?.message ?? 'the message did not arrive in full');
@@ -219,17 +341,23 @@ class MimeReader {
         input.off('error', onError);
         input.off('close', onClose);
         signal.removeEventListener('abort', onAbort);
+        dropKept();
         this.readings.delete(task);
         if (this.readings.size === 0 && !this.ended) this.idleSoon();
         // Whatever was answered, the rest of the message is read through, as the caller expects.
         if (!input.readableEnded) input.resume();
       };
-      this.readings.set(task, {
+      let answered = false;
+      const reading: Reading = {
         resolve: (message) => {
+          if (answered) return;
+          answered = true;
           detach();
           resolve(message);
         },
         reject: (error) => {
+          if (answered) return;
+          answered = true;
           detach();
           reject(error);
         },
@@ -240,7 +368,19 @@ class MimeReader {
             input.resume();
           }
         },
-      });
+        rescue: () => {
+          if (!kept || cutSent) return false;
+          rescued = true;
+          // No acknowledgement will come from this reader: the rest arrives at the pace of the daemon's memory.
+          if (paused) {
+            paused = false;
+            input.resume();
+          }
+          if (arrived) readAgain();
+          return true;
+        },
+      };
+      this.readings.set(task, reading);
       post({ type: 'start', task, workDir, limits });
       input.on('error', onError);
       input.on('close', onClose);
@@ -252,8 +392,16 @@ class MimeReader {
     });
   }
 
-  /** Kills the reader; the messages it was reading are rejected with `blame`'s error once it has exited. */
-  stop(why: string, blame: (alone: boolean) => FaxError = () => readerLost(why)): Promise<void> {
+  /**
+   * Kills the reader; the messages it was reading are rejected with `blame`'s error once it has exited, or, with
+   * `rescueOthers` and several of them, read again alone.
+   */
+  stop(
+    why: string,
+    blame: (alone: boolean) => FaxError = () => readerLost(why),
+    rescueOthers = false,
+  ): Promise<void> {
+    if (!this.stopping) this.rescueOnStop = rescueOthers;
     this.stopping ??= blame;
     this.ended = true;
     this.onGone();
@@ -275,7 +423,12 @@ class MimeReader {
       (outOfMemory && alone
         ? unreadable(`reading it took more memory than a reader has (${this.settings.heapMb} MB)`)
         : readerLost(outOfMemory ? 'it ran out of memory' : 'it ended unexpectedly'));
-    for (const reading of [...this.readings.values()]) reading.reject(error());
+    // Several messages and nobody knows which one ended it (a stall, memory, a crash): each is read again alone.
+    const rescue = !alone && (this.stopping === null || this.rescueOnStop);
+    for (const reading of [...this.readings.values()]) {
+      if (rescue && reading.rescue()) continue;
+      reading.reject(error());
+    }
     this.readings.clear();
   }
 
@@ -304,10 +457,13 @@ class MimeReader {
         setImmediate(() => {
           if (!silent() || this.ended) return;
           const seconds = Math.round(this.settings.stallMs / SECOND);
-          void this.stop(`another message kept the reader from answering for ${seconds} s`, (alone) =>
-            alone
-              ? unreadable(`reading it took more than ${seconds} s`)
-              : readerLost(`another message kept the reader from answering for ${seconds} s`),
+          void this.stop(
+            `another message kept the reader from answering for ${seconds} s`,
+            (alone) =>
+              alone
+                ? unreadable(`reading it took more than ${seconds} s`)
+                : readerLost(`another message kept the reader from answering for ${seconds} s`),
+            true,
           );
         });
         return;
@@ -336,19 +492,17 @@ class MimeReader {
 }
 
 function rebuild(error: ReaderError): Error {
-  // The work folder could not be written (disk full, too many open files): storage's fault, not the message's.
-  if (error.systemCode) {
-    return new FaxError('storage_unavailable', error.message, {
-      retryable: true,
-      smtpCode: 451,
-      enhancedCode: '4.3.0',
-    });
-  }
+  if (error.systemCode) return workFolderUnusable(error.message);
   if (!error.faxCode) return new Error(error.message);
   return new FaxError(error.faxCode as FaxError['code'], error.message, {
     ...(error.smtpCode === undefined ? {} : { smtpCode: error.smtpCode }),
     ...(error.enhancedCode === undefined ? {} : { enhancedCode: error.enhancedCode }),
   });
+}
+
+/** The work folder could not be written or emptied (disk full, too many open files): storage's fault (451). */
+function workFolderUnusable(why: string): FaxError {
+  return new FaxError('storage_unavailable', why, { retryable: true, smtpCode: 451, enhancedCode: '4.3.0' });
 }
 
 /** Not this message's fault: the sender's server should send it again later (451). */
