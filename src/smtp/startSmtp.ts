@@ -18,7 +18,7 @@ const MAX_DATA_GRACE = 5 * MINUTE;
  */
 export async function startSmtp(ctx: Ctx): Promise<Stoppable & { listener: SmtpListener }> {
   const { events } = ctx;
-  const mimeReaders = startMimeReaders(ctx.tuning.mimeReaders);
+  const mimeReaders = startMimeReaders(ctx.tuning.mimeReaders ?? {}, ctx.log.child({ component: 'smtp' }));
   const listener = await startSmtpListener({
     config: ctx.config,
     store: ctx.store,

@@ -6,6 +6,7 @@ import { FaxError } from '../../errors.js';
 import { compiledEntry } from '../../lib/compiledEntry.js';
 import { collectYoungGeneration } from '../../lib/leanHeap.js';
 import { MB, SECOND } from '../../lib/units.js';
+import type { Logger } from '../../log.js';
 import type { ExtractedMessage } from '../extractDocuments.js';
 import type { ExtractLimits } from '../extractLimits.js';
 import { forkWithHeapLimit, V8_HEAP_LIMIT_MESSAGE } from '../sandbox/childPool.js';
@@ -48,9 +49,10 @@ export interface MimeReadersOptions {
 export interface MimeReaders {
   /**
    * extractDocuments (../extractDocuments.ts) in a reader: the same result, or the same errors by message and
-   * FaxError code. Rejects with a FaxError that is `retryable` when the reader stopped under the message for a
-   * reason of its own (another message's fault, the daemon stopping), and with a `bad_document` one when this
-   * message alone was being read when the reader stalled or ran out of memory.
+   * FaxError code. A reader that ends under several messages has each read again alone where it can (above).
+   * Rejects with a FaxError that is `retryable` when the message could not be read for a reason of the readers'
+   * own (a reader that ended and could not read it again, the daemon stopping), and with a `bad_document` one when
+   * this message alone was being read when its reader stalled or ran out of memory.
    */
   extract(
     input: Readable,
@@ -58,7 +60,10 @@ export interface MimeReaders {
     limits: Partial<ExtractLimits>,
     signal: AbortSignal,
   ): Promise<ExtractedMessage>;
-  /** Stops every reader; messages being read are answered as for a lost reader. */
+  /**
+   * Stops every reader; messages being read, or waiting to be read again, are answered as for a lost reader (those
+   * still arriving, when they end).
+   */
   close(): Promise<void>;
 }
 
@@ -105,12 +110,12 @@ type ReadAlone = (
   signal: AbortSignal,
 ) => Promise<ExtractedMessage>;
 
-export function startMimeReaders(options: MimeReadersOptions = {}): MimeReaders {
+export function startMimeReaders(options: MimeReadersOptions, log: Logger): MimeReaders {
   const settings = { ...DEFAULTS, ...options };
   const readers = new Set<MimeReader>();
   let nextTask = 1;
   let closed = false;
-  const lone = makeLoneLane(settings);
+  const lone = makeLoneLane(settings, log);
 
   const pick = (): MimeReader => {
     let best: MimeReader | undefined;
@@ -118,7 +123,7 @@ export function startMimeReaders(options: MimeReadersOptions = {}): MimeReaders 
       if (reader.usable() && (!best || reader.load() < best.load())) best = reader;
     }
     if (best && (best.load() === 0 || readers.size >= settings.readers)) return best;
-    const started = new MimeReader(settings, () => readers.delete(started), lone.read);
+    const started = new MimeReader(settings, log, () => readers.delete(started), lone.read);
     readers.add(started);
     return started;
   };
@@ -153,7 +158,10 @@ export function startMimeReaders(options: MimeReadersOptions = {}): MimeReaders 
  * one ended under its message). One at a time: the message at fault may well be among them, and a reader of each
  * would start as many processes at once.
  */
-function makeLoneLane(settings: Required<MimeReadersOptions>): {
+function makeLoneLane(
+  settings: Required<MimeReadersOptions>,
+  log: Logger,
+): {
   read: ReadAlone;
   close(): Promise<void>;
 } {
@@ -168,15 +176,23 @@ function makeLoneLane(settings: Required<MimeReadersOptions>): {
     await rm(workDir, { recursive: true, force: true }).catch((error: unknown) => {
       throw workFolderUnusable((error as Error).message);
     });
+    // Stopped while the folder was emptied: no reader may start after close() has returned.
+    if (closed) throw readerLost('the daemon is stopping');
     if (!reader?.usable()) {
-      const started: MimeReader = new MimeReader(
-        settings,
-        () => {
-          if (reader === started) reader = null;
-        },
-        null,
-      );
-      reader = started;
+      try {
+        const started: MimeReader = new MimeReader(
+          settings,
+          log,
+          () => {
+            if (reader === started) reader = null;
+          },
+          null,
+        );
+        reader = started;
+      } catch (error) {
+        // As in extract: a reader that cannot be started (no memory for a process) is our fault, not the message's.
+        throw readerLost(error instanceof Error ? error.message : String(error));
+      }
     }
     return reader.run(nextTask++, Readable.from([raw]), workDir, limits, signal);
   };
@@ -224,6 +240,7 @@ class MimeReader {
 
   constructor(
     private readonly settings: Required<MimeReadersOptions>,
+    private readonly log: Logger,
     /** Takes the reader out of the pool: called as soon as it is being stopped, so no new message comes to it. */
     private readonly onGone: () => void,
     /** Where its messages are read again when it ends under several; null for a reader that reads one at a time. */
@@ -289,7 +306,8 @@ class MimeReader {
       let arrived = false;
       const readAgain = (): void => {
         const raw = Buffer.concat(kept ?? []);
-        dropKept();
+        // Still counted against KEEP_BUDGET while it waits in the lone lane: released when it is answered (detach).
+        kept = [raw];
         this.readAlone!(raw, workDir, limits, signal).then(
           (message) => reading.resolve(message),
           (error: unknown) => reading.reject(error instanceof Error ? error : new Error(String(error))),
@@ -425,9 +443,16 @@ class MimeReader {
         : readerLost(outOfMemory ? 'it ran out of memory' : 'it ended unexpectedly'));
     // Several messages and nobody knows which one ended it (a stall, memory, a crash): each is read again alone.
     const rescue = !alone && (this.stopping === null || this.rescueOnStop);
+    let readAgain = 0;
     for (const reading of [...this.readings.values()]) {
-      if (rescue && reading.rescue()) continue;
-      reading.reject(error());
+      if (rescue && reading.rescue()) readAgain += 1;
+      else reading.reject(error());
+    }
+    if (readAgain > 0) {
+      this.log.warn(
+        { messages: this.readings.size, readAgain, signal: this.exitSignal, outOfMemory },
+        'a MIME reader ended under several messages; each that was kept is read again alone',
+      );
     }
     this.readings.clear();
   }
