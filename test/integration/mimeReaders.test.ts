@@ -60,6 +60,24 @@ async function startMessage(
   return [dialogue, rest];
 }
 
+/** Two transactions begun on a daemon with one reader, which reads both: their dialogues, the rests, the reader. */
+async function twoMessagesInOneReader(
+  port: number,
+  [firstTo, secondTo]: [string, string],
+  [firstPdf, secondPdf]: [Buffer, Buffer],
+): Promise<{
+  first: SmtpDialogue;
+  firstRest: string;
+  second: SmtpDialogue;
+  secondRest: string;
+  reader: number;
+}> {
+  const [first, firstRest] = await startMessage(port, firstTo, firstPdf);
+  const [second, secondRest] = await startMessage(port, secondTo, secondPdf);
+  const [reader] = await waitFor(() => (readerPids().length ? readerPids() : null), 10_000, 'a reader');
+  return { first, firstRest, second, secondRest, reader: reader! };
+}
+
 /** A plain fax by email: one PDF to one number. */
 function faxTo(port: number, number: string, pdf: Buffer) {
   return sendMail(port, {
@@ -112,14 +130,16 @@ describe('MIME readers', () => {
   it('a reader killed from outside while it reads two messages: each is read again alone and faxed, and the lone reader stops when idle', async () => {
     env = await startTestDaemon({ mimeReaders: { readers: 1, idleMs: 500 } });
     const pdf = await makePdf(1);
-    const [first, firstRest] = await startMessage(env.smtpPort, '+15551230011@fax.localhost', pdf);
-    const [second, secondRest] = await startMessage(env.smtpPort, '+15551230012@fax.localhost', pdf);
+    const { first, firstRest, second, secondRest, reader } = await twoMessagesInOneReader(
+      env.smtpPort,
+      ['+15551230011@fax.localhost', '+15551230012@fax.localhost'],
+      [pdf, pdf],
+    );
     dialogues.push(first, second);
-    const [reader] = await waitFor(() => (readerPids().length ? readerPids() : null), 10_000, 'a reader');
     expect(readerPids()).toHaveLength(1);
     // As the kernel's OOM killer would: the daemon cannot tell which message, if any, was at fault.
-    process.kill(reader!, 'SIGKILL');
-    await waitFor(() => !isRunning(reader!), 5_000, 'the killed reader to end');
+    process.kill(reader, 'SIGKILL');
+    await waitFor(() => !isRunning(reader), 5_000, 'the killed reader to end');
     first.write(firstRest);
     second.write(secondRest);
     expect(await first.reply(15_000)).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230011$/);
@@ -142,16 +162,24 @@ describe('MIME readers', () => {
     // Time enough for a lone reader to start on a loaded machine: its start counts against stallMs too.
     env = await startTestDaemon({ mimeReaders: { readers: 1, stallMs: 3000 } });
     const pdf = await makePdf(1);
-    const [first, firstRest] = await startMessage(env.smtpPort, '+15551230021@fax.localhost', pdf);
-    const [second, secondRest] = await startMessage(env.smtpPort, '+15551230022@fax.localhost', pdf);
+    const {
+      first,
+      firstRest,
+      second,
+      secondRest,
+      reader: frozen,
+    } = await twoMessagesInOneReader(
+      env.smtpPort,
+      ['+15551230021@fax.localhost', '+15551230022@fax.localhost'],
+      [pdf, pdf],
+    );
     dialogues.push(first, second);
-    const [frozen] = await waitFor(() => (readerPids().length ? readerPids() : null), 10_000, 'a reader');
-    process.kill(frozen!, 'SIGSTOP');
+    process.kill(frozen, 'SIGSTOP');
     first.write(firstRest);
     second.write(secondRest);
     expect(await first.reply(15_000)).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230021$/);
     expect(await second.reply(15_000)).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230022$/);
-    await waitFor(() => !isRunning(frozen!), 5_000, 'the frozen reader to be killed');
+    await waitFor(() => !isRunning(frozen), 5_000, 'the frozen reader to be killed');
     expect(await env.daemon.store.listJobs({ limit: 10 })).toHaveLength(2);
   });
 
@@ -160,12 +188,20 @@ describe('MIME readers', () => {
     // Its first half alone is over the 4 MB the daemon keeps of a message to read it again.
     const large = await makePdf(1, { padBytes: 7 * 1024 * 1024 });
     const pdf = await makePdf(1);
-    const [big, bigRest] = await startMessage(env.smtpPort, '+15551230041@fax.localhost', large);
-    const [small, smallRest] = await startMessage(env.smtpPort, '+15551230042@fax.localhost', pdf);
+    const {
+      first: big,
+      firstRest: bigRest,
+      second: small,
+      secondRest: smallRest,
+      reader,
+    } = await twoMessagesInOneReader(
+      env.smtpPort,
+      ['+15551230041@fax.localhost', '+15551230042@fax.localhost'],
+      [large, pdf],
+    );
     dialogues.push(big, small);
-    const [reader] = await waitFor(() => (readerPids().length ? readerPids() : null), 10_000, 'a reader');
-    process.kill(reader!, 'SIGKILL');
-    await waitFor(() => !isRunning(reader!), 5_000, 'the killed reader to end');
+    process.kill(reader, 'SIGKILL');
+    await waitFor(() => !isRunning(reader), 5_000, 'the killed reader to end');
     big.write(bigRest);
     small.write(smallRest);
     expect(await big.reply(15_000)).toMatch(
@@ -182,11 +218,18 @@ describe('MIME readers', () => {
     sink.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
     env = await startTestDaemon({ mimeReaders: { readers: 1 }, logDestination: sink });
     const pdf = await makePdf(1);
-    const [leaving] = await startMessage(env.smtpPort, '+15551230061@fax.localhost', pdf);
-    const [staying, stayingRest] = await startMessage(env.smtpPort, '+15551230062@fax.localhost', pdf);
+    const {
+      first: leaving,
+      second: staying,
+      secondRest: stayingRest,
+      reader,
+    } = await twoMessagesInOneReader(
+      env.smtpPort,
+      ['+15551230061@fax.localhost', '+15551230062@fax.localhost'],
+      [pdf, pdf],
+    );
     dialogues.push(leaving, staying);
-    const [reader] = await waitFor(() => (readerPids().length ? readerPids() : null), 10_000, 'a reader');
-    process.kill(reader!, 'SIGKILL');
+    process.kill(reader, 'SIGKILL');
     // The daemon has heard the reader end and keeps both messages to read them again.
     await waitFor(
       () => said.join('').includes('each that was kept is read again alone'),
