@@ -121,10 +121,10 @@ export function relaxLeanHeap(): void {
  * The daemon's heap kept tight (TIGHT_HEAP_FLAG) from now until `stream` closes, when the document it carries is of
  * LARGE_STREAM_BYTES or more (`bytes`), or of unknown size (undefined, NaN): every document the daemon serves over
  * HTTP (http/koaBodies.ts), copies to a file (blobs/copyDocument.ts) or uploads to S3, and a received fax's
- * download. Called where the bytes flow, not where a file is only opened to see that it is there. The first such stream also collects at once: V8 sets the next
- * collection's threshold at the end of each collection, so without it the threshold the relaxed setting left would
- * hold for this stream's first tens of MB. Only in a daemon that relaxLeanHeap relaxed (the CLI's commands and
- * tests keep V8's settings).
+ * download. Called where the bytes flow, not where a file is only opened to see that it is there. The first such
+ * stream also collects at once: V8 sets the next collection's threshold at the end of each collection, so without
+ * it the threshold the relaxed setting left would hold for this stream's first tens of MB. Only in a daemon that
+ * relaxLeanHeap relaxed (the CLI's commands and tests keep V8's settings).
  */
 export function keepHeapTightWhile(stream: Readable, bytes: number | undefined): void {
   if (!relaxed || stream.closed || (bytes !== undefined && bytes < LARGE_STREAM_BYTES)) return;

@@ -6,7 +6,10 @@ import { PassThrough } from 'node:stream';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { startMimeReaders } from '../../src/documents/mimeReaders/mimeReaders.js';
 import { sharedDocumentSandbox } from '../../src/documents/sandbox/documentSandbox.js';
+import { FaxError } from '../../src/errors.js';
+import { makeSilentLogger } from '../../src/log.js';
 import { isRunning, mimeReaderPids } from '../helpers/mimeReaderProcesses.js';
 import { makePdf } from '../helpers/pdfFixtures.js';
 import { sha256 } from '../helpers/simulatorClient.js';
@@ -60,22 +63,36 @@ async function startMessage(
   return [dialogue, rest];
 }
 
-/** Two transactions begun on a daemon with one reader, which reads both: their dialogues, the rests, the reader. */
+/**
+ * Two transactions to `numbers` begun on a daemon with one reader, which reads both (their dialogues go into
+ * `opened`, closed after the test): each message with the rest still to send, and the reader.
+ */
 async function twoMessagesInOneReader(
   port: number,
-  [firstTo, secondTo]: [string, string],
-  [firstPdf, secondPdf]: [Buffer, Buffer],
-): Promise<{
-  first: SmtpDialogue;
-  firstRest: string;
-  second: SmtpDialogue;
-  secondRest: string;
-  reader: number;
-}> {
-  const [first, firstRest] = await startMessage(port, firstTo, firstPdf);
-  const [second, secondRest] = await startMessage(port, secondTo, secondPdf);
+  opened: SmtpDialogue[],
+  numbers: [string, string],
+  pdfs: [Buffer, Buffer],
+): Promise<[MessageUnderWay, MessageUnderWay, number]> {
+  const messages: MessageUnderWay[] = [];
+  for (const [index, number] of numbers.entries()) {
+    const [dialogue, rest] = await startMessage(port, `${number}@fax.localhost`, pdfs[index]!);
+    opened.push(dialogue);
+    messages.push({
+      dialogue,
+      finish: () => {
+        dialogue.write(rest);
+        return dialogue.reply(15_000);
+      },
+    });
+  }
   const [reader] = await waitFor(() => (readerPids().length ? readerPids() : null), 10_000, 'a reader');
-  return { first, firstRest, second, secondRest, reader: reader! };
+  return [messages[0]!, messages[1]!, reader!];
+}
+
+/** A transaction whose message is half sent: `finish` sends the rest and resolves with the server's answer. */
+interface MessageUnderWay {
+  dialogue: SmtpDialogue;
+  finish(): Promise<string>;
 }
 
 /** A plain fax by email: one PDF to one number. */
@@ -130,20 +147,19 @@ describe('MIME readers', () => {
   it('a reader killed from outside while it reads two messages: each is read again alone and faxed, and the lone reader stops when idle', async () => {
     env = await startTestDaemon({ mimeReaders: { readers: 1, idleMs: 500 } });
     const pdf = await makePdf(1);
-    const { first, firstRest, second, secondRest, reader } = await twoMessagesInOneReader(
+    const [first, second, reader] = await twoMessagesInOneReader(
       env.smtpPort,
-      ['+15551230011@fax.localhost', '+15551230012@fax.localhost'],
+      dialogues,
+      ['+15551230011', '+15551230012'],
       [pdf, pdf],
     );
-    dialogues.push(first, second);
     expect(readerPids()).toHaveLength(1);
     // As the kernel's OOM killer would: the daemon cannot tell which message, if any, was at fault.
     process.kill(reader, 'SIGKILL');
     await waitFor(() => !isRunning(reader), 5_000, 'the killed reader to end');
-    first.write(firstRest);
-    second.write(secondRest);
-    expect(await first.reply(15_000)).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230011$/);
-    expect(await second.reply(15_000)).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230012$/);
+    const [firstReply, secondReply] = await Promise.all([first.finish(), second.finish()]);
+    expect(firstReply).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230011$/);
+    expect(secondReply).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230012$/);
     const jobs = await env.daemon.store.listJobs({ limit: 10 });
     expect(jobs.map((job) => job.to_number).sort()).toEqual(['+15551230011', '+15551230012']);
     const stored = await Promise.all(
@@ -167,23 +183,16 @@ describe('MIME readers', () => {
     // Time enough for a lone reader to start on a loaded machine: its start counts against stallMs too.
     env = await startTestDaemon({ mimeReaders: { readers: 1, stallMs: 3000 } });
     const pdf = await makePdf(1);
-    const {
-      first,
-      firstRest,
-      second,
-      secondRest,
-      reader: frozen,
-    } = await twoMessagesInOneReader(
+    const [first, second, frozen] = await twoMessagesInOneReader(
       env.smtpPort,
-      ['+15551230021@fax.localhost', '+15551230022@fax.localhost'],
+      dialogues,
+      ['+15551230021', '+15551230022'],
       [pdf, pdf],
     );
-    dialogues.push(first, second);
     process.kill(frozen, 'SIGSTOP');
-    first.write(firstRest);
-    second.write(secondRest);
-    expect(await first.reply(15_000)).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230021$/);
-    expect(await second.reply(15_000)).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230022$/);
+    const [firstReply, secondReply] = await Promise.all([first.finish(), second.finish()]);
+    expect(firstReply).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230021$/);
+    expect(secondReply).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230022$/);
     await waitFor(() => !isRunning(frozen), 5_000, 'the frozen reader to be killed');
     expect(await env.daemon.store.listJobs({ limit: 10 })).toHaveLength(2);
   });
@@ -193,26 +202,17 @@ describe('MIME readers', () => {
     // Its first half alone is over the 4 MB the daemon keeps of a message to read it again.
     const large = await makePdf(1, { padBytes: 7 * 1024 * 1024 });
     const pdf = await makePdf(1);
-    const {
-      first: big,
-      firstRest: bigRest,
-      second: small,
-      secondRest: smallRest,
-      reader,
-    } = await twoMessagesInOneReader(
+    const [big, small, reader] = await twoMessagesInOneReader(
       env.smtpPort,
-      ['+15551230041@fax.localhost', '+15551230042@fax.localhost'],
+      dialogues,
+      ['+15551230041', '+15551230042'],
       [large, pdf],
     );
-    dialogues.push(big, small);
     process.kill(reader, 'SIGKILL');
     await waitFor(() => !isRunning(reader), 5_000, 'the killed reader to end');
-    big.write(bigRest);
-    small.write(smallRest);
-    expect(await big.reply(15_000)).toMatch(
-      /^451 4\.3\.0 The message could not be read right now; please try again later/,
-    );
-    expect(await small.reply(15_000)).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230042$/);
+    const [bigReply, smallReply] = await Promise.all([big.finish(), small.finish()]);
+    expect(bigReply).toMatch(/^451 4\.3\.0 The message could not be read right now; please try again later/);
+    expect(smallReply).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230042$/);
     const jobs = await env.daemon.store.listJobs({ limit: 10 });
     expect(jobs.map((job) => job.to_number)).toEqual(['+15551230042']);
   });
@@ -223,27 +223,21 @@ describe('MIME readers', () => {
     sink.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
     env = await startTestDaemon({ mimeReaders: { readers: 1 }, logDestination: sink });
     const pdf = await makePdf(1);
-    const {
-      first: leaving,
-      second: staying,
-      secondRest: stayingRest,
-      reader,
-    } = await twoMessagesInOneReader(
+    const [leaving, staying, reader] = await twoMessagesInOneReader(
       env.smtpPort,
-      ['+15551230061@fax.localhost', '+15551230062@fax.localhost'],
+      dialogues,
+      ['+15551230061', '+15551230062'],
       [pdf, pdf],
     );
-    dialogues.push(leaving, staying);
     process.kill(reader, 'SIGKILL');
     // The daemon has heard the reader end and keeps both messages to read them again.
     await waitFor(
-      () => said.join('').includes('each that was kept is read again alone'),
+      () => said.join('').includes('each that was kept is handed on to be read again alone'),
       10_000,
       'the daemon to say it reads the messages again',
     );
-    leaving.socket.destroy();
-    staying.write(stayingRest);
-    expect(await staying.reply(15_000)).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230062$/);
+    leaving.dialogue.socket.destroy();
+    expect(await staying.finish()).toMatch(/^250 2\.0\.0 Queued \S+ \+15551230062$/);
     await waitFor(
       () => said.join('').includes('the message stopped before its end; nothing was queued'),
       10_000,
@@ -252,6 +246,35 @@ describe('MIME readers', () => {
     await waitFor(() => workFiles(env!).length === 0, 10_000, 'nothing left of the message that was dropped');
     const jobs = await env.daemon.store.listJobs({ limit: 10 });
     expect(jobs.map((job) => job.to_number)).toEqual(['+15551230062']);
+  });
+
+  it('the daemon stopping while a reader holds two messages: both are answered 451 when they end, none is read again', async () => {
+    // The readers alone, as the SMTP listener uses them once its grace for DATA in progress is over.
+    const readers = startMimeReaders({ readers: 1 }, makeSilentLogger());
+    const dir = mkdtempSync(path.join(tmpdir(), 'fb-readers-'));
+    try {
+      const pdf = await makePdf(1);
+      const inputs = [new PassThrough(), new PassThrough()];
+      const answers = inputs.map((input, index) =>
+        readers.extract(input, path.join(dir, `work-${index}`), {}, new AbortController().signal).then(
+          () => 'read',
+          (error: unknown) => error,
+        ),
+      );
+      const halves = inputs.map(() => splitMessage(pdf, '+15551230071@fax.localhost'));
+      inputs.forEach((input, index) => input.write(halves[index]![0]));
+      await waitFor(() => (readerPids().length ? true : null), 10_000, 'a reader');
+      await readers.close();
+      inputs.forEach((input, index) => input.end(halves[index]![1].replace(/\.\r\n$/, '')));
+      for (const answer of await Promise.all(answers)) {
+        expect(answer).toBeInstanceOf(FaxError);
+        expect((answer as FaxError).retryable).toBe(true);
+        expect((answer as FaxError).message).toMatch(/the daemon is stopping/);
+      }
+      expect(readerPids()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('two messages in a reader whose heap neither fits: each is read again alone and refused in words, not asked again', async () => {

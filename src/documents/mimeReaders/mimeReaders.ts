@@ -145,9 +145,10 @@ export function startMimeReaders(options: MimeReadersOptions, log: Logger): Mime
     },
     async close() {
       closed = true;
+      // The lone lane first: the messages of the readers stopped here are then refused by it (451), not read again.
       await Promise.all([
-        ...[...readers].map((reader) => reader.stop('the daemon is stopping')),
         lone.close(),
+        ...[...readers].map((reader) => reader.stop('the daemon is stopping')),
       ]);
     },
   };
@@ -235,8 +236,6 @@ class MimeReader {
   private idle: NodeJS.Timeout | null = null;
   /** Why the reader is being stopped by us, for the messages it was reading. */
   private stopping: ((alone: boolean) => FaxError) | null = null;
-  /** Stopped by us for a message's fault (a stall): the others are read again alone, as after a crash. */
-  private rescueOnStop = false;
 
   constructor(
     private readonly settings: Required<MimeReadersOptions>,
@@ -303,7 +302,6 @@ class MimeReader {
       };
       /** Set when this reader ended under the message: it is being kept whole, then read again alone. */
       let rescued = false;
-      let arrived = false;
       const readAgain = (): void => {
         const raw = Buffer.concat(kept ?? []);
         // Still counted against KEEP_BUDGET while it waits in the lone lane: released when it is answered (detach).
@@ -339,11 +337,10 @@ class MimeReader {
         if (cutSent) return;
         cutSent = true;
         // Not handed to a lone reader yet: nobody else would answer it. Once handed, the signal reaches that one.
-        if (rescued && !arrived) return reading.reject(new Error(reason));
+        if (rescued && !input.readableEnded) return reading.reject(new Error(reason));
         post({ type: 'cut', task, reason });
       };
       const onEnd = (): void => {
-        arrived = true;
         if (rescued) readAgain();
         else post({ type: 'end', task });
       };
@@ -394,7 +391,7 @@ class MimeReader {
             paused = false;
             input.resume();
           }
-          if (arrived) readAgain();
+          if (input.readableEnded) readAgain();
           return true;
         },
       };
@@ -411,15 +408,10 @@ class MimeReader {
   }
 
   /**
-   * Kills the reader; the messages it was reading are rejected with `blame`'s error once it has exited, or, with
-   * `rescueOthers` and several of them, read again alone.
+   * Kills the reader; once it has exited, the messages it was reading are read again alone when there were several
+   * (the lone lane refuses them while the daemon stops), or rejected with `blame`'s error.
    */
-  stop(
-    why: string,
-    blame: (alone: boolean) => FaxError = () => readerLost(why),
-    rescueOthers = false,
-  ): Promise<void> {
-    if (!this.stopping) this.rescueOnStop = rescueOthers;
+  stop(why: string, blame: (alone: boolean) => FaxError = () => readerLost(why)): Promise<void> {
     this.stopping ??= blame;
     this.ended = true;
     this.onGone();
@@ -442,16 +434,15 @@ class MimeReader {
         ? unreadable(`reading it took more memory than a reader has (${this.settings.heapMb} MB)`)
         : readerLost(outOfMemory ? 'it ran out of memory' : 'it ended unexpectedly'));
     // Several messages and nobody knows which one ended it (a stall, memory, a crash): each is read again alone.
-    const rescue = !alone && (this.stopping === null || this.rescueOnStop);
     let readAgain = 0;
     for (const reading of [...this.readings.values()]) {
-      if (rescue && reading.rescue()) readAgain += 1;
+      if (!alone && reading.rescue()) readAgain += 1;
       else reading.reject(error());
     }
     if (readAgain > 0) {
       this.log.warn(
         { messages: this.readings.size, readAgain, signal: this.exitSignal, outOfMemory },
-        'a MIME reader ended under several messages; each that was kept is read again alone',
+        'a MIME reader ended under several messages; each that was kept is handed on to be read again alone',
       );
     }
     this.readings.clear();
@@ -482,13 +473,10 @@ class MimeReader {
         setImmediate(() => {
           if (!silent() || this.ended) return;
           const seconds = Math.round(this.settings.stallMs / SECOND);
-          void this.stop(
-            `another message kept the reader from answering for ${seconds} s`,
-            (alone) =>
-              alone
-                ? unreadable(`reading it took more than ${seconds} s`)
-                : readerLost(`another message kept the reader from answering for ${seconds} s`),
-            true,
+          void this.stop(`another message kept the reader from answering for ${seconds} s`, (alone) =>
+            alone
+              ? unreadable(`reading it took more than ${seconds} s`)
+              : readerLost(`another message kept the reader from answering for ${seconds} s`),
           );
         });
         return;

@@ -36,8 +36,8 @@ import { CPU_CLOCK_READABLE, type KillReason, startTaskWatchdog } from './taskWa
  * capped at 512 MB of address space and needs far less); with the defaults 2 × 1536 + 2 × 1536 MB = 6 GB, against
  * 3 GB while the lanes were shared. Idle children come on top for up to 30 s: at most one per slot and kind of
  * child (heap size and lane: intake checks, merges, background), each retired above 256 MB resident or after
- * 1,000 tasks (childPool.ts); a background child holds about 140 MB after building and drawing 30 ordinary faxes. Both
- * concurrencies are fixed (DEFAULT_SANDBOX_CONCURRENCY, DEFAULT_BACKGROUND_CONCURRENCY): no config key sets
+ * 1,000 tasks (childPool.ts); a background child holds about 140 MB after building and drawing 30 ordinary
+ * faxes. Both concurrencies are fixed (DEFAULT_SANDBOX_CONCURRENCY, DEFAULT_BACKGROUND_CONCURRENCY): no config key sets
  * them, so the daemon's one shared sandbox needs the worst case's memory; only tests make sandboxes of their own
  * with other counts.
  *
